@@ -1,0 +1,1 @@
+//! cph-http: see Cargo.toml description.

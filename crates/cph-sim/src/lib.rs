@@ -1,0 +1,1 @@
+//! cph-sim: see Cargo.toml description.

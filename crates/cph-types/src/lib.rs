@@ -1,0 +1,1 @@
+//! cph-types: see Cargo.toml description.

@@ -1,0 +1,2 @@
+//! terraform-provider-cph: the provider binary.
+fn main() {}

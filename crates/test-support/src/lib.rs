@@ -1,0 +1,1 @@
+//! test-support: see Cargo.toml description.

@@ -1,0 +1,1 @@
+//! tfplugin: see Cargo.toml description.
