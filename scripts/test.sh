@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The one command that runs every check and test of the workspace (CI runs exactly this through .ci/run):
+# installs the Terraform versions the end-to-end tests drive, then formatting, lints and the test suite.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export CHECKPOINT_DISABLE=1
+
+echo "==> installing test tools (Terraform 1.0.3 and 1.11) into .tools/"
+scripts/install-terraform.sh
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "==> cargo test"
+cargo test --workspace --locked
