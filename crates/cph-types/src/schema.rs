@@ -1,0 +1,85 @@
+//! JSON Schemas of the request types and the property map, as written to `schemas/` by
+//! [`SCHEMAS_COMMAND`]. Generation is deterministic so a test can prove the files are current.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use schemars::{JsonSchema, Schema, schema_for};
+
+use crate::property::PropertyMap;
+use crate::requests::{
+    ResetRequest, RestartRequest, RestoreRequest, StopRequest, StorageRequest,
+    UpdatePropertyRequest,
+};
+
+/// The command that regenerates `schemas/` (run from the workspace root).
+pub const SCHEMAS_COMMAND: &str = "cargo run -p cph-types --example write-schemas";
+
+/// One generated schema file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaDocument {
+    /// File name inside `schemas/`, e.g. `reset-request.json`.
+    pub file_name: &'static str,
+    /// The file's exact contents: pretty JSON and a final newline.
+    pub contents: String,
+}
+
+fn document<T: JsonSchema>(file_name: &'static str) -> SchemaDocument {
+    let schema: Schema = schema_for!(T);
+    // A schema is a JSON value; rendering one cannot fail, but never panic on it.
+    let mut contents = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    contents.push('\n');
+    SchemaDocument {
+        file_name,
+        contents,
+    }
+}
+
+/// Every schema `schemas/` holds: one per batch request body, plus the property map.
+pub fn schema_documents() -> Vec<SchemaDocument> {
+    vec![
+        document::<ResetRequest>("reset-request.json"),
+        document::<RestartRequest>("restart-request.json"),
+        document::<StopRequest>("stop-request.json"),
+        document::<UpdatePropertyRequest>("update-property-request.json"),
+        document::<RestoreRequest>("restore-request.json"),
+        document::<StorageRequest>("storage-request.json"),
+        document::<PropertyMap>("property-map.json"),
+    ]
+}
+
+/// Writes every [`schema_documents`] file into `dir` (created if missing); returns the paths.
+pub fn write_schemas(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    schema_documents()
+        .into_iter()
+        .map(|doc| {
+            let path = dir.join(doc.file_name);
+            std::fs::write(&path, doc.contents)?;
+            Ok(path)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_is_deterministic() {
+        assert_eq!(schema_documents(), schema_documents());
+    }
+
+    #[test]
+    fn file_names_are_distinct_json_files() {
+        let docs = schema_documents();
+        for doc in &docs {
+            assert!(doc.file_name.ends_with(".json"));
+            assert_eq!(
+                docs.iter().filter(|d| d.file_name == doc.file_name).count(),
+                1
+            );
+            assert!(doc.contents.ends_with("}\n"));
+        }
+    }
+}

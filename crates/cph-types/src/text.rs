@@ -1,0 +1,252 @@
+//! Character classes and length-bounded text rules: the one definition behind every string
+//! constraint in this crate. Each rule both checks a value and renders the equivalent JSON Schema
+//! fragment (`pattern`, `minLength`, `maxLength`), so validators and `schemas/` cannot drift apart.
+
+use serde_json::{Map, Value, json};
+
+/// The CJK characters the property catalogue accepts: the CJK Unified Ideographs block
+/// (U+4E00..=U+9FFF) and its Extension A (U+3400..=U+4DBF).
+///
+/// Both blocks lie in the Basic Multilingual Plane, so one character is one UTF-16 unit and the
+/// generated patterns mean the same in ECMA-262 with or without the `u` flag and in Rust's
+/// `regex`. Punctuation, kana, hangul and the astral extensions are not included.
+pub const CJK_RANGES: [(char, char); 2] = [('\u{3400}', '\u{4DBF}'), ('\u{4E00}', '\u{9FFF}')];
+
+/// One class of characters a [`Charset`] is built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CharClass {
+    /// ASCII letters `A-Z` and `a-z` ("letters" in the API reference).
+    AsciiLetters,
+    /// ASCII lower-case letters `a-z`.
+    AsciiLowerLetters,
+    /// ASCII decimal digits `0-9`.
+    AsciiDigits,
+    /// Lower-case hexadecimal digits `0-9a-f`.
+    LowerHex,
+    /// The ideographs of [`CJK_RANGES`].
+    Cjk,
+    /// The space character U+0020 (no other whitespace).
+    Space,
+    /// Exactly the listed ASCII punctuation characters.
+    Literal(&'static str),
+}
+
+impl CharClass {
+    /// Whether `c` belongs to this class.
+    pub fn contains(self, c: char) -> bool {
+        match self {
+            CharClass::AsciiLetters => c.is_ascii_alphabetic(),
+            CharClass::AsciiLowerLetters => c.is_ascii_lowercase(),
+            CharClass::AsciiDigits => c.is_ascii_digit(),
+            CharClass::LowerHex => c.is_ascii_digit() || ('a'..='f').contains(&c),
+            CharClass::Cjk => CJK_RANGES.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)),
+            CharClass::Space => c == ' ',
+            CharClass::Literal(chars) => chars.contains(c),
+        }
+    }
+
+    /// The body of a regex character class (without brackets) matching this class.
+    fn regex_body(self) -> String {
+        match self {
+            CharClass::AsciiLetters => "A-Za-z".to_owned(),
+            CharClass::AsciiLowerLetters => "a-z".to_owned(),
+            CharClass::AsciiDigits => "0-9".to_owned(),
+            CharClass::LowerHex => "0-9a-f".to_owned(),
+            CharClass::Cjk => CJK_RANGES
+                .iter()
+                .map(|&(lo, hi)| format!("\\u{:04X}-\\u{:04X}", u32::from(lo), u32::from(hi)))
+                .collect(),
+            CharClass::Space => " ".to_owned(),
+            CharClass::Literal(chars) => chars
+                .chars()
+                .map(|c| match c {
+                    // Only these are special inside a class; escaping anything else would be an
+                    // invalid identity escape under ECMA-262's `u` flag.
+                    '\\' | ']' | '[' | '^' | '-' => format!("\\{c}"),
+                    other => other.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Human wording, as in the API reference.
+    fn describe(self) -> String {
+        match self {
+            CharClass::AsciiLetters => "letters".to_owned(),
+            CharClass::AsciiLowerLetters => "lower-case letters".to_owned(),
+            CharClass::AsciiDigits => "digits".to_owned(),
+            CharClass::LowerHex => "lower-case hex digits".to_owned(),
+            CharClass::Cjk => "CJK".to_owned(),
+            CharClass::Space => "space".to_owned(),
+            CharClass::Literal(chars) => format!("`{chars}`"),
+        }
+    }
+}
+
+/// A set of allowed characters: the union of its classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Charset(&'static [CharClass]);
+
+impl Charset {
+    /// A charset made of the given classes.
+    pub const fn new(classes: &'static [CharClass]) -> Self {
+        Charset(classes)
+    }
+
+    /// The classes this charset is made of.
+    pub fn classes(self) -> &'static [CharClass] {
+        self.0
+    }
+
+    /// Whether `c` is allowed.
+    pub fn contains(self, c: char) -> bool {
+        self.0.iter().any(|class| class.contains(c))
+    }
+
+    /// A bracketed regex character class (ECMA-262 and Rust `regex` compatible).
+    pub fn regex_class(self) -> String {
+        let body: String = self.0.iter().map(|class| class.regex_body()).collect();
+        format!("[{body}]")
+    }
+
+    /// Human wording, e.g. "letters, digits, `-_` and space".
+    pub fn describe(self) -> String {
+        let parts: Vec<String> = self.0.iter().map(|class| class.describe()).collect();
+        match parts.split_last() {
+            None => "no characters".to_owned(),
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        }
+    }
+}
+
+/// A string of `min..=max` characters (Unicode scalar values, as JSON Schema counts them), each
+/// from `charset`, or any character when `charset` is `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TextRule {
+    pub(crate) min: usize,
+    pub(crate) max: usize,
+    pub(crate) charset: Option<Charset>,
+}
+
+impl TextRule {
+    pub(crate) const fn new(min: usize, max: usize, charset: Option<Charset>) -> Self {
+        TextRule { min, max, charset }
+    }
+
+    /// Whether `value` satisfies the rule. Stops at the first character past `max`.
+    pub(crate) fn check(&self, value: &str) -> bool {
+        let mut count = 0usize;
+        for c in value.chars() {
+            count += 1;
+            if count > self.max {
+                return false;
+            }
+            if let Some(charset) = self.charset
+                && !charset.contains(c)
+            {
+                return false;
+            }
+        }
+        count >= self.min
+    }
+
+    /// The anchored regex equivalent to [`TextRule::check`], or `None` when any character is
+    /// allowed (the length keywords then carry the whole rule).
+    pub(crate) fn pattern(&self) -> Option<String> {
+        let charset = self.charset?;
+        let quantifier = if self.min == self.max {
+            format!("{{{}}}", self.min)
+        } else {
+            format!("{{{},{}}}", self.min, self.max)
+        };
+        Some(format!("^{}{quantifier}$", charset.regex_class()))
+    }
+
+    /// Human wording, e.g. "1 to 64 characters of letters, digits and `-`".
+    pub(crate) fn describe(&self) -> String {
+        let count = if self.min == self.max {
+            format!("exactly {}", self.min)
+        } else if self.min == 0 {
+            format!("at most {}", self.max)
+        } else {
+            format!("{} to {}", self.min, self.max)
+        };
+        match self.charset {
+            Some(charset) => format!("{count} characters of {}", charset.describe()),
+            None => format!("{count} characters"),
+        }
+    }
+
+    /// The JSON Schema keywords for a string following this rule.
+    pub(crate) fn schema_keywords(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert("type".to_owned(), json!("string"));
+        map.insert("minLength".to_owned(), json!(self.min));
+        map.insert("maxLength".to_owned(), json!(self.max));
+        if let Some(pattern) = self.pattern() {
+            map.insert("pattern".to_owned(), json!(pattern));
+        }
+        map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WORDS: Charset = Charset::new(&[
+        CharClass::AsciiLetters,
+        CharClass::Cjk,
+        CharClass::Literal("-_\\]"),
+        CharClass::Space,
+    ]);
+
+    #[test]
+    fn check_counts_characters_not_bytes() {
+        let rule = TextRule::new(1, 2, Some(WORDS));
+        assert!(rule.check("中文"));
+        assert!(!rule.check("中文字"));
+        assert!(!rule.check(""));
+    }
+
+    #[test]
+    fn check_rejects_characters_outside_the_charset() {
+        let rule = TextRule::new(0, 10, Some(WORDS));
+        assert!(rule.check("a-b_c d\\]"));
+        assert!(!rule.check("a\tb"));
+        assert!(!rule.check("1"));
+        assert!(!rule.check("ã"));
+    }
+
+    #[test]
+    fn pattern_escapes_class_metacharacters() {
+        let rule = TextRule::new(1, 3, Some(WORDS));
+        assert_eq!(
+            rule.pattern().as_deref(),
+            Some("^[A-Za-z\\u3400-\\u4DBF\\u4E00-\\u9FFF\\-_\\\\\\] ]{1,3}$")
+        );
+    }
+
+    #[test]
+    fn any_char_rule_has_no_pattern_but_lengths() {
+        let rule = TextRule::new(1, 1024, None);
+        assert_eq!(rule.pattern(), None);
+        let keywords = rule.schema_keywords();
+        assert_eq!(keywords.get("maxLength"), Some(&json!(1024)));
+        assert!(rule.check("any / thing ✓"));
+    }
+
+    #[test]
+    fn describe_reads_like_the_api_reference() {
+        assert_eq!(
+            TextRule::new(0, 15, Some(Charset::new(&[CharClass::AsciiDigits]))).describe(),
+            "at most 15 characters of digits"
+        );
+        assert_eq!(
+            TextRule::new(1, 2, Some(WORDS)).describe(),
+            "1 to 2 characters of letters, CJK, `-_\\]` and space"
+        );
+    }
+}
