@@ -121,7 +121,7 @@ fn collect_errors(errors: impl Iterator<Item = Result<(), Error>>) -> Result<(),
     }
 }
 
-/// One phone of a [`ResetRequest`].
+/// One phone of a reset request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ResetPhone {
     /// The phone to reset.
@@ -173,7 +173,7 @@ impl BatchRequest for ResetRequest {
     }
 }
 
-/// One phone of a [`RestartRequest`].
+/// One phone of a restart request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RestartPhone {
     /// The phone to restart (or power on when stopped).
@@ -247,7 +247,7 @@ impl BatchRequest for StopRequest {
     }
 }
 
-/// One phone of an [`UpdatePropertyRequest`].
+/// One phone of an update-property request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct UpdatePropertyPhone {
     /// The phone to update.
@@ -294,7 +294,7 @@ impl BatchRequest for UpdatePropertyRequest {
     }
 }
 
-/// One phone of a [`RestoreRequest`].
+/// One phone of a restore request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RestoreInfo {
     /// The phone to restore data onto.
@@ -330,7 +330,7 @@ impl BatchRequest for RestoreRequest {
     }
 }
 
-/// One phone of a [`StorageRequest`].
+/// One phone of an export (storage) request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct StorageInfo {
     /// The phone to export data from.

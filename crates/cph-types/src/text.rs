@@ -143,9 +143,7 @@ impl TextRule {
             if count > self.max {
                 return false;
             }
-            if let Some(charset) = self.charset
-                && !charset.contains(c)
-            {
+            if self.charset.is_some_and(|charset| !charset.contains(c)) {
                 return false;
             }
         }
