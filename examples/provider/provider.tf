@@ -1,0 +1,18 @@
+terraform {
+  required_providers {
+    cph = {
+      source = "registry.terraform.io/cph-community/cph"
+    }
+  }
+}
+
+# Every argument may come from the environment instead (see docs/index.md).
+provider "cph" {
+  region     = "cn-north-4"                       # or HW_REGION_NAME
+  project_id = "0123456789abcdef0123456789abcdef" # or HW_PROJECT_ID
+  # access_key / secret_key from HW_ACCESS_KEY / HW_SECRET_KEY: keep secrets out of .tf files.
+
+  batch_size    = 100  # phones per batch request
+  poll_interval = "5s" # between polling rounds while waiting on jobs
+  max_retries   = 5    # transient failures (throttling, 5xx) are retried with backoff
+}

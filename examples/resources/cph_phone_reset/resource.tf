@@ -1,0 +1,36 @@
+terraform {
+  required_providers {
+    cph = {
+      source = "registry.terraform.io/cph-community/cph"
+    }
+  }
+}
+
+# Endpoint, project and credentials come from the environment:
+# CPH_ENDPOINT (or HW_REGION_NAME), HW_PROJECT_ID, HW_ACCESS_KEY + HW_SECRET_KEY (or HW_AUTH_TOKEN).
+provider "cph" {}
+
+data "cph_phones" "fleet" {}
+
+# Reset two phones: the first to factory state (which also wipes properties set earlier),
+# the second keeping its data but getting a new phone number.
+resource "cph_phone_reset" "lab" {
+  phones = [
+    {
+      phone_id      = data.cph_phones.fleet.phones[0].phone_id
+      factory_reset = true
+    },
+    {
+      phone_id = data.cph_phones.fleet.phones[1].phone_id
+      properties = {
+        "sys.prop.writephonenum" = "13800000001"
+      }
+    },
+  ]
+
+  allow_partial_failure = false
+}
+
+output "reset_results" {
+  value = { for j in cph_phone_reset.lab.jobs : j.phone_id => j.status }
+}
