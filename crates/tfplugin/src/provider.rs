@@ -1,0 +1,541 @@
+//! The traits a provider implements (provider, resources, data sources), their request and
+//! response types, and the type-erased registry the gRPC layer dispatches to.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::{AttributePath, Diagnostic, Diagnostics, Result, Schema, Type, Value};
+
+/// What every operation receives: the configured provider data and the stop signal.
+pub struct Context<D> {
+    data: Option<Arc<D>>,
+    cancel: CancellationToken,
+}
+
+impl<D> Clone for Context<D> {
+    fn clone(&self) -> Self {
+        Self {
+            data: self.data.clone(),
+            cancel: self.cancel.clone(),
+        }
+    }
+}
+
+impl<D> Context<D> {
+    pub(crate) fn new(data: Option<Arc<D>>, cancel: CancellationToken) -> Self {
+        Self { data, cancel }
+    }
+
+    /// The data `Provider::configure` produced, or an error diagnostic when the provider is not configured.
+    pub fn data(&self) -> Result<&D, Diagnostic> {
+        self.data.as_deref().ok_or_else(|| {
+            Diagnostic::error(
+                "Provider Not Configured",
+                "the provider was used before ConfigureProvider succeeded; check the provider block for errors",
+            )
+        })
+    }
+
+    /// Cancelled when Terraform sends StopProvider (the user pressed Ctrl-C): end waits promptly.
+    pub fn cancellation(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
+    /// Whether StopProvider has been received.
+    pub fn is_stopped(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+}
+
+/// ConfigureProvider's input.
+#[derive(Debug, Clone)]
+pub struct ConfigureRequest {
+    /// The provider configuration (may contain unknowns during validate-only runs).
+    pub config: Value,
+    /// The Terraform version calling.
+    pub terraform_version: String,
+}
+
+/// A provider: its configuration schema, its configure step, and its resources and data sources.
+///
+/// `configure` produces [`Provider::Data`] (for example an API client) which every resource
+/// operation reaches through [`Context::data`].
+pub trait Provider: Send + Sync + 'static {
+    /// What configure produces and resources use.
+    type Data: Send + Sync + 'static;
+
+    /// The schema of the `provider` block.
+    fn schema(&self) -> Schema;
+
+    /// Registers the resources and data sources.
+    fn register(&self, registry: &mut Registry<Self::Data>);
+
+    /// Validate-time checks of the provider configuration (unknowns possible).
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let _ = config;
+        Diagnostics::new()
+    }
+
+    /// Builds the provider data; errors and warnings go to `diags`, `None` means configure failed.
+    fn configure(
+        &self,
+        req: ConfigureRequest,
+        diags: &mut Diagnostics,
+    ) -> impl Future<Output = Option<Self::Data>> + Send;
+}
+
+/// PlanResourceChange's input.
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    /// The state before the change, null on create.
+    pub prior_state: Value,
+    /// Terraform's proposal: config merged with prior computed values; null on destroy.
+    pub proposed_new_state: Value,
+    /// The configuration, null on destroy.
+    pub config: Value,
+    /// Private bytes from the prior state.
+    pub prior_private: Vec<u8>,
+}
+
+/// The plan a resource answers, pre-filled by the runtime from the schema's plan modifiers.
+#[derive(Debug, Clone, Default)]
+pub struct PlanResponse {
+    /// The planned new state.
+    pub planned_state: Value,
+    /// Attribute paths whose change forces replacement.
+    pub requires_replace: Vec<AttributePath>,
+    /// Private bytes carried to apply.
+    pub planned_private: Vec<u8>,
+    /// Diagnostics.
+    pub diagnostics: Diagnostics,
+}
+
+impl PlanResponse {
+    /// Plans the attribute at `path` as unknown (it will be known after apply).
+    pub fn set_unknown(&mut self, path: &AttributePath) -> bool {
+        self.planned_state.set_path(path, Value::Unknown)
+    }
+
+    /// Keeps the prior state's value for `path`.
+    pub fn keep_prior(&mut self, req: &PlanRequest, path: &AttributePath) -> bool {
+        match req.prior_state.get_path(path) {
+            Some(v) => self.planned_state.set_path(path, v.clone()),
+            None => false,
+        }
+    }
+
+    /// Adds `path` to the requires-replace paths (once).
+    pub fn require_replace(&mut self, path: AttributePath) {
+        if !self.requires_replace.contains(&path) {
+            self.requires_replace.push(path);
+        }
+    }
+}
+
+/// ApplyResourceChange's input (create, update or delete).
+#[derive(Debug, Clone)]
+pub struct ApplyRequest {
+    /// The state before, null on create.
+    pub prior_state: Value,
+    /// The plan, null on delete.
+    pub planned_state: Value,
+    /// The configuration, null on delete.
+    pub config: Value,
+    /// Private bytes from the plan.
+    pub planned_private: Vec<u8>,
+}
+
+/// What apply returns: the new state (partial on failure) and diagnostics.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyResponse {
+    /// The new state; null after delete. On failure, whatever was done, so nothing is lost.
+    pub new_state: Value,
+    /// Private bytes stored with the state.
+    pub private: Vec<u8>,
+    /// Diagnostics; errors mark the operation failed (a failed create is saved as tainted).
+    pub diagnostics: Diagnostics,
+}
+
+impl ApplyResponse {
+    /// A successful result with `new_state`.
+    pub fn ok(new_state: Value) -> Self {
+        Self {
+            new_state,
+            ..Self::default()
+        }
+    }
+
+    /// A failed result keeping the partial `new_state` so nothing already done is lost.
+    pub fn failed(new_state: Value, diagnostics: impl Into<Diagnostics>) -> Self {
+        Self {
+            new_state,
+            private: Vec::new(),
+            diagnostics: diagnostics.into(),
+        }
+    }
+}
+
+/// ReadResource's input.
+#[derive(Debug, Clone)]
+pub struct ReadRequest {
+    /// The state as stored.
+    pub current_state: Value,
+    /// Private bytes as stored.
+    pub private: Vec<u8>,
+}
+
+/// ReadResource's answer: the refreshed state (null when the object is gone).
+#[derive(Debug, Clone, Default)]
+pub struct ReadResponse {
+    /// The refreshed state; null when the remote object no longer exists.
+    pub new_state: Value,
+    /// Private bytes.
+    pub private: Vec<u8>,
+    /// Diagnostics.
+    pub diagnostics: Diagnostics,
+}
+
+/// ImportResourceState's answer.
+#[derive(Debug, Clone, Default)]
+pub struct ImportResponse {
+    /// The imported state; Terraform reads it right after.
+    pub state: Value,
+    /// Private bytes.
+    pub private: Vec<u8>,
+    /// Diagnostics.
+    pub diagnostics: Diagnostics,
+}
+
+/// Stored state handed to [`Resource::upgrade_state`], written with an older schema version.
+#[derive(Debug, Clone, Default)]
+pub struct RawState {
+    /// The JSON bytes (empty when Terraform sent only the legacy flatmap).
+    pub json: Vec<u8>,
+    /// The legacy flatmap form.
+    pub flatmap: BTreeMap<String, String>,
+}
+
+impl RawState {
+    /// Decodes the JSON with `ty`, tolerating attributes that were added or removed since.
+    pub fn decode(&self, ty: &Type) -> Result<Value> {
+        crate::codec::from_json_bytes(&self.json, ty)
+    }
+}
+
+/// A managed resource type. Only the schema, create and the name are mandatory; everything
+/// else has a protocol-correct default.
+///
+/// The default plan marks unset computed attributes unknown when the resource changes, honours
+/// `requires_replace` and `use_state_for_unknown` from the schema, then calls [`Resource::modify_plan`].
+pub trait Resource<D>: Send + Sync + 'static {
+    /// The full type name, e.g. `example_thing`.
+    fn type_name(&self) -> String;
+
+    /// The schema.
+    fn schema(&self) -> Schema;
+
+    /// Validate-time checks of the configuration (unknowns possible).
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let _ = config;
+        Diagnostics::new()
+    }
+
+    /// Adjusts the runtime's plan (pre-filled in `plan`).
+    fn modify_plan(
+        &self,
+        ctx: &Context<D>,
+        req: &PlanRequest,
+        plan: &mut PlanResponse,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (ctx, req, plan);
+        async {}
+    }
+
+    /// Creates the object; return the partial state with error diagnostics on failure.
+    fn create(
+        &self,
+        ctx: &Context<D>,
+        req: ApplyRequest,
+    ) -> impl Future<Output = ApplyResponse> + Send;
+
+    /// Updates the object in place. The default refuses: mark every input `requires_replace` or implement it.
+    fn update(
+        &self,
+        ctx: &Context<D>,
+        req: ApplyRequest,
+    ) -> impl Future<Output = ApplyResponse> + Send {
+        let _ = ctx;
+        async move {
+            ApplyResponse::failed(
+                req.prior_state,
+                Diagnostic::error(
+                    "Update Not Supported",
+                    format!(
+                        "resource {} cannot be updated in place (provider bug: missing requires_replace)",
+                        self.type_name()
+                    ),
+                ),
+            )
+        }
+    }
+
+    /// Deletes the object. The default just forgets it (the state is removed).
+    fn delete(
+        &self,
+        ctx: &Context<D>,
+        req: ApplyRequest,
+    ) -> impl Future<Output = Diagnostics> + Send {
+        let _ = (ctx, req);
+        async { Diagnostics::new() }
+    }
+
+    /// Refreshes the state. The default returns it unchanged.
+    fn read(
+        &self,
+        ctx: &Context<D>,
+        req: ReadRequest,
+    ) -> impl Future<Output = ReadResponse> + Send {
+        let _ = ctx;
+        async move {
+            ReadResponse {
+                new_state: req.current_state,
+                private: req.private,
+                diagnostics: Diagnostics::new(),
+            }
+        }
+    }
+
+    /// Imports by id. The default refuses.
+    fn import(&self, ctx: &Context<D>, id: String) -> impl Future<Output = ImportResponse> + Send {
+        let _ = ctx;
+        async move {
+            ImportResponse {
+                diagnostics: Diagnostic::error(
+                    "Import Not Supported",
+                    format!(
+                        "resource {} does not support import (id {id:?})",
+                        self.type_name()
+                    ),
+                )
+                .into(),
+                ..ImportResponse::default()
+            }
+        }
+    }
+
+    /// Upgrades state stored at schema `version`. The default decodes it with the current schema,
+    /// tolerating missing and extra attributes.
+    fn upgrade_state(&self, version: i64, raw: RawState) -> Result<Value, Diagnostics> {
+        let _ = version;
+        raw.decode(&self.schema().value_type())
+            .map_err(Diagnostics::from)
+    }
+}
+
+/// A data source type.
+pub trait DataSource<D>: Send + Sync + 'static {
+    /// The full type name, e.g. `example_items`.
+    fn type_name(&self) -> String;
+
+    /// The schema.
+    fn schema(&self) -> Schema;
+
+    /// Validate-time checks (unknowns possible).
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let _ = config;
+        Diagnostics::new()
+    }
+
+    /// Reads the data; return the full object (config plus computed values) and diagnostics.
+    fn read(
+        &self,
+        ctx: &Context<D>,
+        config: Value,
+    ) -> impl Future<Output = (Value, Diagnostics)> + Send;
+}
+
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Object-safe form of [`Resource`] the runtime stores.
+pub(crate) trait ErasedResource<D>: Send + Sync {
+    fn validate(&self, config: &Value) -> Diagnostics;
+    fn modify_plan<'a>(
+        &'a self,
+        ctx: &'a Context<D>,
+        req: &'a PlanRequest,
+        plan: &'a mut PlanResponse,
+    ) -> BoxFuture<'a, ()>;
+    fn create<'a>(&'a self, ctx: &'a Context<D>, req: ApplyRequest)
+    -> BoxFuture<'a, ApplyResponse>;
+    fn update<'a>(&'a self, ctx: &'a Context<D>, req: ApplyRequest)
+    -> BoxFuture<'a, ApplyResponse>;
+    fn delete<'a>(&'a self, ctx: &'a Context<D>, req: ApplyRequest) -> BoxFuture<'a, Diagnostics>;
+    fn read<'a>(&'a self, ctx: &'a Context<D>, req: ReadRequest) -> BoxFuture<'a, ReadResponse>;
+    fn import<'a>(&'a self, ctx: &'a Context<D>, id: String) -> BoxFuture<'a, ImportResponse>;
+    fn upgrade_state(&self, version: i64, raw: RawState) -> Result<Value, Diagnostics>;
+}
+
+impl<D: Send + Sync + 'static, R: Resource<D>> ErasedResource<D> for R {
+    fn validate(&self, config: &Value) -> Diagnostics {
+        Resource::validate(self, config)
+    }
+    fn modify_plan<'a>(
+        &'a self,
+        ctx: &'a Context<D>,
+        req: &'a PlanRequest,
+        plan: &'a mut PlanResponse,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(Resource::modify_plan(self, ctx, req, plan))
+    }
+    fn create<'a>(
+        &'a self,
+        ctx: &'a Context<D>,
+        req: ApplyRequest,
+    ) -> BoxFuture<'a, ApplyResponse> {
+        Box::pin(Resource::create(self, ctx, req))
+    }
+    fn update<'a>(
+        &'a self,
+        ctx: &'a Context<D>,
+        req: ApplyRequest,
+    ) -> BoxFuture<'a, ApplyResponse> {
+        Box::pin(Resource::update(self, ctx, req))
+    }
+    fn delete<'a>(&'a self, ctx: &'a Context<D>, req: ApplyRequest) -> BoxFuture<'a, Diagnostics> {
+        Box::pin(Resource::delete(self, ctx, req))
+    }
+    fn read<'a>(&'a self, ctx: &'a Context<D>, req: ReadRequest) -> BoxFuture<'a, ReadResponse> {
+        Box::pin(Resource::read(self, ctx, req))
+    }
+    fn import<'a>(&'a self, ctx: &'a Context<D>, id: String) -> BoxFuture<'a, ImportResponse> {
+        Box::pin(Resource::import(self, ctx, id))
+    }
+    fn upgrade_state(&self, version: i64, raw: RawState) -> Result<Value, Diagnostics> {
+        Resource::upgrade_state(self, version, raw)
+    }
+}
+
+/// Object-safe form of [`DataSource`].
+pub(crate) trait ErasedDataSource<D>: Send + Sync {
+    fn validate(&self, config: &Value) -> Diagnostics;
+    fn read<'a>(
+        &'a self,
+        ctx: &'a Context<D>,
+        config: Value,
+    ) -> BoxFuture<'a, (Value, Diagnostics)>;
+}
+
+impl<D: Send + Sync + 'static, S: DataSource<D>> ErasedDataSource<D> for S {
+    fn validate(&self, config: &Value) -> Diagnostics {
+        DataSource::validate(self, config)
+    }
+    fn read<'a>(
+        &'a self,
+        ctx: &'a Context<D>,
+        config: Value,
+    ) -> BoxFuture<'a, (Value, Diagnostics)> {
+        Box::pin(DataSource::read(self, ctx, config))
+    }
+}
+
+/// A registered resource with its schema computed once.
+pub(crate) struct ResourceEntry<D> {
+    pub(crate) imp: Box<dyn ErasedResource<D>>,
+    pub(crate) schema: Schema,
+    pub(crate) ty: Type,
+}
+
+/// A registered data source with its schema computed once.
+pub(crate) struct DataSourceEntry<D> {
+    pub(crate) imp: Box<dyn ErasedDataSource<D>>,
+    pub(crate) schema: Schema,
+    pub(crate) ty: Type,
+}
+
+/// Where a provider lists its resources and data sources (see [`Provider::register`]).
+pub struct Registry<D> {
+    pub(crate) resources: BTreeMap<String, ResourceEntry<D>>,
+    pub(crate) data_sources: BTreeMap<String, DataSourceEntry<D>>,
+}
+
+impl<D: Send + Sync + 'static> Registry<D> {
+    pub(crate) fn new() -> Self {
+        Self {
+            resources: BTreeMap::new(),
+            data_sources: BTreeMap::new(),
+        }
+    }
+
+    /// Registers a resource type.
+    pub fn resource(&mut self, resource: impl Resource<D>) -> &mut Self {
+        let schema = Resource::schema(&resource);
+        let ty = schema.value_type();
+        self.resources.insert(
+            Resource::type_name(&resource),
+            ResourceEntry {
+                imp: Box::new(resource),
+                schema,
+                ty,
+            },
+        );
+        self
+    }
+
+    /// Registers a data source type.
+    pub fn data_source(&mut self, data_source: impl DataSource<D>) -> &mut Self {
+        let schema = DataSource::schema(&data_source);
+        let ty = schema.value_type();
+        self.data_sources.insert(
+            DataSource::type_name(&data_source),
+            DataSourceEntry {
+                imp: Box::new(data_source),
+                schema,
+                ty,
+            },
+        );
+        self
+    }
+
+    /// The registered resource type names and schemas.
+    pub fn resource_schemas(&self) -> impl Iterator<Item = (&str, &Schema)> {
+        self.resources.iter().map(|(k, e)| (k.as_str(), &e.schema))
+    }
+
+    /// The registered data source type names and schemas.
+    pub fn data_source_schemas(&self) -> impl Iterator<Item = (&str, &Schema)> {
+        self.data_sources
+            .iter()
+            .map(|(k, e)| (k.as_str(), &e.schema))
+    }
+}
+
+/// Checks every schema a provider serves against Terraform's rules; use it in a unit test.
+///
+/// Returns each problem prefixed with the schema it was found in.
+pub fn check_provider_schemas<P: Provider>(provider: &P) -> Result<(), Vec<String>> {
+    let mut registry = Registry::new();
+    provider.register(&mut registry);
+    let mut problems = Vec::new();
+    if let Err(p) = provider.schema().check_provider() {
+        problems.extend(p.into_iter().map(|p| format!("provider: {p}")));
+    }
+    for (name, schema) in registry.resource_schemas() {
+        if let Err(p) = schema.check_resource() {
+            problems.extend(p.into_iter().map(|p| format!("resource {name}: {p}")));
+        }
+    }
+    for (name, schema) in registry.data_source_schemas() {
+        if let Err(p) = schema.check_resource() {
+            problems.extend(p.into_iter().map(|p| format!("data source {name}: {p}")));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
