@@ -1,0 +1,123 @@
+//! End to end with real Terraform (1.0.3 and 1.11, AutoMTLS on): validate, plan, apply, a second plan
+//! with no changes, an in-place update, import, and destroy against the example provider.
+
+#![allow(clippy::unwrap_used)]
+
+use test_support::terraform::{Workdir, binaries};
+
+const SOURCE: &str = "example.com/test/tfexample";
+
+fn config(size: u32) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    tfexample = {{ source = "{SOURCE}" }}
+  }}
+}}
+
+provider "tfexample" {{
+  prefix = "demo"
+}}
+
+resource "tfexample_thing" "a" {{
+  name   = "alpha"
+  size   = {size}
+  labels = {{ env = "test" }}
+  items  = [{{ key = "k1", value = "v1" }}, {{ key = "k2" }}]
+  timeouts {{
+    create = "1m"
+  }}
+}}
+
+data "tfexample_echo" "e" {{
+  text = tfexample_thing.a.id
+}}
+
+output "upper" {{
+  value = data.tfexample_echo.e.upper
+}}
+
+output "digest" {{
+  value = tfexample_thing.a.digest
+}}
+"#
+    )
+}
+
+#[test]
+fn terraform_drives_the_example_provider_through_the_whole_lifecycle() {
+    let provider = env!("CARGO_BIN_EXE_terraform-provider-tfexample");
+    for tf in binaries() {
+        let mut wd = Workdir::new(&tf, SOURCE, provider);
+        // AutoMTLS stays on: make sure nothing in the environment turns it off.
+        wd.env("TF_LOG", "");
+        assert!(
+            std::env::var_os("TF_DISABLE_PLUGIN_TLS").is_none(),
+            "TF_DISABLE_PLUGIN_TLS must be unset"
+        );
+        wd.write("main.tf", &config(3));
+
+        wd.run(&["validate"]).assert_success();
+        let plan = wd.run(&["plan"]);
+        plan.assert_success();
+        assert!(plan.stdout.contains("1 to add"), "{tf}: {}", plan.stdout);
+
+        let apply = wd.run(&["apply", "-auto-approve"]);
+        apply.assert_success();
+        assert!(
+            apply.stdout.contains(r#"upper = "DEMO-ALPHA""#),
+            "{tf}: {}",
+            apply.stdout
+        );
+
+        wd.run(&["plan", "-detailed-exitcode"]).assert_code(0);
+
+        wd.write("main.tf", &config(4));
+        let update = wd.run(&["plan", "-detailed-exitcode"]);
+        update.assert_code(2);
+        assert!(
+            update.stdout.contains("1 to change, 0 to destroy"),
+            "{tf}: {}",
+            update.stdout
+        );
+        wd.run(&["apply", "-auto-approve"]).assert_success();
+        wd.run(&["plan", "-detailed-exitcode"]).assert_code(0);
+
+        wd.run(&["state", "rm", "tfexample_thing.a"])
+            .assert_success();
+        wd.run(&["import", "tfexample_thing.a", "demo-alpha"])
+            .assert_success();
+        // The import knows only the name; the next apply restores the configured values in place.
+        wd.run(&["apply", "-auto-approve"]).assert_success();
+        wd.run(&["plan", "-detailed-exitcode"]).assert_code(0);
+
+        let destroy = wd.run(&["destroy", "-auto-approve"]);
+        destroy.assert_success();
+        assert!(
+            destroy.stdout.contains("1 destroyed"),
+            "{tf}: {}",
+            destroy.stdout
+        );
+    }
+}
+
+#[test]
+fn terraform_shows_validate_diagnostics_at_the_attribute() {
+    let provider = env!("CARGO_BIN_EXE_terraform-provider-tfexample");
+    for tf in binaries() {
+        let wd = Workdir::new(&tf, SOURCE, provider);
+        wd.write(
+            "main.tf",
+            &config(1).replace(r#"key = "k2""#, r#"key = """#),
+        );
+        let run = wd.run(&["validate"]);
+        run.assert_code(1);
+        let text = run.combined();
+        assert!(text.contains("Empty Item Key"), "{tf}: {text}");
+        assert!(
+            text.contains("main.tf line"),
+            "{tf}: diagnostic has no source location: {text}"
+        );
+    }
+}
