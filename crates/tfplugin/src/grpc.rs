@@ -356,10 +356,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             private: fallback_private.clone(),
             deferred: None,
         };
-        let resp = guarded(async { run.await.unwrap_or_else(|d| failed(d)) }, |d| {
-            failed(d)
-        })
-        .await;
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, |d| failed(d)).await;
         Ok(Response::new(resp))
     }
 
@@ -417,10 +414,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: d.to_proto(),
             ..Default::default()
         };
-        let resp = guarded(async { run.await.unwrap_or_else(|d| failed(d)) }, |d| {
-            failed(d)
-        })
-        .await;
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, |d| failed(d)).await;
         Ok(Response::new(resp))
     }
 
@@ -486,10 +480,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: d.to_proto(),
             legacy_type_system: false,
         };
-        let resp = guarded(async { run.await.unwrap_or_else(|d| failed(d)) }, |d| {
-            failed(d)
-        })
-        .await;
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, |d| failed(d)).await;
         Ok(Response::new(resp))
     }
 
@@ -522,10 +513,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: d.to_proto(),
             deferred: None,
         };
-        let resp = guarded(async { run.await.unwrap_or_else(|d| failed(d)) }, |d| {
-            failed(d)
-        })
-        .await;
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, |d| failed(d)).await;
         Ok(Response::new(resp))
     }
 
@@ -558,10 +546,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: d.to_proto(),
             deferred: None,
         };
-        let resp = guarded(async { run.await.unwrap_or_else(|d| failed(d)) }, |d| {
-            failed(d)
-        })
-        .await;
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, |d| failed(d)).await;
         Ok(Response::new(resp))
     }
 

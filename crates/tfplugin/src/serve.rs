@@ -71,6 +71,10 @@ impl ServeConfig {
 /// When not launched by Terraform, explains on stderr and returns exit code 1.
 pub fn serve<P: Provider>(provider: P, config: ServeConfig) -> ExitCode {
     crate::log::init();
+    // Panics are caught per RPC; log them as JSON lines too instead of raw text on stderr.
+    std::panic::set_hook(Box::new(
+        |info| tracing::error!(panic = %info, "provider panicked"),
+    ));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -92,6 +92,17 @@ fn terraform_drives_the_example_provider_through_the_whole_lifecycle() {
         wd.run(&["apply", "-auto-approve"]).assert_success();
         wd.run(&["plan", "-detailed-exitcode"]).assert_code(0);
 
+        // The provider logs whether it serves over TLS; Terraform re-emits provider logs under TF_LOG.
+        wd.env("TF_LOG", "info");
+        let logged = wd.run(&["validate"]);
+        logged.assert_success();
+        assert!(
+            logged.stderr.contains("tls=true"),
+            "{tf}: provider was not served over mTLS: {}",
+            logged.stderr
+        );
+        wd.env("TF_LOG", "");
+
         let destroy = wd.run(&["destroy", "-auto-approve"]);
         destroy.assert_success();
         assert!(
