@@ -1,0 +1,244 @@
+//! Schema pieces and models the batch resources share: the `jobs` result list, `timeouts`,
+//! `triggers`, `allow_partial_failure`, and the plan rule that separates attributes which run the
+//! action again from attributes that only change what is recorded.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tfplugin::{
+    Attribute, AttributePath, Block, Diagnostic, NestedBlock, PlanRequest, PlanResponse, Type,
+    Value,
+};
+
+/// How long a resource waits on its jobs when its `timeouts` block says nothing.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// One phone's result as recorded in state (`jobs` and `restart_jobs` elements).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct JobRecord {
+    pub(crate) phone_id: String,
+    pub(crate) job_id: String,
+    pub(crate) status: String,
+    pub(crate) error_code: String,
+    pub(crate) error_msg: String,
+    pub(crate) begin_time: String,
+    pub(crate) end_time: String,
+}
+
+/// The status strings recorded in `jobs[*].status`.
+pub(crate) mod status {
+    pub(crate) const SUCCESS: &str = "success";
+    pub(crate) const FAILED: &str = "failed";
+    pub(crate) const RUNNING: &str = "running";
+}
+
+impl JobRecord {
+    pub(crate) fn succeeded(&self) -> bool {
+        self.status == status::SUCCESS
+    }
+}
+
+/// The `timeouts` block.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Timeouts {
+    #[serde(default)]
+    pub(crate) create: Option<String>,
+    #[serde(default)]
+    pub(crate) update: Option<String>,
+}
+
+/// Which timeout applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimeoutKind {
+    Create,
+    Update,
+}
+
+impl TimeoutKind {
+    fn name(self) -> &'static str {
+        match self {
+            TimeoutKind::Create => "create",
+            TimeoutKind::Update => "update",
+        }
+    }
+}
+
+/// Resolves the timeout of `kind` from an optional `timeouts` block.
+pub(crate) fn timeout(
+    timeouts: Option<&Timeouts>,
+    kind: TimeoutKind,
+) -> Result<Duration, Diagnostic> {
+    let text = timeouts.and_then(|t| match kind {
+        TimeoutKind::Create => t.create.as_deref(),
+        TimeoutKind::Update => t.update.as_deref(),
+    });
+    match text {
+        None => Ok(DEFAULT_TIMEOUT),
+        Some(text) => parse_duration(text).map_err(|detail| {
+            Diagnostic::error("Invalid Timeout", detail)
+                .with_attribute(AttributePath::root("timeouts").attr(kind.name()))
+        }),
+    }
+}
+
+/// Parses a duration such as `30s`, `10m`, `1h30m` or `500ms`; the error says what was wrong.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let trimmed = text.trim();
+    match humantime::parse_duration(trimmed) {
+        Ok(d) if d.is_zero() => Err(format!("duration {text:?} must be greater than zero")),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!(
+            "{text:?} is not a duration ({e}); write a number with a unit, such as \"30s\", \"10m\" or \"1h30m\""
+        )),
+    }
+}
+
+/// The object type of a `jobs` element.
+pub(crate) fn job_type() -> Type {
+    Type::object([
+        ("phone_id", Type::String),
+        ("job_id", Type::String),
+        ("status", Type::String),
+        ("error_code", Type::String),
+        ("error_msg", Type::String),
+        ("begin_time", Type::String),
+        ("end_time", Type::String),
+    ])
+}
+
+/// `id`: the request id of the first batch request.
+pub(crate) fn id_attribute() -> Attribute {
+    Attribute::computed("id", Type::String)
+        .description("The request id of the first batch request.")
+}
+
+/// `request_ids`.
+pub(crate) fn request_ids_attribute(description: &str) -> Attribute {
+    Attribute::computed("request_ids", Type::list(Type::String)).description(description)
+}
+
+/// `jobs` (or `restart_jobs`): one result per phone.
+pub(crate) fn jobs_attribute(name: &str, description: &str) -> Attribute {
+    Attribute::computed(name, Type::list(job_type())).description(format!(
+        "{description} Each entry: `phone_id`, `job_id` (empty when the phone was rejected at submission), \
+         `status` (`success`, `failed`, or `running` when the wait ended first), `error_code`, `error_msg`, \
+         `begin_time`, `end_time`."
+    ))
+}
+
+/// `triggers`: arbitrary values whose change runs the action again.
+pub(crate) fn triggers_attribute(action: &str) -> Attribute {
+    Attribute::optional("triggers", Type::map(Type::String))
+        .requires_replace()
+        .description(format!(
+            "Arbitrary values; changing any of them performs the {action} again."
+        ))
+}
+
+/// `allow_partial_failure`.
+pub(crate) fn allow_partial_failure_attribute() -> Attribute {
+    Attribute::optional("allow_partial_failure", Type::Bool).description(
+        "When true, failed or rejected phones are warnings instead of an error. Default false. \
+         Changing it only updates state.",
+    )
+}
+
+/// The `timeouts` block with the given operations (`create`, `update`).
+pub(crate) fn timeouts_block(kinds: &[TimeoutKind]) -> NestedBlock {
+    let mut block = Block::new()
+        .description("Bounds on the wait for the jobs, as durations such as `30s` or `10m`.");
+    for kind in kinds {
+        block = block.attribute(Attribute::optional(kind.name(), Type::String).description(
+            format!("How long {} waits on its jobs. Default `30m`.", kind.name()),
+        ));
+    }
+    NestedBlock::single("timeouts", block)
+}
+
+/// Plans an action resource on update: when none of the attributes that run the action changed (the
+/// runtime already asked for replacement when one did), the recorded results stay as they are, since
+/// nothing will be called.
+pub(crate) fn keep_results_unless_replacing(
+    req: &PlanRequest,
+    plan: &mut PlanResponse,
+    computed: &[&str],
+) {
+    if req.prior_state.is_null()
+        || plan.planned_state.is_null()
+        || !plan.requires_replace.is_empty()
+    {
+        return;
+    }
+    for name in computed {
+        plan.keep_prior(req, &AttributePath::root(*name));
+    }
+}
+
+/// Plans an optional boolean that defaults to `default` when unset (so state shows the value used).
+pub(crate) fn plan_bool_default(
+    req: &PlanRequest,
+    plan: &mut PlanResponse,
+    name: &str,
+    default: bool,
+) {
+    let configured = req.config.get(name).cloned().unwrap_or(Value::Null);
+    if configured.is_null() {
+        plan.planned_state
+            .set_path(&AttributePath::root(name), Value::Bool(default));
+    }
+}
+
+/// Converts `jobs` records to the value stored in state.
+pub(crate) fn jobs_value(jobs: &[JobRecord]) -> Value {
+    let ty = Type::list(job_type());
+    tfplugin::to_value(&jobs, &ty).unwrap_or_else(|_| Value::List(Vec::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_terraform_style_units() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn bad_or_zero_durations_are_refused_with_the_value_named() {
+        let err = parse_duration("ten minutes").unwrap_err();
+        assert!(err.contains("\"ten minutes\""), "{err}");
+        assert!(
+            parse_duration("0s")
+                .unwrap_err()
+                .contains("greater than zero")
+        );
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("-5m").is_err());
+    }
+
+    #[test]
+    fn missing_timeout_uses_thirty_minutes_and_bad_one_points_at_the_attribute() {
+        assert_eq!(timeout(None, TimeoutKind::Create), Ok(DEFAULT_TIMEOUT));
+        let t = Timeouts {
+            create: Some("2m".into()),
+            update: None,
+        };
+        assert_eq!(
+            timeout(Some(&t), TimeoutKind::Create),
+            Ok(Duration::from_secs(120))
+        );
+        assert_eq!(timeout(Some(&t), TimeoutKind::Update), Ok(DEFAULT_TIMEOUT));
+        let bad = Timeouts {
+            create: Some("soon".into()),
+            update: None,
+        };
+        let diag = timeout(Some(&bad), TimeoutKind::Create).unwrap_err();
+        assert_eq!(
+            diag.attribute.as_ref().map(|p| p.to_string()),
+            Some("timeouts.create".to_string())
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! The provider's data sources.
+
+pub(crate) mod phones;

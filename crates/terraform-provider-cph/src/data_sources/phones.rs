@@ -1,0 +1,144 @@
+//! `cph_phones`: lists phones (every page of ListCloudPhones), optionally filtered by server, status
+//! or name, so configurations can act on "every phone of server X" without pasting ids.
+
+use cph_http::PhoneFilter;
+use cph_types::PhoneStatus;
+use sha2::{Digest, Sha256};
+use tfplugin::{
+    Attribute, AttributePath, Block, Context, DataSource, Diagnostic, Diagnostics, Schema, Type,
+    Value,
+};
+
+use crate::batch;
+use crate::provider::ProviderData;
+
+/// The `cph_phones` data source.
+pub(crate) struct Phones;
+
+fn phone_type() -> Type {
+    Type::object([
+        ("phone_id", Type::String),
+        ("phone_name", Type::String),
+        ("server_id", Type::String),
+        ("status", Type::String),
+        ("image_id", Type::String),
+    ])
+}
+
+fn status_names() -> String {
+    PhoneStatus::KNOWN
+        .iter()
+        .map(|s| format!("`{}`", s.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn parse_status(name: &str) -> Result<PhoneStatus, Diagnostic> {
+    PhoneStatus::from_name(name)
+        .filter(|s| !matches!(s, PhoneStatus::Unknown(_)))
+        .ok_or_else(|| {
+            Diagnostic::error(
+                "Invalid Phone Status",
+                format!(
+                    "{name:?} is not a phone status; use one of {}",
+                    status_names()
+                ),
+            )
+            .with_attribute(AttributePath::root("status"))
+        })
+}
+
+fn filter_string(config: &Value, name: &str) -> Option<String> {
+    config.get(name).and_then(Value::as_str).map(str::to_owned)
+}
+
+impl DataSource<ProviderData> for Phones {
+    fn type_name(&self) -> String {
+        "cph_phones".into()
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            Block::new()
+                .description("Lists the project's cloud phones, optionally filtered by server, status or name.")
+                .attribute(Attribute::computed("id", Type::String).description("A digest of the filters."))
+                .attribute(Attribute::optional("server_id", Type::String).description("Only phones of this server."))
+                .attribute(
+                    Attribute::optional("status", Type::String)
+                        .description(format!("Only phones in this status: one of {}.", status_names())),
+                )
+                .attribute(Attribute::optional("name", Type::String).description("Only phones with this name."))
+                .attribute(Attribute::computed("phones", Type::list(phone_type())).description(
+                    "The matching phones in the order the service lists them: `phone_id`, `phone_name`, `server_id`, \
+                     `status` (a name as in the `status` filter), `image_id`.",
+                )),
+        )
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if let Some(name) = filter_string(config, "status") {
+            if let Err(d) = parse_status(&name) {
+                diags.push(d);
+            }
+        }
+        diags
+    }
+
+    async fn read(&self, ctx: &Context<ProviderData>, config: Value) -> (Value, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let data = match ctx.data() {
+            Ok(d) => d,
+            Err(d) => return (config, d.into()),
+        };
+        let status = match filter_string(&config, "status")
+            .map(|s| parse_status(&s))
+            .transpose()
+        {
+            Ok(s) => s,
+            Err(d) => return (config, d.into()),
+        };
+        let filter = PhoneFilter {
+            phone_name: filter_string(&config, "name"),
+            server_id: filter_string(&config, "server_id"),
+            status,
+            ..PhoneFilter::default()
+        };
+        let phones = match batch::list_phones(data, &filter).await {
+            Ok(p) => p,
+            Err(d) => {
+                diags.push(d);
+                return (config, diags);
+            }
+        };
+        let text = |s: &Option<String>| Value::from(s.clone().unwrap_or_default());
+        let list: Vec<Value> = phones
+            .iter()
+            .map(|p| {
+                Value::object([
+                    ("phone_id", text(&p.phone_id)),
+                    ("phone_name", text(&p.phone_name)),
+                    ("server_id", text(&p.server_id)),
+                    (
+                        "status",
+                        Value::from(p.status.map(|s| s.name().to_string()).unwrap_or_default()),
+                    ),
+                    ("image_id", text(&p.image_id)),
+                ])
+            })
+            .collect();
+        let mut digest = Sha256::new();
+        for name in ["server_id", "status", "name"] {
+            digest.update(name.as_bytes());
+            digest.update([0]);
+            digest.update(filter_string(&config, name).unwrap_or_default().as_bytes());
+            digest.update([0]);
+        }
+        let id = hex::encode(&digest.finalize()[..8]);
+        let mut state = config;
+        state.set_path(&AttributePath::root("id"), Value::from(id));
+        state.set_path(&AttributePath::root("phones"), Value::List(list));
+        (state, diags)
+    }
+}

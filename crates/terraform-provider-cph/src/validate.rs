@@ -1,0 +1,366 @@
+//! Validate-time checks of a resource's `phones` list and other inputs, against the rules `cph-types`
+//! defines once: phone ids, duplicates, the property catalogue, bucket names, object paths, image ids,
+//! durations. Every problem is reported at once, each pointing at its attribute; unknown values
+//! (ids from another resource) are skipped, so such plans stay clean.
+
+use std::collections::HashMap;
+
+use cph_types::{
+    BucketName, ImageId, IssueKind, ObjectPath, PhoneId, PropertyMap, check_property_size,
+    validate_properties,
+};
+use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
+
+use crate::common::parse_duration;
+
+/// The per-phone fields a resource's `phones` objects carry, beyond `phone_id`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PhoneFields {
+    /// `properties` (map of string) is present.
+    pub(crate) properties: bool,
+    /// `bucket_name` and `object_path` are present.
+    pub(crate) restore_target: bool,
+}
+
+/// Checks the `phones` attribute of `config`.
+pub(crate) fn phones(config: &Value, fields: PhoneFields, diags: &mut Diagnostics) {
+    let root = AttributePath::root("phones");
+    let phones = match config.get("phones") {
+        None | Some(Value::Null) | Some(Value::Unknown) => return,
+        Some(v) => v,
+    };
+    let Some(elements) = phones.as_elements() else {
+        return;
+    };
+    if elements.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "No Phones",
+                "`phones` must list at least one phone to act on.",
+            )
+            .with_attribute(root),
+        );
+        return;
+    }
+    let mut first_index: HashMap<&str, usize> = HashMap::new();
+    for (i, phone) in elements.iter().enumerate() {
+        let at = root.clone().index(i);
+        let id = match phone.get("phone_id") {
+            Some(Value::String(s)) => Some(s.as_str()),
+            _ => None,
+        };
+        if let Some(id) = id {
+            if let Err(e) = PhoneId::new(id) {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid Phone Id",
+                        format!("{e}. Phone ids are listed by the `cph_phones` data source."),
+                    )
+                    .with_attribute(at.clone().attr("phone_id")),
+                );
+            } else if let Some(first) = first_index.get(id) {
+                diags.push(
+                    Diagnostic::error(
+                        "Duplicate Phone Id",
+                        format!(
+                            "phone {id} is listed twice, at phones[{first}] and phones[{i}]; each phone may appear once \
+                             per resource, so that it is submitted once."
+                        ),
+                    )
+                    .with_attribute(at.clone().attr("phone_id")),
+                );
+            } else {
+                first_index.insert(id, i);
+            }
+        }
+        if fields.properties {
+            properties(phone, id.unwrap_or("(unknown)"), &at, diags);
+        }
+        if fields.restore_target {
+            known_string(phone, "bucket_name", &at, diags, |v| {
+                BucketName::new(v).map(|_| ()).map_err(|e| e.to_string())
+            });
+            known_string(phone, "object_path", &at, diags, |v| {
+                ObjectPath::new(v).map(|_| ()).map_err(|e| e.to_string())
+            });
+        }
+    }
+}
+
+fn known_string(
+    object: &Value,
+    name: &str,
+    at: &AttributePath,
+    diags: &mut Diagnostics,
+    check: impl Fn(&str) -> Result<(), String>,
+) {
+    if let Some(Value::String(v)) = object.get(name) {
+        if let Err(detail) = check(v) {
+            let summary = match name {
+                "bucket_name" => "Invalid Bucket Name",
+                "object_path" => "Invalid Object Path",
+                _ => "Invalid Value",
+            };
+            diags.push(Diagnostic::error(summary, detail).with_attribute(at.clone().attr(name)));
+        }
+    }
+}
+
+/// Checks one phone's `properties` map against the catalogue (known entries only).
+fn properties(phone: &Value, phone_id: &str, at: &AttributePath, diags: &mut Diagnostics) {
+    let Some(Value::Map(entries)) = phone.get("properties") else {
+        return;
+    };
+    let mut map = PropertyMap::new();
+    let mut all_known = true;
+    for (key, value) in entries {
+        match value {
+            Value::String(v) => {
+                map.insert(key.clone(), v.clone());
+            }
+            _ => all_known = false,
+        }
+    }
+    let report = validate_properties(phone_id, &map);
+    let props = at.clone().attr("properties");
+    for issue in report.errors {
+        let (summary, path) = match &issue.kind {
+            IssueKind::TooLarge { .. } => ("Properties Too Large", props.clone()),
+            IssueKind::EmptyKey => ("Empty Property Key", props.clone()),
+            _ => (
+                "Invalid Property Value",
+                props.clone().key(issue.key.clone()),
+            ),
+        };
+        diags.push(Diagnostic::error(summary, issue.to_string()).with_attribute(path));
+    }
+    for issue in report.warnings {
+        let summary = match issue.kind {
+            IssueKind::DeprecatedKey { .. } => "Deprecated Property Key",
+            _ => "Unknown Property Key",
+        };
+        diags.push(
+            Diagnostic::warning(summary, issue.to_string())
+                .with_attribute(props.clone().key(issue.key.clone())),
+        );
+    }
+    // validate_properties checks the size too; when some values are still unknown, check what is known so
+    // a map that is already too large is reported now.
+    if !all_known {
+        if let Err(e) = check_property_size(phone_id, Some(&map.to_api_string()), None) {
+            diags.push(
+                Diagnostic::error("Properties Too Large", e.to_string()).with_attribute(props),
+            );
+        }
+    }
+}
+
+/// Checks an optional `image_id`.
+pub(crate) fn image_id(config: &Value, diags: &mut Diagnostics) {
+    if let Some(Value::String(v)) = config.get("image_id") {
+        if let Err(e) = ImageId::new(v.as_str()) {
+            diags.push(
+                Diagnostic::error("Invalid Image Id", e.to_string())
+                    .with_attribute(AttributePath::root("image_id")),
+            );
+        }
+    }
+}
+
+/// Checks the durations of a `timeouts` block.
+pub(crate) fn timeouts(config: &Value, diags: &mut Diagnostics) {
+    let Some(Value::Object(block)) = config.get("timeouts") else {
+        return;
+    };
+    for (name, value) in block {
+        if let Value::String(text) = value {
+            if let Err(detail) = parse_duration(text) {
+                diags.push(
+                    Diagnostic::error("Invalid Timeout", detail)
+                        .with_attribute(AttributePath::root("timeouts").attr(name.clone())),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phone(id: &str, props: &[(&str, &str)]) -> Value {
+        Value::object([
+            ("phone_id", Value::string(id)),
+            (
+                "properties",
+                if props.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Map(
+                        props
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), Value::string(*v)))
+                            .collect(),
+                    )
+                },
+            ),
+        ])
+    }
+
+    fn config(phones: Vec<Value>) -> Value {
+        Value::object([("phones", Value::List(phones))])
+    }
+
+    fn paths(diags: &Diagnostics) -> Vec<String> {
+        diags
+            .iter()
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    const PROPS: PhoneFields = PhoneFields {
+        properties: true,
+        restore_target: false,
+    };
+
+    #[test]
+    fn malformed_and_duplicate_phone_ids_point_at_their_elements() {
+        let mut diags = Diagnostics::new();
+        let a = "0123456789abcdef0123456789abcdef";
+        phones(
+            &config(vec![
+                phone(a, &[]),
+                phone("not a phone!", &[]),
+                phone(a, &[]),
+            ]),
+            PROPS,
+            &mut diags,
+        );
+        assert!(diags.has_errors());
+        assert_eq!(
+            paths(&diags),
+            vec!["phones[1].phone_id", "phones[2].phone_id"]
+        );
+        let dup = diags.iter().nth(1).unwrap();
+        assert_eq!(dup.summary, "Duplicate Phone Id");
+        assert!(
+            dup.detail.contains("phones[0] and phones[2]"),
+            "{}",
+            dup.detail
+        );
+    }
+
+    #[test]
+    fn every_bad_property_is_reported_at_its_key_and_unknown_keys_warn() {
+        let mut diags = Diagnostics::new();
+        let c = config(vec![phone(
+            "p1",
+            &[
+                ("sys.prop.writephonenum", "12ab"),
+                ("com.cph.mainkeys", "2"),
+                ("vendor.new.key", "x"),
+            ],
+        )]);
+        phones(&c, PROPS, &mut diags);
+        let errors: Vec<_> = diags
+            .iter()
+            .filter(|d| d.severity == tfplugin::Severity::Error)
+            .collect();
+        let warnings: Vec<_> = diags
+            .iter()
+            .filter(|d| d.severity == tfplugin::Severity::Warning)
+            .collect();
+        assert_eq!(errors.len(), 2);
+        assert_eq!(warnings.len(), 1);
+        let error_paths: Vec<String> = errors
+            .iter()
+            .map(|d| d.attribute.as_ref().unwrap().to_string())
+            .collect();
+        assert!(
+            error_paths.contains(&"phones[0].properties[\"sys.prop.writephonenum\"]".to_string()),
+            "{error_paths:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|d| d.detail.contains("p1") && d.detail.contains("12ab"))
+        );
+        assert_eq!(
+            warnings[0].attribute.as_ref().unwrap().to_string(),
+            "phones[0].properties[\"vendor.new.key\"]"
+        );
+    }
+
+    #[test]
+    fn unknown_values_are_not_judged() {
+        let mut diags = Diagnostics::new();
+        let c = config(vec![Value::object([
+            ("phone_id", Value::Unknown),
+            (
+                "properties",
+                Value::Map([("sys.prop.writeimsi".to_string(), Value::Unknown)].into()),
+            ),
+        ])]);
+        phones(&c, PROPS, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        let mut diags = Diagnostics::new();
+        phones(
+            &Value::object([("phones", Value::Unknown)]),
+            PROPS,
+            &mut diags,
+        );
+        assert!(diags.is_empty());
+    }
+
+    #[test]
+    fn an_empty_phone_list_is_an_error() {
+        let mut diags = Diagnostics::new();
+        phones(&config(vec![]), PROPS, &mut diags);
+        assert_eq!(paths(&diags), vec!["phones"]);
+    }
+
+    #[test]
+    fn restore_targets_are_checked_against_bucket_and_path_rules() {
+        let mut diags = Diagnostics::new();
+        let c = config(vec![Value::object([
+            ("phone_id", Value::string("p1")),
+            ("bucket_name", Value::string("Bad_Bucket")),
+            ("object_path", Value::string("")),
+        ])]);
+        phones(
+            &c,
+            PhoneFields {
+                properties: false,
+                restore_target: true,
+            },
+            &mut diags,
+        );
+        assert_eq!(
+            paths(&diags),
+            vec!["phones[0].bucket_name", "phones[0].object_path"]
+        );
+    }
+
+    #[test]
+    fn bad_timeouts_and_image_ids_are_reported() {
+        let mut diags = Diagnostics::new();
+        let c = Value::object([
+            ("image_id", Value::string("")),
+            (
+                "timeouts",
+                Value::object([
+                    ("create", Value::string("forever")),
+                    ("update", Value::Null),
+                ]),
+            ),
+        ]);
+        image_id(&c, &mut diags);
+        timeouts(&c, &mut diags);
+        assert_eq!(paths(&diags), vec!["image_id", "timeouts.create"]);
+    }
+}
