@@ -1,1 +1,46 @@
-//! cph-sim: see Cargo.toml description.
+//! A faithful local simulator of the Huawei Cloud CPH (Cloud Phone Host) v1 API, to run the
+//! provider, the client and benchmarks without a cloud account.
+//!
+//! It serves the six batch operations, ShowJob, ListJobs, ListCloudPhones and
+//! ShowCloudPhoneDetail with the real wire format; verifies SDK-HMAC-SHA256 signatures and IAM
+//! tokens as the gateway does; moves jobs running -> success/failed after a configurable duration
+//! and phone statuses through the documented transitions; and injects faults (job failures, 429,
+//! 5xx, latency) on demand. An admin API under `/_sim/` exposes the fixture, the faults and the
+//! per-route counters.
+//!
+//! Main types: [`SimConfig`] (start-up settings with documented defaults), [`Faults`] (the fault
+//! model), [`Simulator`] (a running server and its in-process controls), [`Stats`] (counters),
+//! [`SimError`] (every refusal, one variant per CPH code).
+//!
+//! ```
+//! # async fn demo() -> std::io::Result<()> {
+//! use cph_sim::{Faults, SimConfig, Simulator};
+//!
+//! let sim = Simulator::start(SimConfig { phones: 3, ..SimConfig::default() }).await?;
+//! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
+//! assert_eq!(sim.phone_ids().len(), 3);
+//! sim.set_faults(Faults { throttle_rate: 0.1, ..Faults::default() });
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod auth;
+mod backend;
+mod clock;
+mod config;
+mod error;
+mod ids;
+mod lifecycle;
+mod routes;
+mod server;
+mod stats;
+
+pub use config::{
+    DEFAULT_ACCESS_KEY, DEFAULT_AUTH_TOKEN, DEFAULT_JOB_DURATION, DEFAULT_LISTEN, DEFAULT_PHONES,
+    DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY, DEFAULT_SEED, DEFAULT_SERVER_ERROR_STATUS, Faults,
+    SimConfig,
+};
+pub use error::{APIGW_API_NOT_FOUND, SIM_JOB_FAILED, SIM_PHONE_BUSY, SimError};
+pub use server::Simulator;
+pub use stats::Stats;

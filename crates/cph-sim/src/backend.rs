@@ -1,0 +1,920 @@
+//! The simulated CPH service without HTTP: phones, jobs and request ids in memory, one method per
+//! API operation, fault decisions and counters. Every method takes `now`, so tests drive time.
+//!
+//! Lookups are O(1) or O(log n): phones, jobs and requests are indexed by id, and job ends wait in
+//! a time-ordered queue that each call drains up to `now` (lazy settling, no timers).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use cph_types::{
+    BatchOperation, BatchResponse, BucketName, ImageId, Job, JobStatus, LIST_JOBS_MAX_LIMIT,
+    LIST_JOBS_MAX_REQUEST_IDS, LIST_PHONES_DEFAULT_LIMIT, LIST_PHONES_MAX_LIMIT,
+    ListCloudPhonesResponse, ObjectPath, PhoneDetail, PhoneId, PhoneJob, PhoneStatus, PhoneSummary,
+    PropertyMap, PropertyString, ShowJobResponse, check_property_size, validate_properties,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::clock::format_api_time;
+use crate::config::{Faults, SimConfig};
+use crate::error::{SIM_JOB_FAILED, SimError};
+use crate::ids::IdGenerator;
+use crate::lifecycle::{Outcome, Transition, job_status, settled_status, transition};
+use crate::stats::Stats;
+
+/// Phones per simulated server.
+const PHONES_PER_SERVER: usize = 4;
+/// Seed offsets keep the id, outcome and fault sequences independent of each other.
+const OUTCOME_SEED_OFFSET: u64 = 0x0c0f_fee0;
+const FAULT_SEED_OFFSET: u64 = 0x0fa1_7000;
+
+/// One simulated phone.
+#[derive(Debug, Clone)]
+struct Phone {
+    id: String,
+    name: String,
+    server_id: String,
+    image_id: String,
+    imei: String,
+    index: usize,
+    /// The settled status (the status shown while a job runs comes from its transition).
+    status: PhoneStatus,
+    created: SystemTime,
+    updated: SystemTime,
+    properties: PropertyMap,
+    custom_property: Option<String>,
+    /// The unfinished job on this phone, if any.
+    active_job: Option<usize>,
+}
+
+/// What a successful job changes on its phone besides the status.
+#[derive(Debug, Clone, Default)]
+struct Effect {
+    /// Wipe every property first (factory reset).
+    wipe: bool,
+    /// Properties to set.
+    properties: Option<PropertyMap>,
+    /// Custom properties to set.
+    custom_property: Option<String>,
+    /// Image to switch to.
+    image_id: Option<String>,
+}
+
+/// One job.
+#[derive(Debug, Clone)]
+struct JobRecord {
+    id: String,
+    phone: usize,
+    transition: Transition,
+    begin: SystemTime,
+    end: SystemTime,
+    outcome: Outcome,
+    effect: Effect,
+}
+
+/// The mutable state, behind one lock.
+#[derive(Debug)]
+struct State {
+    ids: IdGenerator,
+    outcomes: StdRng,
+    fault_rng: StdRng,
+    faults: Faults,
+    phones: Vec<Phone>,
+    phone_index: HashMap<String, usize>,
+    jobs: Vec<JobRecord>,
+    job_index: HashMap<String, usize>,
+    /// Request id -> its jobs, in submit order.
+    requests: HashMap<String, Vec<usize>>,
+    /// (end instant, job index) of every unsettled job.
+    due: BTreeSet<(SystemTime, usize)>,
+    stats: Stats,
+}
+
+/// A fault decision for one request: latency to add, and maybe an answer to give instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FaultDecision {
+    /// Added latency.
+    pub(crate) delay: Duration,
+    /// The injected error, when the request must not reach the service.
+    pub(crate) error: Option<SimError>,
+}
+
+/// ListJobs' answer; unset fields are `""` as the service writes them there.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ListJobsAnswer {
+    request_id: String,
+    jobs: Vec<ListedJob>,
+}
+
+/// One job of a ListJobs page.
+#[derive(Debug, Clone, Serialize)]
+struct ListedJob {
+    job_id: String,
+    phone_id: String,
+    server_id: String,
+    node_id: String,
+    status: i64,
+    begin_time: String,
+    end_time: String,
+    error_code: String,
+    error_msg: String,
+    execute_msg: String,
+}
+
+/// The simulated service.
+#[derive(Debug)]
+pub(crate) struct Backend {
+    state: Mutex<State>,
+    job_duration: Duration,
+}
+
+/// Query parameters as `(key, value)` pairs, already percent-decoded.
+pub(crate) type QueryPairs = [(String, String)];
+
+fn query_value<'a>(pairs: &'a QueryPairs, key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn parse_number<T: std::str::FromStr>(
+    pairs: &QueryPairs,
+    key: &str,
+) -> Result<Option<T>, SimError> {
+    match query_value(pairs, key) {
+        None => Ok(None),
+        Some(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| SimError::invalid(key, format!("{text:?} is not a valid number."))),
+    }
+}
+
+fn paging(
+    pairs: &QueryPairs,
+    default_limit: u32,
+    max_limit: u32,
+) -> Result<(usize, usize), SimError> {
+    let offset: u64 = parse_number(pairs, "offset")?.unwrap_or(0);
+    let limit: u32 = parse_number(pairs, "limit")?.unwrap_or(default_limit);
+    if !(1..=max_limit).contains(&limit) {
+        return Err(SimError::invalid(
+            "limit",
+            format!("{limit} is out of range 1..{max_limit}."),
+        ));
+    }
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+    Ok((offset, limit as usize))
+}
+
+/// A JSON value as a phone id to echo back: strings as they are, anything else as JSON text.
+fn echo_id(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+fn optional_string<'a>(entry: &'a Value, field: &str) -> Result<Option<&'a str>, SimError> {
+    match entry.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(SimError::invalid(
+            field,
+            format!("{other} is not a string."),
+        )),
+    }
+}
+
+fn required_string<'a>(entry: &'a Value, field: &str) -> Result<&'a str, SimError> {
+    optional_string(entry, field)?
+        .ok_or_else(|| SimError::invalid(field, "The parameter is required."))
+}
+
+/// Parses and checks a `property` string against the catalogue.
+fn checked_properties(phone_id: &str, text: &str, field: &str) -> Result<PropertyMap, SimError> {
+    let map =
+        PropertyMap::from_api_string(text).map_err(|e| SimError::invalid(field, e.to_string()))?;
+    let report = validate_properties(phone_id, &map);
+    match report.errors.first() {
+        Some(issue) => Err(SimError::invalid(field, issue.to_string())),
+        None => Ok(map),
+    }
+}
+
+fn property_size(
+    phone_id: &str,
+    property: Option<&str>,
+    custom: Option<&str>,
+) -> Result<(), SimError> {
+    let as_string = |text: Option<&str>, field: &str| -> Result<Option<PropertyString>, SimError> {
+        text.map(|t| {
+            PropertyString::try_from(t).map_err(|e| SimError::invalid(field, e.to_string()))
+        })
+        .transpose()
+    };
+    let property = as_string(property, "property")?;
+    let custom = as_string(custom, "custom_property")?;
+    check_property_size(phone_id, property.as_ref(), custom.as_ref())
+        .map_err(|e| SimError::invalid("property", e.to_string()))
+}
+
+fn check_obs_target(entry: &Value) -> Result<(), SimError> {
+    let bucket = required_string(entry, "bucket_name")?;
+    if !BucketName::is_valid(bucket) {
+        return Err(SimError::invalid(
+            "bucket_name",
+            format!("{bucket:?} must be {}.", BucketName::rule_description()),
+        ));
+    }
+    let path = required_string(entry, "object_path")?;
+    if !ObjectPath::is_valid(path) {
+        return Err(SimError::invalid(
+            "object_path",
+            format!("must be {}.", ObjectPath::rule_description()),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks one entry of a batch body (after its phone id) and returns what the job will change.
+fn entry_effect(
+    operation: BatchOperation,
+    phone_id: &str,
+    entry: &Value,
+    image_id: Option<&str>,
+) -> Result<Effect, SimError> {
+    let mut effect = Effect {
+        image_id: image_id.map(str::to_owned),
+        ..Effect::default()
+    };
+    match operation {
+        BatchOperation::Reset | BatchOperation::Restart => {
+            let property = optional_string(entry, "property")?;
+            property_size(phone_id, property, None)?;
+            effect.properties = property
+                .map(|text| checked_properties(phone_id, text, "property"))
+                .transpose()?;
+            if operation == BatchOperation::Reset {
+                effect.wipe = match entry.get("factory_reset_enabled") {
+                    None | Some(Value::Null) => false,
+                    Some(Value::Bool(b)) => *b,
+                    Some(other) => {
+                        return Err(SimError::invalid(
+                            "factory_reset_enabled",
+                            format!("{other} is not a boolean."),
+                        ));
+                    }
+                };
+            }
+        }
+        BatchOperation::UpdateProperty => {
+            let property = required_string(entry, "property")?;
+            let custom = optional_string(entry, "custom_property")?;
+            property_size(phone_id, Some(property), custom)?;
+            effect.properties = Some(checked_properties(phone_id, property, "property")?);
+            effect.custom_property = custom.map(str::to_owned);
+        }
+        BatchOperation::Stop => {}
+        BatchOperation::Restore => check_obs_target(entry)?,
+        BatchOperation::Storage => {
+            check_obs_target(entry)?;
+            match entry.get("include_files") {
+                Some(Value::Array(files)) if files.iter().all(Value::is_string) => {}
+                _ => {
+                    return Err(SimError::invalid(
+                        "include_files",
+                        "A list of file paths is required.",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(effect)
+}
+
+/// The key of the list of phones in each operation's body.
+fn list_key(operation: BatchOperation) -> &'static str {
+    match operation {
+        BatchOperation::Reset | BatchOperation::Restart | BatchOperation::UpdateProperty => {
+            "phones"
+        }
+        BatchOperation::Stop => "phone_ids",
+        BatchOperation::Restore => "restore_infos",
+        BatchOperation::Storage => "storage_infos",
+    }
+}
+
+impl State {
+    fn lock(mutex: &Mutex<State>) -> MutexGuard<'_, State> {
+        mutex.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Ends every job due by `now`: the phone takes its settled status and the job's effect.
+    fn settle(&mut self, now: SystemTime) {
+        while let Some(&(end, job_index)) = self.due.first() {
+            if end > now {
+                break;
+            }
+            self.due.pop_first();
+            let Some(job) = self.jobs.get(job_index) else {
+                continue;
+            };
+            let Some(phone) = self.phones.get_mut(job.phone) else {
+                continue;
+            };
+            phone.status = settled_status(&job.transition, phone.status, &job.outcome);
+            phone.updated = job.end;
+            if phone.active_job == Some(job_index) {
+                phone.active_job = None;
+            }
+            if job.outcome == Outcome::Success {
+                let effect = &job.effect;
+                if effect.wipe {
+                    phone.properties = PropertyMap::new();
+                    phone.custom_property = None;
+                }
+                if let Some(properties) = &effect.properties {
+                    for (key, value) in properties.iter() {
+                        phone.properties.insert(key, value);
+                    }
+                }
+                if let Some(custom) = &effect.custom_property {
+                    phone.custom_property = Some(custom.clone());
+                }
+                if let Some(image) = &effect.image_id {
+                    phone.image_id = image.clone();
+                }
+            }
+        }
+    }
+
+    /// The status a phone shows now (its job's transitional status while one runs).
+    fn visible_status(&self, phone: &Phone) -> PhoneStatus {
+        phone
+            .active_job
+            .and_then(|j| self.jobs.get(j))
+            .and_then(|job| job.transition.during)
+            .unwrap_or(phone.status)
+    }
+
+    fn summary(&self, phone: &Phone) -> PhoneSummary {
+        PhoneSummary {
+            phone_name: Some(phone.name.clone()),
+            server_id: Some(phone.server_id.clone()),
+            phone_id: Some(phone.id.clone()),
+            phone_model_name: Some("cph.sim.large".to_owned()),
+            image_id: Some(phone.image_id.clone()),
+            image_version: Some("SIM-1.0.0".to_owned()),
+            status: Some(self.visible_status(phone)),
+            phone_type: Some(0),
+            imei: Some(phone.imei.clone()),
+            availability_zone: Some("sim-zone-1a".to_owned()),
+            create_time: Some(format_api_time(phone.created)),
+            update_time: Some(format_api_time(phone.updated)),
+        }
+    }
+
+    fn detail(&self, phone: &Phone, request_id: Option<String>) -> PhoneDetail {
+        let server_octet = phone.index / PHONES_PER_SERVER % 250 + 1;
+        let slot = phone.index % PHONES_PER_SERVER;
+        PhoneDetail {
+            request_id,
+            summary: self.summary(phone),
+            property: Some(phone.properties.to_api_string().into()),
+            custom_property: phone.custom_property.clone(),
+            access_infos: Some(json!([{
+                "type": "adb",
+                "device_ip": format!("10.0.{server_octet}.{}", slot + 10),
+                "listen_port": 20000 + slot,
+                "access_port": 5555,
+            }])),
+            phone_data_volume: Some(json!({
+                "volume_type": "SSD",
+                "volume_size": 32,
+            })),
+        }
+    }
+
+    fn job_view(&self, job: &JobRecord, now: SystemTime) -> Job {
+        let status = job_status(now, job.end, &job.outcome);
+        let (error_code, error_msg) = match (&job.outcome, status) {
+            (Outcome::Failed { code, msg }, JobStatus::Failed) => {
+                (Some(code.clone()), Some(msg.clone()))
+            }
+            _ => (None, None),
+        };
+        let phone = self.phones.get(job.phone);
+        Job {
+            job_id: Some(job.id.clone()),
+            phone_id: phone.map(|p| p.id.clone()),
+            server_id: phone.map(|p| p.server_id.clone()),
+            node_id: None,
+            status,
+            begin_time: Some(format_api_time(job.begin)),
+            end_time: status.is_finished().then(|| format_api_time(job.end)),
+            error_code,
+            error_msg,
+            execute_msg: None,
+        }
+    }
+}
+
+impl Backend {
+    /// A service with the fixture of `config.phones` running phones, all created at `now`.
+    pub(crate) fn new(config: &SimConfig, now: SystemTime) -> Self {
+        let mut ids = IdGenerator::new(config.seed);
+        let mut phones = Vec::with_capacity(config.phones);
+        let mut phone_index = HashMap::with_capacity(config.phones);
+        let mut server_id = String::new();
+        let image_id = ids.next_id();
+        for index in 0..config.phones {
+            if index % PHONES_PER_SERVER == 0 {
+                server_id = ids.next_id();
+            }
+            let id = ids.next_id();
+            phone_index.insert(id.clone(), index);
+            phones.push(Phone {
+                id,
+                name: format!("sim-phone-{:04}", index + 1),
+                server_id: server_id.clone(),
+                image_id: image_id.clone(),
+                imei: ids.next_digits15(),
+                index,
+                status: PhoneStatus::Running,
+                created: now,
+                updated: now,
+                properties: PropertyMap::new(),
+                custom_property: None,
+                active_job: None,
+            });
+        }
+        let state = State {
+            ids,
+            outcomes: StdRng::seed_from_u64(config.seed.wrapping_add(OUTCOME_SEED_OFFSET)),
+            fault_rng: StdRng::seed_from_u64(config.seed.wrapping_add(FAULT_SEED_OFFSET)),
+            faults: config.faults.clone(),
+            phones,
+            phone_index,
+            jobs: Vec::new(),
+            job_index: HashMap::new(),
+            requests: HashMap::new(),
+            due: BTreeSet::new(),
+            stats: Stats::default(),
+        };
+        Backend {
+            state: Mutex::new(state),
+            job_duration: config.job_duration,
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        State::lock(&self.state)
+    }
+
+    /// A fresh request id for one API call.
+    pub(crate) fn new_request_id(&self) -> String {
+        self.state().ids.next_id()
+    }
+
+    /// Counts one `/v1` request for `operation` (`None`: no such API).
+    pub(crate) fn count_request(&self, operation: Option<&str>) {
+        self.state().stats.count_request(operation);
+    }
+
+    /// Decides the faults of one request before the service acts, counting injected ones.
+    pub(crate) fn decide_faults(&self) -> FaultDecision {
+        let mut state = self.state();
+        let state = &mut *state;
+        let faults = &state.faults;
+        let jitter = if faults.latency_jitter_ms > 0 {
+            state.fault_rng.random_range(0..=faults.latency_jitter_ms)
+        } else {
+            0
+        };
+        let delay = Duration::from_millis(faults.latency_ms.saturating_add(jitter));
+        let error = if faults.throttle_rate > 0.0
+            && state.fault_rng.random::<f64>() < faults.throttle_rate
+        {
+            Some(SimError::Throttled)
+        } else if faults.server_error_rate > 0.0
+            && state.fault_rng.random::<f64>() < faults.server_error_rate
+        {
+            Some(SimError::ServerError {
+                status: faults.effective_server_error_status(),
+            })
+        } else {
+            None
+        };
+        if let Some(error) = &error {
+            state.stats.count_fault(error.http_status());
+        }
+        FaultDecision { delay, error }
+    }
+
+    /// The faults in force.
+    pub(crate) fn faults(&self) -> Faults {
+        self.state().faults.clone()
+    }
+
+    /// Replaces the faults in force after checking them.
+    pub(crate) fn set_faults(&self, faults: Faults) -> Result<(), SimError> {
+        faults.validate()?;
+        self.state().faults = faults;
+        Ok(())
+    }
+
+    /// A copy of the counters.
+    pub(crate) fn stats(&self) -> Stats {
+        self.state().stats.clone()
+    }
+
+    /// Zeroes the counters.
+    pub(crate) fn reset_stats(&self) {
+        self.state().stats = Stats::default();
+    }
+
+    /// Phone ids in fixture order.
+    pub(crate) fn phone_ids(&self) -> Vec<String> {
+        self.state().phones.iter().map(|p| p.id.clone()).collect()
+    }
+
+    /// Every phone as ShowCloudPhoneDetail would answer it (without request id), fixture order.
+    pub(crate) fn phones(&self, now: SystemTime) -> Vec<PhoneDetail> {
+        let mut state = self.state();
+        state.settle(now);
+        state.phones.iter().map(|p| state.detail(p, None)).collect()
+    }
+
+    /// One phone as ShowCloudPhoneDetail would answer it (without request id).
+    pub(crate) fn phone(&self, phone_id: &str, now: SystemTime) -> Option<PhoneDetail> {
+        let mut state = self.state();
+        state.settle(now);
+        let index = *state.phone_index.get(phone_id)?;
+        state.phones.get(index).map(|p| state.detail(p, None))
+    }
+
+    /// Changes one property out of band (drift). `false` when the phone is unknown.
+    pub(crate) fn set_phone_property(
+        &self,
+        phone_id: &str,
+        key: &str,
+        value: &str,
+        now: SystemTime,
+    ) -> bool {
+        let mut state = self.state();
+        state.settle(now);
+        let Some(&index) = state.phone_index.get(phone_id) else {
+            return false;
+        };
+        match state.phones.get_mut(index) {
+            Some(phone) => {
+                phone.properties.insert(key, value);
+                phone.updated = now;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A job's status at `now`.
+    pub(crate) fn job_status(&self, job_id: &str, now: SystemTime) -> Option<JobStatus> {
+        let state = self.state();
+        let job = state.jobs.get(*state.job_index.get(job_id)?)?;
+        Some(job_status(now, job.end, &job.outcome))
+    }
+
+    /// The status a job ends (or ended) with, decided at submit time.
+    pub(crate) fn job_outcome(&self, job_id: &str) -> Option<JobStatus> {
+        let state = self.state();
+        let job = state.jobs.get(*state.job_index.get(job_id)?)?;
+        Some(job.outcome.final_status())
+    }
+
+    /// Any of the six batch operations: checks the body, answers each phone with a job or a
+    /// rejection. A body that is not a JSON object with the operation's list is a 400.
+    pub(crate) fn batch(
+        &self,
+        operation: BatchOperation,
+        body: &[u8],
+        request_id: &str,
+        now: SystemTime,
+    ) -> Result<BatchResponse, SimError> {
+        let body: Value = serde_json::from_slice(body)
+            .map_err(|e| SimError::invalid("body", format!("The body is not valid JSON: {e}.")))?;
+        if !body.is_object() {
+            return Err(SimError::invalid("body", "The body must be a JSON object."));
+        }
+        let key = list_key(operation);
+        let Some(Value::Array(entries)) = body.get(key) else {
+            return Err(SimError::invalid(key, "A list is required."));
+        };
+        let image_id = match operation {
+            BatchOperation::Reset | BatchOperation::Restart => {
+                let image = optional_string(&body, "image_id")?;
+                if let Some(image) = image {
+                    if !ImageId::is_valid(image) {
+                        return Err(SimError::invalid(
+                            "image_id",
+                            format!("{image:?} must be {}.", ImageId::rule_description()),
+                        ));
+                    }
+                }
+                image
+            }
+            _ => None,
+        };
+
+        let mut state = self.state();
+        state.settle(now);
+        let mut jobs = Vec::with_capacity(entries.len());
+        let mut job_indices = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let raw_id = if operation == BatchOperation::Stop {
+                Some(entry)
+            } else {
+                entry.get("phone_id")
+            };
+            let phone_id = echo_id(raw_id);
+            match state.submit_one(
+                operation,
+                &phone_id,
+                entry,
+                image_id,
+                now,
+                self.job_duration,
+            ) {
+                Ok((job_index, job_id)) => {
+                    state.stats.count_submission(&phone_id);
+                    job_indices.push(job_index);
+                    jobs.push(PhoneJob {
+                        phone_id: Some(phone_id),
+                        job_id: Some(job_id),
+                        error_code: None,
+                        error_msg: None,
+                    });
+                }
+                Err(error) => {
+                    state.stats.count_rejection(&phone_id);
+                    jobs.push(PhoneJob {
+                        phone_id: Some(phone_id),
+                        job_id: None,
+                        error_code: Some(error.error_code().to_owned()),
+                        error_msg: Some(error.error_msg()),
+                    });
+                }
+            }
+        }
+        state.requests.insert(request_id.to_owned(), job_indices);
+        Ok(BatchResponse {
+            request_id: Some(request_id.to_owned()),
+            jobs,
+        })
+    }
+
+    /// ShowJob.
+    pub(crate) fn show_job(
+        &self,
+        job_id: &str,
+        request_id: &str,
+        now: SystemTime,
+    ) -> Result<ShowJobResponse, SimError> {
+        let mut state = self.state();
+        state.settle(now);
+        let job = state
+            .job_index
+            .get(job_id)
+            .and_then(|&j| state.jobs.get(j))
+            .ok_or_else(|| SimError::JobNotFound {
+                job_id: job_id.to_owned(),
+            })?;
+        Ok(ShowJobResponse {
+            request_id: Some(request_id.to_owned()),
+            job: state.job_view(job, now),
+        })
+    }
+
+    /// ListJobs: `request_ids` (at most 20, wins) or `request_id`, `offset`, `limit` (1..=100).
+    /// With neither id, every job of the project is listed.
+    pub(crate) fn list_jobs(
+        &self,
+        query: &QueryPairs,
+        request_id: &str,
+        now: SystemTime,
+    ) -> Result<ListJobsAnswer, SimError> {
+        let (offset, limit) = paging(query, LIST_JOBS_MAX_LIMIT, LIST_JOBS_MAX_LIMIT)?;
+        let wanted: Option<Vec<&str>> = match (
+            query_value(query, "request_ids"),
+            query_value(query, "request_id"),
+        ) {
+            (Some(list), _) => {
+                let mut seen = HashSet::new();
+                let ids: Vec<&str> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|id| !id.is_empty() && seen.insert(*id))
+                    .collect();
+                if ids.len() > LIST_JOBS_MAX_REQUEST_IDS {
+                    return Err(SimError::invalid(
+                        "request_ids",
+                        format!(
+                            "{} ids exceed the maximum of {LIST_JOBS_MAX_REQUEST_IDS}.",
+                            ids.len()
+                        ),
+                    ));
+                }
+                Some(ids)
+            }
+            (None, Some(one)) => Some(vec![one.trim()]),
+            (None, None) => None,
+        };
+        let mut state = self.state();
+        state.settle(now);
+        let state = &*state;
+        let listed: Vec<ListedJob> = match wanted {
+            Some(ids) => ids
+                .iter()
+                .filter_map(|id| state.requests.get(*id))
+                .flatten()
+                .skip(offset)
+                .take(limit)
+                .filter_map(|&j| state.jobs.get(j))
+                .map(|job| listed(state.job_view(job, now)))
+                .collect(),
+            None => state
+                .jobs
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|job| listed(state.job_view(job, now)))
+                .collect(),
+        };
+        Ok(ListJobsAnswer {
+            request_id: request_id.to_owned(),
+            jobs: listed,
+        })
+    }
+
+    /// ListCloudPhones: filters `phone_name` (substring), `server_id`, `status`, `type`; `offset`,
+    /// `limit` (1..=200, default 100); `count` is the number of matching phones on all pages.
+    pub(crate) fn list_cloud_phones(
+        &self,
+        query: &QueryPairs,
+        request_id: &str,
+        now: SystemTime,
+    ) -> Result<ListCloudPhonesResponse, SimError> {
+        let (offset, limit) = paging(query, LIST_PHONES_DEFAULT_LIMIT, LIST_PHONES_MAX_LIMIT)?;
+        let name = query_value(query, "phone_name").filter(|s| !s.is_empty());
+        let server = query_value(query, "server_id").filter(|s| !s.is_empty());
+        let status: Option<i64> = parse_number(query, "status")?;
+        let phone_type: Option<i64> = parse_number(query, "type")?;
+        let mut state = self.state();
+        state.settle(now);
+        let state = &*state;
+        let mut count = 0usize;
+        let mut phones = Vec::new();
+        for phone in &state.phones {
+            let matches = name.is_none_or(|n| phone.name.contains(n))
+                && server.is_none_or(|s| phone.server_id == s)
+                && status.is_none_or(|s| state.visible_status(phone).code() == s)
+                && phone_type.is_none_or(|t| t == 0);
+            if matches {
+                if count >= offset && phones.len() < limit {
+                    phones.push(state.summary(phone));
+                }
+                count += 1;
+            }
+        }
+        Ok(ListCloudPhonesResponse {
+            request_id: Some(request_id.to_owned()),
+            count: i64::try_from(count).ok(),
+            phones,
+        })
+    }
+
+    /// ShowCloudPhoneDetail.
+    pub(crate) fn show_cloud_phone_detail(
+        &self,
+        phone_id: &str,
+        request_id: &str,
+        now: SystemTime,
+    ) -> Result<PhoneDetail, SimError> {
+        let well_formed = PhoneId::new(phone_id).is_ok_and(|id| id.is_service_issued());
+        if !well_formed {
+            return Err(SimError::PhoneIdInvalid {
+                phone_id: phone_id.to_owned(),
+            });
+        }
+        let mut state = self.state();
+        state.settle(now);
+        let phone = state
+            .phone_index
+            .get(phone_id)
+            .and_then(|&i| state.phones.get(i))
+            .ok_or_else(|| SimError::PhoneNotFound {
+                phone_id: phone_id.to_owned(),
+            })?;
+        Ok(state.detail(phone, Some(request_id.to_owned())))
+    }
+}
+
+fn listed(job: Job) -> ListedJob {
+    ListedJob {
+        job_id: job.job_id.unwrap_or_default(),
+        phone_id: job.phone_id.unwrap_or_default(),
+        server_id: job.server_id.unwrap_or_default(),
+        node_id: job.node_id.unwrap_or_default(),
+        status: job.status.code().unwrap_or_default(),
+        begin_time: job.begin_time.unwrap_or_default(),
+        end_time: job.end_time.unwrap_or_default(),
+        error_code: job.error_code.unwrap_or_default(),
+        error_msg: job.error_msg.unwrap_or_default(),
+        execute_msg: job.execute_msg.unwrap_or_default(),
+    }
+}
+
+impl State {
+    /// Checks one phone entry and creates its job: phone id form (`CPS.0004`), the entry's own
+    /// fields (`CPS.0004`), existence (`CPS.0005`), an unfinished job or a refusing status
+    /// ([`crate::error::SIM_PHONE_BUSY`]).
+    fn submit_one(
+        &mut self,
+        operation: BatchOperation,
+        phone_id: &str,
+        entry: &Value,
+        image_id: Option<&str>,
+        now: SystemTime,
+        duration: Duration,
+    ) -> Result<(usize, String), SimError> {
+        let well_formed = PhoneId::new(phone_id).is_ok_and(|id| id.is_service_issued());
+        if !well_formed {
+            return Err(SimError::PhoneIdInvalid {
+                phone_id: phone_id.to_owned(),
+            });
+        }
+        let effect = entry_effect(operation, phone_id, entry, image_id)?;
+        let phone_index =
+            *self
+                .phone_index
+                .get(phone_id)
+                .ok_or_else(|| SimError::PhoneNotFound {
+                    phone_id: phone_id.to_owned(),
+                })?;
+        let phone = self
+            .phones
+            .get(phone_index)
+            .ok_or_else(|| SimError::PhoneNotFound {
+                phone_id: phone_id.to_owned(),
+            })?;
+        if let Some(job) = phone.active_job.and_then(|j| self.jobs.get(j)) {
+            return Err(SimError::PhoneBusy {
+                phone_id: phone_id.to_owned(),
+                job_id: job.id.clone(),
+            });
+        }
+        let transition = transition(operation, phone.status).ok_or(SimError::StatusForbids {
+            phone_id: phone_id.to_owned(),
+            status: phone.status.name(),
+            operation: operation.api_name(),
+        })?;
+        let outcome = if self.faults.job_failure_rate > 0.0
+            && self.outcomes.random::<f64>() < self.faults.job_failure_rate
+        {
+            Outcome::Failed {
+                code: SIM_JOB_FAILED.to_owned(),
+                msg: format!(
+                    "{} failed on the phone (simulated failure).",
+                    operation.api_name()
+                ),
+            }
+        } else {
+            Outcome::Success
+        };
+        let job_id = self.ids.next_id();
+        let job_index = self.jobs.len();
+        let end = now + duration;
+        self.jobs.push(JobRecord {
+            id: job_id.clone(),
+            phone: phone_index,
+            transition,
+            begin: now,
+            end,
+            outcome,
+            effect,
+        });
+        self.job_index.insert(job_id.clone(), job_index);
+        self.due.insert((end, job_index));
+        if let Some(phone) = self.phones.get_mut(phone_index) {
+            phone.active_job = Some(job_index);
+            phone.updated = now;
+        }
+        Ok((job_index, job_id))
+    }
+}
