@@ -1,0 +1,661 @@
+//! The client: [`Endpoint`], the [`ClientBuilder`] whose constructor takes every mandatory
+//! decision, the signed request loop with retries, and one method per read operation.
+
+use std::net::IpAddr;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cph_types::{
+    BatchRequest, BatchResponse, ErrorBody, Job, JobId, LIST_JOBS_MAX_LIMIT,
+    LIST_JOBS_MAX_REQUEST_IDS, LIST_PHONES_MAX_LIMIT, ListCloudPhonesResponse, ListJobsResponse,
+    PhoneDetail, PhoneId, PhoneStatus, PhoneSummary, ProjectId, RequestId, ShowJobResponse,
+    cloud_phone_path,
+};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::control::Control;
+use crate::error::Error;
+use crate::retry::{RetryPolicy, classify, parse_retry_after};
+use crate::secret::Credentials;
+use crate::signer::{auth_headers, canonical_query};
+use crate::timer::{Timer, TokioTimer};
+use crate::transport::{Method, ReqwestTransport, Transport, WireRequest, WireResponse};
+
+/// The default `User-Agent`.
+pub const DEFAULT_USER_AGENT: &str = concat!("terraform-provider-cph/", env!("CARGO_PKG_VERSION"));
+
+/// Where the API lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A Huawei Cloud region: `https://cph.{region}.myhuaweicloud.com`.
+    Region(String),
+    /// An explicit base URL (simulator, private cloud). Plain `http://` only for loopback hosts,
+    /// unless [`ClientBuilder::danger_allow_insecure_http`] is called.
+    Url(String),
+}
+
+impl Endpoint {
+    /// The regional endpoint of `region`, e.g. `cn-north-4`.
+    pub fn region(region: impl Into<String>) -> Self {
+        Endpoint::Region(region.into())
+    }
+
+    /// An explicit base URL, e.g. `http://127.0.0.1:8080`.
+    pub fn url(url: impl Into<String>) -> Self {
+        Endpoint::Url(url.into())
+    }
+
+    fn resolve(&self, allow_insecure_http: bool) -> Result<Url, Error> {
+        let text = match self {
+            Endpoint::Region(region) => {
+                let valid = !region.is_empty()
+                    && region.len() <= 64
+                    && region
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                if !valid {
+                    return Err(Error::invalid(
+                        "region",
+                        format!("{region:?} must be lower-case letters, digits and `-`"),
+                    ));
+                }
+                format!("https://cph.{region}.myhuaweicloud.com")
+            }
+            Endpoint::Url(url) => url.clone(),
+        };
+        let url = Url::parse(&text)
+            .map_err(|e| Error::invalid("endpoint", format!("{text:?} is not a URL: {e}")))?;
+        if url.host().is_none() {
+            return Err(Error::invalid("endpoint", format!("{text:?} has no host")));
+        }
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            return Err(Error::invalid(
+                "endpoint",
+                format!("{text:?} must not carry a query, fragment or user info"),
+            ));
+        }
+        match url.scheme() {
+            "https" => {}
+            "http" if allow_insecure_http || is_loopback(&url) => {}
+            "http" => {
+                return Err(Error::invalid(
+                    "endpoint",
+                    format!(
+                        "{text:?} uses plain http to a non-loopback host; use https \
+                         (or call danger_allow_insecure_http)"
+                    ),
+                ));
+            }
+            other => {
+                return Err(Error::invalid(
+                    "endpoint",
+                    format!("{text:?} has scheme {other:?}; expected https or http"),
+                ));
+            }
+        }
+        Ok(url)
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// The client's tunable settings (see the [`ClientBuilder`] methods for defaults).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Time allowed to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for one attempt of one request, body included.
+    pub request_timeout: Duration,
+    /// Retries and backoff.
+    pub retry: RetryPolicy,
+    /// Phones per batch request.
+    pub batch_size: NonZeroUsize,
+    /// Time between polling rounds of the job waiter (jittered by +-10%).
+    pub poll_interval: Duration,
+    /// Time between submitting and the first polling round.
+    pub first_poll_delay: Duration,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            batch_size: NonZeroUsize::new(cph_types::DEFAULT_BATCH_SIZE)
+                .unwrap_or(NonZeroUsize::MIN),
+            poll_interval: Duration::from_secs(5),
+            first_poll_delay: Duration::from_secs(1),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+        }
+    }
+}
+
+/// Builds a [`Client`]. The mandatory decisions (endpoint, project, credentials) are the
+/// arguments of [`Client::builder`]; everything here is optional.
+#[derive(Debug)]
+#[must_use]
+pub struct ClientBuilder {
+    endpoint: Endpoint,
+    project_id: ProjectId,
+    credentials: Credentials,
+    settings: Settings,
+    first_poll_delay_set: bool,
+    timer: Arc<dyn Timer>,
+    allow_insecure_http: bool,
+    transport: Option<Arc<dyn Transport>>,
+}
+
+impl ClientBuilder {
+    /// Connection timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.connect_timeout = timeout;
+        self
+    }
+
+    /// Per-attempt timeout of every request (default 30 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.request_timeout = timeout;
+        self
+    }
+
+    /// Retries after a failed attempt (default 5).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.settings.retry.max_retries = retries;
+        self
+    }
+
+    /// Backoff of the first retry and the cap (defaults 500 ms and 30 s).
+    pub fn retry_backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.settings.retry.base_delay = base;
+        self.settings.retry.max_delay = max.max(base);
+        self
+    }
+
+    /// Phones per batch request (default 100).
+    pub fn batch_size(mut self, size: NonZeroUsize) -> Self {
+        self.settings.batch_size = size;
+        self
+    }
+
+    /// Time between polling rounds (default 5 s, jittered by +-10%). Unless set explicitly,
+    /// the first poll comes after the smaller of this and 1 s.
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.settings.poll_interval = interval;
+        if !self.first_poll_delay_set {
+            self.settings.first_poll_delay = interval.min(Duration::from_secs(1));
+        }
+        self
+    }
+
+    /// Time between the last submit and the first polling round.
+    pub fn first_poll_delay(mut self, delay: Duration) -> Self {
+        self.settings.first_poll_delay = delay;
+        self.first_poll_delay_set = true;
+        self
+    }
+
+    /// The `User-Agent` header (default `terraform-provider-cph/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.settings.user_agent = user_agent.into();
+        self
+    }
+
+    /// The clock, sleep and jitter source (default [`TokioTimer`]).
+    pub fn timer(mut self, timer: Arc<dyn Timer>) -> Self {
+        self.timer = timer;
+        self
+    }
+
+    /// Allows a plain `http://` endpoint on a non-loopback host: requests and their signatures
+    /// (or token) then travel unencrypted.
+    pub fn danger_allow_insecure_http(mut self) -> Self {
+        self.allow_insecure_http = true;
+        self
+    }
+
+    #[cfg(test)]
+    pub(crate) fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let base = self.endpoint.resolve(self.allow_insecure_http)?;
+        if let Some((what, reason)) = self.credentials.problem() {
+            return Err(Error::invalid(what, reason));
+        }
+        let s = &self.settings;
+        if s.request_timeout.is_zero() || s.connect_timeout.is_zero() {
+            return Err(Error::invalid(
+                "timeouts",
+                "connect and request timeouts must be positive",
+            ));
+        }
+        if s.poll_interval.is_zero() {
+            return Err(Error::invalid("poll_interval", "must be positive"));
+        }
+        if reqwest::header::HeaderValue::from_str(&s.user_agent).is_err() {
+            return Err(Error::invalid(
+                "user_agent",
+                format!("{:?} is not a valid header value", s.user_agent),
+            ));
+        }
+        let transport = match self.transport {
+            Some(transport) => transport,
+            None => Arc::new(
+                ReqwestTransport::new(s.connect_timeout, &s.user_agent)
+                    .map_err(|e| Error::invalid("http client", e.to_string()))?,
+            ),
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                base,
+                project_id: self.project_id,
+                credentials: self.credentials,
+                settings: self.settings,
+                transport,
+                timer: self.timer,
+            }),
+        })
+    }
+}
+
+/// The CPH API client. Cheap to clone; clones share the connection pool.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    base: Url,
+    project_id: ProjectId,
+    credentials: Credentials,
+    settings: Settings,
+    transport: Arc<dyn Transport>,
+    timer: Arc<dyn Timer>,
+}
+
+/// One API call before signing.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    pub(crate) operation: &'static str,
+    pub(crate) method: Method,
+    /// The path below `/v1/{project_id}/cloud-phone/`.
+    pub(crate) suffix: String,
+    pub(crate) query: Vec<(&'static str, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+/// A call that failed for good, and whether the service may have acted on it.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    pub(crate) error: Error,
+    pub(crate) may_have_acted: bool,
+}
+
+/// Filters of [`Client::list_phones`]; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PhoneFilter {
+    /// Phones with this name.
+    pub phone_name: Option<String>,
+    /// Phones of this server.
+    pub server_id: Option<String>,
+    /// Phones in this status.
+    pub status: Option<PhoneStatus>,
+    /// Phones of this type code.
+    pub phone_type: Option<i64>,
+}
+
+impl Client {
+    /// Starts building a client for `endpoint`, `project_id` and `credentials`.
+    pub fn builder(
+        endpoint: Endpoint,
+        project_id: ProjectId,
+        credentials: Credentials,
+    ) -> ClientBuilder {
+        ClientBuilder {
+            endpoint,
+            project_id,
+            credentials,
+            settings: Settings::default(),
+            first_poll_delay_set: false,
+            timer: Arc::new(TokioTimer),
+            allow_insecure_http: false,
+            transport: None,
+        }
+    }
+
+    /// The resolved base URL.
+    pub fn endpoint(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The project every path names.
+    pub fn project_id(&self) -> &ProjectId {
+        &self.inner.project_id
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub(crate) fn timer(&self) -> &dyn Timer {
+        self.inner.timer.as_ref()
+    }
+
+    /// ShowJob: one job.
+    pub async fn show_job(&self, job_id: &JobId) -> Result<Job, Error> {
+        self.show_job_in(job_id, &Control::unbounded(self.timer()))
+            .await
+            .map_err(|f| f.error)
+    }
+
+    pub(crate) async fn show_job_in(
+        &self,
+        job_id: &JobId,
+        ctl: &Control<'_>,
+    ) -> Result<Job, Failure> {
+        let call = Call {
+            operation: "ShowJob",
+            method: Method::Get,
+            suffix: format!("jobs/{job_id}"),
+            query: Vec::new(),
+            body: Vec::new(),
+        };
+        let answer: ShowJobResponse = self.execute(&call, ctl).await?;
+        Ok(answer.job)
+    }
+
+    /// ListJobs: one page of the jobs of up to 20 request ids (`limit` 1..=100).
+    pub async fn list_jobs(
+        &self,
+        request_ids: &[RequestId],
+        offset: u32,
+        limit: u32,
+    ) -> Result<ListJobsResponse, Error> {
+        self.list_jobs_in(
+            request_ids,
+            offset,
+            limit,
+            &Control::unbounded(self.timer()),
+        )
+        .await
+        .map_err(|f| f.error)
+    }
+
+    pub(crate) async fn list_jobs_in(
+        &self,
+        request_ids: &[RequestId],
+        offset: u32,
+        limit: u32,
+        ctl: &Control<'_>,
+    ) -> Result<ListJobsResponse, Failure> {
+        let invalid = |reason: String| Failure {
+            error: Error::invalid("list_jobs arguments", reason),
+            may_have_acted: false,
+        };
+        if request_ids.is_empty() || request_ids.len() > LIST_JOBS_MAX_REQUEST_IDS {
+            return Err(invalid(format!(
+                "{} request ids given; 1 to {LIST_JOBS_MAX_REQUEST_IDS} allowed",
+                request_ids.len()
+            )));
+        }
+        if !(1..=LIST_JOBS_MAX_LIMIT).contains(&limit) {
+            return Err(invalid(format!(
+                "limit {limit}; 1 to {LIST_JOBS_MAX_LIMIT} allowed"
+            )));
+        }
+        let ids = request_ids
+            .iter()
+            .map(RequestId::as_str)
+            .collect::<Vec<_>>()
+            .join(",");
+        let call = Call {
+            operation: "ListJobs",
+            method: Method::Get,
+            suffix: "jobs".to_owned(),
+            query: vec![
+                ("request_ids", ids),
+                ("offset", offset.to_string()),
+                ("limit", limit.to_string()),
+            ],
+            body: Vec::new(),
+        };
+        self.execute(&call, ctl).await
+    }
+
+    /// ListCloudPhones: every phone matching `filter`, all pages (200 per page).
+    pub async fn list_phones(&self, filter: &PhoneFilter) -> Result<Vec<PhoneSummary>, Error> {
+        let ctl = Control::unbounded(self.timer());
+        let limit = LIST_PHONES_MAX_LIMIT;
+        let mut phones: Vec<PhoneSummary> = Vec::new();
+        let mut offset: u32 = 0;
+        loop {
+            let mut query = vec![("offset", offset.to_string()), ("limit", limit.to_string())];
+            if let Some(name) = &filter.phone_name {
+                query.push(("phone_name", name.clone()));
+            }
+            if let Some(server) = &filter.server_id {
+                query.push(("server_id", server.clone()));
+            }
+            if let Some(status) = filter.status {
+                query.push(("status", status.code().to_string()));
+            }
+            if let Some(kind) = filter.phone_type {
+                query.push(("type", kind.to_string()));
+            }
+            let call = Call {
+                operation: "ListCloudPhones",
+                method: Method::Get,
+                suffix: "phones".to_owned(),
+                query,
+                body: Vec::new(),
+            };
+            let page: ListCloudPhonesResponse =
+                self.execute(&call, &ctl).await.map_err(|f| f.error)?;
+            let got = page.phones.len();
+            phones.extend(page.phones);
+            let total_reached = page
+                .count
+                .is_some_and(|count| i64::try_from(phones.len()).unwrap_or(i64::MAX) >= count);
+            if got < limit as usize || total_reached {
+                return Ok(phones);
+            }
+            offset = offset.saturating_add(limit);
+        }
+    }
+
+    /// ShowCloudPhoneDetail: one phone with its properties.
+    pub async fn show_phone(&self, phone_id: &PhoneId) -> Result<PhoneDetail, Error> {
+        let call = Call {
+            operation: "ShowCloudPhoneDetail",
+            method: Method::Get,
+            suffix: format!("phones/{phone_id}"),
+            query: Vec::new(),
+            body: Vec::new(),
+        };
+        self.execute(&call, &Control::unbounded(self.timer()))
+            .await
+            .map_err(|f| f.error)
+    }
+
+    /// Sends one batch request as it is (no chunking), retried only when the service certainly
+    /// did not act. Most callers want [`Client::submit`].
+    pub async fn send_batch<R: BatchRequest>(&self, request: &R) -> Result<BatchResponse, Error> {
+        self.send_batch_in(request, &Control::unbounded(self.timer()))
+            .await
+            .map_err(|f| f.error)
+    }
+
+    pub(crate) async fn send_batch_in<R: BatchRequest>(
+        &self,
+        request: &R,
+        ctl: &Control<'_>,
+    ) -> Result<BatchResponse, Failure> {
+        let body = serde_json::to_vec(request).map_err(|e| Failure {
+            error: Error::invalid("batch request", e.to_string()),
+            may_have_acted: false,
+        })?;
+        let call = Call {
+            operation: R::OPERATION.api_name(),
+            method: Method::Post,
+            suffix: R::OPERATION.path_suffix().to_owned(),
+            query: Vec::new(),
+            body,
+        };
+        self.execute(&call, ctl).await
+    }
+
+    fn wire_request(&self, call: &Call) -> Result<WireRequest, Error> {
+        let inner = &self.inner;
+        let mut url = inner.base.clone();
+        let prefix = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!(
+            "{prefix}{}",
+            cloud_phone_path(&inner.project_id, &call.suffix)
+        ));
+        if call.query.is_empty() {
+            url.set_query(None);
+        } else {
+            url.set_query(Some(&canonical_query(&call.query)));
+        }
+        let mut headers: Vec<(&'static str, String)> = vec![
+            ("Content-Type", "application/json".to_owned()),
+            ("X-Project-Id", inner.project_id.to_string()),
+        ];
+        let plain: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let added = auth_headers(
+            call.method.as_str(),
+            &url,
+            &plain,
+            &call.body,
+            &inner.credentials,
+            inner.timer.system_time(),
+        )?;
+        headers.extend(added);
+        Ok(WireRequest {
+            method: call.method,
+            url,
+            headers,
+            body: call.body.clone(),
+            timeout: inner.settings.request_timeout,
+        })
+    }
+
+    /// Sends `call`, retrying as the policy allows, and decodes the 2xx answer.
+    pub(crate) async fn execute<T: DeserializeOwned>(
+        &self,
+        call: &Call,
+        ctl: &Control<'_>,
+    ) -> Result<T, Failure> {
+        let policy = self.inner.settings.retry;
+        let idempotent = call.method.is_idempotent();
+        let mut retry: u32 = 0;
+        loop {
+            let request = self.wire_request(call).map_err(|error| Failure {
+                error,
+                may_have_acted: false,
+            })?;
+            tracing::debug!(operation = call.operation, attempt = retry + 1, "sending");
+            let sent = ctl
+                .run(self.inner.transport.send(request))
+                .await
+                .map_err(|interrupt| Failure {
+                    error: ctl.error(interrupt, call.operation),
+                    // An interrupted request may have reached the service.
+                    may_have_acted: true,
+                })?;
+            let (error, retry_after) = match sent {
+                Ok(response) if (200..300).contains(&response.status) => {
+                    return decode(call.operation, &response).map_err(|error| Failure {
+                        error,
+                        may_have_acted: true,
+                    });
+                }
+                Ok(response) => {
+                    let retry_after = response.retry_after.as_deref().and_then(parse_retry_after);
+                    (api_error(call.operation, &response), retry_after)
+                }
+                Err(wire) => (
+                    Error::Transport {
+                        operation: call.operation,
+                        kind: wire.kind,
+                        message: wire.message,
+                    },
+                    None,
+                ),
+            };
+            let class = classify(&error);
+            if retry >= policy.max_retries || !policy.allows(idempotent, class) {
+                return Err(Failure {
+                    error,
+                    may_have_acted: !class.service_did_not_act(),
+                });
+            }
+            let delay = policy.delay(retry, retry_after, ctl.timer().random_fraction());
+            tracing::warn!(
+                operation = call.operation,
+                error = %error,
+                retry = retry + 1,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "retrying"
+            );
+            ctl.sleep(delay).await.map_err(|interrupt| Failure {
+                error: ctl.error(interrupt, call.operation),
+                may_have_acted: false,
+            })?;
+            retry += 1;
+        }
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    operation: &'static str,
+    response: &WireResponse,
+) -> Result<T, Error> {
+    let body: &[u8] = if response.body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &response.body
+    };
+    serde_json::from_slice(body).map_err(|e| Error::Decode {
+        operation,
+        status: response.status,
+        message: e.to_string(),
+    })
+}
+
+fn api_error(operation: &'static str, response: &WireResponse) -> Error {
+    let (code, message, body_request_id) = match serde_json::from_slice::<ErrorBody>(&response.body)
+    {
+        Ok(body) => (body.error_code, body.error_msg, body.request_id),
+        Err(_) => {
+            // Not a CPH error body (a proxy's HTML page, say): keep a short excerpt of it.
+            let text = String::from_utf8_lossy(&response.body);
+            let excerpt: String = text.trim().chars().take(200).collect();
+            (None, (!excerpt.is_empty()).then_some(excerpt), None)
+        }
+    };
+    Error::Api {
+        operation,
+        status: response.status,
+        code,
+        message,
+        request_id: response.request_id.clone().or(body_request_id),
+    }
+}

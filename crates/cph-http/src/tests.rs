@@ -1,0 +1,803 @@
+//! Unit tests of the client, submission and waiter against a scripted in-memory CPH service and
+//! a manual clock, so retry and polling behaviour is checked in milliseconds.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::VecDeque;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cph_types::{PhoneId, ProjectId, RequestId, RestartPhone, RestartRequest};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::transport::{Method, Transport, WireError, WireFuture, WireRequest, WireResponse};
+use crate::*;
+
+const PROJECT: &str = "0123456789abcdef0123456789abcdef";
+const JOB_DURATION: Duration = Duration::from_secs(2);
+
+/// A fault to answer instead of serving the next request.
+#[derive(Debug, Clone)]
+enum Fault {
+    Status(u16, Option<&'static str>),
+    Wire(TransportKind),
+}
+
+#[derive(Debug, Clone)]
+struct FakeJob {
+    request_id: String,
+    job_id: String,
+    phone_id: String,
+    done_at: Duration,
+}
+
+#[derive(Debug, Default)]
+struct FakeState {
+    requests: Vec<WireRequest>,
+    faults: VecDeque<Fault>,
+    jobs: Vec<FakeJob>,
+    batches: u32,
+    phones: usize,
+}
+
+/// An in-memory CPH: phone ids choose their fate by prefix: `rej` rejected at submit, `fail`
+/// job fails, `hide` job never listed (ShowJob only), `lost` never listed and ShowJob 404,
+/// `odd` status stays at an undocumented code. Everything else succeeds after [`JOB_DURATION`].
+#[derive(Debug)]
+struct Fake {
+    timer: Arc<ManualTimer>,
+    state: Mutex<FakeState>,
+}
+
+impl Fake {
+    fn new(timer: Arc<ManualTimer>) -> Arc<Self> {
+        Arc::new(Fake {
+            timer,
+            state: Mutex::new(FakeState::default()),
+        })
+    }
+
+    fn fault(&self, fault: Fault) {
+        self.state.lock().unwrap().faults.push_back(fault);
+    }
+
+    fn requests(&self) -> Vec<WireRequest> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    fn count(&self, method: Method, path_end: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == method && r.url.path().ends_with(path_end))
+            .count()
+    }
+
+    fn status_of(&self, job: &FakeJob) -> i64 {
+        if job.phone_id.starts_with("odd") {
+            7
+        } else if self.timer.elapsed() < job.done_at {
+            1
+        } else if job.phone_id.starts_with("fail") {
+            -1
+        } else {
+            2
+        }
+    }
+
+    fn job_json(&self, job: &FakeJob) -> Value {
+        let status = self.status_of(job);
+        json!({
+            "job_id": job.job_id, "phone_id": job.phone_id, "status": status,
+            "begin_time": "2024-01-02T03:04:05Z",
+            "end_time": if status == 1 { "" } else { "2024-01-02T03:04:07Z" },
+            "error_code": if status == -1 { "CPS.0010" } else { "" },
+            "error_msg": if status == -1 { "restart failed" } else { "" },
+        })
+    }
+
+    fn serve(&self, request: &WireRequest) -> WireResponse {
+        let path = request.url.path().to_owned();
+        let query: Vec<(String, String)> = request.url.query_pairs().into_owned().collect();
+        let param = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let ok = |body: Value| WireResponse {
+            status: 200,
+            request_id: None,
+            retry_after: None,
+            body: serde_json::to_vec(&body).unwrap(),
+        };
+        if request.method == Method::Post {
+            let body: RestartRequest = serde_json::from_slice(&request.body).unwrap();
+            let mut state = self.state.lock().unwrap();
+            state.batches += 1;
+            let request_id = format!("req{:03}", state.batches);
+            let mut entries = Vec::new();
+            for phone in body.phones {
+                let phone_id = phone.phone_id.to_string();
+                if phone_id.starts_with("rej") {
+                    entries.push(json!({"phone_id": phone_id, "error_code": "CPS.0005", "error_msg": "Parameter: Phone not found."}));
+                    continue;
+                }
+                let job_id = format!("job{:04}", state.jobs.len());
+                entries.push(json!({"phone_id": phone_id, "job_id": job_id}));
+                state.jobs.push(FakeJob {
+                    request_id: request_id.clone(),
+                    job_id,
+                    phone_id,
+                    done_at: self.timer.elapsed() + JOB_DURATION,
+                });
+            }
+            return ok(json!({"request_id": request_id, "jobs": entries}));
+        }
+        let jobs = self.state.lock().unwrap().jobs.clone();
+        if path.ends_with("/jobs") {
+            let ids = param("request_ids").unwrap_or_default();
+            let ids: Vec<&str> = ids.split(',').collect();
+            assert!(ids.len() <= 20, "ListJobs with {} request ids", ids.len());
+            let offset: usize = param("offset").unwrap().parse().unwrap();
+            let limit: usize = param("limit").unwrap().parse().unwrap();
+            let page: Vec<Value> = jobs
+                .iter()
+                .filter(|j| ids.contains(&j.request_id.as_str()))
+                .filter(|j| !j.phone_id.starts_with("hide") && !j.phone_id.starts_with("lost"))
+                .skip(offset)
+                .take(limit)
+                .map(|j| self.job_json(j))
+                .collect();
+            return ok(json!({"request_id": "list", "jobs": page}));
+        }
+        if let Some(job_id) = path.split("/jobs/").nth(1) {
+            return match jobs.iter().find(|j| j.job_id == job_id) {
+                Some(job) if !job.phone_id.starts_with("lost") => {
+                    let mut body = self.job_json(job);
+                    body["request_id"] = json!("show");
+                    ok(body)
+                }
+                _ => WireResponse {
+                    status: 404,
+                    request_id: Some("hdr-req".into()),
+                    retry_after: None,
+                    body: br#"{"error_code":"CPS.0005","error_msg":"job not found"}"#.to_vec(),
+                },
+            };
+        }
+        if path.ends_with("/phones") {
+            let total = self.state.lock().unwrap().phones;
+            let offset: usize = param("offset").unwrap().parse().unwrap();
+            let limit: usize = param("limit").unwrap().parse().unwrap();
+            let phones: Vec<Value> = (offset..total.min(offset + limit))
+                .map(|i| json!({"phone_id": format!("p{i}"), "status": 2}))
+                .collect();
+            return ok(json!({"request_id": "r", "count": total, "phones": phones}));
+        }
+        panic!("unexpected request {path}");
+    }
+}
+
+impl Transport for Fake {
+    fn send(&self, request: WireRequest) -> WireFuture<'_> {
+        let fault = {
+            let mut state = self.state.lock().unwrap();
+            state.requests.push(request.clone());
+            state.faults.pop_front()
+        };
+        let answer = match fault {
+            Some(Fault::Status(status, retry_after)) => Ok(WireResponse {
+                status,
+                request_id: None,
+                retry_after: retry_after.map(str::to_owned),
+                body: format!(r#"{{"request_id":"body-req","error_code":"E.{status}","error_msg":"injected"}}"#).into_bytes(),
+            }),
+            Some(Fault::Wire(kind)) => Err(WireError {
+                kind,
+                message: "injected".into(),
+            }),
+            None => Ok(self.serve(&request)),
+        };
+        Box::pin(std::future::ready(answer))
+    }
+}
+
+fn setup(
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> (Client, Arc<Fake>, Arc<ManualTimer>) {
+    let timer = Arc::new(ManualTimer::new());
+    let fake = Fake::new(timer.clone());
+    let builder = Client::builder(
+        Endpoint::url("http://127.0.0.1:9"),
+        ProjectId::new(PROJECT).unwrap(),
+        Credentials::ak_sk("AKTEST", "sktest"),
+    )
+    .timer(timer.clone())
+    .transport(fake.clone())
+    .poll_interval(Duration::from_secs(1));
+    (configure(builder).build().unwrap(), fake, timer)
+}
+
+fn restart(ids: &[&str]) -> RestartRequest {
+    RestartRequest {
+        image_id: None,
+        phones: ids
+            .iter()
+            .map(|id| RestartPhone {
+                phone_id: PhoneId::new(*id).unwrap(),
+                property: None,
+            })
+            .collect(),
+    }
+}
+
+fn job_id(n: usize) -> cph_types::JobId {
+    cph_types::JobId::new(format!("job{n:04}")).unwrap()
+}
+
+#[tokio::test]
+async fn get_is_retried_on_500_502_504_then_succeeds() {
+    let (client, fake, timer) = setup(|b| b);
+    client
+        .submit(&restart(&["a"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    for status in [500, 502, 504] {
+        fake.fault(Fault::Status(status, None));
+    }
+    let job = client.show_job(&job_id(0)).await.unwrap();
+    assert_eq!(job.phone_id.as_deref(), Some("a"));
+    assert_eq!(fake.count(Method::Get, "/jobs/job0000"), 4);
+    assert_eq!(timer.sleeps().len(), 3);
+}
+
+#[tokio::test]
+async fn throttled_get_waits_at_least_retry_after() {
+    let (client, fake, timer) = setup(|b| b);
+    client
+        .submit(&restart(&["a"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    fake.fault(Fault::Status(429, Some("7")));
+    client.show_job(&job_id(0)).await.unwrap();
+    assert_eq!(timer.sleeps(), [Duration::from_secs(7)]);
+}
+
+#[tokio::test]
+async fn retries_stop_after_max_retries_with_the_last_error() {
+    let (client, fake, _) = setup(|b| b.max_retries(2));
+    for _ in 0..5 {
+        fake.fault(Fault::Status(503, None));
+    }
+    let err = client.show_job(&job_id(0)).await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(fake.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried_and_carry_code_and_request_id() {
+    let (client, fake, _) = setup(|b| b);
+    let err = client.show_job(&job_id(42)).await.unwrap_err();
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(err.code(), Some("CPS.0005"));
+    assert_eq!(err.request_id(), Some("hdr-req"), "header wins over body");
+    fake.fault(Fault::Status(400, None));
+    let err = client.show_job(&job_id(42)).await.unwrap_err();
+    assert_eq!(err.request_id(), Some("body-req"), "body is the fallback");
+    assert_eq!(fake.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn ambiguous_post_failure_is_not_resent_and_marks_the_chunk_unknown() {
+    for fault in [
+        Fault::Status(500, None),
+        Fault::Wire(TransportKind::Timeout),
+        Fault::Wire(TransportKind::Other),
+    ] {
+        let (client, fake, _) = setup(|b| b.batch_size(NonZeroUsize::new(2).unwrap()));
+        fake.fault(fault.clone());
+        let submission = client
+            .submit(&restart(&["a", "b", "c"]), &WaitOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(fake.count(Method::Post, "batch-restart"), 2, "{fault:?}");
+        assert!(
+            matches!(submission.phones[0].result, SubmitResult::Unknown { .. }),
+            "{fault:?}"
+        );
+        assert!(matches!(
+            submission.phones[1].result,
+            SubmitResult::Unknown { .. }
+        ));
+        assert!(matches!(
+            submission.phones[2].result,
+            SubmitResult::Accepted { .. }
+        ));
+        let report = client.wait(&submission, &WaitOptions::new()).await;
+        let states: Vec<PhoneState> = report.outcomes.iter().map(|o| o.state).collect();
+        assert_eq!(
+            states,
+            [
+                PhoneState::SubmitUnknown,
+                PhoneState::SubmitUnknown,
+                PhoneState::Succeeded
+            ]
+        );
+        assert!(
+            report.outcomes[0]
+                .error_msg
+                .as_deref()
+                .unwrap()
+                .contains("RestartCloudPhone")
+        );
+    }
+}
+
+#[tokio::test]
+async fn post_is_retried_when_the_service_certainly_did_not_act() {
+    let (client, fake, _) = setup(|b| b);
+    fake.fault(Fault::Status(429, Some("1")));
+    fake.fault(Fault::Status(503, None));
+    fake.fault(Fault::Wire(TransportKind::Connect));
+    let submission = client
+        .submit(&restart(&["a", "b"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(fake.count(Method::Post, "batch-restart"), 4);
+    assert_eq!(
+        fake.state.lock().unwrap().batches,
+        1,
+        "acted on exactly once"
+    );
+    assert_eq!(submission.accepted().count(), 2);
+    assert_eq!(submission.request_ids, [RequestId::new("req001").unwrap()]);
+}
+
+#[tokio::test]
+async fn post_refused_outright_fails_its_chunk_without_resending() {
+    let (client, fake, _) = setup(|b| b.max_retries(1));
+    fake.fault(Fault::Status(400, None));
+    let submission = client
+        .submit(&restart(&["a"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(fake.requests().len(), 1);
+    match &submission.phones[0].result {
+        SubmitResult::Failed { error } => assert_eq!(error.status(), Some(400)),
+        other => panic!("{other:?}"),
+    }
+    let (client, fake, _) = setup(|b| b.max_retries(1));
+    fake.fault(Fault::Status(429, None));
+    fake.fault(Fault::Status(429, None));
+    let report = client
+        .submit_and_wait(&restart(&["a"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(fake.requests().len(), 2);
+    assert_eq!(report.outcomes[0].state, PhoneState::SubmitFailed);
+    assert_eq!(report.outcomes[0].error_code.as_deref(), Some("E.429"));
+}
+
+#[tokio::test]
+async fn requests_are_signed_and_carry_the_sorted_query_and_project() {
+    let (client, fake, _) = setup(|b| b);
+    client
+        .list_jobs(
+            &[RequestId::new("r2").unwrap(), RequestId::new("r1").unwrap()],
+            0,
+            100,
+        )
+        .await
+        .unwrap();
+    let request = &fake.requests()[0];
+    assert_eq!(
+        request.url.path(),
+        format!("/v1/{PROJECT}/cloud-phone/jobs")
+    );
+    assert_eq!(
+        request.url.query(),
+        Some("limit=100&offset=0&request_ids=r2%2Cr1")
+    );
+    let header = |name: &str| {
+        request
+            .headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(header("X-Project-Id").as_deref(), Some(PROJECT));
+    assert_eq!(header("Content-Type").as_deref(), Some("application/json"));
+    assert!(header("X-Sdk-Date").is_some());
+    let auth = header("Authorization").unwrap();
+    assert!(auth.starts_with("SDK-HMAC-SHA256 Access=AKTEST, SignedHeaders=content-type;host;x-project-id;x-sdk-date, Signature="));
+    // The signature the service would recompute from what was sent matches.
+    let plain: Vec<(&str, &str)> = request
+        .headers
+        .iter()
+        .filter(|(n, _)| *n != "Authorization")
+        .map(|(n, v)| (*n, v.as_str()))
+        .collect();
+    let expected = sign(
+        "GET",
+        &request.url,
+        &plain,
+        b"",
+        "AKTEST",
+        &Secret::new("sktest"),
+    )
+    .unwrap();
+    assert_eq!(auth, expected.authorization);
+}
+
+#[tokio::test]
+async fn token_credentials_send_x_auth_token_and_no_signature() {
+    let (client, fake, _) = setup(|b| b);
+    drop(client);
+    let client = Client::builder(
+        Endpoint::url("http://localhost:9"),
+        ProjectId::new(PROJECT).unwrap(),
+        Credentials::token("tok"),
+    )
+    .transport(fake.clone())
+    .build()
+    .unwrap();
+    client
+        .list_jobs(&[RequestId::new("r1").unwrap()], 0, 10)
+        .await
+        .unwrap();
+    let request = &fake.requests()[0];
+    let names: Vec<&str> = request.headers.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["Content-Type", "X-Project-Id", "X-Auth-Token"]);
+}
+
+#[tokio::test]
+async fn list_jobs_and_submit_reject_invalid_input_before_sending() {
+    let (client, fake, _) = setup(|b| b);
+    let ids: Vec<RequestId> = (0..21)
+        .map(|i| RequestId::new(format!("r{i}")).unwrap())
+        .collect();
+    assert!(matches!(
+        client.list_jobs(&ids, 0, 100).await,
+        Err(Error::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        client.list_jobs(&ids[..1], 0, 101).await,
+        Err(Error::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        client.submit(&restart(&[]), &WaitOptions::new()).await,
+        Err(Error::InvalidInput { .. })
+    ));
+    assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn submit_splits_into_chunks_and_keeps_input_order() {
+    let (client, fake, _) = setup(|b| b.batch_size(NonZeroUsize::new(2).unwrap()));
+    let submission = client
+        .submit(&restart(&["a", "rej1", "b", "c", "d"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(fake.count(Method::Post, "batch-restart"), 3);
+    let ids: Vec<&str> = submission
+        .phones
+        .iter()
+        .map(|p| p.phone_id.as_str())
+        .collect();
+    assert_eq!(ids, ["a", "rej1", "b", "c", "d"]);
+    assert_eq!(submission.request_ids.len(), 3);
+    assert_eq!(
+        submission.phones[2]
+            .request_id
+            .as_ref()
+            .map(RequestId::as_str),
+        Some("req002")
+    );
+    assert!(
+        matches!(&submission.phones[1].result, SubmitResult::Rejected { code: Some(c), .. } if c == "CPS.0005")
+    );
+}
+
+#[tokio::test]
+async fn wait_reports_every_phone_with_its_true_outcome() {
+    let (client, fake, _) = setup(|b| b);
+    let report = client
+        .submit_and_wait(
+            &restart(&["a", "fail1", "rej1", "hide1", "b"]),
+            &WaitOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::Finished);
+    let states: Vec<PhoneState> = report.outcomes.iter().map(|o| o.state).collect();
+    assert_eq!(
+        states,
+        [
+            PhoneState::Succeeded,
+            PhoneState::Failed,
+            PhoneState::Rejected,
+            PhoneState::Succeeded,
+            PhoneState::Succeeded
+        ]
+    );
+    assert_eq!(report.outcomes[1].error_code.as_deref(), Some("CPS.0010"));
+    assert_eq!(report.outcomes[2].error_code.as_deref(), Some("CPS.0005"));
+    assert_eq!(report.outcomes[2].job_id, None);
+    assert_eq!(
+        report.outcomes[0].end_time.as_deref(),
+        Some("2024-01-02T03:04:07Z")
+    );
+    // The hidden job was asked for with ShowJob, and only it.
+    assert!(fake.count(Method::Get, "/jobs/job0002") >= 1);
+    for listed in ["/jobs/job0000", "/jobs/job0001", "/jobs/job0003"] {
+        assert_eq!(fake.count(Method::Get, listed), 0, "{listed}");
+    }
+}
+
+#[tokio::test]
+async fn polling_groups_20_request_ids_per_call_and_pages_by_100() {
+    // 250 phones in chunks of 10: 25 request ids -> two ListJobs groups (20 + 5).
+    let (client, fake, timer) = setup(|b| {
+        b.batch_size(NonZeroUsize::new(10).unwrap())
+            .first_poll_delay(Duration::from_secs(3))
+    });
+    let names: Vec<String> = (0..250).map(|i| format!("p{i}")).collect();
+    let ids: Vec<&str> = names.iter().map(String::as_str).collect();
+    let submission = client
+        .submit(&restart(&ids), &WaitOptions::new())
+        .await
+        .unwrap();
+    let submits = fake.requests().len();
+    timer.advance(Duration::ZERO);
+    let report = client.wait(&submission, &WaitOptions::new()).await;
+    assert!(report.all_succeeded());
+    assert_eq!(report.rounds, 1);
+    // Group 1: 200 jobs -> 2 full pages, all seen, stop. Group 2: 50 jobs -> 1 short page.
+    assert_eq!(fake.requests().len() - submits, 3);
+    let first = &fake.requests()[submits];
+    let listed = first
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "request_ids")
+        .unwrap()
+        .1
+        .split(',')
+        .count();
+    assert_eq!(listed, 20);
+}
+
+#[tokio::test]
+async fn finished_request_ids_are_not_polled_again() {
+    let (client, fake, timer) = setup(|b| {
+        b.batch_size(NonZeroUsize::new(1).unwrap())
+            .first_poll_delay(Duration::from_secs(1))
+    });
+    let submission = client
+        .submit(&restart(&["a", "odd1"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    let deadline = timer.now() + Duration::from_secs(6);
+    let report = client
+        .wait(&submission, &WaitOptions::new().deadline(deadline))
+        .await;
+    assert_eq!(report.end, WaitEnd::DeadlineExceeded);
+    assert_eq!(report.outcomes[0].state, PhoneState::Succeeded);
+    // An undocumented status is never success.
+    assert_eq!(report.outcomes[1].state, PhoneState::Running);
+    assert_eq!(
+        report.outcomes[1].last_status,
+        Some(cph_types::JobStatus::Unknown(7))
+    );
+    assert_eq!(report.outcomes[1].job_id, Some(job_id(1)));
+    let lists: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/jobs"))
+        .map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "request_ids")
+                .unwrap()
+                .1
+                .into_owned()
+        })
+        .collect();
+    assert!(lists.len() >= 3);
+    assert_eq!(lists[0], "req001,req002");
+    assert!(
+        lists
+            .iter()
+            .skip_while(|l| l.contains("req001"))
+            .all(|l| l == "req002")
+    );
+    assert_eq!(lists.last().map(String::as_str), Some("req002"));
+}
+
+#[tokio::test]
+async fn a_job_show_job_cannot_find_is_failed_after_three_misses() {
+    let (client, fake, _) = setup(|b| b);
+    let report = client
+        .submit_and_wait(&restart(&["a", "lost1"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::Finished);
+    assert_eq!(report.outcomes[0].state, PhoneState::Succeeded);
+    assert_eq!(report.outcomes[1].state, PhoneState::Failed);
+    assert_eq!(report.outcomes[1].error_code.as_deref(), Some("CPS.0005"));
+    assert_eq!(fake.count(Method::Get, "/jobs/job0001"), 3);
+}
+
+#[tokio::test]
+async fn polling_survives_transient_errors_and_never_invents_success() {
+    let (client, fake, _) = setup(|b| b.max_retries(1));
+    let submission = client
+        .submit(&restart(&["a", "fail1"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    for _ in 0..6 {
+        fake.fault(Fault::Status(502, None));
+    }
+    let report = client.wait(&submission, &WaitOptions::new()).await;
+    assert_eq!(report.end, WaitEnd::Finished);
+    assert_eq!(report.outcomes[0].state, PhoneState::Succeeded);
+    assert_eq!(report.outcomes[1].state, PhoneState::Failed);
+    assert!(report.rounds >= 3);
+}
+
+#[tokio::test]
+async fn auth_failure_while_polling_ends_the_wait_keeping_job_ids() {
+    let (client, fake, _) = setup(|b| b);
+    let submission = client
+        .submit(&restart(&["a"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    fake.fault(Fault::Status(401, None));
+    let report = client.wait(&submission, &WaitOptions::new()).await;
+    assert!(matches!(&report.end, WaitEnd::Failed(e) if e.status() == Some(401)));
+    assert_eq!(report.outcomes[0].job_id, Some(job_id(0)));
+    assert_eq!(report.outcomes[0].state, PhoneState::Running);
+}
+
+#[tokio::test]
+async fn cancellation_mid_wait_returns_every_known_job_id() {
+    let (client, _, _) = setup(|b| b);
+    let token = CancellationToken::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (progress_seen, canceller) = (seen.clone(), token.clone());
+    let options = WaitOptions::new().cancel(token).on_progress(move |p| {
+        progress_seen.lock().unwrap().push(p);
+        canceller.cancel();
+    });
+    let report = client
+        .submit_and_wait(&restart(&["a", "b", "rej1"]), &options)
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::Cancelled);
+    assert_eq!(report.rounds, 1);
+    assert_eq!(
+        seen.lock().unwrap()[0],
+        Progress {
+            round: 1,
+            finished: 1,
+            succeeded: 0,
+            total: 3
+        }
+    );
+    assert_eq!(report.outcomes[0].job_id, Some(job_id(0)));
+    assert_eq!(report.outcomes[1].job_id, Some(job_id(1)));
+    assert_eq!(report.request_ids.len(), 1);
+}
+
+#[tokio::test]
+async fn cancelled_before_submitting_sends_nothing() {
+    let (client, fake, _) = setup(|b| b);
+    let token = CancellationToken::new();
+    token.cancel();
+    let options = WaitOptions::new().cancel(token);
+    let report = client
+        .submit_and_wait(&restart(&["a", "b"]), &options)
+        .await
+        .unwrap();
+    assert!(fake.requests().is_empty());
+    assert_eq!(report.end, WaitEnd::Cancelled);
+    assert_eq!(report.count(PhoneState::NotSubmitted), 2);
+}
+
+#[tokio::test]
+async fn deadline_during_submission_leaves_later_chunks_unsent() {
+    let (client, fake, timer) = setup(|b| b.batch_size(NonZeroUsize::new(1).unwrap()));
+    // The first chunk is throttled for longer than the deadline allows.
+    fake.fault(Fault::Status(429, Some("60")));
+    let options = WaitOptions::new().deadline(timer.now() + Duration::from_secs(30));
+    let report = client
+        .submit_and_wait(&restart(&["a", "b"]), &options)
+        .await
+        .unwrap();
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(report.end, WaitEnd::DeadlineExceeded);
+    assert_eq!(report.count(PhoneState::NotSubmitted), 2);
+}
+
+#[tokio::test]
+async fn poll_interval_is_jittered_and_first_poll_comes_early() {
+    let (client, _, timer) = setup(|b| b.poll_interval(Duration::from_secs(10)));
+    timer.set_fraction(0.0);
+    let submission = client
+        .submit(&restart(&["a"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    let report = client.wait(&submission, &WaitOptions::new()).await;
+    assert!(report.all_succeeded());
+    assert_eq!(
+        timer.sleeps(),
+        [Duration::from_secs(1), Duration::from_secs(9)]
+    );
+}
+
+#[tokio::test]
+async fn list_phones_reads_every_page() {
+    let (client, fake, _) = setup(|b| b);
+    fake.state.lock().unwrap().phones = 450;
+    let phones = client.list_phones(&PhoneFilter::default()).await.unwrap();
+    assert_eq!(phones.len(), 450);
+    assert_eq!(phones[449].phone_id.as_deref(), Some("p449"));
+    assert_eq!(fake.requests().len(), 3);
+    assert_eq!(fake.requests()[2].url.query(), Some("limit=200&offset=400"));
+}
+
+#[test]
+fn endpoints_resolve_and_insecure_http_needs_the_danger_door() {
+    let build = |endpoint: Endpoint, danger: bool| {
+        let mut b = Client::builder(
+            endpoint,
+            ProjectId::new(PROJECT).unwrap(),
+            Credentials::token("t"),
+        );
+        if danger {
+            b = b.danger_allow_insecure_http();
+        }
+        b.build().map(|c| c.endpoint().to_string())
+    };
+    assert_eq!(
+        build(Endpoint::region("cn-north-4"), false).unwrap(),
+        "https://cph.cn-north-4.myhuaweicloud.com/"
+    );
+    assert!(build(Endpoint::region("cn north"), false).is_err());
+    assert!(build(Endpoint::url("http://127.0.0.1:8080"), false).is_ok());
+    assert!(build(Endpoint::url("http://[::1]:8080"), false).is_ok());
+    assert!(build(Endpoint::url("http://localhost:8080"), false).is_ok());
+    let err = build(Endpoint::url("http://cph.example.com"), false).unwrap_err();
+    assert!(
+        err.to_string().contains("\"http://cph.example.com\""),
+        "{err}"
+    );
+    assert!(build(Endpoint::url("http://cph.example.com"), true).is_ok());
+    assert!(build(Endpoint::url("ftp://x"), true).is_err());
+    assert!(build(Endpoint::url("https://x/?a=b"), false).is_err());
+    let missing = Client::builder(
+        Endpoint::region("cn-north-4"),
+        ProjectId::new(PROJECT).unwrap(),
+        Credentials::ak_sk("ak", ""),
+    )
+    .build()
+    .unwrap_err();
+    assert!(missing.to_string().contains("secret_key"));
+}
+
+#[test]
+fn defaults_match_the_design() {
+    let client = Client::builder(
+        Endpoint::region("cn-north-4"),
+        ProjectId::new(PROJECT).unwrap(),
+        Credentials::token("t"),
+    )
+    .build()
+    .unwrap();
+    let s = client.settings();
+    assert_eq!(s.batch_size.get(), 100);
+    assert_eq!(s.retry.max_retries, 5);
+    assert_eq!(s.poll_interval, Duration::from_secs(5));
+    assert_eq!(s.first_poll_delay, Duration::from_secs(1));
+    assert!(s.user_agent.starts_with("terraform-provider-cph/"));
+}
