@@ -356,7 +356,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             private: fallback_private.clone(),
             deferred: None,
         };
-        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, |d| failed(d)).await;
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, &failed).await;
         Ok(Response::new(resp))
     }
 
@@ -414,7 +414,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: d.to_proto(),
             ..Default::default()
         };
-        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, |d| failed(d)).await;
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, &failed).await;
         Ok(Response::new(resp))
     }
 
@@ -480,7 +480,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: d.to_proto(),
             legacy_type_system: false,
         };
-        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, |d| failed(d)).await;
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, &failed).await;
         Ok(Response::new(resp))
     }
 
@@ -513,7 +513,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: d.to_proto(),
             deferred: None,
         };
-        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, |d| failed(d)).await;
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, &failed).await;
         Ok(Response::new(resp))
     }
 
@@ -546,7 +546,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: d.to_proto(),
             deferred: None,
         };
-        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, |d| failed(d)).await;
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, &failed).await;
         Ok(Response::new(resp))
     }
 

@@ -1,4 +1,5 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
+#![warn(missing_docs)]
 //! A Terraform plugin runtime (protocol 6) for providers written in Rust; nothing in it is specific
 //! to any cloud.
 //!
