@@ -1,0 +1,294 @@
+//! Integration tests: the client against the in-process simulator (`cph-sim`), over real HTTP
+//! with real signatures, fault injection and the simulator's request counters as the witness.
+#![allow(clippy::unwrap_used)]
+
+use std::num::NonZeroUsize;
+use std::time::{Duration, Instant};
+
+use cph_http::{
+    Client, ClientBuilder, Credentials, Endpoint, Error, PhoneFilter, PhoneState, SubmitResult,
+    WaitEnd, WaitOptions,
+};
+use cph_sim::{Faults, SimConfig, Simulator};
+use cph_types::{JobStatus, PhoneId, ProjectId, RestartPhone, RestartRequest};
+use tokio_util::sync::CancellationToken;
+
+async fn simulator(phones: usize, job_duration: Duration, faults: Faults) -> Simulator {
+    Simulator::start(SimConfig {
+        phones,
+        job_duration,
+        faults,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn builder(sim: &Simulator, credentials: Credentials) -> ClientBuilder {
+    Client::builder(
+        Endpoint::url(sim.base_url()),
+        ProjectId::new(sim.project_id()).unwrap(),
+        credentials,
+    )
+    .poll_interval(Duration::from_millis(50))
+    .retry_backoff(Duration::from_millis(10), Duration::from_millis(100))
+}
+
+fn ak_sk() -> Credentials {
+    Credentials::ak_sk(cph_sim::DEFAULT_ACCESS_KEY, cph_sim::DEFAULT_SECRET_KEY)
+}
+
+fn restart(ids: &[String]) -> RestartRequest {
+    RestartRequest {
+        image_id: None,
+        phones: ids
+            .iter()
+            .map(|id| RestartPhone {
+                phone_id: PhoneId::new(id.as_str()).unwrap(),
+                property: None,
+            })
+            .collect(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_phones_restarted_are_all_reported_successful() {
+    let sim = simulator(50, Duration::from_millis(200), Faults::default()).await;
+    let client = builder(&sim, ak_sk()).build().unwrap();
+    let ids = sim.phone_ids();
+    let report = client
+        .restart(&restart(&ids), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::Finished);
+    assert_eq!(report.outcomes.len(), 50);
+    assert!(report.all_succeeded(), "{:?}", report.unsuccessful().next());
+    for (outcome, id) in report.outcomes.iter().zip(&ids) {
+        assert_eq!(outcome.phone_id.as_str(), id);
+        let job = outcome.job_id.as_ref().unwrap();
+        assert_eq!(sim.job_truth(job.as_str()), Some(JobStatus::Success));
+    }
+    let stats = sim.stats();
+    assert!(ids.iter().all(|id| stats.submissions.get(id) == Some(&1)));
+    assert_eq!(stats.requests.get("RestartCloudPhone"), Some(&1));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_unknown_phones_get_their_codes_and_the_rest_succeed() {
+    let sim = simulator(5, Duration::from_millis(150), Faults::default()).await;
+    let client = builder(&sim, ak_sk()).build().unwrap();
+    let mut ids = sim.phone_ids();
+    ids.insert(2, "not-a-real-id".to_owned());
+    ids.push("ffffffffffffffffffffffffffffffff".to_owned());
+    let report = client
+        .restart(&restart(&ids), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::Finished);
+    let malformed = &report.outcomes[2];
+    assert_eq!(malformed.state, PhoneState::Rejected);
+    assert_eq!(
+        malformed.error_code.as_deref(),
+        Some(cph_types::CPS_INVALID_PARAMETER)
+    );
+    assert_eq!(malformed.job_id, None);
+    let unknown = &report.outcomes[6];
+    assert_eq!(unknown.state, PhoneState::Rejected);
+    assert_eq!(
+        unknown.error_code.as_deref(),
+        Some(cph_types::CPS_NOT_FOUND)
+    );
+    assert_eq!(report.count(PhoneState::Succeeded), 5);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_5xx_and_429_faults_every_phone_reaches_its_true_outcome_submitted_once() {
+    let faults = Faults {
+        job_failure_rate: 0.2,
+        throttle_rate: 0.2,
+        server_error_rate: 0.3,
+        ..Faults::default()
+    };
+    let sim = simulator(50, Duration::from_millis(300), faults).await;
+    let client = builder(&sim, ak_sk())
+        .batch_size(NonZeroUsize::new(10).unwrap())
+        .max_retries(40)
+        .build()
+        .unwrap();
+    let ids = sim.phone_ids();
+    let report = client
+        .restart(&restart(&ids), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::Finished);
+    for outcome in &report.outcomes {
+        let job = outcome.job_id.as_ref().expect("every phone got a job");
+        let expected = match sim.job_truth(job.as_str()) {
+            Some(JobStatus::Success) => PhoneState::Succeeded,
+            Some(JobStatus::Failed) => PhoneState::Failed,
+            other => panic!("job {job} of {} ended {other:?}", outcome.phone_id),
+        };
+        assert_eq!(outcome.state, expected, "{}", outcome.phone_id);
+    }
+    let stats = sim.stats();
+    for id in &ids {
+        assert_eq!(stats.submissions.get(id), Some(&1), "{id} submitted once");
+    }
+    assert!(stats.faults_injected.get("429").copied().unwrap_or(0) > 0);
+    assert!(stats.faults_injected.get("503").copied().unwrap_or(0) > 0);
+    assert!(
+        report.count(PhoneState::Failed) > 0,
+        "some jobs were made to fail"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ambiguous_500_on_submit_is_never_resent() {
+    let faults = Faults {
+        server_error_rate: 0.5,
+        server_error_status: 500,
+        ..Faults::default()
+    };
+    let sim = simulator(40, Duration::from_millis(150), faults).await;
+    let client = builder(&sim, ak_sk())
+        .batch_size(NonZeroUsize::new(5).unwrap())
+        .max_retries(40)
+        .build()
+        .unwrap();
+    let ids = sim.phone_ids();
+    let submission = client
+        .submit(&restart(&ids), &WaitOptions::new())
+        .await
+        .unwrap();
+    let stats = sim.stats();
+    assert_eq!(
+        stats.requests.get("RestartCloudPhone"),
+        Some(&8),
+        "one POST per chunk"
+    );
+    let mut unknown = 0;
+    for phone in &submission.phones {
+        let acted = stats
+            .submissions
+            .get(phone.phone_id.as_str())
+            .copied()
+            .unwrap_or(0);
+        match &phone.result {
+            SubmitResult::Accepted { .. } => assert_eq!(acted, 1),
+            SubmitResult::Unknown { error } => {
+                assert_eq!(error.status(), Some(500));
+                assert_eq!(acted, 0);
+                unknown += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(unknown > 0, "with a 50% rate some chunk met a 500");
+    sim.set_faults(Faults::default());
+    let report = client.wait(&submission, &WaitOptions::new()).await;
+    assert_eq!(report.count(PhoneState::SubmitUnknown), unknown);
+    assert_eq!(report.count(PhoneState::Succeeded), 40 - unknown);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancellation_mid_wait_returns_promptly_with_every_known_job_id() {
+    let sim = simulator(30, Duration::from_secs(30), Faults::default()).await;
+    let client = builder(&sim, ak_sk())
+        .batch_size(NonZeroUsize::new(7).unwrap())
+        .build()
+        .unwrap();
+    let token = CancellationToken::new();
+    let canceller = token.clone();
+    let cancelled_at = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        canceller.cancel();
+        Instant::now()
+    });
+    let options = WaitOptions::new().cancel(token);
+    let report = client
+        .restart(&restart(&sim.phone_ids()), &options)
+        .await
+        .unwrap();
+    let returned = Instant::now();
+    let cancelled = cancelled_at.await.unwrap();
+    assert_eq!(report.end, WaitEnd::Cancelled);
+    assert!(
+        returned.duration_since(cancelled) < Duration::from_millis(100),
+        "prompt return"
+    );
+    assert_eq!(report.request_ids.len(), 5);
+    assert!(report.rounds >= 1);
+    for outcome in &report.outcomes {
+        assert_eq!(outcome.state, PhoneState::Running);
+        let job = outcome.job_id.as_ref().unwrap();
+        assert_eq!(sim.job_truth(job.as_str()), Some(JobStatus::Running));
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadline_ends_the_wait_with_jobs_still_running() {
+    let sim = simulator(3, Duration::from_secs(30), Faults::default()).await;
+    let client = builder(&sim, ak_sk()).build().unwrap();
+    let started = Instant::now();
+    let options = WaitOptions::new().deadline(started + Duration::from_millis(300));
+    let report = client
+        .restart(&restart(&sim.phone_ids()), &options)
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::DeadlineExceeded);
+    assert!(started.elapsed() < Duration::from_millis(450));
+    assert!(
+        report
+            .outcomes
+            .iter()
+            .all(|o| o.job_id.is_some() && o.state == PhoneState::Running)
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_auth_and_reads_work_and_bad_credentials_are_not_retried() {
+    let sim = simulator(25, Duration::from_millis(100), Faults::default()).await;
+    let client = builder(&sim, Credentials::token(cph_sim::DEFAULT_AUTH_TOKEN))
+        .build()
+        .unwrap();
+    let phones = client.list_phones(&PhoneFilter::default()).await.unwrap();
+    let listed: Vec<String> = phones.iter().filter_map(|p| p.phone_id.clone()).collect();
+    assert_eq!(listed, sim.phone_ids());
+    let first = PhoneId::new(listed[0].as_str()).unwrap();
+    let detail = client.show_phone(&first).await.unwrap();
+    assert_eq!(detail.summary.phone_id.as_deref(), Some(first.as_str()));
+
+    sim.reset_stats();
+    let wrong = builder(
+        &sim,
+        Credentials::ak_sk(cph_sim::DEFAULT_ACCESS_KEY, "wrong-secret"),
+    )
+    .build()
+    .unwrap();
+    let err = wrong.show_phone(&first).await.unwrap_err();
+    match &err {
+        Error::Api {
+            status,
+            code,
+            request_id,
+            ..
+        } => {
+            assert_eq!(*status, 401);
+            assert!(
+                code.as_deref().is_some_and(cph_types::is_auth_failure),
+                "{err}"
+            );
+            assert!(request_id.is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.to_string().contains("wrong-secret"));
+    assert_eq!(sim.stats().total_requests, 1);
+    sim.shutdown().await;
+}
