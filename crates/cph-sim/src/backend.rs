@@ -918,3 +918,619 @@ impl State {
         Ok((job_index, job_id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    const STEP: Duration = Duration::from_millis(100);
+
+    fn t0() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    }
+
+    fn backend(phones: usize) -> Backend {
+        backend_with(phones, Faults::default())
+    }
+
+    fn backend_with(phones: usize, faults: Faults) -> Backend {
+        let config = SimConfig {
+            phones,
+            job_duration: STEP,
+            faults,
+            ..SimConfig::default()
+        };
+        Backend::new(&config, t0())
+    }
+
+    fn status(b: &Backend, phone: &str, at: SystemTime) -> i64 {
+        b.phone(phone, at).unwrap().summary.status.unwrap().code()
+    }
+
+    fn submit(b: &Backend, op: BatchOperation, body: Value, at: SystemTime) -> BatchResponse {
+        b.batch(op, body.to_string().as_bytes(), "req", at).unwrap()
+    }
+
+    fn restart(b: &Backend, ids: &[&str], at: SystemTime) -> BatchResponse {
+        let phones: Vec<Value> = ids.iter().map(|id| json!({ "phone_id": id })).collect();
+        submit(b, BatchOperation::Restart, json!({ "phones": phones }), at)
+    }
+
+    fn job_id(answer: &BatchResponse, i: usize) -> String {
+        answer.jobs[i].job_id.clone().expect("an accepted phone")
+    }
+
+    fn list(b: &Backend, query: &[(&str, &str)], at: SystemTime) -> Result<Value, SimError> {
+        let pairs: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        b.list_jobs(&pairs, "r", at)
+            .map(|a| serde_json::to_value(a).unwrap())
+    }
+
+    #[test]
+    fn restart_moves_the_phone_2_4_2_and_the_job_1_2() {
+        let b = backend(2);
+        let phone = b.phone_ids()[0].clone();
+        assert_eq!(status(&b, &phone, t0()), 2);
+        let answer = restart(&b, &[&phone], t0());
+        let job = job_id(&answer, 0);
+        assert_eq!(status(&b, &phone, t0() + STEP / 2), 4);
+        assert_eq!(
+            b.job_status(&job, t0() + STEP / 2),
+            Some(JobStatus::Running)
+        );
+        assert_eq!(status(&b, &phone, t0() + STEP), 2);
+        assert_eq!(b.job_status(&job, t0() + STEP), Some(JobStatus::Success));
+        let shown = b.show_job(&job, "r2", t0() + STEP).unwrap();
+        assert_eq!(shown.request_id.as_deref(), Some("r2"));
+        assert_eq!(shown.job.phone_id.as_deref(), Some(phone.as_str()));
+        assert!(shown.job.end_time.is_some());
+        assert_eq!(shown.job.error_code, None);
+    }
+
+    #[test]
+    fn stop_then_restart_powers_the_phone_on() {
+        let b = backend(1);
+        let phone = b.phone_ids()[0].clone();
+        submit(
+            &b,
+            BatchOperation::Stop,
+            json!({ "phone_ids": [phone] }),
+            t0(),
+        );
+        assert_eq!(status(&b, &phone, t0()), 7);
+        assert_eq!(status(&b, &phone, t0() + STEP), 8);
+        let again = submit(
+            &b,
+            BatchOperation::Stop,
+            json!({ "phone_ids": [phone] }),
+            t0() + STEP,
+        );
+        assert_eq!(
+            again.jobs[0].error_code.as_deref(),
+            Some(SIM_PHONE_BUSY_CODE)
+        );
+        let at = t0() + 2 * STEP;
+        restart(&b, &[&phone], at);
+        assert_eq!(status(&b, &phone, at), 4);
+        assert_eq!(status(&b, &phone, at + STEP), 2);
+    }
+
+    const SIM_PHONE_BUSY_CODE: &str = crate::error::SIM_PHONE_BUSY;
+
+    #[test]
+    fn failed_jobs_leave_the_failure_status_and_an_error() {
+        let b = backend_with(
+            3,
+            Faults {
+                job_failure_rate: 1.0,
+                ..Faults::default()
+            },
+        );
+        let ids = b.phone_ids();
+        let r = restart(&b, &[&ids[0]], t0());
+        let reset = submit(
+            &b,
+            BatchOperation::Reset,
+            json!({ "phones": [{ "phone_id": ids[1] }] }),
+            t0(),
+        );
+        let stop = submit(
+            &b,
+            BatchOperation::Stop,
+            json!({ "phone_ids": [ids[2]] }),
+            t0(),
+        );
+        let after = t0() + STEP;
+        assert_eq!(status(&b, &ids[0], after), -6);
+        assert_eq!(status(&b, &ids[1], after), -5);
+        assert_eq!(status(&b, &ids[2], after), -9);
+        for answer in [&r, &reset, &stop] {
+            let job = job_id(answer, 0);
+            assert_eq!(b.job_outcome(&job), Some(JobStatus::Failed));
+            let shown = b.show_job(&job, "x", after).unwrap().job;
+            assert_eq!(shown.status, JobStatus::Failed);
+            assert_eq!(shown.error_code.as_deref(), Some(SIM_JOB_FAILED));
+            assert!(shown.error_msg.is_some());
+        }
+        // a restart recovers a phone whose restart failed
+        b.set_faults(Faults::default()).unwrap();
+        restart(&b, &[&ids[0]], after);
+        assert_eq!(status(&b, &ids[0], after + STEP), 2);
+    }
+
+    #[test]
+    fn busy_phones_are_rejected_and_counted() {
+        let b = backend(1);
+        let phone = b.phone_ids()[0].clone();
+        let answer = restart(&b, &[&phone, &phone], t0());
+        let first = job_id(&answer, 0);
+        assert!(answer.jobs[1].is_rejected());
+        assert_eq!(
+            answer.jobs[1].error_code.as_deref(),
+            Some(SIM_PHONE_BUSY_CODE)
+        );
+        assert!(
+            answer.jobs[1]
+                .error_msg
+                .as_deref()
+                .unwrap()
+                .contains(&first)
+        );
+        let later = restart(&b, &[&phone], t0() + STEP);
+        assert!(!later.jobs[0].is_rejected());
+        let stats = b.stats();
+        assert_eq!(stats.submissions.get(&phone), Some(&2));
+        assert_eq!(stats.rejected.get(&phone), Some(&1));
+    }
+
+    #[test]
+    fn malformed_and_unknown_phone_ids_are_rejected_inside_the_answer() {
+        let b = backend(1);
+        let answer = restart(
+            &b,
+            &[
+                "bad id",
+                "ABCDEF0123456789ABCDEF0123456789",
+                "ffffffffffffffffffffffffffffffff",
+            ],
+            t0(),
+        );
+        let codes: Vec<_> = answer
+            .jobs
+            .iter()
+            .map(|j| j.error_code.as_deref())
+            .collect();
+        assert_eq!(
+            codes,
+            [Some("CPS.0004"), Some("CPS.0004"), Some("CPS.0005")]
+        );
+        assert_eq!(
+            answer.jobs[0].error_msg.as_deref(),
+            Some("Parameter: phone_id is invalid.")
+        );
+        assert_eq!(
+            answer.jobs[2].error_msg.as_deref(),
+            Some("Parameter: Phone not found.")
+        );
+        assert_eq!(answer.jobs[0].phone_id.as_deref(), Some("bad id"));
+        let numeric = submit(&b, BatchOperation::Stop, json!({ "phone_ids": [42] }), t0());
+        assert_eq!(numeric.jobs[0].error_code.as_deref(), Some("CPS.0004"));
+    }
+
+    #[test]
+    fn malformed_bodies_are_a_400_with_the_parse_problem() {
+        let b = backend(1);
+        let err = b
+            .batch(BatchOperation::Restart, b"{nope", "r", t0())
+            .unwrap_err();
+        assert_eq!((err.http_status(), err.error_code()), (400, "CPS.0004"));
+        assert!(
+            err.error_msg().contains("not valid JSON"),
+            "{}",
+            err.error_msg()
+        );
+        let err = b
+            .batch(BatchOperation::Restore, b"{\"phones\":[]}", "r", t0())
+            .unwrap_err();
+        assert!(err.error_msg().contains("restore_infos"));
+        let err = b
+            .batch(BatchOperation::Restart, b"[]", "r", t0())
+            .unwrap_err();
+        assert_eq!(err.http_status(), 400);
+        let err = b
+            .batch(
+                BatchOperation::Reset,
+                br#"{"image_id":"a b","phones":[]}"#,
+                "r",
+                t0(),
+            )
+            .unwrap_err();
+        assert!(err.error_msg().contains("image_id"));
+    }
+
+    #[test]
+    fn property_updates_are_visible_after_the_job_and_checked_by_the_catalogue() {
+        let b = backend(1);
+        let phone = b.phone_ids()[0].clone();
+        let property =
+            json!({ "sys.prop.writephonenum": "13666666666", "vendor.new": "x" }).to_string();
+        let answer = submit(
+            &b,
+            BatchOperation::UpdateProperty,
+            json!({ "phones": [{ "phone_id": phone, "property": property }] }),
+            t0(),
+        );
+        assert!(!answer.jobs[0].is_rejected());
+        let before = b.phone(&phone, t0()).unwrap().properties().unwrap();
+        assert_eq!(before.get("sys.prop.writephonenum"), None);
+        let after = b.phone(&phone, t0() + STEP).unwrap().properties().unwrap();
+        assert_eq!(after.get("sys.prop.writephonenum"), Some("13666666666"));
+        assert_eq!(after.get("vendor.new"), Some("x"));
+
+        let bad = json!({ "com.cph.mainkeys": "2" }).to_string();
+        let answer = submit(
+            &b,
+            BatchOperation::UpdateProperty,
+            json!({ "phones": [{ "phone_id": phone, "property": bad }] }),
+            t0() + STEP,
+        );
+        assert_eq!(answer.jobs[0].error_code.as_deref(), Some("CPS.0004"));
+        assert!(
+            answer.jobs[0]
+                .error_msg
+                .as_deref()
+                .unwrap()
+                .contains("com.cph.mainkeys")
+        );
+        let unparsable = submit(
+            &b,
+            BatchOperation::UpdateProperty,
+            json!({ "phones": [{ "phone_id": phone, "property": "{\"a\":\"1\",}" }] }),
+            t0() + STEP,
+        );
+        assert_eq!(unparsable.jobs[0].error_code.as_deref(), Some("CPS.0004"));
+    }
+
+    #[test]
+    fn factory_reset_wipes_properties_then_applies_the_new_ones() {
+        let b = backend(1);
+        let phone = b.phone_ids()[0].clone();
+        assert!(b.set_phone_property(&phone, "sys.prop.writeimsi", "123", t0()));
+        let property = json!({ "persist.sys.locale": "en-US" }).to_string();
+        submit(
+            &b,
+            BatchOperation::Reset,
+            json!({ "image_id": "img2", "phones": [{ "phone_id": phone, "property": property, "factory_reset_enabled": true }] }),
+            t0(),
+        );
+        assert_eq!(status(&b, &phone, t0()), 3);
+        let detail = b.phone(&phone, t0() + STEP).unwrap();
+        assert_eq!(detail.summary.status.map(|s| s.code()), Some(2));
+        assert_eq!(detail.summary.image_id.as_deref(), Some("img2"));
+        let props = detail.properties().unwrap();
+        assert_eq!(props.get("sys.prop.writeimsi"), None);
+        assert_eq!(props.get("persist.sys.locale"), Some("en-US"));
+    }
+
+    #[test]
+    fn restore_checks_bucket_and_path_and_needs_a_running_phone() {
+        let b = backend(2);
+        let ids = b.phone_ids();
+        let info = |id: &str, bucket: &str, path: &str| json!({ "phone_id": id, "bucket_name": bucket, "object_path": path });
+        let answer = submit(
+            &b,
+            BatchOperation::Restore,
+            json!({ "restore_infos": [info(&ids[0], "My_Bucket", "a"), info(&ids[0], "bkt", ""), info(&ids[0], "bkt", "backups/p1.tar")] }),
+            t0(),
+        );
+        assert!(
+            answer.jobs[0]
+                .error_msg
+                .as_deref()
+                .unwrap()
+                .contains("bucket_name")
+        );
+        assert!(
+            answer.jobs[1]
+                .error_msg
+                .as_deref()
+                .unwrap()
+                .contains("object_path")
+        );
+        assert!(!answer.jobs[2].is_rejected());
+        submit(
+            &b,
+            BatchOperation::Stop,
+            json!({ "phone_ids": [ids[1]] }),
+            t0(),
+        );
+        let stopped = submit(
+            &b,
+            BatchOperation::Restore,
+            json!({ "restore_infos": [info(&ids[1], "bkt", "x")] }),
+            t0() + STEP,
+        );
+        assert_eq!(
+            stopped.jobs[0].error_code.as_deref(),
+            Some(SIM_PHONE_BUSY_CODE)
+        );
+        assert!(
+            stopped.jobs[0]
+                .error_msg
+                .as_deref()
+                .unwrap()
+                .contains("stopped")
+        );
+        let export = submit(
+            &b,
+            BatchOperation::Storage,
+            json!({ "storage_infos": [{ "phone_id": ids[0], "include_files": ["/data"], "bucket_name": "bkt", "object_path": "o" }] }),
+            t0() + STEP,
+        );
+        assert!(!export.jobs[0].is_rejected(), "{export:?}");
+    }
+
+    #[test]
+    fn list_jobs_pages_by_request_and_uses_empty_strings() {
+        let b = backend(5);
+        let ids = b.phone_ids();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let first = b.batch(BatchOperation::Restart, json!({ "phones": refs[..3].iter().map(|id| json!({"phone_id": id})).collect::<Vec<_>>() }).to_string().as_bytes(), "ra", t0()).unwrap();
+        let _second = b
+            .batch(
+                BatchOperation::Stop,
+                json!({ "phone_ids": refs[3..] }).to_string().as_bytes(),
+                "rb",
+                t0(),
+            )
+            .unwrap();
+        let page = |query: &[(&str, &str)]| -> Vec<String> {
+            list(&b, query, t0()).unwrap()["jobs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|j| j["phone_id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(page(&[("request_id", "ra")]), ids[..3]);
+        assert_eq!(page(&[("request_ids", "ra,rb"), ("limit", "2")]), ids[..2]);
+        assert_eq!(
+            page(&[("request_ids", "ra,rb"), ("limit", "2"), ("offset", "2")]),
+            ids[2..4]
+        );
+        assert_eq!(
+            page(&[("request_ids", "ra,rb"), ("limit", "2"), ("offset", "4")]),
+            ids[4..]
+        );
+        assert_eq!(
+            page(&[("request_ids", "rb"), ("request_id", "ra")]),
+            ids[3..]
+        );
+        assert!(page(&[("request_id", "unknown")]).is_empty());
+        let running = list(&b, &[("request_id", "ra")], t0()).unwrap();
+        let job = &running["jobs"][0];
+        assert_eq!(job["status"], json!(1));
+        assert_eq!(job["end_time"], json!(""));
+        assert_eq!(job["error_code"], json!(""));
+        assert_eq!(job["job_id"], json!(job_id(&first, 0)));
+    }
+
+    #[test]
+    fn list_jobs_validates_its_parameters() {
+        let b = backend(1);
+        let too_many = (0..21)
+            .map(|i| format!("r{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        for query in [
+            vec![("request_ids", too_many.as_str())],
+            vec![("limit", "0")],
+            vec![("limit", "101")],
+            vec![("offset", "-1")],
+            vec![("limit", "ten")],
+        ] {
+            let err = list(&b, &query, t0()).unwrap_err();
+            assert_eq!(
+                (err.http_status(), err.error_code()),
+                (400, "CPS.0004"),
+                "{query:?}"
+            );
+        }
+        let twenty = (0..20)
+            .map(|i| format!("r{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(list(&b, &[("request_ids", &twenty), ("limit", "100")], t0()).is_ok());
+    }
+
+    #[test]
+    fn list_cloud_phones_filters_pages_and_counts() {
+        let b = backend(10);
+        let ids = b.phone_ids();
+        let query = |pairs: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            b.list_cloud_phones(&pairs, "r", t0())
+        };
+        let all = query(&[]).unwrap();
+        assert_eq!(all.count, Some(10));
+        assert_eq!(all.phones.len(), 10);
+        let page = query(&[("offset", "8"), ("limit", "5")]).unwrap();
+        assert_eq!(page.count, Some(10));
+        assert_eq!(page.phones.len(), 2);
+        assert_eq!(page.phones[0].phone_id.as_deref(), Some(ids[8].as_str()));
+        let server = all.phones[0].server_id.clone().unwrap();
+        let same_server = query(&[("server_id", &server)]).unwrap();
+        assert_eq!(same_server.count, Some(PHONES_PER_SERVER as i64));
+        assert_eq!(
+            query(&[("phone_name", "sim-phone-0003")]).unwrap().count,
+            Some(1)
+        );
+        restart(&b, &[&ids[0]], t0());
+        let restarting = query(&[("status", "4")]).unwrap();
+        assert_eq!(restarting.count, Some(1));
+        assert_eq!(query(&[("type", "1")]).unwrap().count, Some(0));
+        for bad in [("limit", "201"), ("limit", "0"), ("status", "x")] {
+            assert_eq!(query(&[bad]).unwrap_err().http_status(), 400, "{bad:?}");
+        }
+        assert!(query(&[("limit", "200")]).is_ok());
+    }
+
+    #[test]
+    fn show_detail_distinguishes_malformed_and_unknown_ids() {
+        let b = backend(1);
+        let err = b.show_cloud_phone_detail("nothex", "r", t0()).unwrap_err();
+        assert_eq!((err.http_status(), err.error_code()), (400, "CPS.0004"));
+        let err = b
+            .show_cloud_phone_detail(&"f".repeat(32), "r", t0())
+            .unwrap_err();
+        assert_eq!((err.http_status(), err.error_code()), (404, "CPS.0005"));
+        let phone = b.phone_ids()[0].clone();
+        let detail = b.show_cloud_phone_detail(&phone, "r", t0()).unwrap();
+        assert_eq!(detail.request_id.as_deref(), Some("r"));
+        assert_eq!(detail.property.as_deref(), Some("{}"));
+        let err = b.show_job("nope", "r", t0()).unwrap_err();
+        assert_eq!(err.http_status(), 404);
+    }
+
+    #[test]
+    fn same_seed_gives_the_same_ids_and_failures() {
+        let faults = Faults {
+            job_failure_rate: 0.5,
+            ..Faults::default()
+        };
+        let run = || {
+            let b = backend_with(8, faults.clone());
+            let ids = b.phone_ids();
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let answer = restart(&b, &refs, t0());
+            let outcomes: Vec<_> = answer
+                .jobs
+                .iter()
+                .map(|j| b.job_outcome(j.job_id.as_deref().unwrap()))
+                .collect();
+            (ids, answer, outcomes)
+        };
+        let (ids_a, answer_a, outcomes_a) = run();
+        let (ids_b, answer_b, outcomes_b) = run();
+        assert_eq!(ids_a, ids_b);
+        assert_eq!(answer_a, answer_b);
+        assert_eq!(outcomes_a, outcomes_b);
+        assert!(outcomes_a.contains(&Some(JobStatus::Failed)));
+        assert!(outcomes_a.contains(&Some(JobStatus::Success)));
+        let other = Backend::new(
+            &SimConfig {
+                phones: 8,
+                seed: 2,
+                ..SimConfig::default()
+            },
+            t0(),
+        );
+        assert_ne!(other.phone_ids(), ids_a);
+    }
+
+    #[test]
+    fn faults_are_decided_and_counted_before_acting() {
+        let b = backend(1);
+        assert_eq!(
+            b.decide_faults(),
+            FaultDecision {
+                delay: Duration::ZERO,
+                error: None
+            }
+        );
+        b.set_faults(Faults {
+            throttle_rate: 1.0,
+            latency_ms: 5,
+            ..Faults::default()
+        })
+        .unwrap();
+        let decision = b.decide_faults();
+        assert_eq!(decision.error, Some(SimError::Throttled));
+        assert_eq!(decision.delay, Duration::from_millis(5));
+        b.set_faults(Faults {
+            server_error_rate: 1.0,
+            server_error_status: 500,
+            ..Faults::default()
+        })
+        .unwrap();
+        assert_eq!(
+            b.decide_faults().error,
+            Some(SimError::ServerError { status: 500 })
+        );
+        b.set_faults(Faults {
+            server_error_rate: 1.0,
+            ..Faults::default()
+        })
+        .unwrap();
+        assert_eq!(
+            b.decide_faults().error,
+            Some(SimError::ServerError { status: 503 })
+        );
+        let stats = b.stats();
+        assert_eq!(stats.faults_injected.get("429"), Some(&1));
+        assert_eq!(stats.faults_injected.get("500"), Some(&1));
+        assert_eq!(stats.faults_injected.get("503"), Some(&1));
+        assert!(stats.submissions.is_empty());
+        b.set_faults(Faults {
+            latency_ms: 10,
+            latency_jitter_ms: 5,
+            ..Faults::default()
+        })
+        .unwrap();
+        for _ in 0..20 {
+            let delay = b.decide_faults().delay;
+            assert!((Duration::from_millis(10)..=Duration::from_millis(15)).contains(&delay));
+        }
+        assert!(
+            b.set_faults(Faults {
+                job_failure_rate: -0.1,
+                ..Faults::default()
+            })
+            .is_err()
+        );
+        b.reset_stats();
+        assert!(b.stats().faults_injected.is_empty());
+    }
+
+    #[test]
+    fn a_thousand_phone_batch_on_ten_thousand_phones_is_fast() {
+        let config = SimConfig {
+            phones: 10_000,
+            job_duration: STEP,
+            ..SimConfig::default()
+        };
+        let b = Backend::new(&config, t0());
+        let ids = b.phone_ids();
+        let phones: Vec<Value> = ids[..1000]
+            .iter()
+            .map(|id| json!({ "phone_id": id }))
+            .collect();
+        let body = json!({ "phones": phones }).to_string();
+        let started = std::time::Instant::now();
+        let answer = b
+            .batch(BatchOperation::Restart, body.as_bytes(), "big", t0())
+            .unwrap();
+        assert!(answer.jobs.iter().all(|j| !j.is_rejected()));
+        for offset in (0..1000).step_by(100) {
+            let page = list(
+                &b,
+                &[("request_id", "big"), ("offset", &offset.to_string())],
+                t0() + STEP,
+            )
+            .unwrap();
+            assert_eq!(page["jobs"].as_array().unwrap().len(), 100);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}
