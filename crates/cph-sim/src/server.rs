@@ -166,12 +166,11 @@ impl Simulator {
 }
 
 impl Drop for Simulator {
+    /// Signals a graceful stop: the listener closes and every connection ends after its current
+    /// request (aborting the serve task instead would leave open keep-alive connections served).
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
         }
     }
 }

@@ -688,3 +688,17 @@ async fn binary_prints_its_url_and_exits_cleanly_on_sigterm() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn start_refuses_out_of_range_faults() {
+    let config = SimConfig {
+        faults: Faults {
+            job_failure_rate: 1.5,
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    };
+    let err = Simulator::start(config).await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("job_failure_rate"), "{err}");
+}
