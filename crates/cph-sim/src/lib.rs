@@ -13,16 +13,19 @@
 //! [`SimError`] (every refusal, one variant per CPH code).
 //!
 //! ```
-//! # async fn demo() -> std::io::Result<()> {
 //! use cph_sim::{Faults, SimConfig, Simulator};
 //!
+//! # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! # runtime.block_on(async {
 //! let sim = Simulator::start(SimConfig { phones: 3, ..SimConfig::default() }).await?;
 //! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
 //! assert_eq!(sim.phone_ids().len(), 3);
 //! sim.set_faults(Faults { throttle_rate: 0.1, ..Faults::default() });
+//! assert_eq!(sim.stats().total_requests, 0);
 //! sim.shutdown().await;
-//! # Ok(())
-//! # }
+//! # Ok::<(), std::io::Error>(())
+//! # })?;
+//! # Ok::<(), std::io::Error>(())
 //! ```
 
 mod auth;

@@ -33,7 +33,7 @@ struct Args {
     #[arg(long, default_value = DEFAULT_ACCESS_KEY)]
     access_key: String,
     /// Secret key (SK) of the access key.
-    #[arg(long, default_value = DEFAULT_SECRET_KEY, hide_default_value = false)]
+    #[arg(long, default_value = DEFAULT_SECRET_KEY)]
     secret_key: String,
     /// The project id served.
     #[arg(long, default_value = DEFAULT_PROJECT_ID)]

@@ -199,7 +199,7 @@ async fn log_request(request: Request, next: Next) -> Response {
         %method,
         %path,
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms = %format_args!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
         "request"
     );
     response
