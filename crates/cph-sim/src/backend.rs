@@ -23,7 +23,9 @@ use crate::clock::format_api_time;
 use crate::config::{Faults, SimConfig};
 use crate::error::{SIM_JOB_FAILED, SimError};
 use crate::ids::IdGenerator;
-use crate::lifecycle::{Outcome, Transition, job_status, settled_status, transition};
+use crate::lifecycle::{
+    Outcome, Transition, job_status, operation_name, settled_status, transition,
+};
 use crate::stats::Stats;
 
 /// Phones per simulated server.
@@ -91,6 +93,8 @@ struct State {
     requests: HashMap<String, Vec<usize>>,
     /// (end instant, job index) of every unsettled job.
     due: BTreeSet<(SystemTime, usize)>,
+    /// Phones whose next job fails whatever the failure rate.
+    doomed: HashSet<String>,
     stats: Stats,
 }
 
@@ -467,6 +471,7 @@ impl Backend {
             job_index: HashMap::new(),
             requests: HashMap::new(),
             due: BTreeSet::new(),
+            doomed: HashSet::new(),
             stats: Stats::default(),
         };
         Backend {
@@ -581,6 +586,17 @@ impl Backend {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Makes the next job created on `phone_id` fail. `false` when the phone is unknown.
+    pub(crate) fn fail_next_job(&self, phone_id: &str) -> bool {
+        let mut state = self.state();
+        if state.phone_index.contains_key(phone_id) {
+            state.doomed.insert(phone_id.to_owned());
+            true
+        } else {
+            false
         }
     }
 
@@ -882,16 +898,17 @@ impl State {
         let transition = transition(operation, phone.status).ok_or(SimError::StatusForbids {
             phone_id: phone_id.to_owned(),
             status: phone.status.name(),
-            operation: operation.api_name(),
+            operation: operation_name(operation),
         })?;
-        let outcome = if self.faults.job_failure_rate > 0.0
-            && self.outcomes.random::<f64>() < self.faults.job_failure_rate
-        {
+        let doomed = self.doomed.remove(phone_id);
+        let drawn = self.faults.job_failure_rate > 0.0
+            && self.outcomes.random::<f64>() < self.faults.job_failure_rate;
+        let outcome = if doomed || drawn {
             Outcome::Failed {
                 code: SIM_JOB_FAILED.to_owned(),
                 msg: format!(
                     "{} failed on the phone (simulated failure).",
-                    operation.api_name()
+                    operation_name(operation)
                 ),
             }
         } else {
@@ -1060,6 +1077,19 @@ mod tests {
         b.set_faults(Faults::default()).unwrap();
         restart(&b, &[&ids[0]], after);
         assert_eq!(status(&b, &ids[0], after + STEP), 2);
+    }
+
+    #[test]
+    fn a_doomed_phone_fails_its_next_job_only() {
+        let b = backend(2);
+        let ids = b.phone_ids();
+        assert!(b.fail_next_job(&ids[0]));
+        assert!(!b.fail_next_job("nope"));
+        let first = restart(&b, &[&ids[0], &ids[1]], t0());
+        assert_eq!(b.job_outcome(&job_id(&first, 0)), Some(JobStatus::Failed));
+        assert_eq!(b.job_outcome(&job_id(&first, 1)), Some(JobStatus::Success));
+        let second = restart(&b, &[&ids[0]], t0() + STEP);
+        assert_eq!(b.job_outcome(&job_id(&second, 0)), Some(JobStatus::Success));
     }
 
     #[test]

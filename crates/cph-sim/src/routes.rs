@@ -20,6 +20,7 @@ use crate::auth::{Credentials, Received, authenticate, decode_query};
 use crate::backend::Backend;
 use crate::config::Faults;
 use crate::error::SimError;
+use crate::lifecycle::operation_name;
 
 /// The largest request body accepted, in bytes (a 1000-phone batch is well below).
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -45,49 +46,32 @@ pub(crate) fn router(state: AppState) -> Router {
             gate,
         ))
     };
-    let batch = |op: BatchOperation| format!("/v1/{{project_id}}/cloud-phone/{}", op.path_suffix());
-    Router::new()
+    let v1 = |suffix: &str| format!("/v1/{{project_id}}/cloud-phone/{suffix}");
+    let batch_operations = [
+        (BatchOperation::Reset, post(reset_cloud_phone)),
+        (BatchOperation::Restart, post(restart_cloud_phone)),
+        (BatchOperation::Stop, post(stop_cloud_phone)),
+        (
+            BatchOperation::UpdateProperty,
+            post(update_cloud_phone_property),
+        ),
+        (BatchOperation::Restore, post(restore_cloud_phone_data)),
+        (BatchOperation::Storage, post(export_cloud_phone_data)),
+    ];
+    let mut routes = Router::new();
+    for (operation, handler) in batch_operations {
+        let path = v1(operation.path_suffix());
+        routes = routes.route(&path, api(handler, operation_name(operation)));
+    }
+    routes
+        .route(&v1("jobs/{job_id}"), api(get(show_job), "ShowJob"))
+        .route(&v1("jobs"), api(get(list_jobs), "ListJobs"))
         .route(
-            &batch(BatchOperation::Reset),
-            api(post(reset_cloud_phone), "ResetCloudPhone"),
-        )
-        .route(
-            &batch(BatchOperation::Restart),
-            api(post(restart_cloud_phone), "RestartCloudPhone"),
-        )
-        .route(
-            &batch(BatchOperation::Stop),
-            api(post(stop_cloud_phone), "StopCloudPhone"),
-        )
-        .route(
-            &batch(BatchOperation::UpdateProperty),
-            api(
-                post(update_cloud_phone_property),
-                "UpdateCloudPhoneProperty",
-            ),
-        )
-        .route(
-            &batch(BatchOperation::Restore),
-            api(post(restore_cloud_phone_data), "RestoreCloudPhoneData"),
-        )
-        .route(
-            &batch(BatchOperation::Storage),
-            api(post(export_cloud_phone_data), "ExportCloudPhoneData"),
-        )
-        .route(
-            "/v1/{project_id}/cloud-phone/jobs/{job_id}",
-            api(get(show_job), "ShowJob"),
-        )
-        .route(
-            "/v1/{project_id}/cloud-phone/jobs",
-            api(get(list_jobs), "ListJobs"),
-        )
-        .route(
-            "/v1/{project_id}/cloud-phone/phones",
+            &v1("phones"),
             api(get(list_cloud_phones), "ListCloudPhones"),
         )
         .route(
-            "/v1/{project_id}/cloud-phone/phones/{phone_id}",
+            &v1("phones/{phone_id}"),
             api(get(show_cloud_phone_detail), "ShowCloudPhoneDetail"),
         )
         .route("/_sim/stats", get(admin_stats))
@@ -97,6 +81,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(
             "/_sim/phones/{phone_id}/property",
             put(admin_set_phone_property),
+        )
+        .route(
+            "/_sim/phones/{phone_id}/fail-next-job",
+            post(admin_fail_next_job),
         )
         .fallback(unknown_api)
         .method_not_allowed_fallback(unknown_api)
@@ -388,6 +376,18 @@ async fn admin_set_phone_property(
         .backend
         .set_phone_property(&phone_id, &change.key, &change.value, SystemTime::now())
     {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        error_response("", &SimError::PhoneNotFound { phone_id })
+    }
+}
+
+/// `POST /_sim/phones/{phone_id}/fail-next-job`: the phone's next job fails (204, or 404).
+async fn admin_fail_next_job(
+    State(state): State<AppState>,
+    Path(phone_id): Path<String>,
+) -> Response {
+    if state.backend.fail_next_job(&phone_id) {
         StatusCode::NO_CONTENT.into_response()
     } else {
         error_response("", &SimError::PhoneNotFound { phone_id })

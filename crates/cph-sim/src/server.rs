@@ -139,6 +139,12 @@ impl Simulator {
             .set_phone_property(phone_id, key, value, SystemTime::now())
     }
 
+    /// Makes the next job created on `phone_id` fail (status -1, the phone in its failure
+    /// status), whatever the failure rate. `false` when the phone is unknown.
+    pub fn fail_next_job(&self, phone_id: &str) -> bool {
+        self.backend.fail_next_job(phone_id)
+    }
+
     /// A job's current status: running until its duration has passed, then its final status.
     pub fn job_truth(&self, job_id: &str) -> Option<JobStatus> {
         self.backend.job_status(job_id, SystemTime::now())

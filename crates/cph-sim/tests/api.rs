@@ -605,9 +605,37 @@ async fn admin_api_controls_faults_stats_and_drift() {
     .await;
     assert_eq!(unknown.status, 404);
 
+    let doom = send(
+        addr,
+        "POST",
+        &format!("/_sim/phones/{id}/fail-next-job"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(doom.status, 204);
+    assert_eq!(
+        send(addr, "POST", "/_sim/phones/nope/fail-next-job", &[], "")
+            .await
+            .status,
+        404
+    );
+    let answer = Signer::for_sim(&sim)
+        .call(
+            "POST",
+            "phones/batch-restart",
+            &[],
+            &restart_body(std::slice::from_ref(&id)),
+        )
+        .await
+        .json();
+    let job = answer["jobs"][0]["job_id"].as_str().unwrap();
+    assert_eq!(sim.job_outcome(job).map(|s| s.name()), Some("failed"));
+
     let stats = send(addr, "GET", "/_sim/stats", &[], "").await.json();
     assert_eq!(stats["requests"]["ShowCloudPhoneDetail"], json!(1));
-    assert_eq!(stats["total_requests"], json!(1));
+    assert_eq!(stats["requests"]["RestartCloudPhone"], json!(1));
+    assert_eq!(stats["total_requests"], json!(2));
     assert_eq!(
         send(addr, "POST", "/_sim/stats/reset", &[], "")
             .await
