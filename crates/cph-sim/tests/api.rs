@@ -206,9 +206,13 @@ impl Signer {
 }
 
 async fn start(phones: usize) -> Simulator {
+    start_with(phones, JOB).await
+}
+
+async fn start_with(phones: usize, job_duration: Duration) -> Simulator {
     Simulator::start(SimConfig {
         phones,
-        job_duration: JOB,
+        job_duration,
         ..SimConfig::default()
     })
     .await
@@ -222,7 +226,9 @@ fn restart_body(ids: &[String]) -> String {
 
 #[tokio::test]
 async fn signed_restart_runs_to_success_and_is_listed_by_request_ids() {
-    let sim = start(4).await;
+    // long enough that the "still running" checks hold on a loaded machine
+    let job = Duration::from_millis(500);
+    let sim = start_with(4, job).await;
     let client = Signer::for_sim(&sim);
     let ids = sim.phone_ids();
     let first = client
@@ -248,8 +254,8 @@ async fn signed_restart_runs_to_success_and_is_listed_by_request_ids() {
         first["request_id"].as_str().unwrap(),
         second["request_id"].as_str().unwrap(),
     );
-    let job = first["jobs"][0]["job_id"].as_str().unwrap().to_owned();
-    assert_eq!(sim.job_truth(&job).map(|s| s.code()), Some(Some(1)));
+    let job_id = first["jobs"][0]["job_id"].as_str().unwrap().to_owned();
+    assert_eq!(sim.job_truth(&job_id).map(|s| s.code()), Some(Some(1)));
 
     let detail = client
         .call("GET", &format!("phones/{}", ids[0]), &[], "")
@@ -269,7 +275,7 @@ async fn signed_restart_runs_to_success_and_is_listed_by_request_ids() {
     assert_eq!(running.json()["jobs"].as_array().unwrap().len(), 3);
     assert_eq!(running.json()["jobs"][0]["end_time"], json!(""));
 
-    tokio::time::sleep(JOB + Duration::from_millis(50)).await;
+    tokio::time::sleep(job + Duration::from_millis(50)).await;
     let done = client
         .call(
             "GET",
@@ -286,7 +292,7 @@ async fn signed_restart_runs_to_success_and_is_listed_by_request_ids() {
         .map(|j| &j["status"])
         .collect();
     assert_eq!(statuses, [&json!(2), &json!(2), &json!(2)]);
-    let shown = client.call("GET", &format!("jobs/{job}"), &[], "").await;
+    let shown = client.call("GET", &format!("jobs/{job_id}"), &[], "").await;
     assert_eq!(
         shown.header("x-request-id"),
         shown.json()["request_id"].as_str()
