@@ -801,3 +801,18 @@ fn defaults_match_the_design() {
     assert_eq!(s.first_poll_delay, Duration::from_secs(1));
     assert!(s.user_agent.starts_with("terraform-provider-cph/"));
 }
+
+#[tokio::test]
+async fn refused_listing_falls_back_to_show_job_for_each_running_job() {
+    let (client, fake, _) = setup(|b| b);
+    let submission = client
+        .submit(&restart(&["a", "b"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    fake.fault(Fault::Status(400, None));
+    let report = client.wait(&submission, &WaitOptions::new()).await;
+    assert_eq!(report.end, WaitEnd::Finished);
+    assert!(report.all_succeeded());
+    assert_eq!(fake.count(Method::Get, "/jobs/job0000"), 1);
+    assert_eq!(fake.count(Method::Get, "/jobs/job0001"), 1);
+}

@@ -362,18 +362,19 @@ fn stop_for(failure: Failure) -> Verdict {
     match &error {
         Error::Cancelled { .. } => Verdict::Stop(Stop::Interrupted(Interrupt::Cancelled)),
         Error::Timeout { .. } => Verdict::Stop(Stop::Interrupted(Interrupt::Deadline)),
-        Error::Api { status, code, .. }
-            if *status == 401 || *status == 403 || code.as_deref().is_some_and(is_auth_failure) =>
-        {
-            Verdict::Stop(Stop::Fatal(error))
+        // Refused credentials will not get better by waiting.
+        Error::Api {
+            status: 401 | 403, ..
         }
-        Error::InvalidInput { .. } | Error::InvalidValue(_) => Verdict::Stop(Stop::Fatal(error)),
-        _ if classify(&error) == FailureClass::Permanent
-            && error.status().is_some_and(|s| s < 500)
-            && !matches!(error, Error::Decode { .. }) =>
-        {
-            Verdict::Permanent
-        }
+        | Error::InvalidInput { .. }
+        | Error::InvalidValue(_) => Verdict::Stop(Stop::Fatal(error)),
+        Error::Api {
+            code: Some(code), ..
+        } if is_auth_failure(code) => Verdict::Stop(Stop::Fatal(error)),
+        // A 4xx other than 429 (which classifies as throttling): this exact call is refused.
+        Error::Api {
+            status: 400..=499, ..
+        } if classify(&error) == FailureClass::Permanent => Verdict::Permanent,
         _ => {
             tracing::warn!(%error, "polling call failed; will try again next round");
             Verdict::TryLater

@@ -292,3 +292,97 @@ async fn token_auth_and_reads_work_and_bad_credentials_are_not_retried() {
     assert_eq!(sim.stats().total_requests, 1);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_attempt_timeouts_retry_gets_but_never_resend_a_submit() {
+    let faults = Faults {
+        latency_ms: 400,
+        ..Faults::default()
+    };
+    let sim = simulator(2, Duration::from_millis(100), faults).await;
+    let client = builder(&sim, ak_sk())
+        .request_timeout(Duration::from_millis(100))
+        .max_retries(2)
+        .build()
+        .unwrap();
+    let phone = PhoneId::new(sim.phone_ids()[0].as_str()).unwrap();
+    let err = client.show_phone(&phone).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: cph_http::TransportKind::Timeout,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let submission = client
+        .submit(&restart(&sim.phone_ids()), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert!(submission.phones.iter().all(|p| matches!(
+        &p.result,
+        SubmitResult::Unknown {
+            error: Error::Transport { .. }
+        }
+    )));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stats = sim.stats();
+    assert_eq!(
+        stats.requests.get("ShowCloudPhoneDetail"),
+        Some(&3),
+        "GET tried 1 + 2 times"
+    );
+    assert_eq!(
+        stats.requests.get("RestartCloudPhone"),
+        Some(&1),
+        "POST sent once"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_connections_are_retried_then_reported_as_connect_failures() {
+    // Bind and drop a listener to get a loopback port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::builder(
+        Endpoint::url(format!("http://127.0.0.1:{port}")),
+        ProjectId::new(cph_sim::DEFAULT_PROJECT_ID).unwrap(),
+        ak_sk(),
+    )
+    .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+    .max_retries(2)
+    .build()
+    .unwrap();
+    let err = client
+        .list_phones(&PhoneFilter::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: cph_http::TransportKind::Connect,
+                operation: "ListCloudPhones",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let submission = client
+        .submit(
+            &restart(&["0123456789abcdef0123456789abcdef".to_owned()]),
+            &WaitOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(&submission.phones[0].result, SubmitResult::Failed { .. }),
+        "nothing was sent, so the chunk certainly failed"
+    );
+}
