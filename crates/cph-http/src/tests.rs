@@ -21,6 +21,8 @@ const JOB_DURATION: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 enum Fault {
     Status(u16, Option<&'static str>),
+    /// A 200 with this body, without acting.
+    Body(&'static str),
     Wire(TransportKind),
 }
 
@@ -192,6 +194,11 @@ impl Transport for Fake {
                 request_id: None,
                 retry_after: retry_after.map(str::to_owned),
                 body: format!(r#"{{"request_id":"body-req","error_code":"E.{status}","error_msg":"injected"}}"#).into_bytes(),
+            }),
+            Some(Fault::Body(body)) => Ok(WireResponse {
+                status: 200,
+                body: body.as_bytes().to_vec(),
+                ..WireResponse::default()
             }),
             Some(Fault::Wire(kind)) => Err(WireError {
                 kind,
@@ -815,4 +822,36 @@ async fn refused_listing_falls_back_to_show_job_for_each_running_job() {
     assert!(report.all_succeeded());
     assert_eq!(fake.count(Method::Get, "/jobs/job0000"), 1);
     assert_eq!(fake.count(Method::Get, "/jobs/job0001"), 1);
+}
+
+#[tokio::test]
+async fn an_answer_without_request_id_or_missing_a_phone_loses_nothing() {
+    let (client, fake, _) = setup(|b| b);
+    // The service made jobs for "a" only, named no request id and forgot "b".
+    fake.fault(Fault::Body(
+        r#"{"jobs":[{"phone_id":"a","job_id":"job0000"}]}"#,
+    ));
+    fake.state.lock().unwrap().jobs.push(FakeJob {
+        request_id: "unnamed".into(),
+        job_id: "job0000".into(),
+        phone_id: "a".into(),
+        done_at: Duration::ZERO,
+    });
+    let submission = client
+        .submit(&restart(&["a", "b"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert!(submission.request_ids.is_empty());
+    assert!(
+        matches!(&submission.phones[1].result, SubmitResult::Unknown { error } if error.to_string().contains("phone b"))
+    );
+    let report = client.wait(&submission, &WaitOptions::new()).await;
+    assert_eq!(report.outcomes[0].state, PhoneState::Succeeded);
+    assert_eq!(report.outcomes[1].state, PhoneState::SubmitUnknown);
+    assert_eq!(
+        fake.count(Method::Get, "/jobs/job0000"),
+        1,
+        "polled by ShowJob"
+    );
+    assert_eq!(fake.count(Method::Get, "/jobs"), 0, "nothing to list");
 }
