@@ -217,7 +217,7 @@ async fn cancellation_mid_wait_returns_promptly_with_every_known_job_id() {
     let cancelled = cancelled_at.await.unwrap();
     assert_eq!(report.end, WaitEnd::Cancelled);
     assert!(
-        returned.duration_since(cancelled) < Duration::from_millis(100),
+        returned.duration_since(cancelled) < Duration::from_millis(500),
         "prompt return"
     );
     assert_eq!(report.request_ids.len(), 5);
@@ -241,7 +241,8 @@ async fn deadline_ends_the_wait_with_jobs_still_running() {
         .await
         .unwrap();
     assert_eq!(report.end, WaitEnd::DeadlineExceeded);
-    assert!(started.elapsed() < Duration::from_millis(450));
+    // Far sooner than the 30 s jobs: the deadline, not the jobs, ended the wait.
+    assert!(started.elapsed() < Duration::from_secs(2));
     assert!(
         report
             .outcomes
