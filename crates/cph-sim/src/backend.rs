@@ -23,9 +23,7 @@ use crate::clock::format_api_time;
 use crate::config::{Faults, SimConfig};
 use crate::error::{SIM_JOB_FAILED, SimError};
 use crate::ids::IdGenerator;
-use crate::lifecycle::{
-    Outcome, Transition, job_status, operation_name, settled_status, transition,
-};
+use crate::lifecycle::{Outcome, Transition, job_status, settled_status, transition};
 use crate::stats::Stats;
 
 /// Phones per simulated server.
@@ -898,7 +896,7 @@ impl State {
         let transition = transition(operation, phone.status).ok_or(SimError::StatusForbids {
             phone_id: phone_id.to_owned(),
             status: phone.status.name(),
-            operation: operation_name(operation),
+            operation: operation.api_name(),
         })?;
         let doomed = self.doomed.remove(phone_id);
         let drawn = self.faults.job_failure_rate > 0.0
@@ -908,7 +906,7 @@ impl State {
                 code: SIM_JOB_FAILED.to_owned(),
                 msg: format!(
                     "{} failed on the phone (simulated failure).",
-                    operation_name(operation)
+                    operation.api_name()
                 ),
             }
         } else {

@@ -98,20 +98,6 @@ pub(crate) fn transition(operation: BatchOperation, status: PhoneStatus) -> Opti
         .copied()
 }
 
-/// The operation's name in the simulator's counters and messages. These follow the contract of
-/// [`crate::Stats`]: `cph_types::BatchOperation::api_name` names restore and export
-/// `BatchImportCloudPhoneData` / `BatchExportCloudPhoneData`, the stats use the names below.
-pub(crate) fn operation_name(operation: BatchOperation) -> &'static str {
-    match operation {
-        BatchOperation::Reset => "ResetCloudPhone",
-        BatchOperation::Restart => "RestartCloudPhone",
-        BatchOperation::Stop => "StopCloudPhone",
-        BatchOperation::UpdateProperty => "UpdateCloudPhoneProperty",
-        BatchOperation::Restore => "RestoreCloudPhoneData",
-        BatchOperation::Storage => "ExportCloudPhoneData",
-    }
-}
-
 /// How a job ends, decided when it is submitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {

@@ -20,7 +20,6 @@ use crate::auth::{Credentials, Received, authenticate, decode_query};
 use crate::backend::Backend;
 use crate::config::Faults;
 use crate::error::SimError;
-use crate::lifecycle::operation_name;
 
 /// The largest request body accepted, in bytes (a 1000-phone batch is well below).
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -61,7 +60,7 @@ pub(crate) fn router(state: AppState) -> Router {
     let mut routes = Router::new();
     for (operation, handler) in batch_operations {
         let path = v1(operation.path_suffix());
-        routes = routes.route(&path, api(handler, operation_name(operation)));
+        routes = routes.route(&path, api(handler, operation.api_name()));
     }
     routes
         .route(&v1("jobs/{job_id}"), api(get(show_job), "ShowJob"))

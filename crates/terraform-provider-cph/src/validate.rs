@@ -22,6 +22,13 @@ pub(crate) struct PhoneFields {
     pub(crate) restore_target: bool,
 }
 
+/// An error or warning about the attribute at `path`, naming the path in the detail too: Terraform 1.0
+/// shows a diagnostic on a nested attribute at its resource block's first line, not the attribute's.
+fn at_path(diag: Diagnostic, path: AttributePath) -> Diagnostic {
+    let detail = format!("{path}: {}", diag.detail);
+    Diagnostic { detail, ..diag }.with_attribute(path)
+}
+
 /// Checks the `phones` attribute of `config`.
 pub(crate) fn phones(config: &Value, fields: PhoneFields, diags: &mut Diagnostics) {
     let root = AttributePath::root("phones");
@@ -33,13 +40,13 @@ pub(crate) fn phones(config: &Value, fields: PhoneFields, diags: &mut Diagnostic
         return;
     };
     if elements.is_empty() {
-        diags.push(
+        diags.push(at_path(
             Diagnostic::error(
                 "No Phones",
                 "`phones` must list at least one phone to act on.",
-            )
-            .with_attribute(root),
-        );
+            ),
+            root,
+        ));
         return;
     }
     let mut first_index: HashMap<&str, usize> = HashMap::new();
@@ -51,23 +58,21 @@ pub(crate) fn phones(config: &Value, fields: PhoneFields, diags: &mut Diagnostic
         };
         if let Some(id) = id {
             if let Err(e) = PhoneId::new(id) {
-                diags.push(
+                diags.push(at_path(
                     Diagnostic::error(
                         "Invalid Phone Id",
                         format!("{e}. Phone ids are listed by the `cph_phones` data source."),
-                    )
-                    .with_attribute(at.clone().attr("phone_id")),
-                );
+                    ),
+                    at.clone().attr("phone_id"),
+                ));
             } else if let Some(first) = first_index.get(id) {
-                diags.push(
-                    Diagnostic::error(
+                diags.push(at_path(Diagnostic::error(
                         "Duplicate Phone Id",
                         format!(
                             "phone {id} is listed twice, at phones[{first}] and phones[{i}]; each phone may appear once \
                              per resource, so that it is submitted once."
                         ),
-                    )
-                    .with_attribute(at.clone().attr("phone_id")),
+                    ), at.clone().attr("phone_id")),
                 );
             } else {
                 first_index.insert(id, i);
@@ -101,7 +106,10 @@ fn known_string(
                 "object_path" => "Invalid Object Path",
                 _ => "Invalid Value",
             };
-            diags.push(Diagnostic::error(summary, detail).with_attribute(at.clone().attr(name)));
+            diags.push(at_path(
+                Diagnostic::error(summary, detail),
+                at.clone().attr(name),
+            ));
         }
     }
 }
@@ -132,25 +140,26 @@ fn properties(phone: &Value, phone_id: &str, at: &AttributePath, diags: &mut Dia
                 props.clone().key(issue.key.clone()),
             ),
         };
-        diags.push(Diagnostic::error(summary, issue.to_string()).with_attribute(path));
+        diags.push(at_path(Diagnostic::error(summary, issue.to_string()), path));
     }
     for issue in report.warnings {
         let summary = match issue.kind {
             IssueKind::DeprecatedKey { .. } => "Deprecated Property Key",
             _ => "Unknown Property Key",
         };
-        diags.push(
-            Diagnostic::warning(summary, issue.to_string())
-                .with_attribute(props.clone().key(issue.key.clone())),
-        );
+        diags.push(at_path(
+            Diagnostic::warning(summary, issue.to_string()),
+            props.clone().key(issue.key.clone()),
+        ));
     }
     // validate_properties checks the size too; when some values are still unknown, check what is known so
     // a map that is already too large is reported now.
     if !all_known {
         if let Err(e) = check_property_size(phone_id, Some(&map.to_api_string()), None) {
-            diags.push(
-                Diagnostic::error("Properties Too Large", e.to_string()).with_attribute(props),
-            );
+            diags.push(at_path(
+                Diagnostic::error("Properties Too Large", e.to_string()),
+                props,
+            ));
         }
     }
 }
@@ -159,10 +168,10 @@ fn properties(phone: &Value, phone_id: &str, at: &AttributePath, diags: &mut Dia
 pub(crate) fn image_id(config: &Value, diags: &mut Diagnostics) {
     if let Some(Value::String(v)) = config.get("image_id") {
         if let Err(e) = ImageId::new(v.as_str()) {
-            diags.push(
-                Diagnostic::error("Invalid Image Id", e.to_string())
-                    .with_attribute(AttributePath::root("image_id")),
-            );
+            diags.push(at_path(
+                Diagnostic::error("Invalid Image Id", e.to_string()),
+                AttributePath::root("image_id"),
+            ));
         }
     }
 }
@@ -175,10 +184,10 @@ pub(crate) fn timeouts(config: &Value, diags: &mut Diagnostics) {
     for (name, value) in block {
         if let Value::String(text) = value {
             if let Err(detail) = parse_duration(text) {
-                diags.push(
-                    Diagnostic::error("Invalid Timeout", detail)
-                        .with_attribute(AttributePath::root("timeouts").attr(name.clone())),
-                );
+                diags.push(at_path(
+                    Diagnostic::error("Invalid Timeout", detail),
+                    AttributePath::root("timeouts").attr(name.clone()),
+                ));
             }
         }
     }

@@ -161,6 +161,7 @@ pub async fn serve_async<P: Provider>(provider: P, config: ServeConfig) -> Resul
             .map(|(c, _)| base64::engine::general_purpose::STANDARD_NO_PAD.encode(c.as_ref()));
         print_handshake(&network, &address, cert.as_deref())?;
         spawn_ignore_sigint();
+        spawn_orphan_watch(shutdown.clone());
     }
     tracing::info!(
         network,
@@ -408,6 +409,32 @@ fn spawn_ignore_sigint() {
         }
         Err(e) => tracing::warn!(error = %e, "could not install the SIGINT handler"),
     }
+}
+
+/// How often the provider checks that Terraform is still its parent.
+const ORPHAN_CHECK_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Stops serving when the process that launched the provider is gone (Terraform crashed or was killed
+/// without calling Shutdown): the provider is then re-parented, and an orphan would otherwise live on,
+/// holding the pipes of whoever ran Terraform.
+fn spawn_orphan_watch(shutdown: CancellationToken) {
+    let parent = std::os::unix::process::parent_id();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(ORPHAN_CHECK_INTERVAL) => {}
+            }
+            if std::os::unix::process::parent_id() != parent {
+                tracing::warn!(
+                    parent,
+                    "terraform exited without shutting the provider down; stopping"
+                );
+                shutdown.cancel();
+                return;
+            }
+        }
+    });
 }
 
 fn spawn_debug_signals(shutdown: CancellationToken) {

@@ -552,3 +552,44 @@ async fn plan_marks_computed_unknown_and_reports_requires_replace() {
         "digest is recomputed, so unknown"
     );
 }
+
+/// Whether process `pid` still runs (a zombie waiting to be reaped counts as gone).
+fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn the_provider_exits_when_terraform_dies_without_shutting_it_down() {
+    // A shell stands in for Terraform: it launches the provider, then exits without Shutdown, as a
+    // crashed or killed Terraform does.
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg("\"$0\" >/dev/null 2>&1 </dev/null & echo $!; sleep 0.5")
+        .arg(PROVIDER)
+        .env(tfplugin::MAGIC_COOKIE_KEY, tfplugin::MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .output()
+        .unwrap();
+    let pid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while process_alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let alive = process_alive(pid);
+    if alive {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    }
+    assert!(
+        !alive,
+        "the orphaned provider {pid} is still running 5 s after its parent exited"
+    );
+}

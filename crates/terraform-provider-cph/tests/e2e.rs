@@ -1,0 +1,654 @@
+//! End-to-end tests: real Terraform (1.0.3 and 1.11) drives the built provider against an in-process
+//! `cph-sim`, for every example and the failure scenarios, and the simulator's counters prove how many
+//! batch requests were sent and that no phone was submitted twice.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+use std::time::Duration;
+
+use cph_sim::{Faults, SimConfig, Simulator, Stats};
+use cph_types::BatchOperation;
+use terraform_provider_cph::PROVIDER_ADDRESS;
+use test_support::terraform::{TerraformBinary, Workdir, binaries};
+
+const ACCESS_KEY: &str = "E2EACCESSKEY00000001";
+const SECRET_KEY: &str = "e2e-secret-key-value-not-for-logs";
+const PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
+
+/// A simulator running on its own runtime while the test thread drives Terraform.
+struct Sim {
+    sim: Option<Simulator>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Sim {
+    fn start(phones: usize, job_duration: Duration, faults: Faults) -> Sim {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = SimConfig {
+            phones,
+            job_duration,
+            access_key: ACCESS_KEY.into(),
+            secret_key: SECRET_KEY.into(),
+            project_id: PROJECT_ID.into(),
+            faults,
+            ..SimConfig::default()
+        };
+        let sim = runtime.block_on(Simulator::start(config)).unwrap();
+        Sim {
+            sim: Some(sim),
+            runtime,
+        }
+    }
+
+    fn quick(phones: usize) -> Sim {
+        Sim::start(phones, Duration::from_millis(300), Faults::default())
+    }
+
+    fn sim(&self) -> &Simulator {
+        self.sim.as_ref().unwrap()
+    }
+
+    fn stats(&self) -> Stats {
+        self.sim().stats()
+    }
+
+    /// A Terraform working directory pointed at this simulator.
+    fn workdir(&self, tf: &TerraformBinary) -> Workdir {
+        let mut dir = Workdir::new(
+            tf,
+            PROVIDER_ADDRESS,
+            env!("CARGO_BIN_EXE_terraform-provider-cph"),
+        );
+        dir.env("CPH_ENDPOINT", &self.sim().base_url())
+            .env("HW_PROJECT_ID", PROJECT_ID)
+            .env("HW_ACCESS_KEY", ACCESS_KEY)
+            .env("HW_SECRET_KEY", SECRET_KEY)
+            .env("CPH_POLL_INTERVAL", "200ms");
+        dir
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(sim) = self.sim.take() {
+            self.runtime.block_on(sim.shutdown());
+        }
+    }
+}
+
+fn requests(stats: &Stats, op: BatchOperation) -> u64 {
+    stats.requests.get(op.api_name()).copied().unwrap_or(0)
+}
+
+/// Copies the `.tf` files of `examples/<name>` into the work directory.
+fn copy_example(dir: &Workdir, name: &str) {
+    let src = test_support::workspace_root().join("examples").join(name);
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tf") {
+            let file = path.file_name().unwrap().to_str().unwrap().to_string();
+            dir.write(&file, &std::fs::read_to_string(&path).unwrap());
+        }
+    }
+}
+
+/// validate, plan, apply, a second plan with no changes, destroy: the acceptance loop.
+fn lifecycle(dir: &Workdir) {
+    dir.run(&["validate"]).assert_success();
+    dir.run(&["plan", "-input=false"]).assert_success();
+    dir.run(&["apply", "-auto-approve", "-input=false"])
+        .assert_success();
+    dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+        .assert_code(0);
+    dir.run(&["destroy", "-auto-approve", "-input=false"])
+        .assert_success();
+}
+
+fn state_json(dir: &Workdir) -> serde_json::Value {
+    let run = dir.run(&["show", "-json"]);
+    run.assert_success();
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+fn resource<'a>(state: &'a serde_json::Value, address: &str) -> &'a serde_json::Value {
+    state["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == address)
+        .unwrap_or_else(|| panic!("{address} not in state: {state}"))
+}
+
+fn each_terraform(test: impl Fn(&TerraformBinary)) {
+    for tf in binaries() {
+        println!("--- {tf}");
+        test(&tf);
+    }
+}
+
+fn assert_each_submitted_once(stats: &Stats, phones: &[String]) {
+    for phone in phones {
+        assert_eq!(
+            stats.submissions.get(phone).copied(),
+            Some(1),
+            "phone {phone}: {stats:?}"
+        );
+    }
+}
+
+#[test]
+fn restart_example_restarts_three_phones_in_one_batch_request() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(8);
+        let dir = sim.workdir(tf);
+        copy_example(&dir, "resources/cph_phone_restart");
+        lifecycle(&dir);
+        let stats = sim.stats();
+        assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
+        assert_each_submitted_once(&stats, &sim.sim().phone_ids()[..3]);
+        assert_eq!(stats.submissions.len(), 3, "{stats:?}");
+    });
+}
+
+#[test]
+fn reset_example_resets_two_phones_and_records_their_jobs() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(8);
+        let dir = sim.workdir(tf);
+        copy_example(&dir, "resources/cph_phone_reset");
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let state = state_json(&dir);
+        let jobs = resource(&state, "cph_phone_reset.lab")["values"]["jobs"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(jobs.len(), 2);
+        assert!(
+            jobs.iter()
+                .all(|j| j["status"] == "success" && !j["job_id"].as_str().unwrap().is_empty()),
+            "{jobs:?}"
+        );
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+        dir.run(&["destroy", "-auto-approve", "-input=false"])
+            .assert_success();
+        let stats = sim.stats();
+        assert_eq!(requests(&stats, BatchOperation::Reset), 1, "{stats:?}");
+        assert_each_submitted_once(&stats, &sim.sim().phone_ids()[..2]);
+    });
+}
+
+#[test]
+fn property_example_sets_properties_visible_in_the_phone_detail() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(8);
+        let dir = sim.workdir(tf);
+        copy_example(&dir, "resources/cph_phone_property");
+        lifecycle(&dir);
+        let ids = sim.sim().phone_ids();
+        let detail = sim.sim().phone(&ids[2]).unwrap();
+        let props = detail.properties().unwrap();
+        assert_eq!(props.get("sys.prop.writephonenum"), Some("13900000001"));
+        assert_eq!(props.get("sys.prop.writewifissid"), Some("lab-wifi"));
+        let stats = sim.stats();
+        assert_eq!(
+            requests(&stats, BatchOperation::UpdateProperty),
+            1,
+            "{stats:?}"
+        );
+        assert_each_submitted_once(&stats, &ids[2..4]);
+    });
+}
+
+#[test]
+fn restore_example_restores_then_restarts_the_restored_phones() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(8);
+        let dir = sim.workdir(tf);
+        copy_example(&dir, "resources/cph_phone_restore");
+        lifecycle(&dir);
+        let stats = sim.stats();
+        assert_eq!(requests(&stats, BatchOperation::Restore), 1, "{stats:?}");
+        assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
+        let ids = sim.sim().phone_ids();
+        // Each phone was acted on twice: once restored, once restarted; never re-submitted.
+        for phone in &ids[4..6] {
+            assert_eq!(stats.submissions.get(phone).copied(), Some(2), "{stats:?}");
+        }
+    });
+}
+
+#[test]
+fn phones_data_source_example_lists_every_phone() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(8);
+        let dir = sim.workdir(tf);
+        copy_example(&dir, "data-sources/cph_phones");
+        lifecycle(&dir);
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let out = dir.run(&["output", "-json", "phone_count"]);
+        out.assert_success();
+        assert_eq!(out.stdout.trim(), "8");
+    });
+}
+
+#[test]
+fn quickstart_restarts_the_fleet_then_sets_properties_on_three_phones() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(12);
+        let dir = sim.workdir(tf);
+        copy_example(&dir, "quickstart");
+        lifecycle(&dir);
+        let stats = sim.stats();
+        assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
+        assert_eq!(
+            requests(&stats, BatchOperation::UpdateProperty),
+            1,
+            "{stats:?}"
+        );
+        let ids = sim.sim().phone_ids();
+        for (i, phone) in ids.iter().enumerate() {
+            let expected = if i < 3 { 2 } else { 1 };
+            assert_eq!(
+                stats.submissions.get(phone).copied(),
+                Some(expected),
+                "phone {i}: {stats:?}"
+            );
+        }
+    });
+}
+
+const RESTART_TWO: &str = r#"
+resource "cph_phone_restart" "pair" {
+  phones = [
+    { phone_id = "PHONE_A" },
+    { phone_id = "PHONE_B" },
+  ]
+  ALLOW
+}
+"#;
+
+fn restart_two(dir: &Workdir, a: &str, b: &str, allow: &str) {
+    let config = RESTART_TWO
+        .replace("PHONE_A", a)
+        .replace("PHONE_B", b)
+        .replace("ALLOW", allow);
+    dir.write("main.tf", &format!("{}\n{config}", provider_block()));
+}
+
+fn provider_block() -> &'static str {
+    r#"terraform {
+  required_providers {
+    cph = { source = "registry.terraform.io/cph-community/cph" }
+  }
+}
+provider "cph" {}
+"#
+}
+
+#[test]
+fn invalid_input_fails_validate_and_names_the_attribute() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(2);
+        let dir = sim.workdir(tf);
+        dir.write(
+            "main.tf",
+            &format!(
+                "{}\n{}",
+                provider_block(),
+                r#"
+resource "cph_phone_property" "bad" {
+  phones = [
+    { phone_id = "not a phone id!", properties = { "sys.prop.writeimsi" = "12ab" } },
+  ]
+  timeouts {
+    create = "whenever"
+  }
+}
+resource "cph_phone_restore" "bad" {
+  phones = [{ phone_id = "0123456789abcdef0123456789abcdef", bucket_name = "Bad_Bucket", object_path = "x" }]
+}
+"#
+            ),
+        );
+        let run = dir.run(&["validate"]);
+        assert_ne!(run.code, 0, "{}", run.combined());
+        let out = run.combined();
+        for expected in [
+            "Invalid Phone Id",
+            "Invalid Property Value",
+            "sys.prop.writeimsi",
+            "Invalid Timeout",
+            "Invalid Bucket Name",
+        ] {
+            assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+        }
+        // Each message names its attribute (Terraform 1.0 shows nested attributes at the resource's line).
+        for path in [
+            "phones[0].phone_id:",
+            "phones[0].properties[\"sys.prop.writeimsi\"]:",
+            "timeouts.create:",
+            "phones[0].bucket_name:",
+        ] {
+            assert!(out.contains(path), "missing {path:?} in:\n{out}");
+        }
+        assert_eq!(
+            sim.stats().total_requests,
+            0,
+            "nothing may be sent for invalid input"
+        );
+    });
+}
+
+#[test]
+fn missing_credentials_are_one_clear_error() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(2);
+        let mut dir = sim.workdir(tf);
+        dir.env("HW_ACCESS_KEY", "").env("HW_SECRET_KEY", "");
+        restart_two(
+            &dir,
+            &sim.sim().phone_ids()[0],
+            &sim.sim().phone_ids()[1],
+            "",
+        );
+        let run = dir.run(&["plan", "-input=false"]);
+        assert_ne!(run.code, 0);
+        assert!(
+            run.combined().contains("Missing Credentials"),
+            "{}",
+            run.combined()
+        );
+    });
+}
+
+#[test]
+fn partial_failure_names_each_failed_phone_records_every_job_and_taints() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(3);
+        let dir = sim.workdir(tf);
+        let good = sim.sim().phone_ids()[0].clone();
+        let unknown = "ffffffffffffffffffffffffffffffff";
+        restart_two(&dir, &good, unknown, "");
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(run.code, 0);
+        let out = run.combined();
+        assert!(out.contains("1 of 2 Phones Failed to Restart"), "{out}");
+        assert!(out.contains(unknown) && out.contains("CPS.0005"), "{out}");
+        let state = state_json(&dir);
+        let r = resource(&state, "cph_phone_restart.pair");
+        let jobs = r["values"]["jobs"].as_array().unwrap();
+        assert_eq!(jobs.len(), 2);
+        assert_eq!(jobs[0]["status"], "success");
+        assert_eq!(jobs[1]["status"], "failed");
+        assert_eq!(jobs[1]["error_code"], "CPS.0005");
+        let plan = dir.run(&["plan", "-input=false"]);
+        assert!(
+            plan.combined().contains("is tainted, so must be replaced"),
+            "{}",
+            plan.combined()
+        );
+    });
+}
+
+#[test]
+fn allow_partial_failure_turns_failures_into_warnings_and_apply_succeeds() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(3);
+        let dir = sim.workdir(tf);
+        let good = sim.sim().phone_ids()[0].clone();
+        restart_two(
+            &dir,
+            &good,
+            "ffffffffffffffffffffffffffffffff",
+            "allow_partial_failure = true",
+        );
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        run.assert_success();
+        assert!(
+            run.combined()
+                .contains("Warning: 1 of 2 Phones Failed to Restart"),
+            "{}",
+            run.combined()
+        );
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn injected_throttling_and_server_errors_still_converge_with_each_phone_submitted_once() {
+    each_terraform(|tf| {
+        let faults = Faults {
+            throttle_rate: 0.2,
+            server_error_rate: 0.3,
+            ..Faults::default()
+        };
+        let sim = Sim::start(30, Duration::from_millis(300), faults);
+        let dir = sim.workdir(tf);
+        dir.write(
+            "main.tf",
+            &format!(
+                "{}\n{}",
+                provider_block(),
+                r#"
+provider "cph" {
+  alias       = "small_batches"
+  batch_size  = 7
+  max_retries = 20
+}
+data "cph_phones" "all" {
+  provider = cph.small_batches
+}
+resource "cph_phone_restart" "all" {
+  provider = cph.small_batches
+  phones   = [for p in data.cph_phones.all.phones : { phone_id = p.phone_id }]
+}
+"#
+            ),
+        );
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let state = state_json(&dir);
+        let jobs = resource(&state, "cph_phone_restart.all")["values"]["jobs"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(jobs.len(), 30);
+        for job in &jobs {
+            let truth = sim
+                .sim()
+                .job_truth(job["job_id"].as_str().unwrap())
+                .unwrap();
+            assert!(truth.is_success(), "{job}: simulator says {truth:?}");
+            assert_eq!(job["status"], "success");
+        }
+        let stats = sim.stats();
+        assert!(
+            stats.faults_injected.values().sum::<u64>() > 0,
+            "no fault was injected: {stats:?}"
+        );
+        assert_each_submitted_once(&stats, &sim.sim().phone_ids());
+    });
+}
+
+#[test]
+fn a_create_timeout_shorter_than_the_jobs_fails_and_keeps_the_job_ids() {
+    each_terraform(|tf| {
+        let sim = Sim::start(2, Duration::from_secs(30), Faults::default());
+        let dir = sim.workdir(tf);
+        let ids = sim.sim().phone_ids();
+        let config = RESTART_TWO
+            .replace("PHONE_A", &ids[0])
+            .replace("PHONE_B", &ids[1])
+            .replace("ALLOW", "timeouts {\n    create = \"2s\"\n  }");
+        dir.write("main.tf", &format!("{}\n{config}", provider_block()));
+        let started = std::time::Instant::now();
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(run.code, 0);
+        assert!(
+            started.elapsed() < Duration::from_secs(25),
+            "the wait did not end at the timeout"
+        );
+        assert!(
+            run.combined().contains("Timed Out Waiting for the Restart"),
+            "{}",
+            run.combined()
+        );
+        let state = state_json(&dir);
+        let jobs = resource(&state, "cph_phone_restart.pair")["values"]["jobs"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(jobs.len(), 2);
+        for job in &jobs {
+            assert_eq!(job["status"], "running");
+            assert!(!job["job_id"].as_str().unwrap().is_empty(), "{job}");
+        }
+        assert!(
+            !resource(&state, "cph_phone_restart.pair")["values"]["request_ids"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+    });
+}
+
+#[test]
+fn property_drift_made_outside_terraform_shows_in_the_next_plan_and_is_corrected() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(8);
+        let dir = sim.workdir(tf);
+        copy_example(&dir, "resources/cph_phone_property");
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let ids = sim.sim().phone_ids();
+        assert!(
+            sim.sim()
+                .set_phone_property(&ids[3], "sys.prop.writewifissid", "rogue-wifi")
+        );
+        let plan = dir.run(&["plan", "-input=false", "-detailed-exitcode"]);
+        plan.assert_code(2);
+        assert!(
+            plan.stdout.contains("rogue-wifi") && plan.stdout.contains("updated in-place"),
+            "{}",
+            plan.stdout
+        );
+        sim.sim().reset_stats();
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let stats = sim.stats();
+        // Only the drifted phone is sent again.
+        assert_eq!(
+            stats.submissions.keys().cloned().collect::<Vec<_>>(),
+            vec![ids[3].clone()],
+            "{stats:?}"
+        );
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn phone_property_imports_by_comma_separated_phone_ids() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(4);
+        let ids = sim.sim().phone_ids();
+        assert!(
+            sim.sim()
+                .set_phone_property(&ids[0], "sys.prop.writephonenum", "13711112222")
+        );
+        assert!(
+            sim.sim()
+                .set_phone_property(&ids[1], "sys.prop.writephonenum", "13733334444")
+        );
+        let dir = sim.workdir(tf);
+        let config = format!(
+            r#"{}
+resource "cph_phone_property" "imported" {{
+  phones = [
+    {{ phone_id = "{a}", properties = {{ "sys.prop.writephonenum" = "13711112222" }} }},
+    {{ phone_id = "{b}", properties = {{ "sys.prop.writephonenum" = "13733334444" }} }},
+  ]
+}}
+"#,
+            provider_block(),
+            a = ids[0],
+            b = ids[1]
+        );
+        dir.write("main.tf", &config);
+        let import_id = format!("{},{}", ids[0], ids[1]);
+        dir.run(&[
+            "import",
+            "-input=false",
+            "cph_phone_property.imported",
+            &import_id,
+        ])
+        .assert_success();
+        let state = state_json(&dir);
+        let phones = resource(&state, "cph_phone_property.imported")["values"]["phones"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(phones.len(), 2);
+        assert_eq!(
+            phones[0]["properties"]["sys.prop.writephonenum"],
+            "13711112222"
+        );
+        // The imported phones already hold the configured values: refresh narrows to the managed keys and
+        // at most an in-place update of the result attributes remains, never a replacement.
+        let plan = dir.run(&["plan", "-input=false"]);
+        plan.assert_success();
+        assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+    });
+}
+
+#[test]
+fn phones_of_another_resource_plan_cleanly_while_unknown() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(4);
+        let dir = sim.workdir(tf);
+        // A phone id known only after another resource is applied.
+        let mut config = String::from(
+            r#"
+data "cph_phones" "all" {}
+resource "cph_phone_restart" "first" {
+  phones = [{ phone_id = data.cph_phones.all.phones[0].phone_id }]
+}
+resource "cph_phone_reset" "after" {
+  phones = [{ phone_id = cph_phone_restart.first.jobs[0].phone_id, factory_reset = true }]
+}
+"#,
+        );
+        // A whole `phones` list known only after apply. Terraform 1.0 itself panics on an unknown list of
+        // nested attributes ("value is not known" in objchange.assertPlannedObjectValid, fixed in later
+        // releases), whatever the provider answers, so only newer versions get this form.
+        if !tf.version.starts_with("1.0.") {
+            config.push_str(
+                r#"
+resource "cph_phone_restart" "all_after" {
+  phones = [for j in cph_phone_reset.after.jobs : { phone_id = j.phone_id }]
+}
+"#,
+            );
+        }
+        dir.write("main.tf", &format!("{}\n{config}", provider_block()));
+        let plan = dir.run(&["plan", "-input=false"]);
+        plan.assert_success();
+        let expected = if tf.version.starts_with("1.0.") {
+            "2 to add"
+        } else {
+            "3 to add"
+        };
+        assert!(plan.stdout.contains(expected), "{}", plan.stdout);
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
