@@ -13,6 +13,7 @@
 //! // Every schema the provider serves satisfies Terraform's rules.
 //! assert_eq!(tfplugin::check_provider_schemas(&CphProvider), Ok(()));
 //! ```
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod action;
 mod batch;

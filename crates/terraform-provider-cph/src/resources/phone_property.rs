@@ -486,7 +486,7 @@ async fn fetch_properties(
     data: &ProviderData,
     ids: &[String],
 ) -> Result<Vec<Option<Properties>>, Diagnostic> {
-    let lookups = ids.to_vec().into_iter().map(|id| async move {
+    let lookups = ids.iter().cloned().map(|id| async move {
         let phone_id =
             PhoneId::new(id).map_err(|e| Diagnostic::error("Invalid Phone Id", e.to_string()))?;
         batch::phone_properties(data, &phone_id).await
