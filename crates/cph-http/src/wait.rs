@@ -275,8 +275,14 @@ impl Client {
                 operation = waiter.report.operation.api_name(),
                 round = progress.round,
                 finished = progress.finished,
+                succeeded = progress.succeeded,
                 total = progress.total,
-                "polling round"
+                "{}: polling round {}: {}/{} phones finished ({} succeeded)",
+                waiter.report.operation.api_name(),
+                progress.round,
+                progress.finished,
+                progress.total,
+                progress.succeeded
             );
             if let Some(callback) = &options.progress {
                 callback(progress);

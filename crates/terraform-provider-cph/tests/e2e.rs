@@ -652,3 +652,69 @@ resource "cph_phone_restart" "all_after" {
             .assert_code(0);
     });
 }
+
+#[test]
+fn progress_is_logged_once_per_polling_round_at_info_level() {
+    each_terraform(|tf| {
+        let sim = Sim::start(4, Duration::from_millis(900), Faults::default());
+        let mut dir = sim.workdir(tf);
+        dir.env("TF_LOG", "info");
+        let ids = sim.sim().phone_ids();
+        restart_two(&dir, &ids[0], &ids[1], "");
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        run.assert_success();
+        let rounds: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.contains("polling round"))
+            .collect();
+        assert!(!rounds.is_empty(), "no progress line in:\n{}", run.stderr);
+        assert!(
+            rounds
+                .iter()
+                .all(|l| l.contains("[INFO]") && l.contains("/2 phones finished")),
+            "{rounds:#?}"
+        );
+        assert!(
+            rounds.last().unwrap().contains("2/2 phones finished"),
+            "{rounds:#?}"
+        );
+        let list_jobs = sim.stats().requests.get("ListJobs").copied().unwrap_or(0);
+        assert_eq!(
+            rounds.len() as u64,
+            list_jobs,
+            "one line per polling round (one ListJobs call each here)"
+        );
+    });
+}
+
+#[test]
+fn secrets_never_appear_in_trace_logs_state_or_errors() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(3);
+        let mut dir = sim.workdir(tf);
+        dir.env("TF_LOG", "trace");
+        let ids = sim.sim().phone_ids();
+        restart_two(&dir, &ids[0], "ffffffffffffffffffffffffffffffff", "");
+        let failed = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(failed.code, 0, "the unknown phone makes the apply fail");
+        restart_two(&dir, &ids[0], &ids[1], "");
+        let applied = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        applied.assert_success();
+        let state = dir.read("terraform.tfstate");
+        for (what, text) in [
+            ("failed apply output", failed.combined()),
+            ("apply output", applied.combined()),
+            ("state", state),
+        ] {
+            assert!(
+                !text.contains(SECRET_KEY),
+                "the secret key appears in the {what}"
+            );
+        }
+        assert!(
+            applied.stderr.contains("RestartCloudPhone"),
+            "trace logging was not on"
+        );
+    });
+}

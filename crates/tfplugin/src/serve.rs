@@ -159,9 +159,11 @@ pub async fn serve_async<P: Provider>(provider: P, config: ServeConfig) -> Resul
         let cert = tls
             .as_ref()
             .map(|(c, _)| base64::engine::general_purpose::STANDARD_NO_PAD.encode(c.as_ref()));
-        print_handshake(&network, &address, cert.as_deref())?;
+        // Terraform forwards Ctrl-C as StopProvider: SIGINT must be ignored from before the handshake, or a
+        // Ctrl-C right after launch kills the provider.
         spawn_ignore_sigint();
         spawn_orphan_watch(shutdown.clone());
+        print_handshake(&network, &address, cert.as_deref())?;
     }
     tracing::info!(
         network,
