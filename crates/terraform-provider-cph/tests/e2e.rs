@@ -3,6 +3,7 @@
 //! batch requests were sent and that no phone was submitted twice.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+use std::os::unix::process::CommandExt;
 use std::time::Duration;
 
 use cph_sim::{Faults, SimConfig, Simulator, Stats};
@@ -716,5 +717,73 @@ fn secrets_never_appear_in_trace_logs_state_or_errors() {
             applied.stderr.contains("RestartCloudPhone"),
             "trace logging was not on"
         );
+    });
+}
+
+#[test]
+fn ctrl_c_ends_the_wait_promptly_and_the_state_keeps_every_job() {
+    each_terraform(|tf| {
+        let sim = Sim::start(2, Duration::from_secs(60), Faults::default());
+        let dir = sim.workdir(tf);
+        let ids = sim.sim().phone_ids();
+        restart_two(&dir, &ids[0], &ids[1], "");
+        let out = tempfile::NamedTempFile::new().unwrap();
+        // Its own process group, so that the interrupt reaches every process of it, as a terminal's Ctrl-C does
+        // (Terraform 1.0's outer process ignores a SIGINT sent to it alone).
+        let mut child = dir
+            .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+            .process_group(0)
+            .stdout(out.reopen().unwrap())
+            .stderr(out.reopen().unwrap())
+            .spawn()
+            .unwrap();
+        // Wait until the batch was submitted and the provider waits on the jobs.
+        let submitted_by = std::time::Instant::now() + Duration::from_secs(30);
+        while sim.stats().submissions.len() < 2 && std::time::Instant::now() < submitted_by {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(
+            sim.stats().submissions.len(),
+            2,
+            "the restart was never submitted"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        let interrupted = std::time::Instant::now();
+        let group = format!("-{}", child.id());
+        let kill = std::process::Command::new("kill")
+            .args(["-INT", "--", &group])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if interrupted.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!(
+                    "terraform did not stop within 20 s of Ctrl-C:\n{}",
+                    std::fs::read_to_string(out.path()).unwrap()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let output = std::fs::read_to_string(out.path()).unwrap();
+        assert!(!status.success(), "{output}");
+        assert!(
+            interrupted.elapsed() < Duration::from_secs(10),
+            "took {:?} to stop",
+            interrupted.elapsed()
+        );
+        assert!(output.contains("Restart Interrupted"), "{output}");
+        let state = state_json(&dir);
+        let r = resource(&state, "cph_phone_restart.pair");
+        let jobs = r["values"]["jobs"].as_array().unwrap();
+        assert_eq!(jobs.len(), 2);
+        for job in jobs {
+            assert_eq!(job["status"], "running", "{job}");
+            assert!(!job["job_id"].as_str().unwrap().is_empty(), "{job}");
+        }
+        assert_eq!(r["values"]["request_ids"].as_array().unwrap().len(), 1);
     });
 }
