@@ -160,6 +160,8 @@ fn reset_example_resets_two_phones_and_records_their_jobs() {
         let sim = Sim::quick(8);
         let dir = sim.workdir(tf);
         copy_example(&dir, "resources/cph_phone_reset");
+        dir.run(&["validate"]).assert_success();
+        dir.run(&["plan", "-input=false"]).assert_success();
         dir.run(&["apply", "-auto-approve", "-input=false"])
             .assert_success();
         let state = state_json(&dir);
@@ -785,5 +787,41 @@ fn ctrl_c_ends_the_wait_promptly_and_the_state_keeps_every_job() {
             assert!(!job["job_id"].as_str().unwrap().is_empty(), "{job}");
         }
         assert_eq!(r["values"]["request_ids"].as_array().unwrap().len(), 1);
+    });
+}
+
+#[test]
+fn changing_only_allow_partial_failure_updates_state_without_restarting_again() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(2);
+        let dir = sim.workdir(tf);
+        let ids = sim.sim().phone_ids();
+        restart_two(&dir, &ids[0], &ids[1], "");
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let before = state_json(&dir);
+        let jobs_before = resource(&before, "cph_phone_restart.pair")["values"]["jobs"].clone();
+        restart_two(&dir, &ids[0], &ids[1], "allow_partial_failure = true");
+        let plan = dir.run(&["plan", "-input=false", "-detailed-exitcode"]);
+        plan.assert_code(2);
+        assert!(
+            plan.stdout.contains("1 to change") && !plan.stdout.contains("must be replaced"),
+            "{}",
+            plan.stdout
+        );
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+        let after = state_json(&dir);
+        assert_eq!(
+            resource(&after, "cph_phone_restart.pair")["values"]["jobs"],
+            jobs_before
+        );
+        assert_eq!(
+            requests(&sim.stats(), BatchOperation::Restart),
+            1,
+            "the update must not restart again"
+        );
     });
 }

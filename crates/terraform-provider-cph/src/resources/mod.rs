@@ -41,7 +41,8 @@ pub(crate) struct PhoneConfig<'a> {
 }
 
 impl PhoneConfig<'_> {
-    fn path(&self, attr: &str) -> AttributePath {
+    /// The path of one of the phone's attributes, for diagnostics.
+    pub(crate) fn path(&self, attr: &str) -> AttributePath {
         AttributePath::root("phones").index(self.index).attr(attr)
     }
 

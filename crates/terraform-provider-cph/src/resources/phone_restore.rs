@@ -2,7 +2,7 @@
 //! restored phones, as the vendor advises.
 
 use cph_types::{BucketName, ObjectPath, PhoneId, RestoreInfo, RestoreRequest};
-use tfplugin::{Attribute, AttributePath, Diagnostic, PlanRequest, PlanResponse, Type, Value};
+use tfplugin::{Attribute, Diagnostic, PlanRequest, PlanResponse, Type, Value};
 
 use super::phone_restart::restart_of;
 use super::{phone_id_attribute, phone_list};
@@ -60,7 +60,7 @@ impl Action for PhoneRestore {
             .map(|p| {
                 let bad = |attr: &str, e: cph_types::Error| {
                     Diagnostic::error("Invalid Restore Target", e.to_string())
-                        .with_attribute(AttributePath::root("phones").attr(attr))
+                        .with_attribute(p.path(attr))
                 };
                 Ok(RestoreInfo {
                     phone_id: p.phone_id()?,
