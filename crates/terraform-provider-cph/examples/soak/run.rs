@@ -231,12 +231,17 @@ fn drive(config: &SoakConfig, sim: &Simulator) -> Result<SoakReport, String> {
     let stats = sim.stats();
     checks.push(check_submitted_once(&stats, &phone_ids));
     checks.push(check_faults_injected(&stats));
-    checks.push(check_failure_warning(&apply.combined(), failed, phone_ids.len()));
+    checks.push(check_failure_warning(
+        &apply.combined(),
+        failed,
+        phone_ids.len(),
+    ));
 
     // Converged: nothing left to do, and no call may act on a phone again.
     let plan = dir.run(&["plan", "-input=false", "-detailed-exitcode"]);
     let after = sim.stats();
-    let resubmitted = after.submissions.values().sum::<u64>() - stats.submissions.values().sum::<u64>();
+    let resubmitted =
+        after.submissions.values().sum::<u64>() - stats.submissions.values().sum::<u64>();
     checks.push(Check {
         name: "second plan shows no changes",
         passed: plan.code == 0 && resubmitted == 0,
@@ -310,7 +315,10 @@ fn check_jobs_follow_phones(jobs: &[serde_json::Value], phones: &[String]) -> Ch
 }
 
 /// Each record's status is the simulator's final status of that job; failed ones carry its error code.
-fn check_outcomes_match_truth(jobs: &[serde_json::Value], sim: &Simulator) -> (Check, usize, usize) {
+fn check_outcomes_match_truth(
+    jobs: &[serde_json::Value],
+    sim: &Simulator,
+) -> (Check, usize, usize) {
     let mut succeeded = 0;
     let mut failed = 0;
     let mut mismatches: Vec<String> = Vec::new();
@@ -349,7 +357,12 @@ fn check_outcomes_match_truth(jobs: &[serde_json::Value], sim: &Simulator) -> (C
         format!(
             "{} mismatches, first: {}",
             mismatches.len(),
-            mismatches.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+            mismatches
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
         )
     };
     (
@@ -377,7 +390,11 @@ fn check_submitted_once(stats: &Stats, phones: &[String]) -> Check {
         name: "each phone submitted exactly once",
         passed,
         detail: if passed {
-            format!("{} phones, {} submissions", phones.len(), stats.submissions.values().sum::<u64>())
+            format!(
+                "{} phones, {} submissions",
+                phones.len(),
+                stats.submissions.values().sum::<u64>()
+            )
         } else {
             format!(
                 "{} phones submitted other than once (first: {:?}), {extra} unknown phones, {rejected} rejections",

@@ -1,0 +1,386 @@
+//! Benchmarks of the provider through real Terraform against an in-process `cph-sim` (not tests: they
+//! measure and print, and exit non-zero only when a run fails). Build the provider and this tool in release
+//! mode first, then run a subcommand:
+//!
+//! ```text
+//! cargo build --release -p terraform-provider-cph --bins --examples
+//! target/release/examples/bench batch-vs-single --phones 1000 --job-duration 5s
+//! target/release/examples/bench plan-scale --phones 100,1000,10000
+//! target/release/examples/bench startup --runs 20
+//! ```
+//!
+//! Terraform 1.11 from `.tools/` is used (`scripts/install-terraform.sh` installs it).
+#![allow(clippy::print_stdout, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use cph_sim::{Faults, SimConfig, Simulator};
+use terraform_provider_cph::PROVIDER_ADDRESS;
+use test_support::terraform::{TerraformBinary, Workdir, binaries};
+
+const ACCESS_KEY: &str = "BENCHACCESSKEY000001";
+const SECRET_KEY: &str = "bench-secret";
+const PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
+
+#[derive(Parser)]
+#[command(about = "Benchmarks of terraform-provider-cph through real Terraform and cph-sim")]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// N phones in one cph_phone_restart versus N resources of one phone each (for_each).
+    BatchVsSingle {
+        #[arg(long, default_value_t = 1000)]
+        phones: usize,
+        #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+        job_duration: Duration,
+        #[arg(long, default_value = "1s")]
+        poll_interval: String,
+        /// Terraform's -parallelism for the one-phone-per-resource run.
+        #[arg(long, default_value_t = 10)]
+        parallelism: usize,
+        /// Skip the one-phone-per-resource run (it takes N / parallelism job durations).
+        #[arg(long)]
+        batch_only: bool,
+    },
+    /// `terraform plan` of one resource with N phones, for each N.
+    PlanScale {
+        #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
+        phones: Vec<usize>,
+    },
+    /// Provider start-up: launch to handshake line, and a whole `terraform validate`.
+    Startup {
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Bench::BatchVsSingle {
+            phones,
+            job_duration,
+            poll_interval,
+            parallelism,
+            batch_only,
+        } => batch_vs_single(
+            phones,
+            job_duration,
+            &poll_interval,
+            parallelism,
+            batch_only,
+        ),
+        Bench::PlanScale { phones } => plan_scale(&phones),
+        Bench::Startup { runs } => startup(runs),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn provider_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let bin = dir.join("terraform-provider-cph");
+    assert!(
+        bin.exists(),
+        "{} is missing: cargo build --release -p terraform-provider-cph --bins --examples",
+        bin.display()
+    );
+    bin
+}
+
+fn terraform() -> TerraformBinary {
+    binaries().pop().unwrap()
+}
+
+struct Sim {
+    sim: Option<Simulator>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Sim {
+    fn start(phones: usize, job_duration: Duration) -> Sim {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = SimConfig {
+            phones,
+            job_duration,
+            access_key: ACCESS_KEY.into(),
+            secret_key: SECRET_KEY.into(),
+            project_id: PROJECT_ID.into(),
+            faults: Faults::default(),
+            ..SimConfig::default()
+        };
+        let sim = runtime.block_on(Simulator::start(config)).unwrap();
+        Sim {
+            sim: Some(sim),
+            runtime,
+        }
+    }
+
+    fn sim(&self) -> &Simulator {
+        self.sim.as_ref().unwrap()
+    }
+
+    fn workdir(&self, poll_interval: &str) -> Workdir {
+        let mut dir = Workdir::new(&terraform(), PROVIDER_ADDRESS, provider_binary());
+        dir.env("CPH_ENDPOINT", &self.sim().base_url())
+            .env("HW_PROJECT_ID", PROJECT_ID)
+            .env("HW_ACCESS_KEY", ACCESS_KEY)
+            .env("HW_SECRET_KEY", SECRET_KEY)
+            .env("CPH_POLL_INTERVAL", poll_interval);
+        dir
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(sim) = self.sim.take() {
+            self.runtime.block_on(sim.shutdown());
+        }
+    }
+}
+
+/// Samples the peak resident memory (VmHWM) of every running provider process until stopped.
+struct PeakMemory {
+    stop: Arc<AtomicBool>,
+    peak_kib: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PeakMemory {
+    fn start(binary: PathBuf) -> PeakMemory {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak_kib = Arc::new(AtomicU64::new(0));
+        let (s, p) = (stop.clone(), peak_kib.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                for pid in provider_pids(&binary) {
+                    if let Some(kib) = vm_hwm_kib(pid) {
+                        p.fetch_max(kib, Ordering::Relaxed);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        PeakMemory {
+            stop,
+            peak_kib,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> f64 {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.peak_kib.load(Ordering::Relaxed) as f64 / 1024.0
+    }
+}
+
+fn provider_pids(binary: &Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary))
+        .collect()
+}
+
+fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+struct Measured {
+    wall: Duration,
+    peak_mib: f64,
+}
+
+fn measure(dir: &Workdir, args: &[&str]) -> Result<Measured, String> {
+    let memory = PeakMemory::start(std::fs::canonicalize(provider_binary()).unwrap());
+    let started = Instant::now();
+    let run = dir.run(args);
+    let wall = started.elapsed();
+    let peak_mib = memory.finish();
+    if run.code != 0 {
+        return Err(format!("terraform {args:?} failed:\n{}", run.combined()));
+    }
+    Ok(Measured { wall, peak_mib })
+}
+
+fn header() -> String {
+    "terraform {\n  required_providers {\n    cph = { source = \"registry.terraform.io/cph-community/cph\" }\n  }\n}\nprovider \"cph\" {}\n".into()
+}
+
+fn ids_local(ids: &[String]) -> String {
+    let list: Vec<String> = ids.iter().map(|id| format!("    \"{id}\",")).collect();
+    format!("locals {{\n  ids = [\n{}\n  ]\n}}\n", list.join("\n"))
+}
+
+fn batch_vs_single(
+    phones: usize,
+    job_duration: Duration,
+    poll_interval: &str,
+    parallelism: usize,
+    batch_only: bool,
+) -> Result<(), String> {
+    println!(
+        "# batch versus one phone per resource: {phones} phones, jobs of {job_duration:?}, poll every {poll_interval}"
+    );
+    println!("| form | apply wall time | API calls | by route | provider peak RSS |");
+    println!("|---|---|---|---|---|");
+    let forms: &[(&str, bool)] = if batch_only {
+        &[("one cph_phone_restart", true)]
+    } else {
+        &[
+            ("one cph_phone_restart", true),
+            ("for_each, one phone each", false),
+        ]
+    };
+    for (name, batch) in forms {
+        let sim = Sim::start(phones, job_duration);
+        let dir = sim.workdir(poll_interval);
+        let ids = sim.sim().phone_ids();
+        let resource = if *batch {
+            "resource \"cph_phone_restart\" \"all\" {\n  phones = [for id in local.ids : { phone_id = id }]\n}\n"
+        } else {
+            "resource \"cph_phone_restart\" \"one\" {\n  for_each = toset(local.ids)\n  phones   = [{ phone_id = each.value }]\n}\n"
+        };
+        dir.write(
+            "main.tf",
+            &format!("{}{}{resource}", header(), ids_local(&ids)),
+        );
+        let parallelism_flag = format!("-parallelism={parallelism}");
+        let m = measure(
+            &dir,
+            &["apply", "-auto-approve", "-input=false", &parallelism_flag],
+        )?;
+        let stats = sim.sim().stats();
+        let routes: Vec<String> = stats
+            .requests
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        println!(
+            "| {name} | {:.2} s | {} | {} | {:.1} MiB |",
+            m.wall.as_secs_f64(),
+            stats.total_requests,
+            routes.join(", "),
+            m.peak_mib
+        );
+        if *batch {
+            let submits = phones.div_ceil(100) as u64;
+            let rounds =
+                stats.requests.get("ListJobs").copied().unwrap_or(0) / submits.div_ceil(20).max(1);
+            let lower = submits + rounds * submits.div_ceil(20);
+            println!(
+                "  lower bound: {submits} submits + {rounds} rounds x {} ListJobs = {lower} calls; target wall <= {:.1} s",
+                submits.div_ceil(20),
+                (job_duration + Duration::from_secs(3)).as_secs_f64()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn plan_scale(sizes: &[usize]) -> Result<(), String> {
+    println!("# terraform plan of one cph_phone_restart with N phones (no state)");
+    println!("| phones | plan wall time | provider peak RSS |");
+    println!("|---|---|---|");
+    for &n in sizes {
+        let sim = Sim::start(n, Duration::from_secs(5));
+        let dir = sim.workdir("5s");
+        let ids = sim.sim().phone_ids();
+        let resource = "resource \"cph_phone_restart\" \"all\" {\n  phones = [for id in local.ids : { phone_id = id, properties = { \"sys.prop.writewifissid\" = \"bench-wifi\" } }]\n}\n";
+        dir.write(
+            "main.tf",
+            &format!("{}{}{resource}", header(), ids_local(&ids)),
+        );
+        let m = measure(&dir, &["plan", "-input=false"])?;
+        println!(
+            "| {n} | {:.2} s | {:.1} MiB |",
+            m.wall.as_secs_f64(),
+            m.peak_mib
+        );
+    }
+    Ok(())
+}
+
+fn startup(runs: usize) -> Result<(), String> {
+    let bin = provider_binary();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
+        .map_err(|e| e.to_string())?;
+    let pem = cert.cert.pem();
+    let mut handshakes = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let mut child = Command::new(&bin)
+            .env(tfplugin::MAGIC_COOKIE_KEY, tfplugin::MAGIC_COOKIE_VALUE)
+            .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+            .env("PLUGIN_CLIENT_CERT", &pem)
+            .env_remove("TF_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        handshakes.push(started.elapsed());
+        if !line.starts_with("1|6|") {
+            return Err(format!("unexpected handshake line {line:?}"));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    handshakes.sort();
+    let sim = Sim::start(2, Duration::from_secs(1));
+    let dir = sim.workdir("5s");
+    dir.write("main.tf", &header());
+    let mut validates = Vec::with_capacity(runs);
+    for _ in 0..runs.min(10) {
+        validates.push(measure(&dir, &["validate"])?.wall);
+    }
+    validates.sort();
+    let median = |v: &[Duration]| v[v.len() / 2].as_secs_f64() * 1000.0;
+    println!("# provider start-up ({runs} launches, mTLS on)");
+    println!("| measure | median | min | max |");
+    println!("|---|---|---|---|");
+    println!(
+        "| launch to handshake line | {:.1} ms | {:.1} ms | {:.1} ms |",
+        median(&handshakes),
+        handshakes[0].as_secs_f64() * 1000.0,
+        handshakes[handshakes.len() - 1].as_secs_f64() * 1000.0
+    );
+    println!(
+        "| whole `terraform validate` (launch, GetProviderSchema, validate, shutdown) | {:.1} ms | {:.1} ms | {:.1} ms |",
+        median(&validates),
+        validates[0].as_secs_f64() * 1000.0,
+        validates[validates.len() - 1].as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
