@@ -133,6 +133,32 @@ pub(crate) fn authenticate(
     Ok(())
 }
 
+/// Fuzzing entry point, not API: runs the gateway's checks on a raw request exactly as the `/v1`
+/// routes do (the project is the path's second segment), against the credentials of `config`.
+///
+/// `headers` are names (any case) and values as received; `query` is without `?`. Used by the
+/// `fuzz/` targets, which need to reach the verifier without a server.
+#[doc(hidden)]
+pub fn fuzz_authenticate(
+    config: &SimConfig,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    headers: &[(String, String)],
+    body: &[u8],
+    now: SystemTime,
+) -> Result<(), SimError> {
+    let project = path.split('/').nth(2).unwrap_or_default();
+    let request = Received {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    };
+    authenticate(&request, &Credentials::from_config(config), project, now)
+}
+
 /// The parts of an `Authorization: SDK-HMAC-SHA256 Access=.., SignedHeaders=.., Signature=..`.
 #[derive(Debug, PartialEq, Eq)]
 struct AuthorizationHeader<'a> {
@@ -650,6 +676,41 @@ mod tests {
                 access: "a",
                 signed_headers: "h;i",
                 signature: "s"
+            })
+        );
+    }
+
+    #[test]
+    fn fuzz_entry_point_takes_the_project_from_the_path_like_the_routes() {
+        let v = &vectors()[0];
+        let config = SimConfig {
+            access_key: v.access_key.clone(),
+            secret_key: v.secret_key.clone(),
+            project_id: PROJECT.to_owned(),
+            auth_token: None,
+            ..SimConfig::default()
+        };
+        let headers = v.received_headers();
+        let check = |config: &SimConfig| {
+            fuzz_authenticate(
+                config,
+                &v.method,
+                &v.path,
+                None,
+                &headers,
+                v.body.as_bytes(),
+                v.now(),
+            )
+        };
+        assert_eq!(check(&config), Ok(()));
+        let other = SimConfig {
+            project_id: "ffffffffffffffffffffffffffffffff".to_owned(),
+            ..config.clone()
+        };
+        assert_eq!(
+            check(&other),
+            Err(SimError::ProjectMismatch {
+                project_id: PROJECT.to_owned()
             })
         );
     }

@@ -39,6 +39,8 @@ mod routes;
 mod server;
 mod stats;
 
+#[doc(hidden)]
+pub use auth::fuzz_authenticate;
 pub use config::{
     DEFAULT_ACCESS_KEY, DEFAULT_AUTH_TOKEN, DEFAULT_JOB_DURATION, DEFAULT_LISTEN, DEFAULT_PHONES,
     DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY, DEFAULT_SEED, DEFAULT_SERVER_ERROR_STATUS, Faults,
