@@ -632,6 +632,13 @@ async fn a_job_show_job_cannot_find_is_failed_after_three_misses() {
     assert_eq!(report.outcomes[0].state, PhoneState::Succeeded);
     assert_eq!(report.outcomes[1].state, PhoneState::Failed);
     assert_eq!(report.outcomes[1].error_code.as_deref(), Some("CPS.0005"));
+    let message = report.outcomes[1].error_msg.as_deref().unwrap_or_default();
+    assert!(
+        message.starts_with("job job0001 is no longer known to the service")
+            && message.contains("not found 3 times in a row")
+            && message.contains("ShowJob failed with http 404 CPS.0005"),
+        "{message}"
+    );
     assert_eq!(fake.count(Method::Get, "/jobs/job0001"), 3);
 }
 
