@@ -4,69 +4,42 @@
 //! wall time <= job duration + two poll intervals.
 //!
 //! `cargo run --release -p cph-http --example bench_wait -- --phones 1000 --job-duration 5s`
-//! (also `--batch-size 100`, `--poll-interval 5s`, `--latency-ms 0`).
+//! (also `--batch-size 100`, `--poll-interval 5s`, `--latency-ms 0`, and `--per-job` to poll each job with
+//! its own ShowJob call instead, for comparison).
 #![allow(clippy::print_stdout)]
 
 use std::num::NonZeroUsize;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
+
 use cph_http::{Client, Credentials, Endpoint, PhoneState, WaitOptions};
 use cph_sim::{Faults, SimConfig, Simulator};
-use cph_types::{PhoneId, ProjectId, RestartPhone, RestartRequest};
+use cph_types::{JobId, JobStatus, PhoneId, ProjectId, RestartPhone, RestartRequest};
 
+/// Waits on N simulated phones' restart jobs and prints wall time and API calls.
+#[derive(Parser)]
 struct Args {
+    /// Phones to restart.
+    #[arg(long, default_value_t = 1000)]
     phones: usize,
+    /// How long each simulated job runs.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     job_duration: Duration,
+    /// Phones per batch request.
+    #[arg(long, default_value_t = NonZeroUsize::new(100).unwrap_or(NonZeroUsize::MIN))]
     batch_size: NonZeroUsize,
+    /// Time between polling rounds.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     poll_interval: Duration,
+    /// Latency the simulator adds to every request.
+    #[arg(long, default_value_t = 0)]
     latency_ms: u64,
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map_or((text, "s"), |i| text.split_at(i));
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {text:?}"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        _ => return Err(format!("invalid duration unit in {text:?}; use ms, s or m")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("invalid duration {text:?}: {e}"))
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        phones: 1000,
-        job_duration: Duration::from_secs(5),
-        batch_size: NonZeroUsize::new(100).ok_or("zero")?,
-        poll_interval: Duration::from_secs(5),
-        latency_ms: 0,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = |v: &str| {
-            v.parse::<u64>()
-                .map_err(|_| format!("invalid {flag} {v:?}"))
-        };
-        match flag.as_str() {
-            "--phones" => args.phones = number(&value)? as usize,
-            "--job-duration" => args.job_duration = parse_duration(&value)?,
-            "--poll-interval" => args.poll_interval = parse_duration(&value)?,
-            "--latency-ms" => args.latency_ms = number(&value)?,
-            "--batch-size" => {
-                args.batch_size = NonZeroUsize::new(number(&value)? as usize)
-                    .ok_or("--batch-size must be positive")?;
-            }
-            other => return Err(format!("unknown flag {other}")),
-        }
-    }
-    Ok(args)
+    /// Instead of the bulk waiter, poll every job with its own ShowJob call each round (the
+    /// one-job-at-a-time way), for comparison.
+    #[arg(long)]
+    per_job: bool,
 }
 
 #[tokio::main]
@@ -81,7 +54,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), String> {
-    let args = parse_args()?;
+    let args = Args::parse();
     let sim = Simulator::start(SimConfig {
         phones: args.phones,
         job_duration: args.job_duration,
@@ -119,10 +92,20 @@ async fn run() -> Result<(), String> {
 
     sim.reset_stats();
     let started = Instant::now();
-    let report = client
-        .restart(&request, &WaitOptions::new())
-        .await
-        .map_err(|e| e.to_string())?;
+    let (rounds, succeeded, failed, end) = if args.per_job {
+        per_job_wait(&client, &request, args.poll_interval).await?
+    } else {
+        let report = client
+            .restart(&request, &WaitOptions::new())
+            .await
+            .map_err(|e| e.to_string())?;
+        (
+            report.rounds as usize,
+            report.count(PhoneState::Succeeded),
+            report.count(PhoneState::Failed),
+            format!("{:?}", report.end),
+        )
+    };
     let wall = started.elapsed();
     let stats = sim.stats();
     sim.shutdown().await;
@@ -139,21 +122,22 @@ async fn run() -> Result<(), String> {
             jobs.div_ceil(100)
         })
         .sum();
-    let rounds = report.rounds as usize;
     let call_target = requests + rounds * per_round;
     let wall_target = args.job_duration + 2 * args.poll_interval;
 
     println!(
-        "cph-http bench_wait: {n} phones, batch size {batch}, job duration {:?}, poll interval {:?}",
-        args.job_duration, args.poll_interval
+        "cph-http bench_wait ({}): {n} phones, batch size {batch}, job duration {:?}, poll interval {:?}",
+        if args.per_job {
+            "one ShowJob per job per round"
+        } else {
+            "bulk ListJobs waiter"
+        },
+        args.job_duration,
+        args.poll_interval
     );
     println!(
-        "outcome: {} succeeded, {} failed, {} other; end {:?}; {} polling rounds",
-        report.count(PhoneState::Succeeded),
-        report.count(PhoneState::Failed),
-        n - report.count(PhoneState::Succeeded) - report.count(PhoneState::Failed),
-        report.end,
-        rounds
+        "outcome: {succeeded} succeeded, {failed} failed, {} other; end {end}; {rounds} polling rounds",
+        n - succeeded - failed
     );
     println!(
         "wall time: {:.2}s (target <= {:.2}s = job duration + 2 poll intervals)",
@@ -167,9 +151,44 @@ async fn run() -> Result<(), String> {
     for (route, count) in &stats.requests {
         println!("  {route}: {count}");
     }
-    if stats.total_requests as usize > call_target || wall > wall_target || !report.all_succeeded()
-    {
+    if args.per_job {
+        // The comparison run: no target, it shows what the bulk waiter saves.
+        return Ok(());
+    }
+    if stats.total_requests as usize > call_target || wall > wall_target || succeeded != n {
         return Err("target missed".to_owned());
     }
     Ok(())
+}
+
+/// The naive waiter, for comparison: submit, then every round one ShowJob per unfinished job.
+async fn per_job_wait(
+    client: &Client,
+    request: &RestartRequest,
+    poll_interval: Duration,
+) -> Result<(usize, usize, usize, String), String> {
+    let submission = client
+        .submit(request, &WaitOptions::new())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut pending: Vec<JobId> = submission.accepted().map(|(_, job)| job.clone()).collect();
+    let (mut succeeded, mut failed, mut rounds) = (0, 0, 0);
+    tokio::time::sleep(poll_interval.min(Duration::from_secs(1))).await;
+    while !pending.is_empty() {
+        rounds += 1;
+        let mut still = Vec::new();
+        for job_id in pending {
+            let job = client.show_job(&job_id).await.map_err(|e| e.to_string())?;
+            match job.status {
+                JobStatus::Success => succeeded += 1,
+                JobStatus::Failed => failed += 1,
+                _ => still.push(job_id),
+            }
+        }
+        pending = still;
+        if !pending.is_empty() {
+            tokio::time::sleep(poll_interval).await;
+        }
+    }
+    Ok((rounds, succeeded, failed, "Finished".to_owned()))
 }
