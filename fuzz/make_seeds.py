@@ -80,6 +80,9 @@ def msgpack_seeds():
     write("tfplugin_msgpack", "dynamic_list", b"\x01" + mp([ty(["list", "string"]), ["a", "b"]]))
     write("tfplugin_msgpack", "dynamic_tuple", b"\x01" + mp([ty(["tuple", ["bool", "dynamic"]]), [True, None]]))
     write("tfplugin_msgpack", "dynamic_unknown", b"\x01" + mp(UNKNOWN))
+    # Found by this target's round-trip check (a crafted input, see README): mixed elements.
+    write("tfplugin_msgpack", "dynamic_list_of_mixed",
+          b"\x01" + mp([ty(["list", "dynamic"]), [[ty("string"), "a"], [ty("number"), 1], None]]))
     write("tfplugin_msgpack", "list_of_dynamic", b"\x02" + mp([[ty("string"), "a"], None]))
     write("tfplugin_msgpack", "map_of_dynamic", b"\x03" + mp({"k": [ty(["map", "bool"]), {"x": True}]}))
     write("tfplugin_msgpack", "set_of_objects", b"\x04" + mp([{"a": [1, 2.25], "b": {"t": False}}]))

@@ -578,6 +578,29 @@ mod tests {
         assert_eq!(from_msgpack(&bytes, &Type::Dynamic).unwrap(), v);
     }
 
+    /// Found by the `tfplugin_msgpack` fuzz target: a dynamic value whose type is `list(dynamic)`
+    /// decoded, but re-encoding took the first element's type for the whole list and failed.
+    #[test]
+    fn dynamic_list_of_mixed_elements_round_trips_through_msgpack_and_json() {
+        let mut bytes = Vec::new();
+        let wire = Mp::Array(vec![
+            Mp::Binary(br#"["list","dynamic"]"#.to_vec()),
+            Mp::Array(vec![
+                Mp::Array(vec![Mp::Binary(br#""string""#.to_vec()), Mp::from("a")]),
+                Mp::Array(vec![Mp::Binary(br#""number""#.to_vec()), Mp::from(1)]),
+                Mp::Nil,
+            ]),
+        ]);
+        rmpv::encode::write_value(&mut bytes, &wire).unwrap();
+        let value = from_msgpack(&bytes, &Type::Dynamic).unwrap();
+        let want = Value::List(vec![Value::from("a"), Value::from(1), Value::Null]);
+        assert_eq!(value, want);
+        let again = to_msgpack(&value, &Type::Dynamic).unwrap();
+        assert_eq!(from_msgpack(&again, &Type::Dynamic).unwrap(), want);
+        let json = to_json(&value, &Type::Dynamic).unwrap();
+        assert_eq!(from_json(&json, &Type::Dynamic).unwrap(), want);
+    }
+
     #[test]
     fn type_mismatch_names_the_path() {
         let ty = Type::object([(

@@ -477,9 +477,9 @@ impl Value {
             Value::Bool(_) => Type::Bool,
             Value::Number(_) => Type::Number,
             Value::String(_) => Type::String,
-            Value::List(v) => Type::list(v.first().map_or(Type::Dynamic, Value::infer_type)),
-            Value::Set(v) => Type::set(v.first().map_or(Type::Dynamic, Value::infer_type)),
-            Value::Map(m) => Type::map(m.values().next().map_or(Type::Dynamic, Value::infer_type)),
+            Value::List(v) => Type::list(element_type(v)),
+            Value::Set(v) => Type::set(element_type(v)),
+            Value::Map(m) => Type::map(element_type(m.values())),
             Value::Object(m) => {
                 Type::Object(m.iter().map(|(k, v)| (k.clone(), v.infer_type())).collect())
             }
@@ -502,6 +502,26 @@ impl Value {
             Value::Tuple(_) => "tuple",
         }
     }
+}
+
+/// The element type of a collection: the type every element that is neither null nor unknown
+/// infers (those two fit any type), or `dynamic` when they disagree, so that each element then
+/// carries its own type. Taking the first element's type instead made collections of mixed
+/// elements (as a `list(dynamic)` can hold) impossible to encode.
+fn element_type<'a>(elements: impl IntoIterator<Item = &'a Value>) -> Type {
+    let mut found: Option<Type> = None;
+    for element in elements {
+        if element.is_null() || element.is_unknown() {
+            continue;
+        }
+        let ty = element.infer_type();
+        match &found {
+            None => found = Some(ty),
+            Some(first) if *first == ty => {}
+            Some(_) => return Type::Dynamic,
+        }
+    }
+    found.unwrap_or(Type::Dynamic)
 }
 
 impl From<bool> for Value {
@@ -615,6 +635,24 @@ mod tests {
         assert!(v.set_path(&p, Value::Unknown));
         assert!(!v.is_wholly_known());
         assert!(!v.set_path(&AttributePath::root("phones").index(5), Value::Null));
+    }
+
+    #[test]
+    fn collections_of_mixed_elements_infer_a_dynamic_element_type() {
+        let mixed = Value::List(vec![Value::from("a"), Value::from(1)]);
+        assert_eq!(mixed.infer_type(), Type::list(Type::Dynamic));
+        let with_null = Value::Map(
+            [
+                ("a".to_owned(), Value::Null),
+                ("b".to_owned(), Value::from(true)),
+                ("c".to_owned(), Value::Unknown),
+            ]
+            .into(),
+        );
+        assert_eq!(with_null.infer_type(), Type::map(Type::Bool));
+        let same = Value::Set(vec![Value::from(1), Value::from(2)]);
+        assert_eq!(same.infer_type(), Type::set(Type::Number));
+        assert_eq!(Value::List(vec![]).infer_type(), Type::list(Type::Dynamic));
     }
 
     #[test]
