@@ -384,10 +384,11 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 mark_computed_unknown(block, &mut planned, &config, &prior, changing);
                 plan.requires_replace = replace_paths(block, &prior, &planned);
                 plan.planned_state = planned;
+                // The values move into the request (no copies: plans of thousands of objects are large).
                 let plan_req = PlanRequest {
                     prior_state: prior,
                     proposed_new_state: proposed,
-                    config: config.clone(),
+                    config,
                     prior_private: req.prior_private,
                 };
                 entry.imp.modify_plan(&ctx, &plan_req, &mut plan).await;
@@ -395,7 +396,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 if SELF_CHECKS {
                     plan.diagnostics.extend(check_plan_follows_config(
                         block,
-                        &config,
+                        &plan_req.config,
                         &plan.planned_state,
                     ));
                 }
