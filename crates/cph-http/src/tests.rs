@@ -634,8 +634,8 @@ async fn a_job_show_job_cannot_find_is_failed_after_three_misses() {
     assert_eq!(report.outcomes[1].error_code.as_deref(), Some("CPS.0005"));
     let message = report.outcomes[1].error_msg.as_deref().unwrap_or_default();
     assert!(
-        message.starts_with("job job0001 is no longer known to the service")
-            && message.contains("not found 3 times in a row")
+        message.starts_with("the job is no longer known to the service")
+            && message.contains("refused it 3 times in a row")
             && message.contains("ShowJob failed with http 404 CPS.0005"),
         "{message}"
     );

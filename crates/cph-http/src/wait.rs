@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use cph_types::{
-    BatchOperation, CPS_NOT_FOUND, Job, JobId, JobStatus, LIST_JOBS_MAX_LIMIT,
-    LIST_JOBS_MAX_REQUEST_IDS, PhoneId, RequestId, is_auth_failure,
+    BatchOperation, Job, JobId, JobStatus, LIST_JOBS_MAX_LIMIT, LIST_JOBS_MAX_REQUEST_IDS, PhoneId,
+    RequestId, is_auth_failure,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -563,24 +563,11 @@ impl Waiter {
         if *count >= SHOW_JOB_MISSES_TO_FAIL {
             let misses = *count;
             if let Some(outcome) = self.report.outcomes.get_mut(index) {
-                let job = outcome
-                    .job_id
-                    .as_ref()
-                    .map(|j| j.as_str().to_owned())
-                    .unwrap_or_default();
-                let not_found = error.status() == Some(404) || error.code() == Some(CPS_NOT_FOUND);
-                let message = if not_found {
-                    format!(
-                        "job {job} is no longer known to the service (missing from ListJobs, ShowJob answered not \
-                         found {misses} times in a row; was the service restarted?), so whether the phone was acted \
-                         on is unknown: {error}"
-                    )
-                } else {
-                    format!(
-                        "job {job} could not be read (missing from ListJobs, ShowJob refused {misses} times in a \
-                         row), so whether the phone was acted on is unknown: {error}"
-                    )
-                };
+                let message = format!(
+                    "the job is no longer known to the service (missing from ListJobs, ShowJob refused it \
+                     {misses} times in a row; was the service restarted?), so whether the phone was acted on is \
+                     unknown: {error}"
+                );
                 outcome.state = PhoneState::Failed;
                 outcome.error_code = error.code().map(str::to_owned);
                 outcome.error_msg = Some(message);
