@@ -12,7 +12,7 @@ mkdir -p "$tools"
 
 install_1_0_3() {
   local dest="$tools/terraform-1.0.3/terraform"
-  if [ -x "$dest" ] && "$dest" version 2>/dev/null | grep -q '^Terraform v1\.0\.3'; then
+  if [ -x "$dest" ] && TF_CLI_CONFIG_FILE=/dev/null "$dest" version 2>/dev/null | grep -q '^Terraform v1\.0\.3'; then
     return 0
   fi
   local python="${PYTHON:-python3}"
@@ -52,7 +52,7 @@ install_1_0_3() {
 
 install_1_11() {
   local dest="$tools/terraform-1.11/terraform"
-  if [ -x "$dest" ] && "$dest" version 2>/dev/null | grep -q '^Terraform v1\.11\.'; then
+  if [ -x "$dest" ] && TF_CLI_CONFIG_FILE=/dev/null "$dest" version 2>/dev/null | grep -q '^Terraform v1\.11\.'; then
     return 0
   fi
   local candidate="${TERRAFORM_1_11:-}"
