@@ -291,13 +291,26 @@ fn batch_vs_single(
             m.peak_mib
         );
         if *batch {
-            let submits = phones.div_ceil(100) as u64;
-            let rounds =
-                stats.requests.get("ListJobs").copied().unwrap_or(0) / submits.div_ceil(20).max(1);
-            let lower = submits + rounds * submits.div_ceil(20);
+            // One ListJobs pass: the request ids in groups of 20, each group paged by 100 jobs.
+            let submits = phones.div_ceil(100);
+            let pass: usize = (0..submits)
+                .collect::<Vec<_>>()
+                .chunks(20)
+                .map(|group| {
+                    group
+                        .iter()
+                        .map(|&i| 100.min(phones - i * 100))
+                        .sum::<usize>()
+                        .div_ceil(100)
+                })
+                .sum();
+            let list_jobs = stats.requests.get("ListJobs").copied().unwrap_or(0) as usize;
+            let rounds = list_jobs.div_ceil(pass.max(1));
+            let lower = submits + rounds * pass;
             println!(
-                "  lower bound: {submits} submits + {rounds} rounds x {} ListJobs = {lower} calls; target wall <= {:.1} s",
-                submits.div_ceil(20),
+                "  lower bound: {submits} submits + {rounds} rounds x {pass} ListJobs calls = {lower} calls ({:.2}x); \
+                 target wall <= {:.1} s",
+                stats.total_requests as f64 / lower as f64,
                 (job_duration + Duration::from_secs(3)).as_secs_f64()
             );
         }
