@@ -196,19 +196,22 @@ fn canonical_uri(path: &str) -> String {
 /// The canonical query: pairs sorted by key then value, each RFC 3986-encoded, `&`-joined. The
 /// client sends exactly this string as the URL's query.
 pub(crate) fn canonical_query<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
-    let mut encoded: Vec<(String, String)> = pairs
+    // As the official SDK signers: sort by key, then value, before encoding (encoding can change the
+    // order, e.g. `=` becomes `%3D`, which sorts before digits).
+    let mut sorted: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_ref(), v.as_ref()))
+        .collect();
+    sorted.sort_unstable();
+    sorted
         .iter()
         .map(|(k, v)| {
-            (
-                percent_encode(k.as_ref().as_bytes(), RFC3986).to_string(),
-                percent_encode(v.as_ref().as_bytes(), RFC3986).to_string(),
+            format!(
+                "{}={}",
+                percent_encode(k.as_bytes(), RFC3986),
+                percent_encode(v.as_bytes(), RFC3986)
             )
         })
-        .collect();
-    encoded.sort();
-    encoded
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -263,6 +266,15 @@ mod tests {
     fn canonical_query_sorts_and_rfc3986_encodes() {
         let q = canonical_query(&[("b", "x y"), ("a", "2,3*"), ("a", "1")]);
         assert_eq!(q, "a=1&a=2%2C3%2A&b=x%20y");
+    }
+
+    /// The simulator's fuzz target found this signer sorting pairs after encoding them, unlike the
+    /// official SDKs (and the simulator's verifier), which sort first.
+    #[test]
+    fn canonical_query_sorts_before_encoding_like_the_official_sdk() {
+        assert_eq!(canonical_query(&[("%60", ""), ("G", "")]), "%2560=&G=");
+        assert_eq!(canonical_query(&[("`", ""), ("G", "")]), "G=&%60=");
+        assert_eq!(canonical_query(&[("k", "=c"), ("k", "7")]), "k=7&k=%3Dc");
     }
 
     #[test]
