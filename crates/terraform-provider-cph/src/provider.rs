@@ -383,7 +383,7 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Value {
-        let mut fields: std::collections::BTreeMap<String, Value> = SETTINGS
+        let mut fields: tfplugin::Fields = SETTINGS
             .iter()
             .map(|s| (s.name.to_string(), Value::Null))
             .collect();

@@ -1,11 +1,9 @@
 //! Type-driven codecs: msgpack (the wire format of DynamicValue) and JSON (stored state, typed-model bridge).
 
-use std::collections::BTreeMap;
-
 use rmpv::Value as Mp;
 use serde_json::Value as J;
 
-use crate::{AttributePath, Error, Number, Result, Type, Value};
+use crate::{AttributePath, Error, Fields, Number, Result, Type, Value};
 
 /// Decodes msgpack `bytes` as a value of type `ty`. Every msgpack extension decodes as unknown.
 pub fn from_msgpack(bytes: &[u8], ty: &Type) -> Result<Value> {
@@ -104,24 +102,29 @@ fn decode_mp(mp: &Mp, ty: &Type, path: &AttributePath) -> Result<Value> {
         }
         Type::Map(elem) => {
             let entries = mp.as_map().ok_or_else(bad)?;
-            let mut out = BTreeMap::new();
+            let mut out = Vec::with_capacity(entries.len());
             for (k, v) in entries {
                 let key = k.as_str().ok_or_else(bad)?.to_owned();
                 let item = decode_mp(v, elem, &path.clone().key(key.clone()))?;
-                out.insert(key, item);
+                out.push((key, item));
             }
-            Value::Map(out)
+            Value::Map(out.into_iter().collect())
         }
         Type::Object(attrs) => {
             let entries = mp.as_map().ok_or_else(bad)?;
-            let mut by_name: BTreeMap<&str, &Mp> = BTreeMap::new();
-            for (k, v) in entries {
-                by_name.insert(k.as_str().ok_or_else(bad)?, v);
+            if entries.iter().any(|(k, _)| k.as_str().is_none()) {
+                return Err(bad());
             }
-            let mut out = BTreeMap::new();
+            // The type's attributes come in name order, so the fields are built sorted. A name sent twice
+            // counts once, its last value winning, as a map would keep it.
+            let mut out = Fields::with_capacity(attrs.len());
             for (name, aty) in attrs {
-                let item = match by_name.get(name.as_str()) {
-                    Some(v) => decode_mp(v, aty, &path.clone().attr(name.clone()))?,
+                let sent = entries
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k.as_str() == Some(name.as_str()));
+                let item = match sent {
+                    Some((_, v)) => decode_mp(v, aty, &path.clone().attr(name.clone()))?,
                     None => Value::Null,
                 };
                 out.insert(name.clone(), item);

@@ -83,6 +83,7 @@ pub(crate) mod proto {
 mod codec;
 mod diag;
 mod error;
+mod fields;
 mod grpc;
 mod log;
 mod model;
@@ -96,6 +97,7 @@ mod value;
 pub use codec::{from_json, from_json_bytes, from_msgpack, to_json, to_msgpack};
 pub use diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
 pub use error::{Error, Result};
+pub use fields::Fields;
 pub use model::{from_value, to_value};
 pub use provider::{
     ApplyRequest, ApplyResponse, ConfigureRequest, Context, DataSource, ImportResponse,

@@ -397,7 +397,9 @@ fn check_known(planned: &Value, new: &Value, at: &AttributePath, diags: &mut Dia
         }
         (Value::Map(p), Value::Map(n)) if p.keys().eq(n.keys()) => {
             for (k, pv) in p {
-                check_known(pv, &n[k], &at.clone().key(k.clone()), diags);
+                if let Some(nv) = n.get(k) {
+                    check_known(pv, nv, &at.clone().key(k.clone()), diags);
+                }
             }
         }
         (Value::Set(p), Value::Set(n)) if p.iter().all(Value::is_wholly_known) => {

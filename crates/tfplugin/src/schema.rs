@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::proto::tfplugin6 as pb;
-use crate::{Type, Value};
+use crate::{Fields, Type, Value};
 
 /// Whether the user must, may or cannot set an attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -386,13 +386,13 @@ impl Block {
     pub fn normalize(&self, value: &mut Value) {
         let Value::Object(attrs) = value else { return };
         for nb in &self.blocks {
-            let slot = attrs.entry(nb.name.clone()).or_insert(Value::Null);
+            let slot = attrs.get_or_insert_with(&nb.name, || Value::Null);
             match nb.nesting {
                 BlockNesting::List | BlockNesting::Set | BlockNesting::Map if slot.is_null() => {
                     *slot = match nb.nesting {
                         BlockNesting::List => Value::List(Vec::new()),
                         BlockNesting::Set => Value::Set(Vec::new()),
-                        _ => Value::Map(BTreeMap::new()),
+                        _ => Value::Map(Fields::new()),
                     };
                 }
                 BlockNesting::Single | BlockNesting::Group => nb.block.normalize(slot),

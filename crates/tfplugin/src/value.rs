@@ -1,6 +1,8 @@
 //! The value model: Terraform types, arbitrary-precision numbers, and null / unknown / known values.
 
 use std::collections::BTreeMap;
+
+use crate::Fields;
 use std::fmt;
 
 use crate::{AttributePath, Error, PathStep, Result};
@@ -314,9 +316,9 @@ pub enum Value {
     /// `set(T)`
     Set(Vec<Value>),
     /// `map(T)`
-    Map(BTreeMap<String, Value>),
+    Map(Fields),
     /// `object({...})`: every attribute of the type is present (null where unset).
-    Object(BTreeMap<String, Value>),
+    Object(Fields),
     /// `tuple([...])`
     Tuple(Vec<Value>),
 }
@@ -399,7 +401,7 @@ impl Value {
     }
 
     /// The entries of a map or the attributes of an object.
-    pub fn as_entries(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_entries(&self) -> Option<&Fields> {
         match self {
             Value::Map(m) | Value::Object(m) => Some(m),
             _ => None,

@@ -10,8 +10,8 @@ use cph_types::{PhoneId, UpdatePropertyPhone, UpdatePropertyRequest};
 use futures_util::StreamExt;
 use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Context, Diagnostic, Diagnostics,
-    ImportResponse, ObjectNesting, PlanRequest, PlanResponse, Presence, ReadRequest, ReadResponse,
-    Resource, Schema, Type, Value,
+    Fields, ImportResponse, ObjectNesting, PlanRequest, PlanResponse, Presence, ReadRequest,
+    ReadResponse, Resource, Schema, Type, Value,
 };
 
 use super::phone_restart::restart_of;
@@ -212,7 +212,7 @@ impl Resource<ProviderData> for PhoneProperty {
             };
             let mut phone = phone;
             if let Some(Value::Map(managed)) = phone.get("properties").cloned() {
-                let refreshed: BTreeMap<String, Value> = managed
+                let refreshed: Fields = managed
                     .keys()
                     .filter_map(|k| actual.get(k).map(|v| (k.clone(), Value::from(v.clone()))))
                     .collect();
@@ -318,7 +318,7 @@ impl Resource<ProviderData> for PhoneProperty {
                 ..ImportResponse::default()
             };
         }
-        let mut state = Value::Object(BTreeMap::new());
+        let mut state = Value::Object(Fields::new());
         let ty = self.schema().value_type();
         if let Ok(empty) = tfplugin::from_json(&serde_json::json!({}), &ty) {
             state = empty;
