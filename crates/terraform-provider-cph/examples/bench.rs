@@ -56,6 +56,9 @@ enum Bench {
     PlanScale {
         #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
         phones: Vec<usize>,
+        /// Take the phone ids from the `cph_phones` data source instead of a list of literal ids.
+        #[arg(long)]
+        from_data_source: bool,
     },
     /// Provider start-up: launch to handshake line, and a whole `terraform validate`.
     Startup {
@@ -80,7 +83,10 @@ fn main() -> ExitCode {
             parallelism,
             batch_only,
         ),
-        Bench::PlanScale { phones } => plan_scale(&phones),
+        Bench::PlanScale {
+            phones,
+            from_data_source,
+        } => plan_scale(&phones, from_data_source),
         Bench::Startup { runs } => startup(runs),
     };
     match result {
@@ -318,19 +324,30 @@ fn batch_vs_single(
     Ok(())
 }
 
-fn plan_scale(sizes: &[usize]) -> Result<(), String> {
-    println!("# terraform plan of one cph_phone_restart with N phones (no state)");
+fn plan_scale(sizes: &[usize], from_data_source: bool) -> Result<(), String> {
+    let source = if from_data_source {
+        "the cph_phones data source"
+    } else {
+        "a list of literal ids"
+    };
+    println!("# terraform plan of one cph_phone_restart with N phones from {source} (no state)");
     println!("| phones | plan wall time | provider peak RSS |");
     println!("|---|---|---|");
     for &n in sizes {
         let sim = Sim::start(n, Duration::from_secs(5));
         let dir = sim.workdir("5s");
-        let ids = sim.sim().phone_ids();
-        let resource = "resource \"cph_phone_restart\" \"all\" {\n  phones = [for id in local.ids : { phone_id = id, properties = { \"sys.prop.writewifissid\" = \"bench-wifi\" } }]\n}\n";
-        dir.write(
-            "main.tf",
-            &format!("{}{}{resource}", header(), ids_local(&ids)),
+        let (ids, list) = if from_data_source {
+            (
+                "data \"cph_phones\" \"all\" {}\n".to_string(),
+                "data.cph_phones.all.phones[*].phone_id",
+            )
+        } else {
+            (ids_local(&sim.sim().phone_ids()), "local.ids")
+        };
+        let resource = format!(
+            "resource \"cph_phone_restart\" \"all\" {{\n  phones = [for id in {list} : {{ phone_id = id, properties = {{ \"sys.prop.writewifissid\" = \"bench-wifi\" }} }}]\n}}\n"
         );
+        dir.write("main.tf", &format!("{}{ids}{resource}", header()));
         let m = measure(&dir, &["plan", "-input=false"])?;
         println!(
             "| {n} | {:.2} s | {:.1} MiB |",

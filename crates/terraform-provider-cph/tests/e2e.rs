@@ -693,32 +693,69 @@ fn progress_is_logged_once_per_polling_round_at_info_level() {
 
 #[test]
 fn secrets_never_appear_in_trace_logs_state_or_errors() {
+    const SECURITY_TOKEN: &str = "e2e-security-token-value-not-for-logs";
+    const AUTH_TOKEN: &str = "e2e-auth-token-value-not-for-logs";
     each_terraform(|tf| {
-        let sim = Sim::quick(3);
-        let mut dir = sim.workdir(tf);
-        dir.env("TF_LOG", "trace");
+        let runtime_config = SimConfig {
+            phones: 3,
+            job_duration: Duration::from_millis(300),
+            access_key: ACCESS_KEY.into(),
+            secret_key: SECRET_KEY.into(),
+            project_id: PROJECT_ID.into(),
+            auth_token: Some(AUTH_TOKEN.into()),
+            ..SimConfig::default()
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sim = Sim {
+            sim: Some(runtime.block_on(Simulator::start(runtime_config)).unwrap()),
+            runtime,
+        };
         let ids = sim.sim().phone_ids();
+        let mut outputs = Vec::new();
+
+        // Temporary AK/SK credentials: a failed apply (its error path) and a successful one.
+        let mut dir = sim.workdir(tf);
+        dir.env("TF_LOG", "trace")
+            .env("HW_SECURITY_TOKEN", SECURITY_TOKEN);
         restart_two(&dir, &ids[0], "ffffffffffffffffffffffffffffffff", "");
         let failed = dir.run(&["apply", "-auto-approve", "-input=false"]);
         assert_ne!(failed.code, 0, "the unknown phone makes the apply fail");
         restart_two(&dir, &ids[0], &ids[1], "");
         let applied = dir.run(&["apply", "-auto-approve", "-input=false"]);
         applied.assert_success();
-        let state = dir.read("terraform.tfstate");
-        for (what, text) in [
-            ("failed apply output", failed.combined()),
-            ("apply output", applied.combined()),
-            ("state", state),
-        ] {
-            assert!(
-                !text.contains(SECRET_KEY),
-                "the secret key appears in the {what}"
-            );
-        }
         assert!(
             applied.stderr.contains("RestartCloudPhone"),
             "trace logging was not on"
         );
+        outputs.push(("failed apply output (AK/SK)", failed.combined()));
+        outputs.push(("apply output (AK/SK)", applied.combined()));
+        outputs.push(("state (AK/SK)", dir.read("terraform.tfstate")));
+
+        // An IAM token instead of AK/SK.
+        let mut dir = sim.workdir(tf);
+        dir.env("TF_LOG", "trace")
+            .env("HW_ACCESS_KEY", "")
+            .env("HW_SECRET_KEY", "")
+            .env("HW_AUTH_TOKEN", AUTH_TOKEN);
+        restart_two(&dir, &ids[1], &ids[2], "");
+        let token_run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        token_run.assert_success();
+        outputs.push(("apply output (token)", token_run.combined()));
+        outputs.push(("state (token)", dir.read("terraform.tfstate")));
+
+        for (what, text) in &outputs {
+            for (secret, value) in [
+                ("secret key", SECRET_KEY),
+                ("security token", SECURITY_TOKEN),
+                ("auth token", AUTH_TOKEN),
+            ] {
+                assert!(!text.contains(value), "the {secret} appears in the {what}");
+            }
+        }
     });
 }
 
