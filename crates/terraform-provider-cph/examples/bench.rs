@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use cph_sim::{Faults, SimConfig, Simulator};
 use terraform_provider_cph::PROVIDER_ADDRESS;
+use test_support::sim::BackgroundSim;
 use test_support::terraform::{TerraformBinary, Workdir, binaries};
 
 const ACCESS_KEY: &str = "BENCHACCESSKEY000001";
@@ -114,19 +115,11 @@ fn terraform() -> TerraformBinary {
     binaries().pop().unwrap()
 }
 
-struct Sim {
-    sim: Option<Simulator>,
-    runtime: tokio::runtime::Runtime,
-}
+struct Sim(BackgroundSim);
 
 impl Sim {
     fn start(phones: usize, job_duration: Duration) -> Sim {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let config = SimConfig {
+        Sim(BackgroundSim::start(SimConfig {
             phones,
             job_duration,
             access_key: ACCESS_KEY.into(),
@@ -134,34 +127,17 @@ impl Sim {
             project_id: PROJECT_ID.into(),
             faults: Faults::default(),
             ..SimConfig::default()
-        };
-        let sim = runtime.block_on(Simulator::start(config)).unwrap();
-        Sim {
-            sim: Some(sim),
-            runtime,
-        }
+        }))
     }
 
     fn sim(&self) -> &Simulator {
-        self.sim.as_ref().unwrap()
+        self.0.sim()
     }
 
     fn workdir(&self, poll_interval: &str) -> Workdir {
         let mut dir = Workdir::new(&terraform(), PROVIDER_ADDRESS, provider_binary());
-        dir.env("CPH_ENDPOINT", &self.sim().base_url())
-            .env("HW_PROJECT_ID", PROJECT_ID)
-            .env("HW_ACCESS_KEY", ACCESS_KEY)
-            .env("HW_SECRET_KEY", SECRET_KEY)
-            .env("CPH_POLL_INTERVAL", poll_interval);
+        self.0.configure(&mut dir, poll_interval);
         dir
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(sim) = self.sim.take() {
-            self.runtime.block_on(sim.shutdown());
-        }
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use cph_sim::{Faults, SimConfig, Simulator, Stats};
 use cph_types::BatchOperation;
 use terraform_provider_cph::PROVIDER_ADDRESS;
+use test_support::sim::BackgroundSim;
 use test_support::terraform::{TerraformBinary, Workdir, binaries};
 
 const ACCESS_KEY: &str = "E2EACCESSKEY00000001";
@@ -16,19 +17,11 @@ const SECRET_KEY: &str = "e2e-secret-key-value-not-for-logs";
 const PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
 
 /// A simulator running on its own runtime while the test thread drives Terraform.
-struct Sim {
-    sim: Option<Simulator>,
-    runtime: tokio::runtime::Runtime,
-}
+struct Sim(BackgroundSim);
 
 impl Sim {
-    fn start(phones: usize, job_duration: Duration, faults: Faults) -> Sim {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let config = SimConfig {
+    fn config(phones: usize, job_duration: Duration, faults: Faults) -> SimConfig {
+        SimConfig {
             phones,
             job_duration,
             access_key: ACCESS_KEY.into(),
@@ -36,12 +29,15 @@ impl Sim {
             project_id: PROJECT_ID.into(),
             faults,
             ..SimConfig::default()
-        };
-        let sim = runtime.block_on(Simulator::start(config)).unwrap();
-        Sim {
-            sim: Some(sim),
-            runtime,
         }
+    }
+
+    fn start(phones: usize, job_duration: Duration, faults: Faults) -> Sim {
+        Sim(BackgroundSim::start(Sim::config(
+            phones,
+            job_duration,
+            faults,
+        )))
     }
 
     fn quick(phones: usize) -> Sim {
@@ -49,7 +45,7 @@ impl Sim {
     }
 
     fn sim(&self) -> &Simulator {
-        self.sim.as_ref().unwrap()
+        self.0.sim()
     }
 
     fn stats(&self) -> Stats {
@@ -63,20 +59,8 @@ impl Sim {
             PROVIDER_ADDRESS,
             env!("CARGO_BIN_EXE_terraform-provider-cph"),
         );
-        dir.env("CPH_ENDPOINT", &self.sim().base_url())
-            .env("HW_PROJECT_ID", PROJECT_ID)
-            .env("HW_ACCESS_KEY", ACCESS_KEY)
-            .env("HW_SECRET_KEY", SECRET_KEY)
-            .env("CPH_POLL_INTERVAL", "200ms");
+        self.0.configure(&mut dir, "200ms");
         dir
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(sim) = self.sim.take() {
-            self.runtime.block_on(sim.shutdown());
-        }
     }
 }
 
@@ -696,24 +680,10 @@ fn secrets_never_appear_in_trace_logs_state_or_errors() {
     const SECURITY_TOKEN: &str = "e2e-security-token-value-not-for-logs";
     const AUTH_TOKEN: &str = "e2e-auth-token-value-not-for-logs";
     each_terraform(|tf| {
-        let runtime_config = SimConfig {
-            phones: 3,
-            job_duration: Duration::from_millis(300),
-            access_key: ACCESS_KEY.into(),
-            secret_key: SECRET_KEY.into(),
-            project_id: PROJECT_ID.into(),
+        let sim = Sim(BackgroundSim::start(SimConfig {
             auth_token: Some(AUTH_TOKEN.into()),
-            ..SimConfig::default()
-        };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let sim = Sim {
-            sim: Some(runtime.block_on(Simulator::start(runtime_config)).unwrap()),
-            runtime,
-        };
+            ..Sim::config(3, Duration::from_millis(300), Faults::default())
+        }));
         let ids = sim.sim().phone_ids();
         let mut outputs = Vec::new();
 

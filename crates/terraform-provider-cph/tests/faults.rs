@@ -9,13 +9,13 @@
 mod soak;
 
 use std::fs::File;
-use std::net::SocketAddr;
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use cph_sim::{Faults, SimConfig, Simulator};
 use terraform_provider_cph::PROVIDER_ADDRESS;
+use test_support::sim::BackgroundSim;
 use test_support::terraform::{TerraformBinary, Workdir, binaries};
 
 const ACCESS_KEY: &str = "FAULTSACCESSKEY00001";
@@ -32,14 +32,11 @@ fn each_terraform(test: impl Fn(&TerraformBinary)) {
 }
 
 /// A simulator on its own runtime, which can be stopped and replaced by a fresh one on the same address.
-struct Sim {
-    sim: Option<Simulator>,
-    runtime: tokio::runtime::Runtime,
-}
+struct Sim(BackgroundSim);
 
 impl Sim {
-    fn config(phones: usize, job_duration: Duration, listen: Option<SocketAddr>) -> SimConfig {
-        let mut config = SimConfig {
+    fn start(phones: usize, job_duration: Duration) -> Sim {
+        Sim(BackgroundSim::start(SimConfig {
             phones,
             job_duration,
             access_key: ACCESS_KEY.into(),
@@ -47,56 +44,17 @@ impl Sim {
             project_id: PROJECT_ID.into(),
             faults: Faults::default(),
             ..SimConfig::default()
-        };
-        if let Some(listen) = listen {
-            config.listen = listen;
-        }
-        config
-    }
-
-    fn start(phones: usize, job_duration: Duration) -> Sim {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let sim = runtime
-            .block_on(Simulator::start(Sim::config(phones, job_duration, None)))
-            .unwrap();
-        Sim {
-            sim: Some(sim),
-            runtime,
-        }
+        }))
     }
 
     fn sim(&self) -> &Simulator {
-        self.sim.as_ref().unwrap()
+        self.0.sim()
     }
 
     /// Stops the running simulator (its jobs are gone) and starts a fresh one, same seed and fixture, on
     /// the same address.
-    fn restart(&mut self, phones: usize, job_duration: Duration) {
-        let old = self.sim.take().unwrap();
-        let addr = old.local_addr();
-        self.runtime.block_on(old.shutdown());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match self.runtime.block_on(Simulator::start(Sim::config(
-                phones,
-                job_duration,
-                Some(addr),
-            ))) {
-                Ok(sim) => {
-                    self.sim = Some(sim);
-                    return;
-                }
-                Err(e) if Instant::now() < deadline => {
-                    println!("rebinding {addr}: {e}; retrying");
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => panic!("cannot restart the simulator on {addr}: {e}"),
-            }
-        }
+    fn restart(&mut self) {
+        self.0.restart();
     }
 
     fn workdir(&self, tf: &TerraformBinary) -> Workdir {
@@ -105,11 +63,7 @@ impl Sim {
             PROVIDER_ADDRESS,
             env!("CARGO_BIN_EXE_terraform-provider-cph"),
         );
-        dir.env("CPH_ENDPOINT", &self.sim().base_url())
-            .env("HW_PROJECT_ID", PROJECT_ID)
-            .env("HW_ACCESS_KEY", ACCESS_KEY)
-            .env("HW_SECRET_KEY", SECRET_KEY)
-            .env("CPH_POLL_INTERVAL", "200ms");
+        self.0.configure(&mut dir, "200ms");
         dir
     }
 
@@ -123,14 +77,6 @@ impl Sim {
                 self.sim().stats()
             );
             std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(sim) = self.sim.take() {
-            self.runtime.block_on(sim.shutdown());
         }
     }
 }
@@ -350,7 +296,7 @@ fn simulator_restarted_mid_wait_fails_clearly_and_keeps_request_and_job_ids() {
         let mut apply = BackgroundApply::start(&mut dir);
         sim.wait_for_submissions(3, Duration::from_secs(30));
         std::thread::sleep(Duration::from_millis(500));
-        sim.restart(3, job_duration);
+        sim.restart();
         assert_eq!(sim.sim().phone_ids(), ids, "same fixture, jobs gone");
 
         let ended = apply.wait(Duration::from_secs(60));

@@ -1,6 +1,6 @@
 //! Helpers shared by the workspace's tests, never shipped: locating (and, when missing, installing) the
-//! Terraform binaries the end-to-end tests drive, and throw-away Terraform working directories wired to a
-//! locally built provider through `dev_overrides`.
+//! Terraform binaries the end-to-end tests drive, throw-away Terraform working directories wired to a
+//! locally built provider through `dev_overrides`, and an in-process simulator on its own runtime.
 //!
 //! ```no_run
 //! use test_support::terraform::{binaries, Workdir};
@@ -12,6 +12,7 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+pub mod sim;
 pub mod terraform;
 
 use std::path::PathBuf;
