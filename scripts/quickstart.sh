@@ -80,7 +80,8 @@ export CPH_ENDPOINT="$url" HW_PROJECT_ID="$project_id" HW_ACCESS_KEY="$access_ke
 export CPH_POLL_INTERVAL=1s
 
 cd "$run"
-echo "==> $("$terraform_bin" version | head -n 1): terraform apply examples/quickstart"
+tf_version="$("$terraform_bin" version 2>/dev/null || true)"
+echo "==> ${tf_version%%$'\n'*}: terraform apply examples/quickstart"
 "$terraform_bin" apply -auto-approve -input=false -no-color
 
 echo
