@@ -30,8 +30,9 @@ static RULE_PATTERNS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         .iter()
         .map(|entry| {
             let pattern = entry.rule.json_schema_pattern();
-            let regex = Regex::new(&pattern)
-                .unwrap_or_else(|e| panic!("pattern {pattern} of {} does not compile: {e}", entry.key));
+            let regex = Regex::new(&pattern).unwrap_or_else(|e| {
+                panic!("pattern {pattern} of {} does not compile: {e}", entry.key)
+            });
             (entry.key, regex)
         })
         .collect()
@@ -42,16 +43,31 @@ macro_rules! check_id {
     ($ty:ty, $text:expr) => {{
         let text: &str = $text;
         let accepted = <$ty>::new(text).is_ok();
-        assert_eq!(accepted, <$ty>::is_valid(text), "{} new/is_valid disagree on {text:?}", <$ty>::WHAT);
+        assert_eq!(
+            accepted,
+            <$ty>::is_valid(text),
+            "{} new/is_valid disagree on {text:?}",
+            <$ty>::WHAT
+        );
         static PATTERN: LazyLock<Option<Regex>> = LazyLock::new(|| {
             <$ty>::pattern().map(|p| Regex::new(&p).unwrap_or_else(|e| panic!("{p}: {e}")))
         });
         if let Some(regex) = PATTERN.as_ref() {
-            assert_eq!(accepted, regex.is_match(text), "{} rule and pattern disagree on {text:?}", <$ty>::WHAT);
+            assert_eq!(
+                accepted,
+                regex.is_match(text),
+                "{} rule and pattern disagree on {text:?}",
+                <$ty>::WHAT
+            );
         }
         let json = serde_json::Value::String(text.to_owned()).to_string();
         let via_serde = serde_json::from_str::<$ty>(&json).is_ok();
-        assert_eq!(accepted, via_serde, "{} new and serde disagree on {text:?}", <$ty>::WHAT);
+        assert_eq!(
+            accepted,
+            via_serde,
+            "{} new and serde disagree on {text:?}",
+            <$ty>::WHAT
+        );
         if let Ok(id) = <$ty>::new(text) {
             assert_eq!(id.as_str(), text, "{} changed the value", <$ty>::WHAT);
         }
@@ -69,8 +85,16 @@ where
         Err(e) => panic!("{value:?} decoded but does not serialise: {e}"),
     };
     match serde_json::from_slice::<T>(&json) {
-        Ok(again) => assert_eq!(again, value, "changed through {}", String::from_utf8_lossy(&json)),
-        Err(e) => panic!("{value:?} serialised as {} does not decode: {e}", String::from_utf8_lossy(&json)),
+        Ok(again) => assert_eq!(
+            again,
+            value,
+            "changed through {}",
+            String::from_utf8_lossy(&json)
+        ),
+        Err(e) => panic!(
+            "{value:?} serialised as {} does not decode: {e}",
+            String::from_utf8_lossy(&json)
+        ),
     }
     Some(value)
 }
@@ -91,7 +115,11 @@ fn check_properties(text: &str) {
             .errors
             .iter()
             .any(|issue| issue.key == key && issue.value == value);
-        assert_eq!(flagged, !entry.rule.check(value), "{key}={value:?} misjudged: {report:?}");
+        assert_eq!(
+            flagged,
+            !entry.rule.check(value),
+            "{key}={value:?} misjudged: {report:?}"
+        );
     }
 }
 
@@ -102,7 +130,11 @@ fuzz_target!(|data: &[u8]| {
     for (key, regex) in RULE_PATTERNS.iter() {
         let rule = lookup(key).map(|entry| entry.rule);
         if let Some(rule) = rule {
-            assert_eq!(rule.check(&text), regex.is_match(&text), "{key}: rule and pattern disagree on {text:?}");
+            assert_eq!(
+                rule.check(&text),
+                regex.is_match(&text),
+                "{key}: rule and pattern disagree on {text:?}"
+            );
         }
     }
 

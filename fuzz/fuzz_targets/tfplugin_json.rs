@@ -24,7 +24,10 @@ static TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
     vec![
         Type::object([
             ("id", Type::String),
-            ("phones", Type::list(Type::object([("phone_id", Type::String)]))),
+            (
+                "phones",
+                Type::list(Type::object([("phone_id", Type::String)])),
+            ),
             ("jobs", Type::list(job.clone())),
             ("request_ids", Type::list(Type::String)),
             ("triggers", Type::map(Type::String)),
@@ -46,11 +49,15 @@ static TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
 /// Whether every number in `value` survives the JSON encoder (integers, or exact `f64`s).
 fn numbers_are_json_exact(value: &Value) -> bool {
     match value {
-        Value::Number(n) => n.as_i64().is_some() || n.as_u64().is_some() || n.as_exact_f64().is_some(),
+        Value::Number(n) => {
+            n.as_i64().is_some() || n.as_u64().is_some() || n.as_exact_f64().is_some()
+        }
         Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
             items.iter().all(numbers_are_json_exact)
         }
-        Value::Map(entries) | Value::Object(entries) => entries.values().all(numbers_are_json_exact),
+        Value::Map(entries) | Value::Object(entries) => {
+            entries.values().all(numbers_are_json_exact)
+        }
         Value::Null | Value::Unknown | Value::Bool(_) | Value::String(_) => true,
     }
 }
@@ -63,7 +70,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(value) = from_json_bytes(bytes, ty) else {
         return;
     };
-    assert!(value.is_wholly_known(), "JSON decoded to an unknown: {value:?}");
+    assert!(
+        value.is_wholly_known(),
+        "JSON decoded to an unknown: {value:?}"
+    );
     let json = match to_json(&value, ty) {
         Ok(json) => json,
         Err(e) => panic!("{value:?} decoded as {ty} but does not encode: {e}"),
