@@ -222,7 +222,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    const VECTORS: &str = include_str!("../testdata/signer-vectors.json");
+    const VECTORS: &str = include_str!("../../../testdata/signer-vectors.json");
 
     #[test]
     fn signing_reproduces_every_shared_vector_byte_for_byte() {

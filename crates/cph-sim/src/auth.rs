@@ -384,9 +384,10 @@ mod tests {
     fn vectors() -> Vec<Vector> {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/testdata/signer-vectors.json"
+            "/../../testdata/signer-vectors.json"
         );
-        let text = std::fs::read_to_string(path).expect("signer vectors beside the repository");
+        let text = std::fs::read_to_string(path)
+            .expect("testdata/signer-vectors.json (a copy of the shared known-answer vectors)");
         let json: Value = serde_json::from_str(&text).unwrap();
         json["vectors"]
             .as_array()

@@ -190,13 +190,45 @@ pub(crate) fn plan_bool_default(
 
 /// Converts `jobs` records to the value stored in state.
 pub(crate) fn jobs_value(jobs: &[JobRecord]) -> Value {
-    let ty = Type::list(job_type());
-    tfplugin::to_value(&jobs, &ty).unwrap_or_else(|_| Value::List(Vec::new()))
+    // Built field by field (not through serde) so that no conversion error can drop a recorded job.
+    Value::List(
+        jobs.iter()
+            .map(|j| {
+                Value::object([
+                    ("phone_id", Value::from(j.phone_id.clone())),
+                    ("job_id", Value::from(j.job_id.clone())),
+                    ("status", Value::from(j.status.clone())),
+                    ("error_code", Value::from(j.error_code.clone())),
+                    ("error_msg", Value::from(j.error_msg.clone())),
+                    ("begin_time", Value::from(j.begin_time.clone())),
+                    ("end_time", Value::from(j.end_time.clone())),
+                ])
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jobs_values_carry_every_attribute_of_the_job_type() {
+        let job = JobRecord {
+            phone_id: "p".into(),
+            status: status::SUCCESS.into(),
+            ..JobRecord::default()
+        };
+        let value = jobs_value(&[job]);
+        let Some([Value::Object(fields)]) = value.as_elements() else {
+            panic!("{value:?}")
+        };
+        let Type::Object(attrs) = job_type() else {
+            panic!("job_type is an object")
+        };
+        assert!(fields.keys().eq(attrs.keys()), "{fields:?}");
+        assert_eq!(fields.get("status"), Some(&Value::from("success")));
+    }
 
     #[test]
     fn durations_accept_terraform_style_units() {
