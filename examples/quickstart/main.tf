@@ -19,7 +19,7 @@ locals {
 
 # 1. Restart every phone of the fleet in a few batch requests, waiting on all jobs together.
 resource "cph_phone_restart" "fleet" {
-  phones = [for p in local.phones : { phone_id = p.phone_id }]
+  phone_ids = local.phones[*].phone_id
 
   triggers = {
     reason = "quickstart"

@@ -20,6 +20,8 @@ pub(crate) struct PhoneFields {
     pub(crate) properties: bool,
     /// `bucket_name` and `object_path` are present.
     pub(crate) restore_target: bool,
+    /// The resource also accepts `phone_ids` (a list of ids) instead of `phones`.
+    pub(crate) phone_ids: bool,
 }
 
 /// An error or warning about the attribute at `path`, naming the path in the detail too: Terraform 1.0
@@ -29,14 +31,39 @@ fn at_path(diag: Diagnostic, path: AttributePath) -> Diagnostic {
     Diagnostic { detail, ..diag }.with_attribute(path)
 }
 
-/// Checks the `phones` attribute of `config`.
+/// Checks the `phones` attribute of `config` (and `phone_ids`, for resources that accept it).
 pub(crate) fn phones(config: &Value, fields: PhoneFields, diags: &mut Diagnostics) {
+    let set = |name: &str| config.get(name).filter(|v| !v.is_null());
+    let list = set("phones");
+    if fields.phone_ids {
+        match (list, set("phone_ids")) {
+            (Some(_), Some(_)) => {
+                diags.push(at_path(
+                    Diagnostic::error(
+                        "Conflicting Phone Lists",
+                        "set either `phones` (phones with per-phone settings) or `phone_ids` (ids only), not both.",
+                    ),
+                    AttributePath::root("phone_ids"),
+                ));
+                return;
+            }
+            (None, None) => {
+                diags.push(Diagnostic::error(
+                    "Missing Phones",
+                    "set `phones` (phones with per-phone settings) or `phone_ids` (ids only) to name the phones to \
+                     act on.",
+                ));
+                return;
+            }
+            (None, Some(ids)) => {
+                phone_ids(ids, diags);
+                return;
+            }
+            (Some(_), None) => {}
+        }
+    }
     let root = AttributePath::root("phones");
-    let phones = match config.get("phones") {
-        None | Some(Value::Null) | Some(Value::Unknown) => return,
-        Some(v) => v,
-    };
-    let Some(elements) = phones.as_elements() else {
+    let Some(elements) = list.and_then(Value::as_elements) else {
         return;
     };
     if elements.is_empty() {
@@ -49,7 +76,7 @@ pub(crate) fn phones(config: &Value, fields: PhoneFields, diags: &mut Diagnostic
         ));
         return;
     }
-    let mut first_index: HashMap<&str, usize> = HashMap::new();
+    let mut ids = IdChecker::new("phones");
     for (i, phone) in elements.iter().enumerate() {
         let at = root.clone().index(i);
         let id = match phone.get("phone_id") {
@@ -57,26 +84,7 @@ pub(crate) fn phones(config: &Value, fields: PhoneFields, diags: &mut Diagnostic
             _ => None,
         };
         if let Some(id) = id {
-            if let Err(e) = PhoneId::new(id) {
-                diags.push(at_path(
-                    Diagnostic::error(
-                        "Invalid Phone Id",
-                        format!("{e}. Phone ids are listed by the `cph_phones` data source."),
-                    ),
-                    at.clone().attr("phone_id"),
-                ));
-            } else if let Some(first) = first_index.get(id) {
-                diags.push(at_path(Diagnostic::error(
-                        "Duplicate Phone Id",
-                        format!(
-                            "phone {id} is listed twice, at phones[{first}] and phones[{i}]; each phone may appear once \
-                             per resource, so that it is submitted once."
-                        ),
-                    ), at.clone().attr("phone_id")),
-                );
-            } else {
-                first_index.insert(id, i);
-            }
+            ids.check(id, i, at.clone().attr("phone_id"), diags);
         }
         if fields.properties {
             properties(phone, id.unwrap_or("(unknown)"), &at, diags);
@@ -88,6 +96,76 @@ pub(crate) fn phones(config: &Value, fields: PhoneFields, diags: &mut Diagnostic
             known_string(phone, "object_path", &at, diags, |v| {
                 ObjectPath::new(v).map(|_| ()).map_err(|e| e.to_string())
             });
+        }
+    }
+}
+
+/// Checks a known or unknown `phone_ids` list.
+fn phone_ids(ids: &Value, diags: &mut Diagnostics) {
+    let root = AttributePath::root("phone_ids");
+    let Some(elements) = ids.as_elements() else {
+        return;
+    };
+    if elements.is_empty() {
+        diags.push(at_path(
+            Diagnostic::error(
+                "No Phones",
+                "`phone_ids` must list at least one phone to act on.",
+            ),
+            root,
+        ));
+        return;
+    }
+    let mut checker = IdChecker::new("phone_ids");
+    for (i, id) in elements.iter().enumerate() {
+        match id {
+            Value::String(id) => checker.check(id, i, root.clone().index(i), diags),
+            Value::Null => diags.push(at_path(
+                Diagnostic::error("Missing Phone Id", "a phone id must not be null."),
+                root.clone().index(i),
+            )),
+            _ => {}
+        }
+    }
+}
+
+/// Checks phone ids one by one: each well-formed and listed once.
+struct IdChecker<'a> {
+    list: &'static str,
+    first_index: HashMap<&'a str, usize>,
+}
+
+impl<'a> IdChecker<'a> {
+    fn new(list: &'static str) -> Self {
+        Self {
+            list,
+            first_index: HashMap::new(),
+        }
+    }
+
+    fn check(&mut self, id: &'a str, i: usize, at: AttributePath, diags: &mut Diagnostics) {
+        let list = self.list;
+        if let Err(e) = PhoneId::new(id) {
+            diags.push(at_path(
+                Diagnostic::error(
+                    "Invalid Phone Id",
+                    format!("{e}. Phone ids are listed by the `cph_phones` data source."),
+                ),
+                at,
+            ));
+        } else if let Some(first) = self.first_index.get(id) {
+            diags.push(at_path(
+                Diagnostic::error(
+                    "Duplicate Phone Id",
+                    format!(
+                        "phone {id} is listed twice, at {list}[{first}] and {list}[{i}]; each phone may appear once \
+                         per resource, so that it is submitted once."
+                    ),
+                ),
+                at,
+            ));
+        } else {
+            self.first_index.insert(id, i);
         }
     }
 }
@@ -235,7 +313,73 @@ mod tests {
     const PROPS: PhoneFields = PhoneFields {
         properties: true,
         restore_target: false,
+        phone_ids: false,
     };
+
+    const IDS: PhoneFields = PhoneFields {
+        properties: true,
+        restore_target: false,
+        phone_ids: true,
+    };
+
+    fn ids_config(ids: Vec<Value>) -> Value {
+        Value::object([("phone_ids", Value::List(ids)), ("phones", Value::Null)])
+    }
+
+    #[test]
+    fn phone_ids_are_checked_like_phones() {
+        let a = "0123456789abcdef0123456789abcdef";
+        let mut diags = Diagnostics::new();
+        phones(
+            &ids_config(vec![
+                Value::string(a),
+                Value::string("not a phone!"),
+                Value::Unknown,
+                Value::string(a),
+            ]),
+            IDS,
+            &mut diags,
+        );
+        assert_eq!(paths(&diags), vec!["phone_ids[1]", "phone_ids[3]"]);
+        let dup = diags.iter().nth(1).unwrap();
+        assert_eq!(dup.summary, "Duplicate Phone Id");
+        assert!(
+            dup.detail.contains("phone_ids[0] and phone_ids[3]"),
+            "{}",
+            dup.detail
+        );
+        let mut diags = Diagnostics::new();
+        phones(&ids_config(vec![]), IDS, &mut diags);
+        assert_eq!(paths(&diags), vec!["phone_ids"]);
+        let mut diags = Diagnostics::new();
+        phones(&ids_config(vec![Value::string(a)]), IDS, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+    }
+
+    #[test]
+    fn exactly_one_of_phones_and_phone_ids_is_required() {
+        let a = "0123456789abcdef0123456789abcdef";
+        let both = Value::object([
+            ("phone_ids", Value::Unknown),
+            ("phones", Value::List(vec![phone(a, &[])])),
+        ]);
+        let mut diags = Diagnostics::new();
+        phones(&both, IDS, &mut diags);
+        assert_eq!(paths(&diags), vec!["phone_ids"]);
+        assert_eq!(
+            diags.iter().next().unwrap().summary,
+            "Conflicting Phone Lists"
+        );
+        let neither = Value::object([("phone_ids", Value::Null), ("phones", Value::Null)]);
+        let mut diags = Diagnostics::new();
+        phones(&neither, IDS, &mut diags);
+        assert_eq!(diags.iter().next().unwrap().summary, "Missing Phones");
+        assert!(diags.has_errors());
+        // A resource without `phone_ids` leaves a missing `phones` to Terraform (it is required there).
+        let mut diags = Diagnostics::new();
+        phones(&neither, PROPS, &mut diags);
+        assert!(diags.is_empty());
+    }
 
     #[test]
     fn malformed_and_duplicate_phone_ids_point_at_their_elements() {
@@ -346,6 +490,7 @@ mod tests {
             PhoneFields {
                 properties: false,
                 restore_target: true,
+                phone_ids: false,
             },
             &mut diags,
         );

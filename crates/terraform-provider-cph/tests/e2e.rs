@@ -250,6 +250,89 @@ fn quickstart_restarts_the_fleet_then_sets_properties_on_three_phones() {
     });
 }
 
+#[test]
+fn phone_ids_from_the_data_source_restart_and_reset_every_phone_in_order() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(7);
+        let dir = sim.workdir(tf);
+        dir.write(
+            "main.tf",
+            &format!(
+                "{}\n{}",
+                provider_block(),
+                r#"
+data "cph_phones" "fleet" {}
+resource "cph_phone_restart" "fleet" {
+  phone_ids = data.cph_phones.fleet.phones[*].phone_id
+}
+resource "cph_phone_reset" "first_two" {
+  phone_ids  = slice(data.cph_phones.fleet.phones[*].phone_id, 0, 2)
+  depends_on = [cph_phone_restart.fleet]
+}
+"#
+            ),
+        );
+        lifecycle(&dir);
+        let stats = sim.stats();
+        assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
+        assert_eq!(requests(&stats, BatchOperation::Reset), 1, "{stats:?}");
+        let ids = sim.sim().phone_ids();
+        for (i, phone) in ids.iter().enumerate() {
+            let expected = if i < 2 { 2 } else { 1 };
+            assert_eq!(
+                stats.submissions.get(phone).copied(),
+                Some(expected),
+                "phone {i}: {stats:?}"
+            );
+        }
+
+        // Apply again to look at the state, then a conflicting and an empty configuration.
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let state = state_json(&dir);
+        let jobs: Vec<&str> = resource(&state, "cph_phone_restart.fleet")["values"]["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| {
+                assert_eq!(j["status"], "success", "{j}");
+                j["phone_id"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(jobs, ids.iter().map(String::as_str).collect::<Vec<_>>());
+
+        dir.write(
+            "main.tf",
+            &format!(
+                "{}\n{}",
+                provider_block(),
+                r#"
+resource "cph_phone_restart" "both" {
+  phones    = [{ phone_id = "p1" }]
+  phone_ids = ["p1"]
+}
+resource "cph_phone_reset" "neither" {
+}
+resource "cph_phone_restart" "dup" {
+  phone_ids = ["p1", "p2", "p1"]
+}
+"#
+            ),
+        );
+        let run = dir.run(&["validate"]);
+        assert_ne!(run.code, 0, "{}", run.combined());
+        let out = run.combined();
+        for expected in [
+            "Conflicting Phone Lists",
+            "Missing Phones",
+            "Duplicate Phone Id",
+            "phone_ids[0] and phone_ids[2]",
+        ] {
+            assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+        }
+    });
+}
+
 const RESTART_TWO: &str = r#"
 resource "cph_phone_restart" "pair" {
   phones = [

@@ -34,21 +34,36 @@ pub(crate) fn image_id_attribute(while_doing: &str) -> Attribute {
         ))
 }
 
-/// One element of a configuration's `phones` list.
+/// One element of a configuration's `phones` list, or one id of its `phone_ids` list (a phone with
+/// nothing but its id set).
 pub(crate) struct PhoneConfig<'a> {
     index: usize,
     value: &'a Value,
+    id_only: bool,
 }
 
 impl PhoneConfig<'_> {
     /// The path of one of the phone's attributes, for diagnostics.
     pub(crate) fn path(&self, attr: &str) -> AttributePath {
-        AttributePath::root("phones").index(self.index).attr(attr)
+        if self.id_only {
+            AttributePath::root("phone_ids").index(self.index)
+        } else {
+            AttributePath::root("phones").index(self.index).attr(attr)
+        }
+    }
+
+    /// One of the phone's attributes, `None` when it is not set.
+    fn get(&self, attr: &str) -> Option<&Value> {
+        if self.id_only {
+            (attr == "phone_id").then_some(self.value)
+        } else {
+            self.value.get(attr)
+        }
     }
 
     /// A string attribute of the phone, which must be known at apply time.
     pub(crate) fn string(&self, attr: &str) -> Result<&str, Diagnostic> {
-        self.value.get(attr).and_then(Value::as_str).ok_or_else(|| {
+        self.get(attr).and_then(Value::as_str).ok_or_else(|| {
             Diagnostic::error(
                 "Missing Value",
                 format!("`{attr}` has no known value at apply time"),
@@ -68,7 +83,7 @@ impl PhoneConfig<'_> {
     /// The phone's `properties` map (empty when unset).
     pub(crate) fn properties(&self) -> PropertyMap {
         let mut map = PropertyMap::new();
-        if let Some(Value::Map(entries)) = self.value.get("properties") {
+        if let Some(Value::Map(entries)) = self.get("properties") {
             for (k, v) in entries {
                 if let Some(v) = v.as_str() {
                     map.insert(k.clone(), v);
@@ -80,26 +95,32 @@ impl PhoneConfig<'_> {
 
     /// An optional boolean attribute of the phone.
     pub(crate) fn flag(&self, attr: &str) -> Option<bool> {
-        self.value.get(attr).and_then(Value::as_bool)
+        self.get(attr).and_then(Value::as_bool)
     }
 }
 
-/// The `phones` list of a configuration.
+/// The phones of a configuration: its `phones` list, or its `phone_ids` list when that is set.
 pub(crate) fn phone_list(config: &Value) -> Result<Vec<PhoneConfig<'_>>, Diagnostic> {
-    let elements = config
-        .get("phones")
+    let ids = config.get("phone_ids").filter(|v| !v.is_null());
+    let name = if ids.is_some() { "phone_ids" } else { "phones" };
+    let elements = ids
+        .or_else(|| config.get("phones"))
         .and_then(Value::as_elements)
         .ok_or_else(|| {
             Diagnostic::error(
                 "Missing Phones",
-                "`phones` has no known value at apply time",
+                format!("`{name}` has no known value at apply time"),
             )
-            .with_attribute(AttributePath::root("phones"))
+            .with_attribute(AttributePath::root(name))
         })?;
     Ok(elements
         .iter()
         .enumerate()
-        .map(|(index, value)| PhoneConfig { index, value })
+        .map(|(index, value)| PhoneConfig {
+            index,
+            value,
+            id_only: ids.is_some(),
+        })
         .collect())
 }
 

@@ -119,6 +119,7 @@ impl Resource<ProviderData> for PhoneProperty {
             PhoneFields {
                 properties: true,
                 restore_target: false,
+                phone_ids: false,
             },
             &mut diags,
         );

@@ -16,6 +16,7 @@ pub(crate) struct PhoneReset;
 
 impl Action for PhoneReset {
     const TYPE_NAME: &'static str = "cph_phone_reset";
+    const PHONE_IDS: bool = true;
     const VERB: &'static str = "reset";
 
     fn description() -> &'static str {
@@ -42,6 +43,7 @@ impl Action for PhoneReset {
         PhoneFields {
             properties: true,
             restore_target: false,
+            phone_ids: true,
         }
     }
 

@@ -16,6 +16,7 @@ pub(crate) struct PhoneRestart;
 
 impl Action for PhoneRestart {
     const TYPE_NAME: &'static str = "cph_phone_restart";
+    const PHONE_IDS: bool = true;
     const VERB: &'static str = "restart";
 
     fn description() -> &'static str {
@@ -38,6 +39,7 @@ impl Action for PhoneRestart {
         PhoneFields {
             properties: true,
             restore_target: false,
+            phone_ids: true,
         }
     }
 

@@ -47,6 +47,7 @@ impl Action for PhoneRestore {
         PhoneFields {
             properties: false,
             restore_target: true,
+            phone_ids: false,
         }
     }
 
