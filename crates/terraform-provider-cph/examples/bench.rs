@@ -60,6 +60,13 @@ enum Bench {
         /// Take the phone ids from the `cph_phones` data source instead of a list of literal ids.
         #[arg(long)]
         from_data_source: bool,
+        /// Name the phones with `phone_ids` (the id list itself) instead of a `phones` list built by
+        /// a `for` expression.
+        #[arg(long)]
+        phone_ids: bool,
+        /// Also apply (jobs of 1 s) and time a second plan, which has nothing to change.
+        #[arg(long)]
+        replan: bool,
     },
     /// Provider start-up: launch to handshake line, and a whole `terraform validate`.
     Startup {
@@ -87,7 +94,9 @@ fn main() -> ExitCode {
         Bench::PlanScale {
             phones,
             from_data_source,
-        } => plan_scale(&phones, from_data_source),
+            phone_ids,
+            replan,
+        } => plan_scale(&phones, from_data_source, phone_ids, replan),
         Bench::Startup { runs } => startup(runs),
     };
     match result {
@@ -300,18 +309,37 @@ fn batch_vs_single(
     Ok(())
 }
 
-fn plan_scale(sizes: &[usize], from_data_source: bool) -> Result<(), String> {
+fn plan_scale(
+    sizes: &[usize],
+    from_data_source: bool,
+    phone_ids: bool,
+    replan: bool,
+) -> Result<(), String> {
     let source = if from_data_source {
         "the cph_phones data source"
     } else {
         "a list of literal ids"
     };
-    println!("# terraform plan of one cph_phone_restart with N phones from {source} (no state)");
-    println!("| phones | plan wall time | provider peak RSS |");
-    println!("|---|---|---|");
+    let form = if phone_ids {
+        "phone_ids = <the id list>"
+    } else {
+        "phones = [for id in <the id list> : { phone_id = id, properties = {...} }]"
+    };
+    println!(
+        "# terraform plan of one cph_phone_restart with N phones from {source}, as `{form}` (no state)"
+    );
+    if replan {
+        println!(
+            "| phones | plan wall time | provider peak RSS | apply wall time | second plan (no changes) wall time |"
+        );
+        println!("|---|---|---|---|---|");
+    } else {
+        println!("| phones | plan wall time | provider peak RSS |");
+        println!("|---|---|---|");
+    }
     for &n in sizes {
-        let sim = Sim::start(n, Duration::from_secs(5));
-        let dir = sim.workdir("5s");
+        let sim = Sim::start(n, Duration::from_secs(1));
+        let dir = sim.workdir("1s");
         let (ids, list) = if from_data_source {
             (
                 "data \"cph_phones\" \"all\" {}\n".to_string(),
@@ -320,16 +348,33 @@ fn plan_scale(sizes: &[usize], from_data_source: bool) -> Result<(), String> {
         } else {
             (ids_local(&sim.sim().phone_ids()), "local.ids")
         };
-        let resource = format!(
-            "resource \"cph_phone_restart\" \"all\" {{\n  phones = [for id in {list} : {{ phone_id = id, properties = {{ \"sys.prop.writewifissid\" = \"bench-wifi\" }} }}]\n}}\n"
-        );
+        let phones = if phone_ids {
+            format!("phone_ids = {list}")
+        } else {
+            format!(
+                "phones = [for id in {list} : {{ phone_id = id, properties = {{ \"sys.prop.writewifissid\" = \"bench-wifi\" }} }}]"
+            )
+        };
+        let resource = format!("resource \"cph_phone_restart\" \"all\" {{\n  {phones}\n}}\n");
         dir.write("main.tf", &format!("{}{ids}{resource}", header()));
         let m = measure(&dir, &["plan", "-input=false"])?;
-        println!(
-            "| {n} | {:.2} s | {:.1} MiB |",
-            m.wall.as_secs_f64(),
-            m.peak_mib
-        );
+        if replan {
+            let apply = measure(&dir, &["apply", "-auto-approve", "-input=false"])?;
+            let second = measure(&dir, &["plan", "-input=false", "-detailed-exitcode"])?;
+            println!(
+                "| {n} | {:.2} s | {:.1} MiB | {:.2} s | {:.2} s |",
+                m.wall.as_secs_f64(),
+                m.peak_mib,
+                apply.wall.as_secs_f64(),
+                second.wall.as_secs_f64()
+            );
+        } else {
+            println!(
+                "| {n} | {:.2} s | {:.1} MiB |",
+                m.wall.as_secs_f64(),
+                m.peak_mib
+            );
+        }
     }
     Ok(())
 }
