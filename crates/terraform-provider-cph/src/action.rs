@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Context, Diagnostic, Diagnostics,
-    ObjectNesting, PlanRequest, PlanResponse, Presence, Resource, Schema, Type, Value,
+    ObjectNesting, PlanRequest, PlanResponse, Presence, RawState, Resource, Schema, Type, Value,
 };
 
 use crate::batch::{self, Operation, Outcome};
@@ -140,7 +140,10 @@ impl<A: Action> Resource<ProviderData> for ActionResource<A> {
                 "The restart jobs that followed, one per successfully handled phone.",
             ));
         }
-        Schema::new(0, block.block(timeouts_block(&[TimeoutKind::Create])))
+        Schema::new(
+            common::RESULTS_SCHEMA_VERSION,
+            block.block(timeouts_block(&[TimeoutKind::Create])),
+        )
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
@@ -230,6 +233,10 @@ impl<A: Action> Resource<ProviderData> for ActionResource<A> {
             private: Vec::new(),
             diagnostics: diags,
         }
+    }
+
+    fn upgrade_state(&self, version: i64, raw: RawState) -> Result<Value, Diagnostics> {
+        common::upgrade_results_state(version, raw, &self.schema().value_type())
     }
 
     async fn update(&self, _ctx: &Context<ProviderData>, req: ApplyRequest) -> ApplyResponse {

@@ -2,12 +2,13 @@
 //! `triggers`, `allow_partial_failure`, and the plan rule that separates attributes which run the
 //! action again from attributes that only change what is recorded.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tfplugin::{
-    Attribute, AttributePath, Block, Diagnostic, NestedBlock, PlanRequest, PlanResponse, Type,
-    Value,
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, NestedBlock, PlanRequest,
+    PlanResponse, RawState, Type, Value,
 };
 
 /// How long a resource waits on its jobs when its `timeouts` block says nothing.
@@ -117,13 +118,68 @@ pub(crate) fn request_ids_attribute(description: &str) -> Attribute {
     Attribute::computed("request_ids", Type::list(Type::String)).description(description)
 }
 
-/// `jobs` (or `restart_jobs`): one result per phone.
+/// The schema version of the resources that record jobs. 1: `jobs` and `restart_jobs` are maps keyed by
+/// phone id (version 0 kept them as lists, which Terraform 1.11's plan renderer compares with the state in
+/// time that grows with the square of their length, even when nothing changed).
+pub(crate) const RESULTS_SCHEMA_VERSION: i64 = 1;
+
+/// `jobs` (or `restart_jobs`): one result per phone, keyed by phone id.
 pub(crate) fn jobs_attribute(name: &str, description: &str) -> Attribute {
-    Attribute::computed(name, Type::list(job_type())).description(format!(
-        "{description} Each entry: `phone_id`, `job_id` (empty when the phone was rejected at submission), \
-         `status` (`success`, `failed`, or `running` when the wait ended first), `error_code`, `error_msg`, \
-         `begin_time`, `end_time`."
+    Attribute::computed(name, Type::map(job_type())).description(format!(
+        "{description} Keyed by phone id; each entry: `phone_id`, `job_id` (empty when the phone was rejected at \
+         submission), `status` (`success`, `failed`, or `running` when the wait ended first), `error_code`, \
+         `error_msg`, `begin_time`, `end_time`."
     ))
+}
+
+/// The map keys of records for `phone_ids` in order: the phone id, or `<id>#2`, `<id>#3`, ... for a phone
+/// recorded again, so that no record is ever dropped.
+fn record_keys<'a>(phone_ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    phone_ids
+        .map(|id| {
+            let n = seen.entry(id).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                id.to_owned()
+            } else {
+                format!("{id}#{n}")
+            }
+        })
+        .collect()
+}
+
+/// Upgrades state stored by an earlier schema version: version 0 kept `jobs` and `restart_jobs` as lists.
+pub(crate) fn upgrade_results_state(
+    version: i64,
+    raw: RawState,
+    ty: &Type,
+) -> Result<Value, Diagnostics> {
+    if version >= RESULTS_SCHEMA_VERSION || raw.json.is_empty() {
+        return raw.decode(ty).map_err(Diagnostics::from);
+    }
+    let mut json: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            "Unreadable State",
+            format!("the stored state (schema version {version}) is not JSON: {e}"),
+        ))
+    })?;
+    for name in ["jobs", "restart_jobs"] {
+        if let Some(serde_json::Value::Array(items)) = json.get_mut(name) {
+            let items = std::mem::take(items);
+            let keys = record_keys(items.iter().map(|j| {
+                j.get("phone_id")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("")
+            }));
+            json[name] = serde_json::Value::Object(keys.into_iter().zip(items).collect());
+        }
+    }
+    let json = serde_json::to_vec(&json)
+        .map_err(|e| Diagnostics::from(Diagnostic::error("Unreadable State", e.to_string())))?;
+    RawState { json, ..raw }
+        .decode(ty)
+        .map_err(Diagnostics::from)
 }
 
 /// `triggers`: arbitrary values whose change runs the action again.
@@ -188,13 +244,15 @@ pub(crate) fn plan_bool_default(
     }
 }
 
-/// Converts `jobs` records to the value stored in state.
+/// Converts `jobs` records to the value stored in state: a map keyed by phone id.
 pub(crate) fn jobs_value(jobs: &[JobRecord]) -> Value {
     // Built field by field (not through serde) so that no conversion error can drop a recorded job.
-    Value::List(
-        jobs.iter()
-            .map(|j| {
-                Value::object([
+    let keys = record_keys(jobs.iter().map(|j| j.phone_id.as_str()));
+    Value::Map(
+        keys.into_iter()
+            .zip(jobs)
+            .map(|(key, j)| {
+                let record = Value::object([
                     ("phone_id", Value::from(j.phone_id.clone())),
                     ("job_id", Value::from(j.job_id.clone())),
                     ("status", Value::from(j.status.clone())),
@@ -202,7 +260,8 @@ pub(crate) fn jobs_value(jobs: &[JobRecord]) -> Value {
                     ("error_msg", Value::from(j.error_msg.clone())),
                     ("begin_time", Value::from(j.begin_time.clone())),
                     ("end_time", Value::from(j.end_time.clone())),
-                ])
+                ]);
+                (key, record)
             })
             .collect(),
     )
@@ -220,7 +279,10 @@ mod tests {
             ..JobRecord::default()
         };
         let value = jobs_value(&[job]);
-        let Some([Value::Object(fields)]) = value.as_elements() else {
+        let Value::Map(records) = &value else {
+            panic!("{value:?}")
+        };
+        let Some(Value::Object(fields)) = records.get("p") else {
             panic!("{value:?}")
         };
         let Type::Object(attrs) = job_type() else {
@@ -228,6 +290,57 @@ mod tests {
         };
         assert!(fields.keys().eq(attrs.keys()), "{fields:?}");
         assert_eq!(fields.get("status"), Some(&Value::from("success")));
+    }
+
+    #[test]
+    fn a_phone_recorded_twice_keeps_both_records() {
+        let job = |phone: &str, job: &str| JobRecord {
+            phone_id: phone.into(),
+            job_id: job.into(),
+            ..JobRecord::default()
+        };
+        let value = jobs_value(&[job("a", "j1"), job("b", "j2"), job("a", "j3")]);
+        let Value::Map(records) = &value else {
+            panic!("{value:?}")
+        };
+        let job_of = |key: &str| records.get(key).and_then(|r| r.get("job_id")).cloned();
+        assert_eq!(records.len(), 3);
+        assert_eq!(job_of("a"), Some(Value::from("j1")));
+        assert_eq!(job_of("b"), Some(Value::from("j2")));
+        assert_eq!(job_of("a#2"), Some(Value::from("j3")));
+    }
+
+    #[test]
+    fn version_0_state_with_job_lists_upgrades_to_maps_keeping_every_record() {
+        let ty = Type::object([
+            ("id", Type::String),
+            ("jobs", Type::map(job_type())),
+            ("restart_jobs", Type::map(job_type())),
+        ]);
+        let json = br#"{"id":"r1","jobs":[{"phone_id":"a","job_id":"j1","status":"success"},{"phone_id":"b","job_id":"j2","status":"failed","error_code":"CPS.0005"}],"restart_jobs":null}"#;
+        let raw = RawState {
+            json: json.to_vec(),
+            ..RawState::default()
+        };
+        let value = upgrade_results_state(0, raw, &ty).unwrap();
+        let jobs = value.get("jobs").unwrap();
+        assert_eq!(
+            jobs.get("b").and_then(|j| j.get("error_code")),
+            Some(&Value::from("CPS.0005"))
+        );
+        assert_eq!(
+            jobs.get("a").and_then(|j| j.get("job_id")),
+            Some(&Value::from("j1"))
+        );
+        assert!(value.get("restart_jobs").is_some_and(Value::is_null));
+        // State already at the current version is decoded as it is.
+        let current = br#"{"id":"r1","jobs":{"a":{"phone_id":"a","job_id":"j1"}}}"#;
+        let raw = RawState {
+            json: current.to_vec(),
+            ..RawState::default()
+        };
+        let value = upgrade_results_state(RESULTS_SCHEMA_VERSION, raw, &ty).unwrap();
+        assert!(value.get("jobs").and_then(|j| j.get("a")).is_some());
     }
 
     #[test]

@@ -107,6 +107,14 @@ fn resource<'a>(state: &'a serde_json::Value, address: &str) -> &'a serde_json::
         .unwrap_or_else(|| panic!("{address} not in state: {state}"))
 }
 
+/// The `jobs` records of a resource in `terraform show -json` output: a map keyed by phone id.
+fn jobs_of(r: &serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    r["values"]["jobs"]
+        .as_object()
+        .unwrap_or_else(|| panic!("jobs is not a map: {r}"))
+        .clone()
+}
+
 fn each_terraform(test: impl Fn(&TerraformBinary)) {
     for tf in binaries() {
         println!("--- {tf}");
@@ -149,13 +157,10 @@ fn reset_example_resets_two_phones_and_records_their_jobs() {
         dir.run(&["apply", "-auto-approve", "-input=false"])
             .assert_success();
         let state = state_json(&dir);
-        let jobs = resource(&state, "cph_phone_reset.lab")["values"]["jobs"]
-            .as_array()
-            .unwrap()
-            .clone();
+        let jobs = jobs_of(resource(&state, "cph_phone_reset.lab"));
         assert_eq!(jobs.len(), 2);
         assert!(
-            jobs.iter()
+            jobs.values()
                 .all(|j| j["status"] == "success" && !j["job_id"].as_str().unwrap().is_empty()),
             "{jobs:?}"
         );
@@ -290,16 +295,14 @@ resource "cph_phone_reset" "first_two" {
         dir.run(&["apply", "-auto-approve", "-input=false"])
             .assert_success();
         let state = state_json(&dir);
-        let jobs: Vec<&str> = resource(&state, "cph_phone_restart.fleet")["values"]["jobs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|j| {
-                assert_eq!(j["status"], "success", "{j}");
-                j["phone_id"].as_str().unwrap()
-            })
-            .collect();
-        assert_eq!(jobs, ids.iter().map(String::as_str).collect::<Vec<_>>());
+        let jobs = jobs_of(resource(&state, "cph_phone_restart.fleet"));
+        for (key, job) in &jobs {
+            assert_eq!(job["status"], "success", "{job}");
+            assert_eq!(job["phone_id"], key.as_str(), "{job}");
+        }
+        let mut sorted_ids = ids.clone();
+        sorted_ids.sort();
+        assert_eq!(jobs.keys().cloned().collect::<Vec<_>>(), sorted_ids);
 
         dir.write(
             "main.tf",
@@ -330,6 +333,60 @@ resource "cph_phone_restart" "dup" {
         ] {
             assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
         }
+    });
+}
+
+#[test]
+fn state_written_with_job_lists_is_upgraded_to_maps_without_losing_a_record() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(4);
+        let dir = sim.workdir(tf);
+        copy_example(&dir, "resources/cph_phone_restart");
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let current = jobs_of(resource(&state_json(&dir), "cph_phone_restart.canary"));
+        assert_eq!(current.len(), 3);
+
+        // Rewrite the state as schema version 0 wrote it: `jobs` a list, in the order of `phones`.
+        let mut state: serde_json::Value =
+            serde_json::from_str(&dir.read("terraform.tfstate")).unwrap();
+        let instance = state["resources"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|r| r["type"] == "cph_phone_restart")
+            .unwrap()["instances"][0]
+            .as_object_mut()
+            .unwrap();
+        instance.insert("schema_version".into(), 0.into());
+        let jobs = instance["attributes"]["jobs"].as_object().unwrap().clone();
+        instance.get_mut("attributes").unwrap()["jobs"] =
+            serde_json::Value::Array(jobs.values().rev().cloned().collect());
+        dir.write(
+            "terraform.tfstate",
+            &serde_json::to_string_pretty(&state).unwrap(),
+        );
+
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let upgraded = resource(&state_json(&dir), "cph_phone_restart.canary").clone();
+        assert_eq!(jobs_of(&upgraded), current, "{upgraded}");
+        let stored: serde_json::Value =
+            serde_json::from_str(&dir.read("terraform.tfstate")).unwrap();
+        let restart = stored["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == "cph_phone_restart")
+            .unwrap();
+        assert_eq!(restart["instances"][0]["schema_version"], 1, "{stored}");
+        assert_eq!(
+            requests(&sim.stats(), BatchOperation::Restart),
+            1,
+            "the upgrade must not restart anything"
+        );
     });
 }
 
@@ -452,11 +509,11 @@ fn partial_failure_names_each_failed_phone_records_every_job_and_taints() {
         assert!(out.contains(unknown) && out.contains("CPS.0005"), "{out}");
         let state = state_json(&dir);
         let r = resource(&state, "cph_phone_restart.pair");
-        let jobs = r["values"]["jobs"].as_array().unwrap();
+        let jobs = jobs_of(r);
         assert_eq!(jobs.len(), 2);
-        assert_eq!(jobs[0]["status"], "success");
-        assert_eq!(jobs[1]["status"], "failed");
-        assert_eq!(jobs[1]["error_code"], "CPS.0005");
+        assert_eq!(jobs[&good]["status"], "success");
+        assert_eq!(jobs[unknown]["status"], "failed");
+        assert_eq!(jobs[unknown]["error_code"], "CPS.0005");
         let plan = dir.run(&["plan", "-input=false"]);
         assert!(
             plan.combined().contains("is tainted, so must be replaced"),
@@ -525,12 +582,9 @@ resource "cph_phone_restart" "all" {
         dir.run(&["apply", "-auto-approve", "-input=false"])
             .assert_success();
         let state = state_json(&dir);
-        let jobs = resource(&state, "cph_phone_restart.all")["values"]["jobs"]
-            .as_array()
-            .unwrap()
-            .clone();
+        let jobs = jobs_of(resource(&state, "cph_phone_restart.all"));
         assert_eq!(jobs.len(), 30);
-        for job in &jobs {
+        for job in jobs.values() {
             let truth = sim
                 .sim()
                 .job_truth(job["job_id"].as_str().unwrap())
@@ -571,12 +625,9 @@ fn a_create_timeout_shorter_than_the_jobs_fails_and_keeps_the_job_ids() {
             run.combined()
         );
         let state = state_json(&dir);
-        let jobs = resource(&state, "cph_phone_restart.pair")["values"]["jobs"]
-            .as_array()
-            .unwrap()
-            .clone();
+        let jobs = jobs_of(resource(&state, "cph_phone_restart.pair"));
         assert_eq!(jobs.len(), 2);
-        for job in &jobs {
+        for job in jobs.values() {
             assert_eq!(job["status"], "running");
             assert!(!job["job_id"].as_str().unwrap().is_empty(), "{job}");
         }
@@ -691,7 +742,7 @@ resource "cph_phone_restart" "first" {
   phones = [{ phone_id = data.cph_phones.all.phones[0].phone_id }]
 }
 resource "cph_phone_reset" "after" {
-  phones = [{ phone_id = cph_phone_restart.first.jobs[0].phone_id, factory_reset = true }]
+  phones = [{ phone_id = values(cph_phone_restart.first.jobs)[0].phone_id, factory_reset = true }]
 }
 "#,
         );
@@ -870,9 +921,9 @@ fn ctrl_c_ends_the_wait_promptly_and_the_state_keeps_every_job() {
         assert!(output.contains("Restart Interrupted"), "{output}");
         let state = state_json(&dir);
         let r = resource(&state, "cph_phone_restart.pair");
-        let jobs = r["values"]["jobs"].as_array().unwrap();
+        let jobs = jobs_of(r);
         assert_eq!(jobs.len(), 2);
-        for job in jobs {
+        for job in jobs.values() {
             assert_eq!(job["status"], "running", "{job}");
             assert!(!job["job_id"].as_str().unwrap().is_empty(), "{job}");
         }

@@ -321,9 +321,9 @@ fn simulator_restarted_mid_wait_fails_clearly_and_keeps_request_and_job_ids() {
         let request_ids = resource["values"]["request_ids"].as_array().unwrap();
         assert_eq!(request_ids.len(), 1, "{resource}");
         assert!(!request_ids[0].as_str().unwrap().is_empty());
-        let jobs = resource["values"]["jobs"].as_array().unwrap();
+        let jobs = resource["values"]["jobs"].as_object().unwrap();
         assert_eq!(jobs.len(), 3);
-        for job in jobs {
+        for job in jobs.values() {
             let job_id = job["job_id"].as_str().unwrap();
             assert!(!job_id.is_empty(), "{job}");
             assert_eq!(

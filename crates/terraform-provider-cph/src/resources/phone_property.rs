@@ -10,8 +10,8 @@ use cph_types::{PhoneId, UpdatePropertyPhone, UpdatePropertyRequest};
 use futures_util::StreamExt;
 use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Context, Diagnostic, Diagnostics,
-    Fields, ImportResponse, ObjectNesting, PlanRequest, PlanResponse, Presence, ReadRequest,
-    ReadResponse, Resource, Schema, Type, Value,
+    Fields, ImportResponse, ObjectNesting, PlanRequest, PlanResponse, Presence, RawState,
+    ReadRequest, ReadResponse, Resource, Schema, Type, Value,
 };
 
 use super::phone_restart::restart_of;
@@ -28,6 +28,15 @@ use crate::validate::{self, PhoneFields};
 const READ_CONCURRENCY: usize = 16;
 
 const RESULTS: [&str; 3] = ["request_ids", "jobs", "restart_jobs"];
+
+/// The empty value of one of the [`RESULTS`] attributes (`request_ids` is a list, the jobs are maps).
+fn empty_result(name: &str) -> Value {
+    if name == "request_ids" {
+        Value::List(Vec::new())
+    } else {
+        Value::Map(Fields::new())
+    }
+}
 
 /// The `cph_phone_property` resource.
 pub(crate) struct PhoneProperty;
@@ -106,10 +115,10 @@ impl Resource<ProviderData> for PhoneProperty {
             )
             .attribute(allow_partial_failure_attribute())
             .attribute(request_ids_attribute("The request ids of the latest apply: updates first, then restarts."))
-            .attribute(jobs_attribute("jobs", "The update jobs of the latest apply, in the order of `phones`."))
+            .attribute(jobs_attribute("jobs", "The update jobs of the latest apply."))
             .attribute(jobs_attribute("restart_jobs", "The restart jobs of the latest apply."))
             .block(timeouts_block(&[TimeoutKind::Create, TimeoutKind::Update]));
-        Schema::new(0, block)
+        Schema::new(common::RESULTS_SCHEMA_VERSION, block)
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
@@ -151,6 +160,10 @@ impl Resource<ProviderData> for PhoneProperty {
 
     async fn create(&self, ctx: &Context<ProviderData>, req: ApplyRequest) -> ApplyResponse {
         self.apply(ctx, req, TimeoutKind::Create).await
+    }
+
+    fn upgrade_state(&self, version: i64, raw: RawState) -> Result<Value, Diagnostics> {
+        common::upgrade_results_state(version, raw, &self.schema().value_type())
     }
 
     async fn update(&self, ctx: &Context<ProviderData>, req: ApplyRequest) -> ApplyResponse {
@@ -327,7 +340,7 @@ impl Resource<ProviderData> for PhoneProperty {
         state.set_path(&AttributePath::root("id"), Value::from(id));
         state.set_path(&AttributePath::root("phones"), Value::List(phones));
         for name in RESULTS {
-            state.set_path(&AttributePath::root(name), Value::List(Vec::new()));
+            state.set_path(&AttributePath::root(name), empty_result(name));
         }
         ImportResponse {
             state,
@@ -416,7 +429,7 @@ impl PhoneProperty {
                         .prior_state
                         .get(name)
                         .cloned()
-                        .unwrap_or(Value::List(Vec::new()));
+                        .unwrap_or_else(|| empty_result(name));
                     state.set_path(&AttributePath::root(name), prior_value);
                 }
             }
