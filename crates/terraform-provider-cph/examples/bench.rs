@@ -67,6 +67,9 @@ enum Bench {
         /// Also apply (jobs of 1 s) and time a second plan, which has nothing to change.
         #[arg(long)]
         replan: bool,
+        /// The Terraform version to run (a prefix of an installed one: 1.11 or 1.0).
+        #[arg(long, default_value = "1.11")]
+        terraform: String,
     },
     /// Provider start-up: launch to handshake line, and a whole `terraform validate`.
     Startup {
@@ -96,7 +99,8 @@ fn main() -> ExitCode {
             from_data_source,
             phone_ids,
             replan,
-        } => plan_scale(&phones, from_data_source, phone_ids, replan),
+            terraform,
+        } => plan_scale(&phones, from_data_source, phone_ids, replan, &terraform),
         Bench::Startup { runs } => startup(runs),
     };
     match result {
@@ -144,7 +148,11 @@ impl Sim {
     }
 
     fn workdir(&self, poll_interval: &str) -> Workdir {
-        let mut dir = Workdir::new(&terraform(), PROVIDER_ADDRESS, provider_binary());
+        self.workdir_with(&terraform(), poll_interval)
+    }
+
+    fn workdir_with(&self, tf: &TerraformBinary, poll_interval: &str) -> Workdir {
+        let mut dir = Workdir::new(tf, PROVIDER_ADDRESS, provider_binary());
         self.0.configure(&mut dir, poll_interval);
         dir
     }
@@ -314,7 +322,14 @@ fn plan_scale(
     from_data_source: bool,
     phone_ids: bool,
     replan: bool,
+    version: &str,
 ) -> Result<(), String> {
+    let tf = binaries()
+        .into_iter()
+        .find(|b| b.version.starts_with(version))
+        .ok_or_else(|| {
+            format!("no Terraform {version} installed (run scripts/install-terraform.sh)")
+        })?;
     let source = if from_data_source {
         "the cph_phones data source"
     } else {
@@ -339,7 +354,7 @@ fn plan_scale(
     }
     for &n in sizes {
         let sim = Sim::start(n, Duration::from_secs(1));
-        let dir = sim.workdir("1s");
+        let dir = sim.workdir_with(&tf, "1s");
         let (ids, list) = if from_data_source {
             (
                 "data \"cph_phones\" \"all\" {}\n".to_string(),
