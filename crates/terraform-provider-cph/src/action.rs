@@ -126,9 +126,9 @@ impl<A: Action> Resource<ProviderData> for ActionResource<A> {
             .attribute(jobs_attribute(
                 "jobs",
                 if A::PHONE_IDS {
-                    "One result per phone, in the order of `phones` or `phone_ids`."
+                    "One result per phone of `phones` or `phone_ids`."
                 } else {
-                    "One result per phone, in the order of `phones`."
+                    "One result per phone of `phones`."
                 },
             ));
         for extra in A::extra_attributes() {
