@@ -34,7 +34,7 @@ fn empty_result(name: &str) -> Value {
     if name == "request_ids" {
         Value::List(Vec::new())
     } else {
-        Value::Map(Fields::new())
+        common::jobs_value(&[])
     }
 }
 
