@@ -22,6 +22,7 @@ use crate::secret::Credentials;
 use crate::signer::{auth_headers, canonical_query};
 use crate::timer::{Timer, TokioTimer};
 use crate::transport::{Method, ReqwestTransport, Transport, WireRequest, WireResponse};
+use crate::wait::WaitOptions;
 
 /// The default `User-Agent`.
 pub const DEFAULT_USER_AGENT: &str = concat!("terraform-provider-cph/", env!("CARGO_PKG_VERSION"));
@@ -482,6 +483,17 @@ impl Client {
 
     /// ShowCloudPhoneDetail: one phone with its properties.
     pub async fn show_phone(&self, phone_id: &PhoneId) -> Result<PhoneDetail, Error> {
+        self.show_phone_within(phone_id, &WaitOptions::new()).await
+    }
+
+    /// ShowCloudPhoneDetail bounded by the deadline and cancellation of `options` (retries
+    /// included): [`Error::Timeout`] or [`Error::Cancelled`] when they end it first.
+    pub async fn show_phone_within(
+        &self,
+        phone_id: &PhoneId,
+        options: &WaitOptions,
+    ) -> Result<PhoneDetail, Error> {
+        let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
         let call = Call {
             operation: "ShowCloudPhoneDetail",
             method: Method::Get,
@@ -489,9 +501,7 @@ impl Client {
             query: Vec::new(),
             body: Vec::new(),
         };
-        self.execute(&call, &Control::unbounded(self.timer()))
-            .await
-            .map_err(|f| f.error)
+        self.execute(&call, &ctl).await.map_err(|f| f.error)
     }
 
     /// Sends one batch request as it is (no chunking), retried only when the service certainly

@@ -862,3 +862,32 @@ async fn an_answer_without_request_id_or_missing_a_phone_loses_nothing() {
     );
     assert_eq!(fake.count(Method::Get, "/jobs"), 0, "nothing to list");
 }
+
+#[tokio::test]
+async fn poll_once_polls_one_round_at_once_and_leaves_unfinished_jobs_running() {
+    let (client, fake, timer) = setup(|b| b.first_poll_delay(Duration::from_secs(3)));
+    let submission = client
+        .submit(&restart(&["a", "fail1"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    let submits = fake.requests().len();
+    // Still running: one ListJobs call, no sleep, both phones still running.
+    let report = client.poll_once(&submission, &WaitOptions::new()).await;
+    assert_eq!(fake.requests().len() - submits, 1);
+    assert!(timer.sleeps().is_empty(), "{:?}", timer.sleeps());
+    assert_eq!(report.end, WaitEnd::Finished);
+    assert_eq!(report.rounds, 1);
+    assert_eq!(report.count(PhoneState::Running), 2);
+    // Once the jobs are done, one more round records their outcomes.
+    timer.advance(JOB_DURATION);
+    let report = client.poll_once(&submission, &WaitOptions::new()).await;
+    let states: Vec<PhoneState> = report.outcomes.iter().map(|o| o.state).collect();
+    assert_eq!(states, [PhoneState::Succeeded, PhoneState::Failed]);
+    // A submission with nothing running makes no call.
+    let before = fake.requests().len();
+    let mut done = submission.clone();
+    done.phones.retain(|p| p.phone_id.as_str() == "nothing");
+    let report = client.poll_once(&done, &WaitOptions::new()).await;
+    assert_eq!(fake.requests().len(), before);
+    assert_eq!(report.rounds, 0);
+}

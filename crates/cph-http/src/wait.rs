@@ -256,6 +256,24 @@ impl Client {
         waiter.report
     }
 
+    /// One polling round over the running jobs of `submission`, right away (no first-poll delay):
+    /// what a refresh of recorded jobs needs. Jobs still running stay [`PhoneState::Running`]; a
+    /// job missing from the listing is asked for with ShowJob. The report's `end` is
+    /// [`WaitEnd::Finished`] when the round ran to its end (some jobs may still be running).
+    pub async fn poll_once(&self, submission: &Submission, options: &WaitOptions) -> WaitReport {
+        let mut waiter = Waiter::new(submission);
+        let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
+        if waiter.has_running() {
+            waiter.report.end = match self.poll_round(&mut waiter, &ctl).await {
+                Ok(()) => WaitEnd::Finished,
+                Err(Stop::Interrupted(interrupt)) => end_for(interrupt),
+                Err(Stop::Fatal(error)) => WaitEnd::Failed(error),
+            };
+            waiter.report.rounds = 1;
+        }
+        waiter.report
+    }
+
     async fn poll_until_done(
         &self,
         waiter: &mut Waiter,

@@ -392,30 +392,33 @@ pub struct PropertyIssue {
     pub kind: IssueKind,
 }
 
-impl fmt::Display for PropertyIssue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let phone = &self.phone_id;
+impl PropertyIssue {
+    /// What is wrong, without naming the phone (for messages that point at the phone otherwise,
+    /// such as an attribute path).
+    pub fn describe(&self) -> String {
         let key = &self.key;
         match &self.kind {
-            IssueKind::InvalidValue { rule } => write!(
-                f,
-                "phone {phone}: property {key} has invalid value {:?}: must be {rule}",
+            IssueKind::InvalidValue { rule } => format!(
+                "property {key} has invalid value {:?}: must be {rule}",
                 self.value
             ),
-            IssueKind::EmptyKey => write!(f, "phone {phone}: a property key is empty"),
-            IssueKind::TooLarge { bytes } => write!(
-                f,
-                "phone {phone}: properties take {bytes} bytes, over the limit of {PROPERTY_BYTES_MAX}"
-            ),
-            IssueKind::UnknownKey => write!(
-                f,
-                "phone {phone}: property {key} is not in the known catalogue; it is sent as is"
-            ),
-            IssueKind::DeprecatedKey { replacement } => write!(
-                f,
-                "phone {phone}: property {key} is deprecated; use {replacement}"
-            ),
+            IssueKind::EmptyKey => "a property key is empty".to_owned(),
+            IssueKind::TooLarge { bytes } => {
+                format!("properties take {bytes} bytes, over the limit of {PROPERTY_BYTES_MAX}")
+            }
+            IssueKind::UnknownKey => {
+                format!("property {key} is not in the known catalogue; it is sent as is")
+            }
+            IssueKind::DeprecatedKey { replacement } => {
+                format!("property {key} is deprecated; use {replacement}")
+            }
         }
+    }
+}
+
+impl fmt::Display for PropertyIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "phone {}: {}", self.phone_id, self.describe())
     }
 }
 

@@ -1,11 +1,15 @@
-//! The `cph` Terraform provider: batch operations on Huawei Cloud Cloud Phone Host phones.
+//! The `cph` Terraform provider: batch operations on Huawei Cloud Cloud Phone Host phones, where the
+//! unit of truth is the phone, not the batch.
 //!
 //! Built on [`tfplugin`] (the plugin protocol) and [`cph_http`] (the API client and job waiter):
 //!
-//! - [`CphProvider`]: the provider configuration (with environment fallbacks) and the one list of
-//!   what it serves: the action resources `cph_phone_restart`, `cph_phone_reset` and
-//!   `cph_phone_restore` (creating one performs the batch operation and records each phone's
-//!   result), the drift-aware `cph_phone_property`, and the `cph_phones` data source.
+//! - [`CphProvider`]: the one list of what it serves: the action resources `cph_phone_restart`,
+//!   `cph_phone_reset` and `cph_phone_restore`, the drift-aware `cph_phone_property`, and the
+//!   `cph_phones` data source. Its configuration (settings with environment fallbacks, credentials,
+//!   the client) lives apart, in [`ProviderData`]'s module.
+//! - Every resource converges per phone through the same pieces: one reader of the phone list, a
+//!   pure per-phone planner (which phones need work and why), one runner (submit, wait, resume) and
+//!   per-phone records in state (`jobs`, keyed by phone id).
 //! - [`PROVIDER_ADDRESS`]: where configurations find it.
 //!
 //! ```
@@ -15,12 +19,18 @@
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-mod action;
-mod batch;
-mod common;
+mod attributes;
+mod config;
+mod converge;
 mod data_sources;
+mod phones;
+mod planner;
 mod provider;
+mod records;
+mod report;
 mod resources;
-mod validate;
+mod runner;
+mod timeouts;
 
-pub use provider::{CphProvider, PROVIDER_ADDRESS, ProviderData};
+pub use config::ProviderData;
+pub use provider::{CphProvider, PROVIDER_ADDRESS};

@@ -52,6 +52,13 @@ impl Sim {
         self.sim().stats()
     }
 
+    /// The phone ids as the `cph_phones` data source lists them: sorted.
+    fn ids(&self) -> Vec<String> {
+        let mut ids = self.sim().phone_ids();
+        ids.sort();
+        ids
+    }
+
     /// A Terraform working directory pointed at this simulator.
     fn workdir(&self, tf: &TerraformBinary) -> Workdir {
         let mut dir = Workdir::new(
@@ -141,7 +148,7 @@ fn restart_example_restarts_three_phones_in_one_batch_request() {
         lifecycle(&dir);
         let stats = sim.stats();
         assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
-        assert_each_submitted_once(&stats, &sim.sim().phone_ids()[..3]);
+        assert_each_submitted_once(&stats, &sim.ids()[..3]);
         assert_eq!(stats.submissions.len(), 3, "{stats:?}");
     });
 }
@@ -170,7 +177,7 @@ fn reset_example_resets_two_phones_and_records_their_jobs() {
             .assert_success();
         let stats = sim.stats();
         assert_eq!(requests(&stats, BatchOperation::Reset), 1, "{stats:?}");
-        assert_each_submitted_once(&stats, &sim.sim().phone_ids()[..2]);
+        assert_each_submitted_once(&stats, &sim.ids()[..2]);
     });
 }
 
@@ -181,7 +188,7 @@ fn property_example_sets_properties_visible_in_the_phone_detail() {
         let dir = sim.workdir(tf);
         copy_example(&dir, "resources/cph_phone_property");
         lifecycle(&dir);
-        let ids = sim.sim().phone_ids();
+        let ids = sim.ids();
         let detail = sim.sim().phone(&ids[2]).unwrap();
         let props = detail.properties().unwrap();
         assert_eq!(props.get("sys.prop.writephonenum"), Some("13900000001"));
@@ -206,7 +213,7 @@ fn restore_example_restores_then_restarts_the_restored_phones() {
         let stats = sim.stats();
         assert_eq!(requests(&stats, BatchOperation::Restore), 1, "{stats:?}");
         assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
-        let ids = sim.sim().phone_ids();
+        let ids = sim.ids();
         // Each phone was acted on twice: once restored, once restarted; never re-submitted.
         for phone in &ids[4..6] {
             assert_eq!(stats.submissions.get(phone).copied(), Some(2), "{stats:?}");
@@ -243,7 +250,7 @@ fn quickstart_restarts_the_fleet_then_sets_properties_on_three_phones() {
             1,
             "{stats:?}"
         );
-        let ids = sim.sim().phone_ids();
+        let ids = sim.ids();
         for (i, phone) in ids.iter().enumerate() {
             let expected = if i < 3 { 2 } else { 1 };
             assert_eq!(
@@ -281,7 +288,7 @@ resource "cph_phone_reset" "first_two" {
         let stats = sim.stats();
         assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
         assert_eq!(requests(&stats, BatchOperation::Reset), 1, "{stats:?}");
-        let ids = sim.sim().phone_ids();
+        let ids = sim.ids();
         for (i, phone) in ids.iter().enumerate() {
             let expected = if i < 2 { 2 } else { 1 };
             assert_eq!(
@@ -480,8 +487,8 @@ fn missing_credentials_are_one_clear_error() {
         dir.env("HW_ACCESS_KEY", "").env("HW_SECRET_KEY", "");
         restart_two(
             &dir,
-            &sim.sim().phone_ids()[0],
-            &sim.sim().phone_ids()[1],
+            &sim.ids()[0],
+            &sim.ids()[1],
             "",
         );
         let run = dir.run(&["plan", "-input=false"]);
@@ -499,7 +506,7 @@ fn partial_failure_names_each_failed_phone_records_every_job_and_taints() {
     each_terraform(|tf| {
         let sim = Sim::quick(3);
         let dir = sim.workdir(tf);
-        let good = sim.sim().phone_ids()[0].clone();
+        let good = sim.ids()[0].clone();
         let unknown = "ffffffffffffffffffffffffffffffff";
         restart_two(&dir, &good, unknown, "");
         let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
@@ -528,7 +535,7 @@ fn allow_partial_failure_turns_failures_into_warnings_and_apply_succeeds() {
     each_terraform(|tf| {
         let sim = Sim::quick(3);
         let dir = sim.workdir(tf);
-        let good = sim.sim().phone_ids()[0].clone();
+        let good = sim.ids()[0].clone();
         restart_two(
             &dir,
             &good,
@@ -597,7 +604,7 @@ resource "cph_phone_restart" "all" {
             stats.faults_injected.values().sum::<u64>() > 0,
             "no fault was injected: {stats:?}"
         );
-        assert_each_submitted_once(&stats, &sim.sim().phone_ids());
+        assert_each_submitted_once(&stats, &sim.ids());
     });
 }
 
@@ -606,7 +613,7 @@ fn a_create_timeout_shorter_than_the_jobs_fails_and_keeps_the_job_ids() {
     each_terraform(|tf| {
         let sim = Sim::start(2, Duration::from_secs(30), Faults::default());
         let dir = sim.workdir(tf);
-        let ids = sim.sim().phone_ids();
+        let ids = sim.ids();
         let config = RESTART_TWO
             .replace("PHONE_A", &ids[0])
             .replace("PHONE_B", &ids[1])
@@ -648,7 +655,7 @@ fn property_drift_made_outside_terraform_shows_in_the_next_plan_and_is_corrected
         copy_example(&dir, "resources/cph_phone_property");
         dir.run(&["apply", "-auto-approve", "-input=false"])
             .assert_success();
-        let ids = sim.sim().phone_ids();
+        let ids = sim.ids();
         assert!(
             sim.sim()
                 .set_phone_property(&ids[3], "sys.prop.writewifissid", "rogue-wifi")
@@ -679,7 +686,7 @@ fn property_drift_made_outside_terraform_shows_in_the_next_plan_and_is_corrected
 fn phone_property_imports_by_comma_separated_phone_ids() {
     each_terraform(|tf| {
         let sim = Sim::quick(4);
-        let ids = sim.sim().phone_ids();
+        let ids = sim.ids();
         assert!(
             sim.sim()
                 .set_phone_property(&ids[0], "sys.prop.writephonenum", "13711112222")
@@ -780,7 +787,7 @@ fn progress_is_logged_once_per_polling_round_at_info_level() {
         let sim = Sim::start(4, Duration::from_millis(900), Faults::default());
         let mut dir = sim.workdir(tf);
         dir.env("TF_LOG", "info");
-        let ids = sim.sim().phone_ids();
+        let ids = sim.ids();
         restart_two(&dir, &ids[0], &ids[1], "");
         let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
         run.assert_success();
@@ -818,7 +825,7 @@ fn secrets_never_appear_in_trace_logs_state_or_errors() {
             auth_token: Some(AUTH_TOKEN.into()),
             ..Sim::config(3, Duration::from_millis(300), Faults::default())
         }));
-        let ids = sim.sim().phone_ids();
+        let ids = sim.ids();
         let mut outputs = Vec::new();
 
         // Temporary AK/SK credentials: a failed apply (its error path) and a successful one.
@@ -868,7 +875,7 @@ fn ctrl_c_ends_the_wait_promptly_and_the_state_keeps_every_job() {
     each_terraform(|tf| {
         let sim = Sim::start(2, Duration::from_secs(60), Faults::default());
         let dir = sim.workdir(tf);
-        let ids = sim.sim().phone_ids();
+        let ids = sim.ids();
         restart_two(&dir, &ids[0], &ids[1], "");
         let out = tempfile::NamedTempFile::new().unwrap();
         // Its own process group, so that the interrupt reaches every process of it, as a terminal's Ctrl-C does
@@ -936,7 +943,7 @@ fn changing_only_allow_partial_failure_updates_state_without_restarting_again() 
     each_terraform(|tf| {
         let sim = Sim::quick(2);
         let dir = sim.workdir(tf);
-        let ids = sim.sim().phone_ids();
+        let ids = sim.ids();
         restart_two(&dir, &ids[0], &ids[1], "");
         dir.run(&["apply", "-auto-approve", "-input=false"])
             .assert_success();

@@ -132,6 +132,17 @@ async fn guarded<T>(
     }
 }
 
+/// The errors of `diags` (warnings were shown when the configuration was validated).
+fn errors_only(diags: Diagnostics) -> Diagnostics {
+    let mut errors = Diagnostics::new();
+    for d in diags {
+        if d.severity == crate::Severity::Error {
+            errors.push(d);
+        }
+    }
+    errors
+}
+
 fn diags_of(r: Result<Diagnostics, Diagnostics>) -> Vec<pb::Diagnostic> {
     match r {
         Ok(d) | Err(d) => d.to_proto(),
@@ -197,7 +208,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let req = request.into_inner();
         let run = async {
             let config = decode(req.config.as_ref(), &self.provider_type)?;
-            Ok(self.provider.validate(&config))
+            let mut diags = self.provider_schema.validate(&config);
+            diags.extend(self.provider.validate(&config));
+            Ok(diags)
         };
         let diagnostics = guarded(async { diags_of(run.await) }, |d| d.to_proto()).await;
         Ok(Response::new(pb::validate_provider_config::Response {
@@ -213,7 +226,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let run = async {
             let entry = self.resource(&req.type_name)?;
             let config = decode(req.config.as_ref(), &entry.ty)?;
-            Ok(entry.imp.validate(&config))
+            let mut diags = entry.schema.validate(&config);
+            diags.extend(entry.imp.validate(&config));
+            Ok(diags)
         };
         let diagnostics = guarded(async { diags_of(run.await) }, |d| d.to_proto()).await;
         Ok(Response::new(pb::validate_resource_config::Response {
@@ -229,7 +244,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let run = async {
             let entry = self.data_source(&req.type_name)?;
             let config = decode(req.config.as_ref(), &entry.ty)?;
-            Ok(entry.imp.validate(&config))
+            let mut diags = entry.schema.validate(&config);
+            diags.extend(entry.imp.validate(&config));
+            Ok(diags)
         };
         let diagnostics = guarded(async { diags_of(run.await) }, |d| d.to_proto()).await;
         Ok(Response::new(pb::validate_data_resource_config::Response {
@@ -437,7 +454,19 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 config,
                 planned_private: req.planned_private,
             };
-            let mut out = if planned.is_null() {
+            // Values unknown at validate time are known now: judge them before anything is done.
+            let invalid = if planned.is_null() {
+                Diagnostics::new()
+            } else {
+                errors_only(entry.schema.validate(&apply.config))
+            };
+            let mut out = if invalid.has_errors() {
+                crate::ApplyResponse {
+                    new_state: prior.clone(),
+                    private: apply.planned_private.clone(),
+                    diagnostics: invalid,
+                }
+            } else if planned.is_null() {
                 let diagnostics = entry.imp.delete(&ctx, apply).await;
                 // A failed delete keeps the object in state; a successful one removes it.
                 let new_state = if diagnostics.has_errors() {

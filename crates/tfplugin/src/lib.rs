@@ -12,8 +12,11 @@
 //!   type-driven msgpack codec ([`to_msgpack`], [`from_msgpack`]) and a tolerant JSON codec for stored
 //!   state ([`from_json`], [`to_json`]); [`from_value`] / [`to_value`] bridge to serde models.
 //! - [`Schema`] / [`Block`] / [`Attribute`] / [`NestedBlock`]: schemas as data, with plan modifiers
-//!   (`requires_replace`, `use_state_for_unknown`) and [`Schema::check`] for Terraform's schema rules;
-//!   [`check_provider_schemas`] checks everything a provider serves.
+//!   (`requires_replace`, `use_state_for_unknown`), defaults, [`Validator`]s and cross-attribute rules
+//!   ([`Block::exactly_one_of`]) declared with the attribute, and [`Schema::check`] for Terraform's
+//!   schema rules; [`check_provider_schemas`] checks everything a provider serves. The runtime runs
+//!   the validators at validate time and again before every create and update, when every value is
+//!   known, so a value that was unknown at plan time is judged before anything is done with it.
 //! - [`Provider`] / [`Resource`] / [`DataSource`]: the traits a provider implements. The runtime plans
 //!   from the schema (unknown computed values, requires-replace paths, kept prior values), dispatches
 //!   apply to create / update / delete, carries private state, catches panics as error diagnostics and,
@@ -92,6 +95,7 @@ mod provider;
 mod schema;
 mod serve;
 mod tls;
+mod validate;
 mod value;
 
 pub use codec::{from_json, from_json_bytes, from_msgpack, to_json, to_msgpack};
@@ -109,4 +113,5 @@ pub use schema::{
 };
 pub use serve::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, ServeConfig, serve, serve_async};
 pub use tokio_util::sync::CancellationToken;
+pub use validate::{ExactlyOneOf, Validator};
 pub use value::{Number, Type, Value};

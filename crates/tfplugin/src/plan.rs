@@ -44,6 +44,10 @@ fn mark_in_object(
         };
         let cfg = child(config, &attr.name);
         let old = child(prior, &attr.name);
+        if let Some(default) = attr.default.as_ref().filter(|_| cfg.is_null()) {
+            *slot = default.clone();
+            continue;
+        }
         if attr.presence.is_computed() && cfg.is_null() {
             let keep = !prior.is_null() && (!changing || attr.use_state_for_unknown);
             if !keep {

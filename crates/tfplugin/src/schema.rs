@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::proto::tfplugin6 as pb;
-use crate::{Fields, Type, Value};
+use crate::validate::{ExactlyOneOf, Validator, validate_block};
+use crate::{Diagnostics, Fields, Type, Value};
 
 /// Whether the user must, may or cannot set an attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +82,11 @@ pub struct Attribute {
     pub requires_replace: bool,
     /// Plan modifier: when the resource changes, keep the prior value instead of planning unknown.
     pub use_state_for_unknown: bool,
+    /// Checks of the configured value, run at validate time and again before an apply.
+    pub validators: Vec<Validator>,
+    /// The value planned when the configuration leaves the attribute unset (optional and computed
+    /// attributes only); the description ends with it.
+    pub default: Option<Value>,
 }
 
 impl Attribute {
@@ -95,6 +101,8 @@ impl Attribute {
             description: String::new(),
             requires_replace: false,
             use_state_for_unknown: false,
+            validators: Vec::new(),
+            default: None,
         }
     }
 
@@ -163,6 +171,30 @@ impl Attribute {
         self
     }
 
+    /// Adds a check of the configured value.
+    pub fn validator(mut self, validator: Validator) -> Self {
+        self.validators.push(validator);
+        self
+    }
+
+    /// The value planned when the configuration leaves the attribute unset. Only for optional and
+    /// computed attributes ([`Schema::check`] says so otherwise).
+    pub fn default(mut self, value: Value) -> Self {
+        self.default = Some(value);
+        self
+    }
+
+    /// The description as served: the text, then `Default ...` rendered from the default.
+    pub fn full_description(&self) -> String {
+        match &self.default {
+            None => self.description.clone(),
+            Some(value) => {
+                let sep = if self.description.is_empty() { "" } else { " " };
+                format!("{}{sep}Default `{}`.", self.description, render(value))
+            }
+        }
+    }
+
     /// The value type of the attribute.
     pub fn value_type(&self) -> Type {
         match &self.ty {
@@ -216,7 +248,7 @@ impl Attribute {
             name: self.name.clone(),
             r#type: ty,
             nested_type,
-            description: self.description.clone(),
+            description: self.full_description(),
             required,
             optional,
             computed,
@@ -342,6 +374,8 @@ pub struct Block {
     pub description: String,
     /// Whether the whole block is deprecated.
     pub deprecated: bool,
+    /// Rules that exactly one of some attributes is set.
+    pub exactly_one_of: Vec<ExactlyOneOf>,
 }
 
 impl Block {
@@ -366,6 +400,30 @@ impl Block {
     pub fn description(mut self, text: impl Into<String>) -> Self {
         self.description = text.into();
         self
+    }
+
+    /// Requires exactly one of the optional attributes `names` to be set; `hint` (may be empty)
+    /// says what each is for in the diagnostics.
+    pub fn exactly_one_of<const N: usize>(mut self, names: [&str; N], hint: &str) -> Self {
+        self.exactly_one_of.push(ExactlyOneOf {
+            names: names.iter().map(|n| (*n).to_owned()).collect(),
+            hint: hint.to_owned(),
+        });
+        self
+    }
+
+    /// Sets the attributes that the configuration leaves null and that have a default to the
+    /// default (for state written before the default existed).
+    pub fn fill_defaults(&self, value: &mut Value) {
+        let Value::Object(fields) = value else { return };
+        for attr in &self.attributes {
+            if let Some(default) = &attr.default {
+                let slot = fields.get_or_insert_with(&attr.name, || Value::Null);
+                if slot.is_null() {
+                    *slot = default.clone();
+                }
+            }
+        }
     }
 
     /// The object type a value of this block has.
@@ -419,6 +477,19 @@ impl Block {
     }
 
     fn check_into(&self, at: &str, problems: &mut Vec<String>) {
+        for rule in &self.exactly_one_of {
+            for name in &rule.names {
+                match self.attributes.iter().find(|a| &a.name == name) {
+                    None => problems.push(format!(
+                        "{at}{name}: named by exactly_one_of but not an attribute of the block"
+                    )),
+                    Some(a) if a.presence == Presence::Required => problems.push(format!(
+                        "{at}{name}: named by exactly_one_of, so it must be optional"
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
         let mut seen = BTreeSet::new();
         for a in &self.attributes {
             check_attribute(a, at, problems);
@@ -475,6 +546,17 @@ impl Block {
     }
 }
 
+/// A default as its description shows it: strings bare, other values in Terraform syntax.
+fn render(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.as_str().to_owned(),
+        Value::Null => "null".to_owned(),
+        other => other.kind().to_owned(),
+    }
+}
+
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -486,6 +568,11 @@ fn check_attribute(a: &Attribute, at: &str, problems: &mut Vec<String>) {
     let here = format!("{at}{}", a.name);
     if !valid_name(&a.name) {
         problems.push(format!("{here}: attribute name must match ^[a-z0-9_]+$"));
+    }
+    if a.default.is_some() && a.presence != Presence::OptionalComputed {
+        problems.push(format!(
+            "{here}: a default needs an optional and computed attribute"
+        ));
     }
     if a.use_state_for_unknown && !a.presence.is_computed() {
         problems.push(format!(
@@ -546,6 +633,14 @@ impl Schema {
     /// The object type of values of this schema.
     pub fn value_type(&self) -> Type {
         self.block.value_type()
+    }
+
+    /// Runs every validator and cross-attribute rule over `config`. Unknown values are skipped;
+    /// the runtime calls this at validate time and again, with everything known, before an apply.
+    pub fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        validate_block(&self.block, config, &mut diags);
+        diags
     }
 
     /// Checks Terraform 1.1+'s internal schema rules; returns every problem found.

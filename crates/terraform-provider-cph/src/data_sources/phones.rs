@@ -9,8 +9,7 @@ use tfplugin::{
     Value,
 };
 
-use crate::batch;
-use crate::provider::ProviderData;
+use crate::config::ProviderData;
 
 /// The `cph_phones` data source.
 pub(crate) struct Phones;
@@ -70,7 +69,7 @@ impl DataSource<ProviderData> for Phones {
                 )
                 .attribute(Attribute::optional("name", Type::String).description("Only phones with this name."))
                 .attribute(Attribute::computed("phones", Type::list(phone_type())).description(
-                    "The matching phones in the order the service lists them: `phone_id`, `phone_name`, `server_id`, \
+                    "The matching phones, sorted by phone id: `phone_id`, `phone_name`, `server_id`, \
                      `status` (a name as in the `status` filter), `image_id`.",
                 )),
         )
@@ -105,13 +104,15 @@ impl DataSource<ProviderData> for Phones {
             status,
             ..PhoneFilter::default()
         };
-        let phones = match batch::list_phones(data, &filter).await {
+        let mut phones = match data.client.list_phones(&filter).await {
             Ok(p) => p,
-            Err(d) => {
-                diags.push(d);
+            Err(e) => {
+                diags.error("Cannot List Phones", e.to_string());
                 return (config, diags);
             }
         };
+        // Sorted by id, so that plans do not churn with the service's listing order.
+        phones.sort_by(|a, b| a.phone_id.cmp(&b.phone_id));
         let text = |s: &Option<String>| Value::from(s.clone().unwrap_or_default());
         let list: Vec<Value> = phones
             .iter()

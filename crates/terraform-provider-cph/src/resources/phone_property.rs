@@ -1,138 +1,145 @@
-//! `cph_phone_property`: phone properties as managed, drift-aware state. Create and update send
-//! batch-update-property for the phones whose properties differ from the prior state (all on create);
-//! refresh reads each phone's current properties and reports drift on the keys it manages; import takes
-//! a comma-separated list of phone ids.
+//! `cph_phone_property`: phone properties as managed, drift-aware state. It converges per phone like
+//! the action resources (only phones whose properties differ from what state says, or whose last
+//! update did not succeed, are sent) and its refresh reads each phone's properties back, so drift
+//! on a managed key plans an update of that phone alone. A phone whose update did not succeed keeps
+//! its prior values in state. Import takes a comma-separated list of phone ids.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
-use cph_types::{PhoneId, UpdatePropertyPhone, UpdatePropertyRequest};
+use cph_http::WaitOptions;
+use cph_types::{CPS_NOT_FOUND, PhoneId, PropertyMap, UpdatePropertyPhone, UpdatePropertyRequest};
 use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
 use tfplugin::{
-    ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Context, Diagnostic, Diagnostics,
-    Fields, ImportResponse, ObjectNesting, PlanRequest, PlanResponse, Presence, RawState,
-    ReadRequest, ReadResponse, Resource, Schema, Type, Value,
+    ApplyRequest, ApplyResponse, AttributePath, Block, Context, Diagnostic, Diagnostics, Fields,
+    ImportResponse, PlanRequest, PlanResponse, Presence, RawState, ReadRequest, ReadResponse,
+    Resource, Schema, Value,
 };
 
-use super::phone_restart::restart_of;
-use super::{phone_id_attribute, phone_list, properties_attribute, property_string};
-use crate::batch::{self, Operation};
-use crate::common::{
-    self, JobRecord, TimeoutKind, Timeouts, allow_partial_failure_attribute, id_attribute,
-    jobs_attribute, request_ids_attribute, timeouts_block,
-};
-use crate::provider::ProviderData;
-use crate::validate::{self, PhoneFields};
+use crate::attributes::{self, properties_known, property_map};
+use crate::config::ProviderData;
+use crate::converge::{self, JOBS, Operation, RESTART_JOBS};
+use crate::phones::{PhoneInputs, at, read_phones};
+use crate::records::{self, SCHEMA_VERSION};
+use crate::timeouts::{TimeoutKind, timeout, timeouts_block};
 
 /// How many ShowCloudPhoneDetail calls a refresh keeps in flight.
 const READ_CONCURRENCY: usize = 16;
 
-const RESULTS: [&str; 3] = ["request_ids", "jobs", "restart_jobs"];
-
-/// The empty value of one of the [`RESULTS`] attributes (`request_ids` is a list, the jobs are maps).
-fn empty_result(name: &str) -> Value {
-    if name == "request_ids" {
-        Value::List(Vec::new())
-    } else {
-        common::jobs_value(&[])
-    }
-}
-
 /// The `cph_phone_property` resource.
 pub(crate) struct PhoneProperty;
 
-type Properties = BTreeMap<String, String>;
+/// What a phone carries: the properties to keep set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PropertyInputs {
+    pub(crate) properties: PropertyMap,
+}
 
-/// Known `(phone_id, properties)` pairs of a `phones` value; `None` when any part is unknown.
-fn known_phones(phones: Option<&Value>) -> Option<Vec<(String, Properties)>> {
-    let elements = phones?.as_elements()?;
-    elements
-        .iter()
-        .map(|p| {
-            let id = p.get("phone_id")?.as_str()?.to_string();
-            let props = match p.get("properties") {
-                Some(Value::Map(m)) => m
-                    .iter()
-                    .map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect::<Option<_>>()?,
-                Some(Value::Null) | None => Properties::new(),
-                _ => return None,
-            };
-            Some((id, props))
+impl PhoneInputs for PropertyInputs {
+    fn read(element: &Value) -> Option<Self> {
+        let properties = element.get("properties");
+        properties_known(properties).then(|| PropertyInputs {
+            properties: property_map(properties),
         })
-        .collect()
+    }
+
+    /// Properties are never given by id alone (the resource has no `phone_ids`).
+    fn id_only() -> Self {
+        PropertyInputs {
+            properties: PropertyMap::new(),
+        }
+    }
 }
 
-/// The phone ids of `desired` whose properties differ from `prior` (all of them when there is no prior).
-fn changed_phones(
-    prior: Option<&[(String, Properties)]>,
-    desired: &[(String, Properties)],
-) -> Vec<String> {
-    let before: BTreeMap<&str, &Properties> = prior
-        .unwrap_or_default()
-        .iter()
-        .map(|(id, p)| (id.as_str(), p))
-        .collect();
-    desired
-        .iter()
-        .filter(|(id, props)| before.get(id.as_str()) != Some(&props))
-        .map(|(id, _)| id.clone())
-        .collect()
+impl Operation for PhoneProperty {
+    type Inputs = PropertyInputs;
+    type Request = UpdatePropertyRequest;
+    const TYPE_NAME: &'static str = "cph_phone_property";
+    const VERB: &'static str = "property update";
+    const DONE: &'static str = "updated";
+    const FOLLOW_UP: Option<&'static str> = Some("restart_after_update");
+    const UNRECORDED_NEEDS_WORK: bool = false;
+
+    fn request(
+        _resource: &Value,
+        phones: Vec<(PhoneId, &PropertyInputs)>,
+    ) -> Result<UpdatePropertyRequest, Diagnostic> {
+        Ok(UpdatePropertyRequest {
+            phones: phones
+                .into_iter()
+                .map(|(phone_id, inputs)| UpdatePropertyPhone {
+                    phone_id,
+                    property: inputs.properties.to_api_string(),
+                    custom_property: None,
+                })
+                .collect(),
+        })
+    }
 }
 
-fn timeouts_of(config: &Value) -> Option<Timeouts> {
-    config
-        .get("timeouts")
-        .and_then(|t| tfplugin::from_value(t).ok())
+/// What a refresh learned that the next plan needs: the phones the service no longer knows.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Private {
+    #[serde(default)]
+    gone: BTreeSet<String>,
+}
+
+impl Private {
+    fn decode(bytes: &[u8]) -> Private {
+        serde_json::from_slice(bytes).unwrap_or_default()
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        if self.gone.is_empty() {
+            Vec::new()
+        } else {
+            serde_json::to_vec(self).unwrap_or_default()
+        }
+    }
 }
 
 impl Resource<ProviderData> for PhoneProperty {
     fn type_name(&self) -> String {
-        "cph_phone_property".into()
+        Self::TYPE_NAME.into()
     }
 
     fn schema(&self) -> Schema {
-        let phones = Attribute::nested(
-            "phones",
-            ObjectNesting::List,
-            Presence::Required,
-            vec![
-                phone_id_attribute(),
-                properties_attribute(Attribute::required, "The properties to set."),
-            ],
-        )
-        .description("The phones and their properties, at least one, each phone at most once.");
         let block = Block::new()
             .description(
-                "Sets properties on a batch of cloud phones and keeps them: refresh reports drift on the managed keys, \
-                 a change updates only the phones whose properties changed. Destroying it unsets nothing.",
+                "Sets properties on cloud phones and keeps them: a refresh reads them back and drift on a managed key \
+                 plans an update of that phone alone; a change updates only the phones whose properties changed; a \
+                 phone whose update did not succeed keeps its prior values in state and is retried. Destroying it \
+                 unsets nothing.",
             )
-            .attribute(id_attribute().use_state_for_unknown())
-            .attribute(phones)
-            .attribute(
-                Attribute::optional("restart_after_update", Type::Bool)
-                    .description("Restart the updated phones after their properties are set. Default false."),
-            )
-            .attribute(allow_partial_failure_attribute())
-            .attribute(request_ids_attribute("The request ids of the latest apply: updates first, then restarts."))
-            .attribute(jobs_attribute("jobs", "The update jobs of the latest apply."))
-            .attribute(jobs_attribute("restart_jobs", "The restart jobs of the latest apply."))
-            .block(timeouts_block(&[TimeoutKind::Create, TimeoutKind::Update]));
-        Schema::new(common::RESULTS_SCHEMA_VERSION, block)
+            .attribute(attributes::id())
+            .attribute(attributes::phones(
+                Presence::Required,
+                "The phones and their properties",
+                vec![attributes::properties(Presence::Required, "The properties to set.")],
+            ))
+            .attribute(attributes::restart_after(
+                "restart_after_update",
+                false,
+                "property update",
+            ))
+            .attribute(attributes::allow_partial_failure())
+            .attribute(attributes::request_ids())
+            .attribute(attributes::records(
+                JOBS,
+                "The latest property update of each phone (none for a phone imported and never updated).",
+            ))
+            .attribute(attributes::records(
+                RESTART_JOBS,
+                "The latest follow-up restart of each phone (after its property update).",
+            ))
+            .block(timeouts_block());
+        Schema::new(SCHEMA_VERSION, block)
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        validate::phones(
-            config,
-            PhoneFields {
-                properties: true,
-                restore_target: false,
-                phone_ids: false,
-            },
-            &mut diags,
-        );
-        validate::timeouts(config, &mut diags);
+        let _ = read_phones::<PropertyInputs>(config, &mut diags);
         diags
     }
 
@@ -142,428 +149,346 @@ impl Resource<ProviderData> for PhoneProperty {
         req: &PlanRequest,
         plan: &mut PlanResponse,
     ) {
-        if req.prior_state.is_null() || plan.planned_state.is_null() {
-            return;
-        }
-        let prior = known_phones(req.prior_state.get("phones"));
-        let desired = known_phones(req.config.get("phones"));
-        let nothing_to_send = match (&prior, &desired) {
-            (Some(prior), Some(desired)) => changed_phones(Some(prior), desired).is_empty(),
-            _ => false,
-        };
-        if nothing_to_send {
-            for name in RESULTS {
-                plan.keep_prior(req, &AttributePath::root(name));
+        let gone = Private::decode(&req.prior_private).gone;
+        if !gone.is_empty() && !plan.planned_state.is_null() {
+            let mut ignored = Diagnostics::new();
+            if let crate::phones::PhoneList::Known(phones) =
+                read_phones::<PropertyInputs>(&req.config, &mut ignored)
+            {
+                for phone in phones {
+                    if let Some(id) = phone.id.as_deref().filter(|id| gone.contains(*id)) {
+                        plan.diagnostics.push(at(
+                            Diagnostic::error(
+                                "Phone No Longer Exists",
+                                format!(
+                                    "phone {id} was not found when the resource was refreshed (the service answered \
+                                     {CPS_NOT_FOUND} or 404): it was deleted or never existed in this project. Remove \
+                                     it from `phones`; its record leaves state with it."
+                                ),
+                            ),
+                            phone.path.clone().attr("phone_id"),
+                        ));
+                    }
+                }
             }
         }
+        converge::plan::<PhoneProperty>(req, plan);
     }
 
     async fn create(&self, ctx: &Context<ProviderData>, req: ApplyRequest) -> ApplyResponse {
-        self.apply(ctx, req, TimeoutKind::Create).await
-    }
-
-    fn upgrade_state(&self, version: i64, raw: RawState) -> Result<Value, Diagnostics> {
-        common::upgrade_results_state(version, raw, &self.schema().value_type())
+        apply(ctx, req, TimeoutKind::Create).await
     }
 
     async fn update(&self, ctx: &Context<ProviderData>, req: ApplyRequest) -> ApplyResponse {
-        self.apply(ctx, req, TimeoutKind::Update).await
+        apply(ctx, req, TimeoutKind::Update).await
     }
 
     async fn read(&self, ctx: &Context<ProviderData>, req: ReadRequest) -> ReadResponse {
         let mut state = req.current_state;
-        let mut diags = Diagnostics::new();
+        let mut diagnostics = converge::refresh::<PhoneProperty>(ctx, &mut state).await;
         let data = match ctx.data() {
             Ok(d) => d,
             Err(diag) => {
+                diagnostics.push(diag);
                 return ReadResponse {
                     new_state: state,
                     private: req.private,
-                    diagnostics: diag.into(),
+                    diagnostics,
                 };
             }
         };
-        let Some(phones) = state
-            .get("phones")
-            .and_then(Value::as_elements)
-            .map(<[Value]>::to_vec)
-        else {
-            return ReadResponse {
-                new_state: state,
-                private: req.private,
-                diagnostics: diags,
-            };
-        };
-        let ids: Vec<String> = phones
-            .iter()
-            .map(|p| {
-                p.get("phone_id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            })
-            .collect();
-        let current = match fetch_properties(data, &ids).await {
-            Ok(c) => c,
-            Err(diag) => {
-                return ReadResponse {
-                    new_state: state,
-                    private: req.private,
-                    diagnostics: diag.into(),
-                };
-            }
-        };
-        let mut kept = Vec::with_capacity(phones.len());
-        for (phone, (id, actual)) in phones.into_iter().zip(ids.iter().zip(current)) {
-            let Some(actual) = actual else {
-                diags.push(Diagnostic::warning(
-                    "Phone No Longer Exists",
-                    format!(
-                        "phone {id} was not found; it is removed from cph_phone_property's state"
-                    ),
-                ));
-                continue;
-            };
-            let mut phone = phone;
-            if let Some(Value::Map(managed)) = phone.get("properties").cloned() {
-                let refreshed: Fields = managed
-                    .keys()
-                    .filter_map(|k| actual.get(k).map(|v| (k.clone(), Value::from(v.clone()))))
-                    .collect();
-                phone.set_path(&AttributePath::root("properties"), Value::Map(refreshed));
-            }
-            kept.push(phone);
-        }
-        if kept.is_empty() {
-            return ReadResponse {
-                new_state: Value::Null,
-                private: req.private,
-                diagnostics: diags,
-            };
-        }
-        state.set_path(&AttributePath::root("phones"), Value::List(kept));
+        let options = WaitOptions::new()
+            .deadline(Instant::now() + timeout(&state, TimeoutKind::Read))
+            .cancel(ctx.cancellation().clone());
+        let private = refresh_properties(data, &options, &mut state, &mut diagnostics).await;
         ReadResponse {
             new_state: state,
-            private: req.private,
-            diagnostics: diags,
+            private: private.encode(),
+            diagnostics,
         }
     }
 
     async fn import(&self, ctx: &Context<ProviderData>, id: String) -> ImportResponse {
-        let mut diags = Diagnostics::new();
-        let ids: Vec<String> = id
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
-        if ids.is_empty() {
-            diags.push(Diagnostic::error(
-                "Invalid Import Id",
-                format!("import id {id:?} names no phone; use <phone_id>[,<phone_id>...]"),
-            ));
-            return ImportResponse {
-                diagnostics: diags,
-                ..ImportResponse::default()
-            };
-        }
-        for (i, phone) in ids.iter().enumerate() {
-            if let Err(e) = PhoneId::new(phone.as_str()) {
-                diags.push(Diagnostic::error(
-                    "Invalid Import Id",
-                    format!("phone {} of the import id: {e}", i + 1),
-                ));
-            }
-            if ids[..i].contains(phone) {
-                diags.push(Diagnostic::error(
-                    "Invalid Import Id",
-                    format!("phone {phone} is listed twice"),
-                ));
-            }
-        }
-        if diags.has_errors() {
-            return ImportResponse {
-                diagnostics: diags,
-                ..ImportResponse::default()
-            };
-        }
+        let failed = |diagnostics: Diagnostics| ImportResponse {
+            diagnostics,
+            ..ImportResponse::default()
+        };
+        let ids = match import_ids(&id) {
+            Ok(ids) => ids,
+            Err(diags) => return failed(diags),
+        };
         let data = match ctx.data() {
             Ok(d) => d,
-            Err(diag) => {
-                return ImportResponse {
-                    diagnostics: diag.into(),
-                    ..ImportResponse::default()
-                };
-            }
+            Err(diag) => return failed(diag.into()),
         };
-        let current = match fetch_properties(data, &ids).await {
-            Ok(c) => c,
-            Err(diag) => {
-                return ImportResponse {
-                    diagnostics: diag.into(),
-                    ..ImportResponse::default()
-                };
-            }
-        };
+        let options = WaitOptions::new()
+            .deadline(Instant::now() + crate::timeouts::DEFAULT_TIMEOUT)
+            .cancel(ctx.cancellation().clone());
+        let mut diags = Diagnostics::new();
         let mut phones = Vec::new();
-        for (phone_id, actual) in ids.iter().zip(current) {
-            let Some(actual) = actual else {
-                diags.push(Diagnostic::error(
+        for (phone_id, read) in ids.iter().zip(read_all(data, &options, &ids).await) {
+            match read {
+                Read::Properties(actual) => phones.push(Value::object([
+                    ("phone_id", Value::from(phone_id.as_str().to_owned())),
+                    (
+                        "properties",
+                        Value::Map(
+                            actual
+                                .iter()
+                                .map(|(k, v)| (k, Value::from(v.to_owned())))
+                                .collect(),
+                        ),
+                    ),
+                ])),
+                Read::Gone => diags.push(Diagnostic::error(
                     "Phone Not Found",
                     format!("cannot import phone {phone_id}: it does not exist"),
-                ));
-                continue;
-            };
-            phones.push(Value::object([
-                ("phone_id", Value::from(phone_id.clone())),
-                (
-                    "properties",
-                    Value::Map(
-                        actual
-                            .into_iter()
-                            .map(|(k, v)| (k, Value::from(v)))
-                            .collect(),
-                    ),
-                ),
-            ]));
+                )),
+                Read::Failed(e) => diags.push(Diagnostic::error(
+                    "Cannot Read Phone",
+                    format!("cannot import phone {phone_id}: {e}"),
+                )),
+            }
         }
         if diags.has_errors() {
-            return ImportResponse {
-                diagnostics: diags,
-                ..ImportResponse::default()
-            };
+            return failed(diags);
         }
-        let mut state = Value::Object(Fields::new());
-        let ty = self.schema().value_type();
-        if let Ok(empty) = tfplugin::from_json(&serde_json::json!({}), &ty) {
-            state = empty;
-        }
+        let schema = self.schema();
+        let mut state = tfplugin::from_json(&serde_json::json!({}), &schema.value_type())
+            .unwrap_or(Value::Object(Fields::new()));
         state.set_path(&AttributePath::root("id"), Value::from(id));
         state.set_path(&AttributePath::root("phones"), Value::List(phones));
-        for name in RESULTS {
-            state.set_path(&AttributePath::root(name), empty_result(name));
+        state.set_path(&AttributePath::root("request_ids"), Value::List(Vec::new()));
+        for name in [JOBS, RESTART_JOBS] {
+            state.set_path(&AttributePath::root(name), Value::Map(Fields::new()));
         }
+        schema.block.fill_defaults(&mut state);
         ImportResponse {
             state,
             private: Vec::new(),
             diagnostics: diags,
         }
     }
-}
 
-impl PhoneProperty {
-    async fn apply(
-        &self,
-        ctx: &Context<ProviderData>,
-        req: ApplyRequest,
-        kind: TimeoutKind,
-    ) -> ApplyResponse {
-        let prior_state = req.prior_state.clone();
-        let fail = |diag: Diagnostic| {
-            let keep = if prior_state.is_null() {
-                Value::Null
-            } else {
-                prior_state.clone()
-            };
-            ApplyResponse::failed(keep, diag)
-        };
-        let data = match ctx.data() {
-            Ok(d) => d,
-            Err(diag) => return fail(diag),
-        };
-        let timeout = match common::timeout(timeouts_of(&req.config).as_ref(), kind) {
-            Ok(t) => t,
-            Err(diag) => return fail(diag),
-        };
-        let allow_partial = req
-            .config
-            .get("allow_partial_failure")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let restart_after = req
-            .config
-            .get("restart_after_update")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-
-        let prior = known_phones(req.prior_state.get("phones"));
-        let Some(desired) = known_phones(req.config.get("phones")) else {
-            return fail(Diagnostic::error(
-                "Missing Phones",
-                "`phones` has no known value at apply time",
-            ));
-        };
-        let changed = changed_phones(prior.as_deref(), &desired);
-        let phones = match phone_list(&req.config) {
-            Ok(p) => p,
-            Err(diag) => return fail(diag),
-        };
-        let mut update = Vec::new();
-        for phone in &phones {
-            let Ok(id) = phone.string("phone_id") else {
-                continue;
-            };
-            if !changed.iter().any(|c| c == id) {
-                continue;
-            }
-            let built = phone.phone_id().and_then(|phone_id| {
-                let property = property_string(phone)?
-                    .unwrap_or_else(|| cph_types::PropertyMap::new().to_api_string());
-                Ok(UpdatePropertyPhone {
-                    phone_id,
-                    property,
-                    custom_property: None,
-                })
-            });
-            match built {
-                Ok(p) => update.push(p),
-                Err(diag) => return fail(diag),
-            }
-        }
-
-        let mut state = req.planned_state;
-        if update.is_empty() {
-            // Only reordering, removals or settings changed: nothing to send.
-            for name in RESULTS {
-                if state.get(name).is_none_or(Value::is_unknown) {
-                    let prior_value = req
-                        .prior_state
-                        .get(name)
-                        .cloned()
-                        .unwrap_or_else(|| empty_result(name));
-                    state.set_path(&AttributePath::root(name), prior_value);
-                }
-            }
-            if state.get("id").is_none_or(Value::is_unknown) {
-                state.set_path(&AttributePath::root("id"), Value::from(String::new()));
-            }
-            return ApplyResponse::ok(state);
-        }
-
-        let deadline = Instant::now() + timeout;
-        let main = batch::run(
-            data,
-            ctx.cancellation(),
-            Operation::UpdateProperty(UpdatePropertyRequest { phones: update }),
-            deadline,
-            timeout,
-        )
-        .await;
-        let mut diags = batch::report(&main, "property update", allow_partial);
-        let mut request_ids = main.request_ids.clone();
-        let mut restart_jobs: Vec<JobRecord> = Vec::new();
-        if restart_after && main.interruption.is_none() {
-            let ids: Vec<PhoneId> = main
-                .jobs
-                .iter()
-                .filter(|j| j.succeeded())
-                .filter_map(|j| PhoneId::new(j.phone_id.as_str()).ok())
-                .collect();
-            if !ids.is_empty() {
-                let outcome =
-                    batch::run(data, ctx.cancellation(), restart_of(ids), deadline, timeout).await;
-                diags.extend(batch::report(&outcome, "restart", allow_partial));
-                request_ids.extend(outcome.request_ids.iter().cloned());
-                restart_jobs = outcome.jobs;
-            }
-        }
-        if req.prior_state.is_null()
-            && request_ids.is_empty()
-            && main.jobs.iter().all(|j| j.job_id.is_empty())
-        {
-            return ApplyResponse::failed(Value::Null, diags);
-        }
-        if state.get("id").is_none_or(Value::is_unknown) {
-            state.set_path(
-                &AttributePath::root("id"),
-                Value::from(request_ids.first().cloned().unwrap_or_default()),
-            );
-        }
-        state.set_path(
-            &AttributePath::root("request_ids"),
-            Value::List(request_ids.into_iter().map(Value::from).collect()),
-        );
-        state.set_path(&AttributePath::root("jobs"), common::jobs_value(&main.jobs));
-        state.set_path(
-            &AttributePath::root("restart_jobs"),
-            common::jobs_value(&restart_jobs),
-        );
-        ApplyResponse {
-            new_state: state,
-            private: Vec::new(),
-            diagnostics: diags,
-        }
+    fn upgrade_state(&self, version: i64, raw: RawState) -> Result<Value, Diagnostics> {
+        records::upgrade_state(version, raw, &self.schema())
     }
 }
 
-/// Each phone's current properties (`None` for a phone that does not exist), in the order of `ids`.
-async fn fetch_properties(
-    data: &ProviderData,
-    ids: &[String],
-) -> Result<Vec<Option<Properties>>, Diagnostic> {
+/// Applies through the shared convergence; when the apply reports an error, a phone whose update
+/// did not succeed keeps its prior properties in state (or, new, is left out), so that state says
+/// what the phone holds and the next plan shows it still needs work even without a refresh.
+async fn apply(ctx: &Context<ProviderData>, req: ApplyRequest, kind: TimeoutKind) -> ApplyResponse {
+    let mut applied = converge::apply::<PhoneProperty>(ctx, &req, kind).await;
+    if applied.diagnostics.has_errors() && !applied.state.is_null() {
+        let prior: HashMap<&str, &Value> = req
+            .prior_state
+            .get("phones")
+            .and_then(Value::as_elements)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| Some((p.get("phone_id")?.as_str()?, p)))
+            .collect();
+        if let Some(Value::List(phones)) = applied.state.get("phones").cloned() {
+            let truthful: Vec<Value> = phones
+                .into_iter()
+                .filter_map(|phone| {
+                    let id = phone.get("phone_id").and_then(Value::as_str)?.to_owned();
+                    match applied.acted.get(&id) {
+                        Some(record) if !record.succeeded() => {
+                            prior.get(id.as_str()).map(|p| (*p).clone())
+                        }
+                        _ => Some(phone),
+                    }
+                })
+                .collect();
+            applied
+                .state
+                .set_path(&AttributePath::root("phones"), Value::List(truthful));
+        }
+    }
+    applied.into()
+}
+
+/// The phone ids of an import id `id1,id2,...`, each valid and listed once.
+fn import_ids(id: &str) -> Result<Vec<PhoneId>, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let parts: Vec<&str> = id
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if parts.is_empty() {
+        diags.error(
+            "Invalid Import Id",
+            format!("import id {id:?} names no phone; use <phone_id>[,<phone_id>...]"),
+        );
+    }
+    let mut ids = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        if parts[..i].contains(part) {
+            diags.error("Invalid Import Id", format!("phone {part} is listed twice"));
+            continue;
+        }
+        match PhoneId::new(*part) {
+            Ok(id) => ids.push(id),
+            Err(e) => diags.error(
+                "Invalid Import Id",
+                format!("phone {} of the import id: {e}", i + 1),
+            ),
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(ids)
+    }
+}
+
+/// What reading one phone gave.
+enum Read {
+    Properties(PropertyMap),
+    Gone,
+    Failed(String),
+}
+
+/// Reads every phone of `ids` (16 at a time), each bounded by `options`.
+async fn read_all(data: &ProviderData, options: &WaitOptions, ids: &[PhoneId]) -> Vec<Read> {
     let lookups = ids.iter().cloned().map(|id| async move {
-        let phone_id =
-            PhoneId::new(id).map_err(|e| Diagnostic::error("Invalid Phone Id", e.to_string()))?;
-        batch::phone_properties(data, &phone_id).await
+        match data.client.show_phone_within(&id, options).await {
+            Ok(detail) => match detail.properties() {
+                Ok(map) => Read::Properties(map),
+                Err(e) => Read::Failed(format!("its properties cannot be read: {e}")),
+            },
+            Err(e) if e.status() == Some(404) || e.code() == Some(CPS_NOT_FOUND) => Read::Gone,
+            Err(e) => Read::Failed(e.to_string()),
+        }
     });
-    let results: Vec<Result<Option<Properties>, Diagnostic>> = futures_util::stream::iter(lookups)
+    futures_util::stream::iter(lookups)
         .buffered(READ_CONCURRENCY)
         .collect()
-        .await;
-    results.into_iter().collect()
+        .await
+}
+
+/// Reads back the managed keys of every phone in `state`. One phone's failed read is a warning and
+/// keeps that phone's prior values; a phone the service no longer knows keeps its state and is
+/// named in the private state, so the next plan can say to remove it.
+async fn refresh_properties(
+    data: &ProviderData,
+    options: &WaitOptions,
+    state: &mut Value,
+    diags: &mut Diagnostics,
+) -> Private {
+    let mut private = Private::default();
+    let Some(Value::List(phones)) = state.get("phones").cloned() else {
+        return private;
+    };
+    let ids: Vec<Option<PhoneId>> = phones
+        .iter()
+        .map(|p| {
+            p.get("phone_id")
+                .and_then(Value::as_str)
+                .and_then(|id| PhoneId::new(id).ok())
+        })
+        .collect();
+    let readable: Vec<PhoneId> = ids.iter().flatten().cloned().collect();
+    let mut reads = read_all(data, options, &readable).await.into_iter();
+    let mut failed: Vec<String> = Vec::new();
+    let mut refreshed = Vec::with_capacity(phones.len());
+    for (mut phone, id) in phones.into_iter().zip(ids) {
+        let Some(id) = id else {
+            refreshed.push(phone);
+            continue;
+        };
+        match reads.next() {
+            Some(Read::Properties(actual)) => {
+                if let Some(Value::Map(managed)) = phone.get("properties").cloned() {
+                    let current: Fields = managed
+                        .keys()
+                        .filter_map(|k| {
+                            actual
+                                .get(k)
+                                .map(|v| (k.clone(), Value::from(v.to_owned())))
+                        })
+                        .collect();
+                    phone.set_path(&AttributePath::root("properties"), Value::Map(current));
+                }
+            }
+            Some(Read::Gone) => {
+                private.gone.insert(id.as_str().to_owned());
+            }
+            Some(Read::Failed(e)) => failed.push(format!("  phone {id}: {e}")),
+            None => {}
+        }
+        refreshed.push(phone);
+    }
+    state.set_path(&AttributePath::root("phones"), Value::List(refreshed));
+    if !failed.is_empty() {
+        let n = failed.len();
+        failed.truncate(20);
+        diags.push(Diagnostic::warning(
+            format!("{n} Phones Not Refreshed"),
+            format!(
+                "cph_phone_property could not read these phones; they keep the properties recorded in state, so \
+                 drift on them is not seen until a later refresh reads them:\n{}",
+                failed.join("\n")
+            ),
+        ));
+    }
+    if !private.gone.is_empty() {
+        let listed: Vec<&str> = private.gone.iter().map(String::as_str).collect();
+        diags.push(Diagnostic::warning(
+            "Phones No Longer Exist",
+            format!(
+                "cph_phone_property: the service does not know {}; remove them from `phones`.",
+                listed.join(", ")
+            ),
+        ));
+    }
+    private
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn phones(list: &[(&str, &[(&str, &str)])]) -> Vec<(String, Properties)> {
-        list.iter()
-            .map(|(id, props)| {
-                (
-                    id.to_string(),
-                    props
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect(),
-                )
-            })
-            .collect()
+    #[test]
+    fn import_ids_are_valid_and_listed_once() {
+        let a = "0123456789abcdef0123456789abcdef";
+        assert_eq!(import_ids(&format!(" {a} ,")).unwrap().len(), 1);
+        for bad in [
+            String::new(),
+            ",,".into(),
+            format!("{a},{a}"),
+            "not a phone!".into(),
+        ] {
+            let diags = import_ids(&bad).unwrap_err();
+            assert_eq!(
+                diags.iter().next().unwrap().summary,
+                "Invalid Import Id",
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
-    fn only_phones_whose_properties_changed_or_that_are_new_are_updated() {
-        let prior = phones(&[
-            ("a", &[("k", "1")]),
-            ("b", &[("k", "2")]),
-            ("c", &[("k", "3")]),
+    fn private_state_round_trips_and_is_empty_without_gone_phones() {
+        assert!(Private::default().encode().is_empty());
+        let mut p = Private::default();
+        p.gone.insert("x".into());
+        assert_eq!(Private::decode(&p.encode()).gone, p.gone);
+        assert!(Private::decode(b"not json").gone.is_empty());
+    }
+
+    #[test]
+    fn properties_unknown_until_apply_give_no_inputs() {
+        let phone = Value::object([
+            ("phone_id", Value::from("p")),
+            (
+                "properties",
+                Value::Map([("k".to_owned(), Value::Unknown)].into_iter().collect()),
+            ),
         ]);
-        let desired = phones(&[
-            ("c", &[("k", "3")]),
-            ("a", &[("k", "9")]),
-            ("d", &[("k", "4")]),
-        ]);
-        assert_eq!(
-            changed_phones(Some(&prior), &desired),
-            vec!["a".to_string(), "d".to_string()]
-        );
-    }
-
-    #[test]
-    fn on_create_every_phone_is_updated() {
-        let desired = phones(&[("a", &[("k", "1")]), ("b", &[])]);
-        assert_eq!(
-            changed_phones(None, &desired),
-            vec!["a".to_string(), "b".to_string()]
-        );
-    }
-
-    #[test]
-    fn unknown_phone_lists_are_not_compared() {
-        let v = Value::List(vec![Value::object([
-            ("phone_id", Value::Unknown),
-            ("properties", Value::Null),
-        ])]);
-        assert_eq!(known_phones(Some(&v)), None);
-        assert_eq!(known_phones(Some(&Value::Unknown)), None);
+        assert_eq!(PropertyInputs::read(&phone), None);
     }
 }

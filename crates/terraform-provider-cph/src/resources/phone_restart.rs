@@ -1,79 +1,95 @@
 //! `cph_phone_restart`: restarts phones (or powers on stopped ones) with batch-restart.
 
-use cph_types::{PhoneId, RestartPhone, RestartRequest};
-use tfplugin::{Attribute, Diagnostic, Diagnostics, Value};
+use cph_types::{ImageId, PhoneId, PropertyMap, RestartPhone, RestartRequest};
+use tfplugin::{Attribute, AttributePath, Diagnostic, Presence, Value};
 
-use super::{
-    image_id_attribute, optional_image_id, phone_id_attribute, phone_list, properties_attribute,
-    property_string,
-};
-use crate::action::Action;
-use crate::batch::Operation;
-use crate::validate::{self, PhoneFields};
+use super::action::Action;
+use crate::attributes::{self, properties_known, property_map};
+use crate::converge::Operation;
+use crate::phones::PhoneInputs;
 
 /// The restart action.
 pub(crate) struct PhoneRestart;
 
-impl Action for PhoneRestart {
-    const TYPE_NAME: &'static str = "cph_phone_restart";
-    const PHONE_IDS: bool = true;
-    const VERB: &'static str = "restart";
+/// What a phone of a restart carries: the properties to set on the way (none by default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RestartInputs {
+    pub(crate) properties: PropertyMap,
+}
 
-    fn description() -> &'static str {
-        "Restarts a batch of cloud phones (a stopped phone is powered on), optionally switching image and setting \
-         properties, waits on every job and records each phone's result. Destroying it calls nothing."
+impl PhoneInputs for RestartInputs {
+    fn read(element: &Value) -> Option<Self> {
+        let properties = element.get("properties");
+        properties_known(properties).then(|| RestartInputs {
+            properties: property_map(properties),
+        })
     }
 
-    fn phone_attributes() -> Vec<Attribute> {
-        vec![
-            phone_id_attribute(),
-            properties_attribute(Attribute::optional, "Properties to set during the restart."),
-        ]
-    }
-
-    fn extra_attributes() -> Vec<Attribute> {
-        vec![image_id_attribute("restarting")]
-    }
-
-    fn phone_fields() -> PhoneFields {
-        PhoneFields {
-            properties: true,
-            restore_target: false,
-            phone_ids: true,
+    fn id_only() -> Self {
+        RestartInputs {
+            properties: PropertyMap::new(),
         }
-    }
-
-    fn validate_extra(config: &Value, diags: &mut Diagnostics) {
-        validate::image_id(config, diags);
-    }
-
-    fn operation(config: &Value) -> Result<Operation, Diagnostic> {
-        let phones = phone_list(config)?
-            .iter()
-            .map(|p| {
-                Ok(RestartPhone {
-                    phone_id: p.phone_id()?,
-                    property: property_string(p)?,
-                })
-            })
-            .collect::<Result<Vec<_>, Diagnostic>>()?;
-        Ok(Operation::Restart(RestartRequest {
-            image_id: optional_image_id(config)?,
-            phones,
-        }))
     }
 }
 
-/// A restart of `phones` (restore's and property's follow-up).
-pub(crate) fn restart_of(phones: Vec<PhoneId>) -> Operation {
-    Operation::Restart(RestartRequest {
-        image_id: None,
-        phones: phones
-            .into_iter()
-            .map(|phone_id| RestartPhone {
-                phone_id,
-                property: None,
-            })
-            .collect(),
-    })
+/// The resource's `image_id`, checked when the configuration was validated.
+pub(crate) fn image_id(resource: &Value) -> Result<Option<ImageId>, Diagnostic> {
+    match resource.get("image_id").and_then(Value::as_str) {
+        None => Ok(None),
+        Some(id) => ImageId::new(id).map(Some).map_err(|e| {
+            Diagnostic::error("Invalid Image Id", e.to_string())
+                .with_attribute(AttributePath::root("image_id"))
+        }),
+    }
+}
+
+impl Operation for PhoneRestart {
+    type Inputs = RestartInputs;
+    type Request = RestartRequest;
+    const TYPE_NAME: &'static str = "cph_phone_restart";
+    const VERB: &'static str = "restart";
+    const DONE: &'static str = "restarted";
+
+    fn request(
+        resource: &Value,
+        phones: Vec<(PhoneId, &RestartInputs)>,
+    ) -> Result<RestartRequest, Diagnostic> {
+        Ok(RestartRequest {
+            image_id: image_id(resource)?,
+            phones: phones
+                .into_iter()
+                .map(|(phone_id, inputs)| RestartPhone {
+                    phone_id,
+                    property: (!inputs.properties.is_empty())
+                        .then(|| inputs.properties.to_api_string()),
+                })
+                .collect(),
+        })
+    }
+}
+
+impl Action for PhoneRestart {
+    const PHONE_IDS: bool = true;
+
+    fn description() -> &'static str {
+        "Restarts cloud phones (a stopped phone is powered on), optionally switching image and setting properties, \
+         waits on every job and records each phone's result. A later apply acts only on the phones that need it: \
+         new ones, ones whose properties changed, ones whose last restart did not succeed. Destroying it calls \
+         nothing."
+    }
+
+    fn phones_description() -> &'static str {
+        "The phones to restart, with per-phone settings"
+    }
+
+    fn phone_attributes() -> Vec<Attribute> {
+        vec![attributes::properties(
+            Presence::Optional,
+            "Properties to set during the restart.",
+        )]
+    }
+
+    fn extra_attributes() -> Vec<Attribute> {
+        vec![attributes::image_id("restarting")]
+    }
 }

@@ -1,100 +1,94 @@
-//! `cph_phone_restore`: restores phone data from OBS with batch-restore, then (by default) restarts the
-//! restored phones, as the vendor advises.
+//! `cph_phone_restore`: restores phone data from OBS with batch-restore, then (by default) restarts
+//! the restored phones, as the vendor advises.
 
 use cph_types::{BucketName, ObjectPath, PhoneId, RestoreInfo, RestoreRequest};
-use tfplugin::{Attribute, Diagnostic, PlanRequest, PlanResponse, Type, Value};
+use tfplugin::{Attribute, Diagnostic, Value};
 
-use super::phone_restart::restart_of;
-use super::{phone_id_attribute, phone_list};
-use crate::action::Action;
-use crate::batch::Operation;
-use crate::common::{self, JobRecord};
-use crate::validate::PhoneFields;
+use super::action::Action;
+use crate::attributes;
+use crate::converge::Operation;
+use crate::phones::PhoneInputs;
 
 /// The restore action.
 pub(crate) struct PhoneRestore;
 
-const RESTART_AFTER: &str = "restart_after_restore";
+/// Where a phone's backup is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RestoreInputs {
+    pub(crate) bucket_name: String,
+    pub(crate) object_path: String,
+}
 
-impl Action for PhoneRestore {
+impl PhoneInputs for RestoreInputs {
+    fn read(element: &Value) -> Option<Self> {
+        let text = |name: &str| element.get(name).and_then(Value::as_str).map(str::to_owned);
+        Some(RestoreInputs {
+            bucket_name: text("bucket_name")?,
+            object_path: text("object_path")?,
+        })
+    }
+
+    /// Restores are never given by id alone (the resource has no `phone_ids`).
+    fn id_only() -> Self {
+        RestoreInputs {
+            bucket_name: String::new(),
+            object_path: String::new(),
+        }
+    }
+}
+
+impl Operation for PhoneRestore {
+    type Inputs = RestoreInputs;
+    type Request = RestoreRequest;
     const TYPE_NAME: &'static str = "cph_phone_restore";
     const VERB: &'static str = "restore";
-    const HAS_RESTART_JOBS: bool = true;
+    const DONE: &'static str = "restored";
+    const FOLLOW_UP: Option<&'static str> = Some("restart_after_restore");
 
+    fn request(
+        _resource: &Value,
+        phones: Vec<(PhoneId, &RestoreInputs)>,
+    ) -> Result<RestoreRequest, Diagnostic> {
+        let invalid =
+            |e: cph_types::Error| Diagnostic::error("Invalid Restore Target", e.to_string());
+        let restore_infos = phones
+            .into_iter()
+            .map(|(phone_id, inputs)| {
+                Ok(RestoreInfo {
+                    phone_id,
+                    bucket_name: BucketName::new(inputs.bucket_name.as_str()).map_err(invalid)?,
+                    object_path: ObjectPath::new(inputs.object_path.as_str()).map_err(invalid)?,
+                })
+            })
+            .collect::<Result<Vec<_>, Diagnostic>>()?;
+        Ok(RestoreRequest { restore_infos })
+    }
+}
+
+impl Action for PhoneRestore {
     fn description() -> &'static str {
-        "Restores a batch of cloud phones' data from OBS, waits on every job and, unless restart_after_restore is \
-         false, restarts the restored phones. Destroying it calls nothing."
+        "Restores cloud phones' data from OBS, waits on every job and, unless restart_after_restore is false, restarts \
+         each restored phone. A later apply restores only the phones that need it: new ones, ones whose backup \
+         changed, ones whose last restore did not succeed; a phone restored but not restarted is only restarted. \
+         Destroying it calls nothing."
+    }
+
+    fn phones_description() -> &'static str {
+        "The phones to restore and their backups"
     }
 
     fn phone_attributes() -> Vec<Attribute> {
         vec![
-            phone_id_attribute(),
-            Attribute::required("bucket_name", Type::String)
-                .description("The OBS bucket holding the backup: 3 to 63 characters of `a-z`, `0-9`, `-` and `.`."),
-            Attribute::required("object_path", Type::String)
-                .description("The backup object's path in the bucket, 1 to 1024 characters."),
+            attributes::bucket_name("The OBS bucket holding the backup"),
+            attributes::object_path("The backup object's path in the bucket"),
         ]
     }
 
     fn extra_attributes() -> Vec<Attribute> {
-        vec![
-            Attribute::optional_computed(RESTART_AFTER, Type::Bool)
-                .description("Restart every successfully restored phone afterwards. Default true."),
-        ]
-    }
-
-    fn phone_fields() -> PhoneFields {
-        PhoneFields {
-            properties: false,
-            restore_target: true,
-            phone_ids: false,
-        }
-    }
-
-    fn plan_defaults(req: &PlanRequest, plan: &mut PlanResponse) {
-        common::plan_bool_default(req, plan, RESTART_AFTER, true);
-    }
-
-    fn operation(config: &Value) -> Result<Operation, Diagnostic> {
-        let infos = phone_list(config)?
-            .iter()
-            .map(|p| {
-                let bad = |attr: &str, e: cph_types::Error| {
-                    Diagnostic::error("Invalid Restore Target", e.to_string())
-                        .with_attribute(p.path(attr))
-                };
-                Ok(RestoreInfo {
-                    phone_id: p.phone_id()?,
-                    bucket_name: BucketName::new(p.string("bucket_name")?)
-                        .map_err(|e| bad("bucket_name", e))?,
-                    object_path: ObjectPath::new(p.string("object_path")?)
-                        .map_err(|e| bad("object_path", e))?,
-                })
-            })
-            .collect::<Result<Vec<_>, Diagnostic>>()?;
-        Ok(Operation::Restore(RestoreRequest {
-            restore_infos: infos,
-        }))
-    }
-
-    fn follow_up(
-        config: &Value,
-        succeeded: &[&JobRecord],
-    ) -> Result<Option<Operation>, Diagnostic> {
-        let restart = config
-            .get(RESTART_AFTER)
-            .and_then(Value::as_bool)
-            .unwrap_or(true);
-        if !restart || succeeded.is_empty() {
-            return Ok(None);
-        }
-        let ids = succeeded
-            .iter()
-            .map(|j| {
-                PhoneId::new(j.phone_id.as_str())
-                    .map_err(|e| Diagnostic::error("Invalid Phone Id", e.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(restart_of(ids)))
+        vec![attributes::restart_after(
+            "restart_after_restore",
+            true,
+            "restore",
+        )]
     }
 }

@@ -1,0 +1,393 @@
+//! The attributes resources share, one declaration each: schema, checks (against the rules
+//! `cph-types` defines once), default and description side by side.
+
+use cph_types::{
+    BucketName, ImageId, IssueKind, ObjectPath, PhoneId, PropertyMap, check_property_size,
+    validate_properties,
+};
+use tfplugin::{
+    Attribute, AttributePath, Diagnostic, Diagnostics, ObjectNesting, Presence, Type, Validator,
+    Value,
+};
+
+use crate::records::{Status, record_type};
+
+/// `id`: set when the resource is created, kept for its life.
+pub(crate) fn id() -> Attribute {
+    Attribute::computed("id", Type::String)
+        .use_state_for_unknown()
+        .description("The request id of the first batch request the resource sent.")
+}
+
+/// The check of a phone id.
+fn phone_id_check(id: &str) -> Result<(), String> {
+    PhoneId::new(id)
+        .map(drop)
+        .map_err(|e| format!("{e}. Phone ids are listed by the `cph_phones` data source."))
+}
+
+/// `phones[*].phone_id`.
+pub(crate) fn phone_id() -> Attribute {
+    Attribute::required("phone_id", Type::String)
+        .description("The phone's id (at most 32 characters of letters, digits, `-` and `_`).")
+        .validator(Validator::string(
+            "Invalid Phone Id",
+            "a phone id",
+            phone_id_check,
+        ))
+}
+
+/// `phones`: the phones with per-phone inputs (`inputs`, besides `phone_id`). Required unless the
+/// resource also accepts `phone_ids`.
+pub(crate) fn phones(presence: Presence, what: &str, inputs: Vec<Attribute>) -> Attribute {
+    let mut attributes = vec![phone_id()];
+    attributes.extend(inputs);
+    let either = if presence == Presence::Required {
+        ""
+    } else {
+        " Set this or `phone_ids`."
+    };
+    Attribute::nested("phones", ObjectNesting::List, presence, attributes).description(format!(
+        "{what}, at least one, each phone at most once.{either} Adding a phone acts on it alone; removing one or \
+         reordering the list calls nothing."
+    ))
+}
+
+/// `phone_ids`: the phones by id alone.
+pub(crate) fn phone_ids(verb: &str) -> Attribute {
+    Attribute::optional("phone_ids", Type::list(Type::String))
+        .description(format!(
+            "The ids of the phones to {verb}, at least one, each at most once, with no per-phone settings. Set this \
+             or `phones`. For thousands of phones Terraform plans this much faster than `phones`, e.g. \
+             `phone_ids = data.cph_phones.fleet.phones[*].phone_id`."
+        ))
+        .validator(Validator::each_string(
+            "Invalid Phone Id",
+            "phone ids",
+            phone_id_check,
+        ))
+}
+
+/// What `exactly_one_of(["phones", "phone_ids"])` tells the user.
+pub(crate) const PHONES_OR_IDS: &str =
+    "`phones` names phones with per-phone settings, `phone_ids` names them by id alone.";
+
+/// `properties` of a phone, checked against the property catalogue.
+pub(crate) fn properties(presence: Presence, what: &str) -> Attribute {
+    Attribute::new("properties", Type::map(Type::String), presence)
+        .description(format!(
+            "{what} Values are checked against the property catalogue when the configuration is validated: a bad \
+             value for a known key is an error, an unknown key a warning."
+        ))
+        .validator(Validator::new(
+            "properties known to the catalogue, within the size limit",
+            check_properties,
+        ))
+}
+
+/// Checks a `properties` map against the catalogue: each bad value at its key, unknown keys as
+/// warnings, the size of what is known.
+fn check_properties(value: &Value, at: &AttributePath, diags: &mut Diagnostics) {
+    let Some(entries) = value.as_entries() else {
+        return;
+    };
+    let mut map = PropertyMap::new();
+    let mut all_known = true;
+    for (key, v) in entries.iter() {
+        match v {
+            Value::String(v) => {
+                map.insert(key.clone(), v.clone());
+            }
+            _ => all_known = false,
+        }
+    }
+    let report = validate_properties("", &map);
+    for issue in report.errors {
+        let (summary, path) = match &issue.kind {
+            IssueKind::TooLarge { .. } => ("Properties Too Large", at.clone()),
+            IssueKind::EmptyKey => ("Empty Property Key", at.clone()),
+            _ => ("Invalid Property Value", at.clone().key(issue.key.clone())),
+        };
+        diags.push(Diagnostic::error(summary, issue.describe()).with_attribute(path));
+    }
+    for issue in report.warnings {
+        let summary = match issue.kind {
+            IssueKind::DeprecatedKey { .. } => "Deprecated Property Key",
+            _ => "Unknown Property Key",
+        };
+        diags.push(
+            Diagnostic::warning(summary, issue.describe())
+                .with_attribute(at.clone().key(issue.key.clone())),
+        );
+    }
+    // validate_properties checked the size of a complete map; with values still unknown, check
+    // what is known so a map that is already too large is reported now.
+    if !all_known {
+        if let Err(e) = check_property_size("", Some(&map.to_api_string()), None) {
+            diags.push(Diagnostic::error("Properties Too Large", e.to_string()));
+        }
+    }
+}
+
+/// The properties a phone's `properties` value sets (unknown values skipped).
+pub(crate) fn property_map(value: Option<&Value>) -> PropertyMap {
+    let mut map = PropertyMap::new();
+    if let Some(entries) = value.and_then(Value::as_entries) {
+        for (k, v) in entries.iter() {
+            if let Some(v) = v.as_str() {
+                map.insert(k.clone(), v);
+            }
+        }
+    }
+    map
+}
+
+/// Whether a `properties` value is known through and through (null counts as known: none).
+pub(crate) fn properties_known(value: Option<&Value>) -> bool {
+    value.is_none_or(Value::is_wholly_known)
+}
+
+/// `phones[*].bucket_name`.
+pub(crate) fn bucket_name(what: &str) -> Attribute {
+    Attribute::required("bucket_name", Type::String)
+        .description(format!(
+            "{what}: 3 to 63 characters of `a-z`, `0-9`, `-` and `.`."
+        ))
+        .validator(Validator::string(
+            "Invalid Bucket Name",
+            "a bucket name",
+            |v| BucketName::new(v).map(drop).map_err(|e| e.to_string()),
+        ))
+}
+
+/// `phones[*].object_path`.
+pub(crate) fn object_path(what: &str) -> Attribute {
+    Attribute::required("object_path", Type::String)
+        .description(format!("{what}, 1 to 1024 characters."))
+        .validator(Validator::string(
+            "Invalid Object Path",
+            "an object path",
+            |v| ObjectPath::new(v).map(drop).map_err(|e| e.to_string()),
+        ))
+}
+
+/// `image_id`: a resource-wide input, so a change performs the operation on every phone again.
+pub(crate) fn image_id(doing: &str) -> Attribute {
+    Attribute::optional("image_id", Type::String)
+        .requires_replace()
+        .description(format!(
+            "Switch the phones to this image while {doing}. Changing it replaces the resource: every phone again."
+        ))
+        .validator(Validator::string("Invalid Image Id", "an image id", |v| {
+            ImageId::new(v).map(drop).map_err(|e| e.to_string())
+        }))
+}
+
+/// `triggers`: arbitrary values whose change performs the operation on every phone again.
+pub(crate) fn triggers(verb: &str) -> Attribute {
+    Attribute::optional("triggers", Type::map(Type::String))
+        .requires_replace()
+        .description(format!(
+            "Arbitrary values; changing any of them replaces the resource, performing the {verb} on every phone \
+             again."
+        ))
+}
+
+/// `allow_partial_failure`.
+pub(crate) fn allow_partial_failure() -> Attribute {
+    Attribute::optional_computed("allow_partial_failure", Type::Bool)
+        .default(Value::Bool(false))
+        .description(
+            "When true, failed or rejected phones are warnings instead of an error (the next plan retries them). \
+             Changing it only updates state.",
+        )
+}
+
+/// A follow-up restart switch such as `restart_after_restore`.
+pub(crate) fn restart_after(name: &str, default: bool, what: &str) -> Attribute {
+    Attribute::optional_computed(name, Type::Bool)
+        .default(Value::Bool(default))
+        .description(format!(
+            "Restart each phone whose {what} succeeded, afterwards. Turning it on later restarts the phones that \
+             succeeded and were not restarted; each restart is recorded in `restart_jobs`."
+        ))
+}
+
+/// `request_ids`.
+pub(crate) fn request_ids() -> Attribute {
+    Attribute::computed("request_ids", Type::list(Type::String)).description(
+        "The request ids of the batch requests behind the recorded jobs, sorted (one per `batch_size` phones of \
+         an apply).",
+    )
+}
+
+/// A map of per-phone records: `jobs` or `restart_jobs`.
+pub(crate) fn records(name: &str, what: &str) -> Attribute {
+    let statuses: Vec<String> = Status::WRITTEN
+        .iter()
+        .map(|s| format!("`{}`", s.as_str()))
+        .collect();
+    Attribute::computed(name, Type::map(record_type())).description(format!(
+        "{what} Keyed by phone id; each entry: `phone_id`, `request_id`, `job_id` (empty when the phone was not \
+         given a job), `status` (one of {}), `error_code`, `error_msg`, `begin_time`, `end_time`.",
+        statuses.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use tfplugin::{Block, Schema, Severity};
+
+    use super::*;
+
+    fn paths(diags: &Diagnostics) -> Vec<String> {
+        diags
+            .iter()
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    fn schema() -> Schema {
+        Schema::new(
+            0,
+            Block::new()
+                .attribute(phones(
+                    Presence::Optional,
+                    "The phones",
+                    vec![
+                        properties(Presence::Optional, "Properties."),
+                        bucket_name("The bucket"),
+                        object_path("The path"),
+                    ],
+                ))
+                .attribute(phone_ids("restart"))
+                .attribute(image_id("restarting"))
+                .exactly_one_of(["phones", "phone_ids"], PHONES_OR_IDS),
+        )
+    }
+
+    fn phone(id: &str, props: &[(&str, &str)], bucket: &str, path: &str) -> Value {
+        Value::object([
+            ("phone_id", Value::from(id)),
+            (
+                "properties",
+                Value::Map(
+                    props
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+                        .collect(),
+                ),
+            ),
+            ("bucket_name", Value::from(bucket)),
+            ("object_path", Value::from(path)),
+        ])
+    }
+
+    const A: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn every_bad_value_is_reported_at_its_path_and_unknown_keys_warn() {
+        let config = Value::object([
+            (
+                "phones",
+                Value::List(vec![
+                    phone(
+                        A,
+                        &[
+                            ("sys.prop.writephonenum", "12ab"),
+                            ("com.cph.mainkeys", "2"),
+                            ("vendor.new.key", "x"),
+                        ],
+                        "ok-bucket",
+                        "a/b",
+                    ),
+                    phone("not a phone!", &[], "Bad_Bucket", ""),
+                ]),
+            ),
+            ("phone_ids", Value::Null),
+            ("image_id", Value::from("")),
+        ]);
+        let diags = schema().validate(&config);
+        let errors: Vec<String> = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.attribute.as_ref().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            errors,
+            vec![
+                "phones[0].properties[\"com.cph.mainkeys\"]",
+                "phones[0].properties[\"sys.prop.writephonenum\"]",
+                "phones[1].phone_id",
+                "phones[1].bucket_name",
+                "phones[1].object_path",
+                "image_id",
+            ],
+            "{diags:?}"
+        );
+        let warning = diags
+            .iter()
+            .find(|d| d.severity == Severity::Warning)
+            .unwrap();
+        assert_eq!(
+            warning.attribute.as_ref().unwrap().to_string(),
+            "phones[0].properties[\"vendor.new.key\"]"
+        );
+        let value_error = diags.iter().find(|d| d.detail.contains("12ab")).unwrap();
+        assert!(
+            value_error
+                .detail
+                .starts_with("phones[0].properties[\"sys.prop.writephonenum\"]: property"),
+            "{}",
+            value_error.detail
+        );
+    }
+
+    #[test]
+    fn unknown_values_are_not_judged() {
+        let config = Value::object([
+            (
+                "phones",
+                Value::List(vec![Value::object([
+                    ("phone_id", Value::Unknown),
+                    (
+                        "properties",
+                        Value::Map(
+                            [("sys.prop.writeimsi".to_string(), Value::Unknown)]
+                                .into_iter()
+                                .collect(),
+                        ),
+                    ),
+                    ("bucket_name", Value::Unknown),
+                    ("object_path", Value::Unknown),
+                ])]),
+            ),
+            ("phone_ids", Value::Null),
+            ("image_id", Value::Null),
+        ]);
+        assert!(schema().validate(&config).is_empty());
+    }
+
+    #[test]
+    fn phone_ids_are_checked_each_at_its_index_and_conflict_with_phones() {
+        let config = Value::object([
+            ("phones", Value::Unknown),
+            (
+                "phone_ids",
+                Value::List(vec![Value::from(A), Value::from("bad id!")]),
+            ),
+            ("image_id", Value::Null),
+        ]);
+        let diags = schema().validate(&config);
+        assert_eq!(paths(&diags), vec!["phone_ids", "phone_ids[1]"]);
+        assert_eq!(
+            diags.iter().next().unwrap().summary,
+            "Conflicting Attributes"
+        );
+    }
+}

@@ -1,0 +1,544 @@
+//! The provider configuration: one declaration per setting (name, environment fallback, type,
+//! description, default and check side by side), how the configuration and the environment resolve
+//! into settings, and the API client built from them ([`ProviderData`], what every resource uses).
+
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use cph_http::{Client, Credentials, Endpoint, Settings};
+use cph_types::ProjectId;
+use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Type, Validator, Value};
+
+use crate::timeouts::parse_duration;
+
+/// What configure produces and every resource and data source uses.
+#[derive(Debug)]
+pub struct ProviderData {
+    /// The API client.
+    pub(crate) client: Client,
+}
+
+/// The largest `batch_size` accepted.
+const MAX_BATCH_SIZE: u64 = 1000;
+/// The most retries accepted.
+const MAX_RETRIES: u64 = 100;
+
+/// The check of a setting's value in its text form; `Err` says why it is wrong.
+type Check = fn(&str) -> Result<(), String>;
+
+/// A provider setting: its attribute, environment fallback, description and check.
+struct Setting {
+    name: &'static str,
+    env: &'static str,
+    ty: Type,
+    sensitive: bool,
+    description: String,
+    /// The check of a configured or environment value.
+    check: Option<Check>,
+}
+
+fn whole_number(text: &str, min: u64, max: u64) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a whole number from {min} to {max}, got {text:?}"
+        )),
+    }
+}
+
+fn parse_max_retries(text: &str) -> Result<u32, String> {
+    whole_number(text, 0, MAX_RETRIES).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+fn parse_batch_size(text: &str) -> Result<NonZeroUsize, String> {
+    whole_number(text, 1, MAX_BATCH_SIZE)
+        .map(|n| NonZeroUsize::new(usize::try_from(n).unwrap_or(1)).unwrap_or(NonZeroUsize::MIN))
+}
+
+/// Every provider setting, in the order the schema and the docs list them.
+fn settings() -> Vec<Setting> {
+    let defaults = Settings::default();
+    let setting = |name, env, ty, description: String| Setting {
+        name,
+        env,
+        ty,
+        sensitive: false,
+        description,
+        check: None,
+    };
+    vec![
+        setting(
+            "region",
+            "HW_REGION_NAME",
+            Type::String,
+            "Region of the endpoint `https://cph.{region}.myhuaweicloud.com`, e.g. `cn-north-4`. Required unless \
+             `endpoint` is set."
+                .into(),
+        ),
+        setting(
+            "project_id",
+            "HW_PROJECT_ID",
+            Type::String,
+            "Project id used in every API path. Required.".into(),
+        ),
+        setting(
+            "access_key",
+            "HW_ACCESS_KEY",
+            Type::String,
+            "Access key id for AK/SK signing.".into(),
+        ),
+        Setting {
+            sensitive: true,
+            ..setting(
+                "secret_key",
+                "HW_SECRET_KEY",
+                Type::String,
+                "Secret access key for AK/SK signing.".into(),
+            )
+        },
+        Setting {
+            sensitive: true,
+            ..setting(
+                "security_token",
+                "HW_SECURITY_TOKEN",
+                Type::String,
+                "Security token of temporary AK/SK credentials.".into(),
+            )
+        },
+        Setting {
+            sensitive: true,
+            ..setting(
+                "auth_token",
+                "HW_AUTH_TOKEN",
+                Type::String,
+                "IAM token sent as `X-Auth-Token`, used when no AK/SK is given.".into(),
+            )
+        },
+        setting(
+            "endpoint",
+            "CPH_ENDPOINT",
+            Type::String,
+            "Base URL overriding the regional endpoint (private cloud, local simulator). Plain `http://` only for \
+             loopback addresses."
+                .into(),
+        ),
+        Setting {
+            check: Some(|t| parse_max_retries(t).map(drop)),
+            ..setting(
+                "max_retries",
+                "CPH_MAX_RETRIES",
+                Type::Number,
+                format!(
+                    "Retries of a request that failed transiently, with exponential backoff and jitter, 0 to \
+                     {MAX_RETRIES}. Default {}.",
+                    defaults.retry.max_retries
+                ),
+            )
+        },
+        Setting {
+            check: Some(|t| parse_duration(t).map(drop)),
+            ..setting(
+                "poll_interval",
+                "CPH_POLL_INTERVAL",
+                Type::String,
+                format!(
+                    "Interval between polling rounds while waiting on jobs, e.g. `5s` (at most 7 days). Default \
+                     `{}`.",
+                    humantime::format_duration(defaults.poll_interval)
+                ),
+            )
+        },
+        Setting {
+            check: Some(|t| parse_batch_size(t).map(drop)),
+            ..setting(
+                "batch_size",
+                "CPH_BATCH_SIZE",
+                Type::Number,
+                format!(
+                    "Phones per batch request, 1 to {MAX_BATCH_SIZE}. Default {}.",
+                    defaults.batch_size
+                ),
+            )
+        },
+    ]
+}
+
+/// The `provider` block: one attribute per setting, each checked where it is written.
+pub(crate) fn provider_block() -> Block {
+    let mut block = Block::new().description(
+        "Batch operations on Huawei Cloud Cloud Phone Host phones. Every argument falls back to an environment \
+         variable.",
+    );
+    for s in settings() {
+        let mut attr = Attribute::optional(s.name, s.ty.clone())
+            .description(format!("{} Environment: `{}`.", s.description, s.env));
+        if s.sensitive {
+            attr = attr.sensitive();
+        }
+        if let Some(check) = s.check {
+            let name = s.name;
+            attr = attr.validator(Validator::new(
+                "a valid value of the setting",
+                move |value, _path, diags| {
+                    if let Some(text) = text_of(value) {
+                        if let Err(reason) = check(&text) {
+                            diags.error("Invalid Provider Setting", format!("`{name}` {reason}"));
+                        }
+                    }
+                },
+            ));
+        }
+        block = block.attribute(attr);
+    }
+    block
+}
+
+fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(v) => Some(v.clone()),
+        Value::Number(n) => Some(n.as_str().to_owned()),
+        _ => None,
+    }
+}
+
+/// The provider configuration after environment fallbacks.
+#[derive(Default)]
+struct Resolved {
+    values: Vec<(&'static str, Option<String>)>,
+}
+
+impl Resolved {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+}
+
+/// Reads each setting from `config`, falling back to its environment variable (`env` looks it up).
+fn resolve(config: &Value, env: impl Fn(&str) -> Option<String>) -> Resolved {
+    let values = settings()
+        .iter()
+        .map(|s| {
+            let value = config
+                .get(s.name)
+                .and_then(text_of)
+                .or_else(|| env(s.env))
+                .filter(|v| !v.trim().is_empty());
+            (s.name, value)
+        })
+        .collect();
+    Resolved { values }
+}
+
+fn attribute_error(name: &str, summary: &str, detail: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(summary, detail).with_attribute(AttributePath::root(name))
+}
+
+/// Builds the client from `config` and the environment (`env` looks variables up), reporting every
+/// problem; `None` when any is an error.
+pub(crate) fn configure(
+    config: &Value,
+    env: impl Fn(&str) -> Option<String>,
+    diags: &mut Diagnostics,
+) -> Option<ProviderData> {
+    let resolved = resolve(config, env);
+    // Values from the environment were not seen by the schema's validators: check every value.
+    for s in settings() {
+        if let (Some(check), Some(text)) = (s.check, resolved.get(s.name)) {
+            if let Err(reason) = check(text) {
+                diags.push(attribute_error(
+                    s.name,
+                    "Invalid Provider Setting",
+                    format!("`{}` (or {}) {reason}", s.name, s.env),
+                ));
+            }
+        }
+    }
+    let client = build_client(&resolved, diags)?;
+    tracing::debug!(endpoint = %client.endpoint(), "configured the CPH client");
+    Some(ProviderData { client })
+}
+
+fn build_client(resolved: &Resolved, diags: &mut Diagnostics) -> Option<Client> {
+    let endpoint = match (resolved.get("endpoint"), resolved.get("region")) {
+        (Some(url), _) => Some(Endpoint::url(url)),
+        (None, Some(region)) => Some(Endpoint::region(region)),
+        (None, None) => {
+            diags.push(attribute_error(
+                "region",
+                "Missing Region",
+                "set `region` (or HW_REGION_NAME), or `endpoint` (or CPH_ENDPOINT) to reach the CPH API",
+            ));
+            None
+        }
+    };
+    let project_id = match resolved.get("project_id") {
+        None => {
+            diags.push(attribute_error(
+                "project_id",
+                "Missing Project Id",
+                "set `project_id` or HW_PROJECT_ID",
+            ));
+            None
+        }
+        Some(p) => match ProjectId::new(p) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                diags.push(attribute_error(
+                    "project_id",
+                    "Invalid Project Id",
+                    e.to_string(),
+                ));
+                None
+            }
+        },
+    };
+    let credentials = credentials(resolved, diags);
+    if diags.has_errors() {
+        return None;
+    }
+    let (endpoint, project_id, credentials) = (endpoint?, project_id?, credentials?);
+    let mut builder = Client::builder(endpoint, project_id, credentials);
+    if let Some(n) = resolved
+        .get("max_retries")
+        .and_then(|t| parse_max_retries(t).ok())
+    {
+        builder = builder.max_retries(n);
+    }
+    if let Some(n) = resolved
+        .get("batch_size")
+        .and_then(|t| parse_batch_size(t).ok())
+    {
+        builder = builder.batch_size(n);
+    }
+    if let Some(interval) = resolved
+        .get("poll_interval")
+        .and_then(|t| parse_duration(t).ok())
+    {
+        builder = builder
+            .poll_interval(interval)
+            .first_poll_delay(first_poll_delay(interval));
+    }
+    match builder.build() {
+        Ok(client) => Some(client),
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Invalid Provider Configuration",
+                e.to_string(),
+            ));
+            None
+        }
+    }
+}
+
+fn credentials(resolved: &Resolved, diags: &mut Diagnostics) -> Option<Credentials> {
+    match (
+        resolved.get("access_key"),
+        resolved.get("secret_key"),
+        resolved.get("auth_token"),
+    ) {
+        (Some(ak), Some(sk), _) => Some(match resolved.get("security_token") {
+            Some(token) => Credentials::temporary(ak, sk, token),
+            None => Credentials::ak_sk(ak, sk),
+        }),
+        (Some(_), None, _) => {
+            diags.push(attribute_error(
+                "secret_key",
+                "Missing Secret Key",
+                "`access_key` is set but `secret_key` (HW_SECRET_KEY) is not; AK/SK signing needs both",
+            ));
+            None
+        }
+        (None, Some(_), _) => {
+            diags.push(attribute_error(
+                "access_key",
+                "Missing Access Key",
+                "`secret_key` is set but `access_key` (HW_ACCESS_KEY) is not; AK/SK signing needs both",
+            ));
+            None
+        }
+        (None, None, Some(token)) => Some(Credentials::token(token)),
+        (None, None, None) => {
+            diags.push(Diagnostic::error(
+                "Missing Credentials",
+                "no credentials for the CPH API: set `access_key` and `secret_key` (HW_ACCESS_KEY, HW_SECRET_KEY), \
+                 optionally with `security_token` (HW_SECURITY_TOKEN), or `auth_token` (HW_AUTH_TOKEN)",
+            ));
+            None
+        }
+    }
+}
+
+/// The first poll comes soon after submitting: a fifth of the interval, at most a second.
+fn first_poll_delay(interval: Duration) -> Duration {
+    (interval / 5).min(Duration::from_secs(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Value {
+        let mut fields: tfplugin::Fields = settings()
+            .iter()
+            .map(|s| (s.name.to_string(), Value::Null))
+            .collect();
+        for (k, v) in pairs {
+            fields.insert(k.to_string(), Value::string(*v));
+        }
+        Value::Object(fields)
+    }
+
+    fn build(cfg: &Value, env: &[(&str, &str)]) -> (Option<Client>, Diagnostics) {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut diags = Diagnostics::new();
+        let data = configure(cfg, |name| env.get(name).cloned(), &mut diags);
+        (data.map(|d| d.client), diags)
+    }
+
+    const PROJECT: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn environment_variables_fill_unset_attributes() {
+        let (client, diags) = build(
+            &config(&[]),
+            &[
+                ("CPH_ENDPOINT", "http://127.0.0.1:9"),
+                ("HW_PROJECT_ID", PROJECT),
+                ("HW_ACCESS_KEY", "AK"),
+                ("HW_SECRET_KEY", "SK"),
+                ("CPH_BATCH_SIZE", "250"),
+                ("CPH_POLL_INTERVAL", "2s"),
+            ],
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let client = client.unwrap();
+        assert_eq!(client.settings().batch_size.get(), 250);
+        assert_eq!(client.settings().poll_interval, Duration::from_secs(2));
+        assert_eq!(client.project_id().as_str(), PROJECT);
+    }
+
+    #[test]
+    fn configuration_wins_over_the_environment() {
+        let (client, _) = build(
+            &config(&[
+                ("endpoint", "http://127.0.0.1:7"),
+                ("project_id", PROJECT),
+                ("auth_token", "t"),
+            ]),
+            &[
+                ("CPH_ENDPOINT", "http://127.0.0.1:9"),
+                ("HW_PROJECT_ID", "ffff"),
+            ],
+        );
+        assert_eq!(client.unwrap().endpoint().port(), Some(7));
+    }
+
+    #[test]
+    fn missing_credentials_are_one_clear_error() {
+        let (client, diags) = build(
+            &config(&[("endpoint", "http://127.0.0.1:7"), ("project_id", PROJECT)]),
+            &[],
+        );
+        assert!(client.is_none());
+        let errors: Vec<_> = diags.iter().collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].summary, "Missing Credentials");
+        assert!(
+            errors[0].detail.contains("HW_ACCESS_KEY")
+                && errors[0].detail.contains("HW_AUTH_TOKEN")
+        );
+    }
+
+    #[test]
+    fn half_an_aksk_pair_names_the_missing_half() {
+        let (_, diags) = build(
+            &config(&[
+                ("region", "cn-north-4"),
+                ("project_id", PROJECT),
+                ("access_key", "AK"),
+            ]),
+            &[],
+        );
+        let d = diags.iter().next().unwrap();
+        assert_eq!(d.attribute.as_ref().unwrap().to_string(), "secret_key");
+    }
+
+    #[test]
+    fn bad_numbers_and_durations_point_at_their_attribute_in_config_and_environment() {
+        let cfg = config(&[
+            ("max_retries", "-1"),
+            ("batch_size", "0"),
+            ("poll_interval", "often"),
+        ]);
+        let schema = tfplugin::Schema::new(0, provider_block());
+        let diags = schema.validate(&cfg);
+        let paths: Vec<String> = diags
+            .iter()
+            .map(|d| d.attribute.as_ref().unwrap().to_string())
+            .collect();
+        assert_eq!(paths, vec!["max_retries", "poll_interval", "batch_size"]);
+        // The same checks apply to values from the environment, naming the variable.
+        let (client, diags) = build(
+            &config(&[
+                ("endpoint", "http://127.0.0.1:7"),
+                ("project_id", PROJECT),
+                ("auth_token", "t"),
+            ]),
+            &[("CPH_POLL_INTERVAL", "30d"), ("CPH_BATCH_SIZE", "5000")],
+        );
+        assert!(client.is_none());
+        let details: Vec<&str> = diags.iter().map(|d| d.detail.as_str()).collect();
+        assert!(
+            details[0].contains("CPH_POLL_INTERVAL") && details[0].contains("7days"),
+            "{details:?}"
+        );
+        assert!(
+            details[1].contains("CPH_BATCH_SIZE") && details[1].contains("1 to 1000"),
+            "{details:?}"
+        );
+    }
+
+    #[test]
+    fn secrets_never_appear_in_diagnostics() {
+        let (_, diags) = build(
+            &config(&[
+                ("endpoint", "ftp://example"),
+                ("project_id", PROJECT),
+                ("access_key", "AK"),
+                ("secret_key", "s3cr3t-value"),
+            ]),
+            &[("HW_SECURITY_TOKEN", "t0ken-value")],
+        );
+        for d in diags.iter() {
+            assert!(
+                !d.detail.contains("s3cr3t-value") && !d.detail.contains("t0ken-value"),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn descriptions_state_the_client_defaults() {
+        let block = provider_block();
+        let describe = |name: &str| {
+            block
+                .attributes
+                .iter()
+                .find(|a| a.name == name)
+                .unwrap()
+                .description
+                .clone()
+        };
+        assert!(describe("max_retries").contains("Default 5."));
+        assert!(describe("batch_size").contains("Default 100."));
+        assert!(describe("poll_interval").contains("Default `5s`."));
+    }
+}

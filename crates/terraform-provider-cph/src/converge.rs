@@ -1,0 +1,584 @@
+//! How a resource converges per phone, shared by every resource: plan (which phones need work,
+//! shown as unknown records, with a summary of why), apply (the planned work through the runner:
+//! waits on running jobs, submissions, follow-up restarts; every phone's record written back) and
+//! refresh (running jobs polled, nothing called when none runs).
+
+use std::collections::{HashMap, HashSet};
+
+use cph_types::{BatchOperation, BatchRequest, PhoneId, RestartPhone, RestartRequest};
+use tfplugin::{
+    ApplyRequest, ApplyResponse, AttributePath, Context, Diagnostic, Diagnostics, PlanRequest,
+    PlanResponse, Value,
+};
+
+use crate::config::ProviderData;
+use crate::phones::{PhoneInputs, PhoneList, read_phones};
+use crate::planner::{self, PhonePlan, Policy, Prior, Summary, Work};
+use crate::records::{Record, Records, Status, read_records, records_value, request_ids};
+use crate::report::{self, Context as ReportContext, title};
+use crate::runner::{Interruption, PhoneResult, RunOutcome, Runner, RunningJob};
+use crate::timeouts::{TimeoutKind, timeout};
+
+/// The attribute holding the main operation's records.
+pub(crate) const JOBS: &str = "jobs";
+/// The attribute holding the follow-up restarts' records.
+pub(crate) const RESTART_JOBS: &str = "restart_jobs";
+
+/// What a resource's operation is, for the shared convergence.
+pub(crate) trait Operation: Send + Sync + 'static {
+    /// What each phone carries besides its id.
+    type Inputs: PhoneInputs;
+    /// The batch request the operation sends.
+    type Request: BatchRequest + Send + Sync;
+    /// The resource type, e.g. `cph_phone_restart`.
+    const TYPE_NAME: &'static str;
+    /// The operation in words, e.g. `restart`.
+    const VERB: &'static str;
+    /// Its past participle, e.g. `restarted`.
+    const DONE: &'static str;
+    /// The switch of the follow-up restart, e.g. `restart_after_restore`, if the resource has one.
+    const FOLLOW_UP: Option<&'static str> = None;
+    /// Whether a listed phone without a record needs the operation (false where state may come
+    /// from reading the service, as after an import).
+    const UNRECORDED_NEEDS_WORK: bool = true;
+
+    /// The request for `phones`, taking the resource-wide inputs (such as `image_id`) from the
+    /// resource's planned value.
+    fn request(
+        resource: &Value,
+        phones: Vec<(PhoneId, &Self::Inputs)>,
+    ) -> Result<Self::Request, Diagnostic>;
+}
+
+/// Whether the follow-up restart is on in `resource`: `None` while unknown.
+fn follow_up_on<O: Operation>(resource: &Value) -> Option<bool> {
+    match O::FOLLOW_UP {
+        None => Some(false),
+        Some(name) => match resource.get(name) {
+            Some(Value::Bool(on)) => Some(*on),
+            Some(Value::Unknown) => None,
+            _ => Some(false),
+        },
+    }
+}
+
+/// The prior state, read once.
+struct PriorState<I> {
+    phones: PhoneList<I>,
+    main: Records,
+    follow: Records,
+}
+
+impl<I: PhoneInputs> PriorState<I> {
+    fn read(value: &Value) -> Self {
+        let mut ignored = Diagnostics::new();
+        PriorState {
+            phones: if value.is_null() {
+                PhoneList::Known(Vec::new())
+            } else {
+                read_phones(value, &mut ignored)
+            },
+            main: read_records(value.get(JOBS)),
+            follow: read_records(value.get(RESTART_JOBS)),
+        }
+    }
+}
+
+/// Each desired phone's record after the apply: `Some` known, `None` unknown until the apply.
+type Layout<'a> = Vec<(&'a str, Option<&'a Record>)>;
+
+/// The records each map will hold: for the main operation one per desired phone; for the follow-up
+/// (when the resource has one) one per desired phone while it is on, and while it is off only the
+/// records of phones whose main operation stands.
+fn layout<'a>(
+    plans: &[PhonePlan<'a>],
+    main: &'a Records,
+    follow: &'a Records,
+) -> (Layout<'a>, Layout<'a>) {
+    let mut jobs = Vec::with_capacity(plans.len());
+    let mut restarts = Vec::new();
+    for p in plans {
+        let kept = |work: &Work, records: &'a Records| match work {
+            Work::Keep => records.get(p.phone_id),
+            _ => None,
+        };
+        jobs.push((p.phone_id, kept(&p.main, main)));
+        match &p.follow {
+            Some(work) => restarts.push((p.phone_id, kept(work, follow))),
+            None if p.main.is_keep() => {
+                if let Some(r) = follow.get(p.phone_id) {
+                    restarts.push((p.phone_id, Some(r)));
+                }
+            }
+            None => {}
+        }
+    }
+    (jobs, restarts)
+}
+
+/// A map value from a layout, unknown records as unknown values.
+fn layout_value(layout: &Layout<'_>) -> Value {
+    Value::Map(
+        layout
+            .iter()
+            .map(|(id, record)| {
+                (
+                    (*id).to_owned(),
+                    record.map_or(Value::Unknown, Record::to_value),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Plans the records of an update in place: the phones that need work are unknown, the rest keep
+/// their records, removed phones leave; a warning says how many phones need what and why. A create
+/// or replacement is left as the runtime planned it (everything computed unknown).
+pub(crate) fn plan<O: Operation>(req: &PlanRequest, plan: &mut PlanResponse) {
+    if plan.planned_state.is_null() {
+        return;
+    }
+    if req.prior_state.is_null() || !plan.requires_replace.is_empty() {
+        // A new object: its id too is known only after apply.
+        plan.set_unknown(&AttributePath::root("id"));
+        return;
+    }
+    let has_follow = O::FOLLOW_UP.is_some();
+    let mut ignored = Diagnostics::new();
+    let desired = read_phones::<O::Inputs>(&plan.planned_state, &mut ignored);
+    let follow_on = follow_up_on::<O>(&plan.planned_state);
+    let (Some(desired), Some(follow_on)) = (desired.with_known_ids(), follow_on) else {
+        // Which phones need work is known only at apply time.
+        for name in [JOBS, RESTART_JOBS, "request_ids"] {
+            if name != RESTART_JOBS || has_follow {
+                plan.set_unknown(&AttributePath::root(name));
+            }
+        }
+        return;
+    };
+    let prior = PriorState::<O::Inputs>::read(&req.prior_state);
+    let inputs = prior.phones.by_id();
+    let policy = Policy {
+        unrecorded_needs_work: O::UNRECORDED_NEEDS_WORK,
+        follow_up: follow_on,
+    };
+    let plans = planner::plan(
+        Prior {
+            inputs: &inputs,
+            main: &prior.main,
+            follow: &prior.follow,
+        },
+        &desired,
+        policy,
+    );
+    let (jobs, restarts) = layout(&plans, &prior.main, &prior.follow);
+    plan.planned_state
+        .set_path(&AttributePath::root(JOBS), layout_value(&jobs));
+    if has_follow {
+        plan.planned_state
+            .set_path(&AttributePath::root(RESTART_JOBS), layout_value(&restarts));
+    }
+    let summary = Summary::of(&plans);
+    if summary.any_work() {
+        plan.set_unknown(&AttributePath::root("request_ids"));
+        let sentences = summary.sentences(O::DONE, "restart");
+        let working = plans
+            .iter()
+            .filter(|p| !p.main.is_keep() || p.follow.as_ref().is_some_and(|f| !f.is_keep()))
+            .count();
+        plan.diagnostics.push(Diagnostic::warning(
+            format!("{working} of {} Phones Need Work", summary.total),
+            format!(
+                "{}: {}. The other phones keep their records and are not called.",
+                O::TYPE_NAME,
+                sentences.join("; ")
+            ),
+        ));
+    } else {
+        plan.keep_prior(req, &AttributePath::root("request_ids"));
+    }
+}
+
+/// What an apply produced: the new state (null when nothing reached the service on a create), its
+/// diagnostics, and the main operation's record of each phone it acted on.
+pub(crate) struct Applied {
+    pub(crate) state: Value,
+    pub(crate) diagnostics: Diagnostics,
+    pub(crate) acted: HashMap<String, Record>,
+}
+
+impl From<Applied> for ApplyResponse {
+    fn from(applied: Applied) -> ApplyResponse {
+        ApplyResponse {
+            new_state: applied.state,
+            private: Vec::new(),
+            diagnostics: applied.diagnostics,
+        }
+    }
+}
+
+impl Applied {
+    fn failed(state: Value, diagnostics: impl Into<Diagnostics>) -> Applied {
+        Applied {
+            state,
+            diagnostics: diagnostics.into(),
+            acted: HashMap::new(),
+        }
+    }
+}
+
+/// Applies a create (`kind` [`TimeoutKind::Create`]) or an update: plans again from the prior state
+/// and the known plan, waits on running jobs, submits the phones that need it, performs the
+/// follow-up restarts, and records every phone.
+pub(crate) async fn apply<O: Operation>(
+    ctx: &Context<ProviderData>,
+    req: &ApplyRequest,
+    kind: TimeoutKind,
+) -> Applied {
+    let unchanged = if req.prior_state.is_null() {
+        Value::Null
+    } else {
+        req.prior_state.clone()
+    };
+    let data = match ctx.data() {
+        Ok(d) => d,
+        Err(diag) => return Applied::failed(unchanged, diag),
+    };
+    let planned = &req.planned_state;
+    // Values unknown at validate time are known now: the list-wide rules are judged again first.
+    let mut problems = Diagnostics::new();
+    let desired = read_phones::<O::Inputs>(planned, &mut problems);
+    if problems.has_errors() {
+        return Applied::failed(unchanged, problems);
+    }
+    let Some(desired) = desired.with_known_ids() else {
+        return Applied::failed(
+            unchanged,
+            Diagnostic::error(
+                "Phones Not Known",
+                "the phone list has no known value at apply time (provider bug)",
+            ),
+        );
+    };
+    let prior = PriorState::<O::Inputs>::read(&req.prior_state);
+    let inputs = prior.phones.by_id();
+    let follow_on = follow_up_on::<O>(planned).unwrap_or(false);
+    let plans = planner::plan(
+        Prior {
+            inputs: &inputs,
+            main: &prior.main,
+            follow: &prior.follow,
+        },
+        &desired,
+        Policy {
+            unrecorded_needs_work: O::UNRECORDED_NEEDS_WORK,
+            follow_up: follow_on,
+        },
+    );
+    let wanted: HashMap<&str, Option<&O::Inputs>> = desired.iter().copied().collect();
+    let runner = Runner::new(&data.client, ctx.cancellation(), timeout(&req.config, kind));
+    let creating = kind == TimeoutKind::Create;
+    let allow_partial = planned
+        .get("allow_partial_failure")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let report_ctx = |verb| ReportContext {
+        type_name: O::TYPE_NAME,
+        verb,
+        creating,
+        allow_partial,
+    };
+    let mut diagnostics = Diagnostics::new();
+
+    // Phase 1: submit the phones that need it and are free; wait on them together with every job
+    // still running (main jobs to finish, and jobs keeping a phone busy before it is resubmitted).
+    let free: Vec<&PhonePlan<'_>> = plans
+        .iter()
+        .filter(|p| matches!(p.main, Work::Submit(_)) && p.busy.is_empty())
+        .collect();
+    let mut resumed: Vec<RunningJob> = Vec::new();
+    for p in &plans {
+        if p.main == Work::Wait {
+            resumed.extend(prior.main.get(p.phone_id).and_then(RunningJob::of));
+        }
+        resumed.extend(p.busy.iter().filter_map(|r| RunningJob::of(r)));
+    }
+    let request = match build_request::<O>(planned, &free, &wanted) {
+        Ok(r) => r,
+        Err(diag) => return Applied::failed(unchanged, diag),
+    };
+    let first = runner.run(request.as_ref(), resumed).await;
+    let mut main_results: HashMap<String, PhoneResult> = HashMap::new();
+    let waiting: HashSet<&str> = plans
+        .iter()
+        .filter(|p| p.main == Work::Wait)
+        .map(|p| p.phone_id)
+        .collect();
+    // Results of submitted phones and of waited-on main jobs stand; those of busy phones' old jobs
+    // only freed the phone.
+    for (i, result) in first.results.iter().enumerate() {
+        let id = result.phone_id.as_str();
+        let submitted = i < free.len();
+        if submitted || waiting.contains(&id) {
+            main_results.insert(id.to_owned(), result.clone());
+        }
+    }
+    let mut interruption = first.interruption.clone();
+
+    // Phase 2: the phones that were busy, now free.
+    let busy: Vec<&PhonePlan<'_>> = plans
+        .iter()
+        .filter(|p| matches!(p.main, Work::Submit(_)) && !p.busy.is_empty())
+        .collect();
+    if !busy.is_empty() && interruption.is_none() {
+        let request = match build_request::<O>(planned, &busy, &wanted) {
+            Ok(r) => r,
+            Err(diag) => return Applied::failed(unchanged, diag),
+        };
+        let second = runner.run(request.as_ref(), Vec::new()).await;
+        interruption = second.interruption.clone();
+        for result in second.results {
+            main_results.insert(result.phone_id.as_str().to_owned(), result);
+        }
+    }
+    let mut main_records: HashMap<String, Record> = main_results
+        .iter()
+        .map(|(id, r)| (id.clone(), r.to_record()))
+        .collect();
+    for p in &busy {
+        main_records.entry(p.phone_id.to_owned()).or_insert_with(|| {
+            let earlier = p.busy.iter().map(|r| r.job_id.as_str()).collect::<Vec<_>>().join(", ");
+            Record::not_submitted(
+                p.phone_id,
+                format!(
+                    "not sent: the phone's earlier job {earlier} was still running when the run ended; it is \
+                     submitted once that job has finished"
+                ),
+            )
+        });
+    }
+    let main_outcome = RunOutcome {
+        results: plans
+            .iter()
+            .filter_map(|p| main_results.get(p.phone_id).cloned())
+            .collect(),
+        interruption: interruption.clone(),
+    };
+    diagnostics.extend(report::report(&main_outcome, report_ctx(O::VERB)));
+
+    // Phase 3: follow-up restarts of the phones whose main operation stands.
+    let mut follow_records: HashMap<String, Record> = HashMap::new();
+    if follow_on {
+        let mut restart = Vec::new();
+        let mut resumed = Vec::new();
+        for p in &plans {
+            let Some(work) = &p.follow else { continue };
+            let main_ok = match main_records.get(p.phone_id) {
+                Some(r) => r.succeeded(),
+                None => prior.main.get(p.phone_id).is_some_and(Record::succeeded),
+            };
+            match work {
+                Work::Keep => {}
+                Work::Wait if interruption.is_none() => {
+                    resumed.extend(prior.follow.get(p.phone_id).and_then(RunningJob::of));
+                }
+                Work::Wait => {
+                    // Still running, as recorded.
+                    if let Some(r) = prior.follow.get(p.phone_id) {
+                        follow_records.insert(p.phone_id.to_owned(), r.clone());
+                    }
+                }
+                Work::Submit(_) if interruption.is_some() => {
+                    follow_records.insert(
+                        p.phone_id.to_owned(),
+                        Record::not_submitted(p.phone_id, "not restarted: the run ended first"),
+                    );
+                }
+                Work::Submit(_) if !main_ok => {
+                    follow_records.insert(
+                        p.phone_id.to_owned(),
+                        Record::not_submitted(
+                            p.phone_id,
+                            format!("not restarted: the {} did not succeed", O::VERB),
+                        ),
+                    );
+                }
+                Work::Submit(_) => match PhoneId::new(p.phone_id) {
+                    Ok(id) => restart.push(RestartPhone {
+                        phone_id: id,
+                        property: None,
+                    }),
+                    Err(e) => {
+                        follow_records.insert(
+                            p.phone_id.to_owned(),
+                            Record::not_submitted(p.phone_id, format!("not restarted: {e}")),
+                        );
+                    }
+                },
+            }
+        }
+        if !restart.is_empty() || !resumed.is_empty() {
+            let request = RestartRequest {
+                image_id: None,
+                phones: restart,
+            };
+            let third = runner.run(Some(&request), resumed).await;
+            diagnostics.extend(report::report(&third, report_ctx("restart")));
+            for result in &third.results {
+                follow_records.insert(result.phone_id.as_str().to_owned(), result.to_record());
+            }
+        }
+    }
+
+    let (jobs, restarts) = layout(&plans, &prior.main, &prior.follow);
+    let finish = |layout: &Layout<'_>, fresh: &HashMap<String, Record>| -> Records {
+        layout
+            .iter()
+            .filter_map(|(id, kept)| {
+                let record = match kept {
+                    Some(r) => Some((*r).clone()),
+                    None => fresh.get(*id).cloned(),
+                }?;
+                Some(((*id).to_owned(), record))
+            })
+            .collect()
+    };
+    let jobs = finish(&jobs, &main_records);
+    let restarts = finish(&restarts, &follow_records);
+
+    let anything_sent = main_records
+        .values()
+        .chain(follow_records.values())
+        .any(|r| r.status != Status::NotSubmitted);
+    if creating && !anything_sent {
+        // Nothing reached the service: there is nothing to record, and nothing is tainted.
+        return Applied::failed(Value::Null, diagnostics);
+    }
+    let any_work = plans
+        .iter()
+        .any(|p| !p.main.is_keep() || p.follow.as_ref().is_some_and(|f| !f.is_keep()));
+    let mut state = planned.clone();
+    state.set_path(&AttributePath::root(JOBS), records_value(&jobs));
+    if O::FOLLOW_UP.is_some() {
+        state.set_path(&AttributePath::root(RESTART_JOBS), records_value(&restarts));
+    }
+    if any_work || !state.get("request_ids").is_some_and(Value::is_wholly_known) {
+        state.set_path(
+            &AttributePath::root("request_ids"),
+            request_ids(jobs.values().chain(restarts.values())),
+        );
+    }
+    if state
+        .get("id")
+        .is_none_or(|v| !matches!(v, Value::String(_)))
+    {
+        let id = main_outcome
+            .results
+            .iter()
+            .find_map(|r| r.request_id.as_ref().map(|r| r.as_str().to_owned()))
+            .or_else(|| desired.first().map(|(id, _)| (*id).to_owned()))
+            .unwrap_or_default();
+        state.set_path(&AttributePath::root("id"), Value::from(id));
+    }
+    Applied {
+        state,
+        diagnostics,
+        acted: main_records,
+    }
+}
+
+/// The request of `phones` (none when the list is empty).
+fn build_request<O: Operation>(
+    resource: &Value,
+    phones: &[&PhonePlan<'_>],
+    wanted: &HashMap<&str, Option<&O::Inputs>>,
+) -> Result<Option<O::Request>, Diagnostic> {
+    if phones.is_empty() {
+        return Ok(None);
+    }
+    let mut typed = Vec::with_capacity(phones.len());
+    for p in phones {
+        let inputs = wanted.get(p.phone_id).copied().flatten().ok_or_else(|| {
+            Diagnostic::error(
+                "Inputs Not Known",
+                format!(
+                    "phone {} has inputs with no known value at apply time (provider bug)",
+                    p.phone_id
+                ),
+            )
+        })?;
+        let id = PhoneId::new(p.phone_id)
+            .map_err(|e| Diagnostic::error("Invalid Phone Id", e.to_string()))?;
+        typed.push((id, inputs));
+    }
+    O::request(resource, typed).map(Some)
+}
+
+/// Refreshes the records of jobs still running (main and follow-up) with one polling round;
+/// makes no call when none is running. Problems are warnings: the records stay as they were.
+pub(crate) async fn refresh<O: Operation>(
+    ctx: &Context<ProviderData>,
+    state: &mut Value,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let running = |name: &str| -> Vec<RunningJob> {
+        read_records(state.get(name))
+            .values()
+            .filter_map(RunningJob::of)
+            .collect()
+    };
+    let main = running(JOBS);
+    let follow = running(RESTART_JOBS);
+    if main.is_empty() && follow.is_empty() {
+        return diags;
+    }
+    let data = match ctx.data() {
+        Ok(d) => d,
+        Err(diag) => {
+            diags.push(diag);
+            return diags;
+        }
+    };
+    let runner = Runner::new(
+        &data.client,
+        ctx.cancellation(),
+        timeout(state, TimeoutKind::Read),
+    );
+    for (name, operation, jobs) in [
+        (JOBS, O::Request::OPERATION, main),
+        (RESTART_JOBS, BatchOperation::Restart, follow),
+    ] {
+        if jobs.is_empty() {
+            continue;
+        }
+        let outcome = runner.refresh(operation, jobs).await;
+        let mut records = read_records(state.get(name));
+        for result in &outcome.results {
+            if let Some(slot) = records.get_mut(result.phone_id.as_str()) {
+                *slot = result.to_record();
+            }
+        }
+        state.set_path(&AttributePath::root(name), records_value(&records));
+        if let Some(interruption) = outcome.interruption {
+            let why = match interruption {
+                Interruption::Timeout(t) => {
+                    format!(
+                        "the refresh timed out after {}",
+                        humantime::format_duration(t)
+                    )
+                }
+                Interruption::Cancelled => "Terraform asked the provider to stop".to_owned(),
+                Interruption::Failed(e) => e,
+            };
+            diags.push(Diagnostic::warning(
+                format!("Running {} Jobs Not Refreshed", title(O::VERB)),
+                format!(
+                    "{}: {why}; phones whose jobs were not seen finished stay recorded as running, and the next apply \
+                     waits on them.",
+                    O::TYPE_NAME
+                ),
+            ));
+        }
+    }
+    diags
+}
