@@ -122,6 +122,12 @@ fn jobs_of(r: &serde_json::Value) -> serde_json::Map<String, serde_json::Value> 
         .clone()
 }
 
+/// Terraform's output with its line wrapping undone, so that a sentence of a diagnostic can be
+/// searched for whole.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn each_terraform(test: impl Fn(&TerraformBinary)) {
     for tf in binaries() {
         println!("--- {tf}");
@@ -331,10 +337,11 @@ resource "cph_phone_restart" "dup" {
         );
         let run = dir.run(&["validate"]);
         assert_ne!(run.code, 0, "{}", run.combined());
-        let out = run.combined();
+        let out = flat(&run.combined());
         for expected in [
-            "Conflicting Phone Lists",
-            "Missing Phones",
+            "Conflicting Attributes",
+            "Missing Attribute",
+            "set exactly one of `phones` or `phone_ids`",
             "Duplicate Phone Id",
             "phone_ids[0] and phone_ids[2]",
         ] {
@@ -344,56 +351,84 @@ resource "cph_phone_restart" "dup" {
 }
 
 #[test]
-fn state_written_with_job_lists_is_upgraded_to_maps_without_losing_a_record() {
+fn state_of_schema_versions_0_and_1_upgrades_without_losing_a_record_or_planning_a_change() {
     each_terraform(|tf| {
-        let sim = Sim::quick(4);
-        let dir = sim.workdir(tf);
-        copy_example(&dir, "resources/cph_phone_restart");
-        dir.run(&["apply", "-auto-approve", "-input=false"])
-            .assert_success();
-        let current = jobs_of(resource(&state_json(&dir), "cph_phone_restart.canary"));
-        assert_eq!(current.len(), 3);
+        for version in [0, 1] {
+            let sim = Sim::quick(4);
+            let dir = sim.workdir(tf);
+            copy_example(&dir, "resources/cph_phone_restart");
+            dir.run(&["apply", "-auto-approve", "-input=false"])
+                .assert_success();
+            let current = jobs_of(resource(&state_json(&dir), "cph_phone_restart.canary"));
+            assert_eq!(current.len(), 3);
 
-        // Rewrite the state as schema version 0 wrote it: `jobs` a list, in the order of `phones`.
-        let mut state: serde_json::Value =
-            serde_json::from_str(&dir.read("terraform.tfstate")).unwrap();
-        let instance = state["resources"]
-            .as_array_mut()
-            .unwrap()
-            .iter_mut()
-            .find(|r| r["type"] == "cph_phone_restart")
-            .unwrap()["instances"][0]
-            .as_object_mut()
-            .unwrap();
-        instance.insert("schema_version".into(), 0.into());
-        let jobs = instance["attributes"]["jobs"].as_object().unwrap().clone();
-        instance.get_mut("attributes").unwrap()["jobs"] =
-            serde_json::Value::Array(jobs.values().rev().cloned().collect());
-        dir.write(
-            "terraform.tfstate",
-            &serde_json::to_string_pretty(&state).unwrap(),
-        );
+            // Rewrite the state as that version wrote it: records without `request_id`, defaults not
+            // stored, no `read` timeout; version 0 kept `jobs` as a list in the order of `phones`.
+            let mut state: serde_json::Value =
+                serde_json::from_str(&dir.read("terraform.tfstate")).unwrap();
+            let instance = state["resources"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|r| r["type"] == "cph_phone_restart")
+                .unwrap()["instances"][0]
+                .as_object_mut()
+                .unwrap();
+            instance.insert("schema_version".into(), version.into());
+            let attributes = instance.get_mut("attributes").unwrap();
+            let mut jobs = attributes["jobs"].as_object().unwrap().clone();
+            for job in jobs.values_mut() {
+                job.as_object_mut().unwrap().remove("request_id");
+            }
+            attributes["jobs"] = if version == 0 {
+                serde_json::Value::Array(jobs.values().rev().cloned().collect())
+            } else {
+                serde_json::Value::Object(jobs)
+            };
+            attributes["allow_partial_failure"] = serde_json::Value::Null;
+            attributes["timeouts"]
+                .as_object_mut()
+                .unwrap()
+                .remove("read");
+            dir.write(
+                "terraform.tfstate",
+                &serde_json::to_string_pretty(&state).unwrap(),
+            );
 
-        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
-            .assert_code(0);
-        dir.run(&["apply", "-auto-approve", "-input=false"])
-            .assert_success();
-        let upgraded = resource(&state_json(&dir), "cph_phone_restart.canary").clone();
-        assert_eq!(jobs_of(&upgraded), current, "{upgraded}");
-        let stored: serde_json::Value =
-            serde_json::from_str(&dir.read("terraform.tfstate")).unwrap();
-        let restart = stored["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["type"] == "cph_phone_restart")
-            .unwrap();
-        assert_eq!(restart["instances"][0]["schema_version"], 1, "{stored}");
-        assert_eq!(
-            requests(&sim.stats(), BatchOperation::Restart),
-            1,
-            "the upgrade must not restart anything"
-        );
+            dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+                .assert_code(0);
+            dir.run(&["apply", "-auto-approve", "-input=false"])
+                .assert_success();
+            let upgraded = resource(&state_json(&dir), "cph_phone_restart.canary").clone();
+            let without_request_ids = |jobs: serde_json::Map<String, serde_json::Value>| {
+                jobs.into_iter()
+                    .map(|(k, mut v)| {
+                        v.as_object_mut().unwrap().remove("request_id");
+                        (k, v)
+                    })
+                    .collect::<serde_json::Map<_, _>>()
+            };
+            assert_eq!(
+                without_request_ids(jobs_of(&upgraded)),
+                without_request_ids(current),
+                "version {version}: {upgraded}"
+            );
+            assert_eq!(upgraded["values"]["allow_partial_failure"], false);
+            let stored: serde_json::Value =
+                serde_json::from_str(&dir.read("terraform.tfstate")).unwrap();
+            let restart = stored["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["type"] == "cph_phone_restart")
+                .unwrap();
+            assert_eq!(restart["instances"][0]["schema_version"], 2, "{stored}");
+            assert_eq!(
+                requests(&sim.stats(), BatchOperation::Restart),
+                1,
+                "version {version}: the upgrade must not restart anything"
+            );
+        }
     });
 }
 
@@ -425,6 +460,247 @@ provider "cph" {}
 "#
 }
 
+/// `cph_phone_restart.ids` naming `ids` with `phone_ids`, with `extra` lines in the resource block.
+fn restart_ids(dir: &Workdir, ids: &[&str], extra: &str) {
+    let list: Vec<String> = ids.iter().map(|id| format!("{id:?}")).collect();
+    dir.write(
+        "main.tf",
+        &format!(
+            "{}\nresource \"cph_phone_restart\" \"ids\" {{\n  phone_ids = [{}]\n  {extra}\n}}\n",
+            provider_block(),
+            list.join(", ")
+        ),
+    );
+}
+
+/// Phones acted on per phone id, from the simulator's counters.
+fn submissions(sim: &Sim, ids: &[String]) -> Vec<u64> {
+    let stats = sim.stats();
+    ids.iter()
+        .map(|id| stats.submissions.get(id).copied().unwrap_or(0))
+        .collect()
+}
+
+#[test]
+fn adding_a_phone_acts_on_it_alone_removing_or_reordering_calls_nothing_and_a_new_trigger_acts_on_all()
+ {
+    each_terraform(|tf| {
+        let sim = Sim::quick(6);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        let id = |i: usize| ids[i].as_str();
+        let trigger = |t: &str| format!("triggers = {{ wave = \"{t}\" }}");
+        restart_ids(&dir, &[id(0), id(1), id(2), id(3)], &trigger("1"));
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert_eq!(submissions(&sim, &ids), [1, 1, 1, 1, 0, 0]);
+
+        // A refresh of finished records calls nothing.
+        sim.sim().reset_stats();
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+        assert_eq!(sim.stats().total_requests, 0, "{:?}", sim.stats());
+
+        // Add one: only it is restarted, in place.
+        restart_ids(&dir, &[id(0), id(1), id(2), id(3), id(4)], &trigger("1"));
+        let plan = dir.run(&["plan", "-input=false"]);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("1 to change")
+                && !out.contains("replaced")
+                && out.contains("1 phone is new"),
+            "{out}"
+        );
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert_eq!(submissions(&sim, &ids), [0, 0, 0, 0, 1, 0]);
+
+        // Remove one and reorder the rest: an update of state alone.
+        restart_ids(&dir, &[id(4), id(2), id(0), id(3)], &trigger("1"));
+        let plan = dir.run(&["plan", "-input=false"]);
+        assert!(!plan.combined().contains("replaced"), "{}", plan.combined());
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert_eq!(submissions(&sim, &ids), [0, 0, 0, 0, 1, 0]);
+        let jobs = jobs_of(resource(&state_json(&dir), "cph_phone_restart.ids"));
+        assert_eq!(jobs.len(), 4);
+        assert!(!jobs.contains_key(id(1)), "the removed phone left state");
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+
+        // A new trigger restarts every listed phone once.
+        sim.sim().reset_stats();
+        restart_ids(&dir, &[id(4), id(2), id(0), id(3)], &trigger("2"));
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert_eq!(submissions(&sim, &ids), [1, 0, 1, 1, 1, 0]);
+        assert_eq!(requests(&sim.stats(), BatchOperation::Restart), 1);
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn adding_a_phone_to_a_factory_reset_resets_it_alone() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(4);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        let reset = |phones: &[&str]| {
+            let list: Vec<String> = phones
+                .iter()
+                .map(|id| format!("{{ phone_id = {id:?}, factory_reset = true }}"))
+                .collect();
+            dir.write(
+                "main.tf",
+                &format!(
+                    "{}\nresource \"cph_phone_reset\" \"lab\" {{\n  phones = [{}]\n}}\n",
+                    provider_block(),
+                    list.join(", ")
+                ),
+            );
+        };
+        reset(&[&ids[0], &ids[1]]);
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        // Properties set after the reset must survive the next apply on the first two phones.
+        assert!(
+            sim.sim()
+                .set_phone_property(&ids[0], "sys.prop.writewifissid", "kept")
+        );
+        reset(&[&ids[0], &ids[1], &ids[2]]);
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert_eq!(submissions(&sim, &ids), [1, 1, 1, 0]);
+        assert_eq!(requests(&sim.stats(), BatchOperation::Reset), 2);
+        let props = sim.sim().phone(&ids[0]).unwrap().properties().unwrap();
+        assert_eq!(props.get("sys.prop.writewifissid"), Some("kept"));
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn a_property_update_that_failed_keeps_the_prior_values_so_even_a_plan_without_refresh_retries_it()
+{
+    each_terraform(|tf| {
+        let sim = Sim::quick(3);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        let properties = |ssid: &str| {
+            let phones: Vec<String> = ids[..2]
+                .iter()
+                .map(|id| {
+                    format!(
+                        "{{ phone_id = {id:?}, properties = {{ \"sys.prop.writewifissid\" = {ssid:?} }} }}"
+                    )
+                })
+                .collect();
+            dir.write(
+                "main.tf",
+                &format!(
+                    "{}\nresource \"cph_phone_property\" \"wifi\" {{\n  phones = [{}]\n}}\n",
+                    provider_block(),
+                    phones.join(", ")
+                ),
+            );
+        };
+        properties("lab-1");
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert!(sim.sim().fail_next_job(&ids[1]));
+        properties("lab-2");
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(run.code, 0);
+        let out = flat(&run.combined());
+        assert!(
+            out.contains("1 of 2 Phones Failed to Property Update"),
+            "{out}"
+        );
+        let state = state_json(&dir);
+        let r = resource(&state, "cph_phone_property.wifi");
+        let ssid =
+            |i: usize| r["values"]["phones"][i]["properties"]["sys.prop.writewifissid"].clone();
+        assert_eq!(ssid(0), "lab-2");
+        assert_eq!(
+            ssid(1),
+            "lab-1",
+            "the failed phone keeps its prior value: {r}"
+        );
+        assert_eq!(jobs_of(r)[&ids[1]]["status"], "failed");
+        // Without a refresh, the state alone says the phone still needs its update.
+        sim.sim().reset_stats();
+        let plan = dir.run(&[
+            "plan",
+            "-input=false",
+            "-refresh=false",
+            "-detailed-exitcode",
+        ]);
+        plan.assert_code(2);
+        let out = flat(&plan.combined());
+        assert!(out.contains("1 of 2 Phones Need Work"), "{out}");
+        assert_eq!(sim.stats().total_requests, 0);
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert_eq!(submissions(&sim, &ids), [0, 1, 0]);
+        let props = sim.sim().phone(&ids[1]).unwrap().properties().unwrap();
+        assert_eq!(props.get("sys.prop.writewifissid"), Some("lab-2"));
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn turning_restart_after_restore_on_later_restarts_the_restored_phones_without_restoring_again() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(3);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        let restore = |restart: bool| {
+            let phones: Vec<String> = ids[..2]
+                .iter()
+                .map(|id| {
+                    format!(
+                        "{{ phone_id = {id:?}, bucket_name = \"backups\", object_path = \"{id}.tar\" }}"
+                    )
+                })
+                .collect();
+            dir.write(
+                "main.tf",
+                &format!(
+                    "{}\nresource \"cph_phone_restore\" \"r\" {{\n  phones = [{}]\n  restart_after_restore = {restart}\n}}\n",
+                    provider_block(),
+                    phones.join(", ")
+                ),
+            );
+        };
+        restore(false);
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert_eq!(requests(&sim.stats(), BatchOperation::Restart), 0);
+        assert!(jobs_of(resource(&state_json(&dir), "cph_phone_restore.r")).len() == 2);
+        restore(true);
+        let plan = dir.run(&["plan", "-input=false"]);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("2 phones will get their restart") && !out.contains("replaced"),
+            "{out}"
+        );
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let stats = sim.stats();
+        assert_eq!(requests(&stats, BatchOperation::Restore), 1, "{stats:?}");
+        assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
+        assert_eq!(submissions(&sim, &ids), [2, 2, 0]);
+        let r = resource(&state_json(&dir), "cph_phone_restore.r").clone();
+        let restarts = r["values"]["restart_jobs"].as_object().unwrap();
+        assert_eq!(restarts.len(), 2);
+        assert!(restarts.values().all(|j| j["status"] == "success"), "{r}");
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
 #[test]
 fn invalid_input_fails_validate_and_names_the_attribute() {
     each_terraform(|tf| {
@@ -442,6 +718,7 @@ resource "cph_phone_property" "bad" {
   ]
   timeouts {
     create = "whenever"
+    update = "100000h"
   }
 }
 resource "cph_phone_restore" "bad" {
@@ -452,12 +729,13 @@ resource "cph_phone_restore" "bad" {
         );
         let run = dir.run(&["validate"]);
         assert_ne!(run.code, 0, "{}", run.combined());
-        let out = run.combined();
+        let out = flat(&run.combined());
         for expected in [
             "Invalid Phone Id",
             "Invalid Property Value",
             "sys.prop.writeimsi",
             "Invalid Timeout",
+            "longer than the limit of 7days",
             "Invalid Bucket Name",
         ] {
             assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
@@ -467,6 +745,7 @@ resource "cph_phone_restore" "bad" {
             "phones[0].phone_id:",
             "phones[0].properties[\"sys.prop.writeimsi\"]:",
             "timeouts.create:",
+            "timeouts.update:",
             "phones[0].bucket_name:",
         ] {
             assert!(out.contains(path), "missing {path:?} in:\n{out}");
@@ -485,12 +764,7 @@ fn missing_credentials_are_one_clear_error() {
         let sim = Sim::quick(2);
         let mut dir = sim.workdir(tf);
         dir.env("HW_ACCESS_KEY", "").env("HW_SECRET_KEY", "");
-        restart_two(
-            &dir,
-            &sim.ids()[0],
-            &sim.ids()[1],
-            "",
-        );
+        restart_two(&dir, &sim.ids()[0], &sim.ids()[1], "");
         let run = dir.run(&["plan", "-input=false"]);
         assert_ne!(run.code, 0);
         assert!(
@@ -502,46 +776,139 @@ fn missing_credentials_are_one_clear_error() {
 }
 
 #[test]
-fn partial_failure_names_each_failed_phone_records_every_job_and_taints() {
+fn a_failed_create_names_each_phone_taints_and_after_untaint_retries_only_the_failed_phones() {
     each_terraform(|tf| {
-        let sim = Sim::quick(3);
+        let sim = Sim::quick(4);
         let dir = sim.workdir(tf);
-        let good = sim.ids()[0].clone();
+        let ids = sim.ids();
         let unknown = "ffffffffffffffffffffffffffffffff";
-        restart_two(&dir, &good, unknown, "");
+        assert!(sim.sim().fail_next_job(&ids[1]));
+        restart_ids(&dir, &[&ids[0], &ids[1], &ids[2], unknown], "");
         let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
         assert_ne!(run.code, 0);
-        let out = run.combined();
-        assert!(out.contains("1 of 2 Phones Failed to Restart"), "{out}");
+        let out = flat(&run.combined());
+        assert!(out.contains("2 of 4 Phones Failed to Restart"), "{out}");
         assert!(out.contains(unknown) && out.contains("CPS.0005"), "{out}");
-        let state = state_json(&dir);
-        let r = resource(&state, "cph_phone_restart.pair");
-        let jobs = jobs_of(r);
-        assert_eq!(jobs.len(), 2);
-        assert_eq!(jobs[&good]["status"], "success");
-        assert_eq!(jobs[unknown]["status"], "failed");
+        assert!(out.contains(&ids[1]) && out.contains("CPS.0003"), "{out}");
+        assert!(
+            out.contains("terraform untaint cph_phone_restart.<name>"),
+            "{out}"
+        );
+        let jobs = jobs_of(resource(&state_json(&dir), "cph_phone_restart.ids"));
+        assert_eq!(jobs.len(), 4);
+        assert_eq!(jobs[&ids[0]]["status"], "success");
+        assert_eq!(jobs[&ids[1]]["status"], "failed");
+        assert_eq!(jobs[unknown]["status"], "rejected");
         assert_eq!(jobs[unknown]["error_code"], "CPS.0005");
+        // Terraform taints a failed create: its plan would replace the resource, restarting all.
         let plan = dir.run(&["plan", "-input=false"]);
         assert!(
             plan.combined().contains("is tainted, so must be replaced"),
             "{}",
             plan.combined()
         );
+        // As the error says: untaint keeps the records, and the next apply retries the failed phones.
+        dir.run(&["untaint", "cph_phone_restart.ids"])
+            .assert_success();
+        restart_ids(&dir, &[&ids[0], &ids[1], &ids[2]], "");
+        let plan = dir.run(&["plan", "-input=false", "-detailed-exitcode"]);
+        plan.assert_code(2);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("1 to change") && !out.contains("replaced"),
+            "{out}"
+        );
+        assert!(
+            out.contains("1 phone failed last time and will be retried"),
+            "{out}"
+        );
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let stats = sim.stats();
+        assert_eq!(
+            stats.submissions.get(&ids[0]).copied(),
+            Some(1),
+            "{stats:?}"
+        );
+        assert_eq!(
+            stats.submissions.get(&ids[1]).copied(),
+            Some(2),
+            "{stats:?}"
+        );
+        assert_eq!(
+            stats.submissions.get(&ids[2]).copied(),
+            Some(1),
+            "{stats:?}"
+        );
+        let jobs = jobs_of(resource(&state_json(&dir), "cph_phone_restart.ids"));
+        assert_eq!(jobs.len(), 3, "the removed phone leaves state");
+        assert!(jobs.values().all(|j| j["status"] == "success"), "{jobs:?}");
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
     });
 }
 
 #[test]
-fn allow_partial_failure_turns_failures_into_warnings_and_apply_succeeds() {
+fn a_failure_during_an_update_is_not_tainted_and_the_next_apply_retries_only_it() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(4);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        restart_ids(&dir, &[&ids[0], &ids[1]], "");
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert!(sim.sim().fail_next_job(&ids[2]));
+        restart_ids(&dir, &[&ids[0], &ids[1], &ids[2]], "");
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(run.code, 0);
+        let out = flat(&run.combined());
+        assert!(out.contains("1 of 1 Phones Failed to Restart"), "{out}");
+        assert!(
+            !out.contains("untaint") && out.contains("acts on those alone"),
+            "{out}"
+        );
+        let plan = dir.run(&["plan", "-input=false", "-detailed-exitcode"]);
+        plan.assert_code(2);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("1 to change") && !out.contains("tainted") && !out.contains("replaced"),
+            "{out}"
+        );
+        assert!(
+            out.contains("1 phone failed last time and will be retried"),
+            "{out}"
+        );
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let stats = sim.stats();
+        assert_eq!(
+            stats.submissions.get(&ids[0]).copied(),
+            Some(1),
+            "{stats:?}"
+        );
+        assert_eq!(
+            stats.submissions.get(&ids[1]).copied(),
+            Some(1),
+            "{stats:?}"
+        );
+        assert_eq!(
+            stats.submissions.get(&ids[2]).copied(),
+            Some(2),
+            "{stats:?}"
+        );
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn allow_partial_failure_turns_failures_into_warnings_and_the_next_plan_retries_them() {
     each_terraform(|tf| {
         let sim = Sim::quick(3);
         let dir = sim.workdir(tf);
-        let good = sim.ids()[0].clone();
-        restart_two(
-            &dir,
-            &good,
-            "ffffffffffffffffffffffffffffffff",
-            "allow_partial_failure = true",
-        );
+        let ids = sim.ids();
+        assert!(sim.sim().fail_next_job(&ids[1]));
+        restart_ids(&dir, &[&ids[0], &ids[1]], "allow_partial_failure = true");
         let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
         run.assert_success();
         assert!(
@@ -549,6 +916,28 @@ fn allow_partial_failure_turns_failures_into_warnings_and_apply_succeeds() {
                 .contains("Warning: 1 of 2 Phones Failed to Restart"),
             "{}",
             run.combined()
+        );
+        // Not tainted: the next plan is an update of the failed phone alone.
+        let plan = dir.run(&["plan", "-input=false", "-detailed-exitcode"]);
+        plan.assert_code(2);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("1 to change") && !out.contains("replaced"),
+            "{out}"
+        );
+        assert!(out.contains("1 phone failed last time"), "{out}");
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let stats = sim.stats();
+        assert_eq!(
+            stats.submissions.get(&ids[0]).copied(),
+            Some(1),
+            "{stats:?}"
+        );
+        assert_eq!(
+            stats.submissions.get(&ids[1]).copied(),
+            Some(2),
+            "{stats:?}"
         );
         dir.run(&["plan", "-input=false", "-detailed-exitcode"])
             .assert_code(0);
@@ -609,41 +998,87 @@ resource "cph_phone_restart" "all" {
 }
 
 #[test]
-fn a_create_timeout_shorter_than_the_jobs_fails_and_keeps_the_job_ids() {
+fn a_create_timeout_shorter_than_the_jobs_keeps_the_job_ids_and_after_untaint_the_next_apply_only_waits()
+ {
     each_terraform(|tf| {
-        let sim = Sim::start(2, Duration::from_secs(30), Faults::default());
+        let sim = Sim::start(3, Duration::from_secs(8), Faults::default());
         let dir = sim.workdir(tf);
         let ids = sim.ids();
-        let config = RESTART_TWO
-            .replace("PHONE_A", &ids[0])
-            .replace("PHONE_B", &ids[1])
-            .replace("ALLOW", "timeouts {\n    create = \"2s\"\n  }");
-        dir.write("main.tf", &format!("{}\n{config}", provider_block()));
+        let timeouts = "timeouts {\n    create = \"2s\"\n  }";
+        restart_ids(&dir, &[&ids[0], &ids[1]], timeouts);
         let started = std::time::Instant::now();
         let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
         assert_ne!(run.code, 0);
         assert!(
-            started.elapsed() < Duration::from_secs(25),
+            started.elapsed() < Duration::from_secs(7),
             "the wait did not end at the timeout"
         );
-        assert!(
-            run.combined().contains("Timed Out Waiting for the Restart"),
-            "{}",
-            run.combined()
-        );
+        let out = flat(&run.combined());
+        assert!(out.contains("Timed Out Waiting for the Restart"), "{out}");
+        assert!(out.contains("terraform untaint"), "{out}");
         let state = state_json(&dir);
-        let jobs = jobs_of(resource(&state, "cph_phone_restart.pair"));
+        let r = resource(&state, "cph_phone_restart.ids");
+        let jobs = jobs_of(r);
         assert_eq!(jobs.len(), 2);
         for job in jobs.values() {
             assert_eq!(job["status"], "running");
             assert!(!job["job_id"].as_str().unwrap().is_empty(), "{job}");
+            assert!(!job["request_id"].as_str().unwrap().is_empty(), "{job}");
         }
+        assert!(!r["values"]["request_ids"].as_array().unwrap().is_empty());
+
+        dir.run(&["untaint", "cph_phone_restart.ids"])
+            .assert_success();
+        // Once the jobs have finished, the refresh records their outcome and nothing is submitted.
+        std::thread::sleep(Duration::from_secs(7));
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let jobs = jobs_of(resource(&state_json(&dir), "cph_phone_restart.ids"));
+        assert!(jobs.values().all(|j| j["status"] == "success"), "{jobs:?}");
+        assert_eq!(requests(&sim.stats(), BatchOperation::Restart), 1);
+        assert_each_submitted_once(&sim.stats(), &ids[..2]);
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn an_update_timeout_is_not_tainted_and_the_next_apply_waits_on_the_running_job_without_submitting()
+{
+    each_terraform(|tf| {
+        let sim = Sim::start(3, Duration::from_secs(8), Faults::default());
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        let timeouts = "timeouts {\n    update = \"2s\"\n  }";
+        restart_ids(&dir, &[&ids[0]], timeouts);
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        restart_ids(&dir, &[&ids[0], &ids[1]], timeouts);
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(run.code, 0);
+        let out = flat(&run.combined());
         assert!(
-            !resource(&state, "cph_phone_restart.pair")["values"]["request_ids"]
-                .as_array()
-                .unwrap()
-                .is_empty()
+            out.contains("Timed Out Waiting for the Restart") && !out.contains("untaint"),
+            "{out}"
         );
+        let jobs = jobs_of(resource(&state_json(&dir), "cph_phone_restart.ids"));
+        assert_eq!(jobs[&ids[1]]["status"], "running");
+        // Still running: the plan waits on it (and says so), it does not submit it again.
+        let plan = dir.run(&["plan", "-input=false", "-detailed-exitcode"]);
+        plan.assert_code(2);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("will be waited on, not submitted again") && !out.contains("replaced"),
+            "{out}"
+        );
+        std::thread::sleep(Duration::from_secs(7));
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let jobs = jobs_of(resource(&state_json(&dir), "cph_phone_restart.ids"));
+        assert_eq!(jobs[&ids[1]]["status"], "success");
+        assert_each_submitted_once(&sim.stats(), &ids[..2]);
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
     });
 }
 
@@ -662,11 +1097,16 @@ fn property_drift_made_outside_terraform_shows_in_the_next_plan_and_is_corrected
         );
         let plan = dir.run(&["plan", "-input=false", "-detailed-exitcode"]);
         plan.assert_code(2);
+        let out = flat(&plan.combined());
         assert!(
-            plan.stdout.contains("rogue-wifi") && plan.stdout.contains("updated in-place"),
-            "{}",
-            plan.stdout
+            out.contains("updated in-place") && out.contains("1 of 2 Phones Need Work"),
+            "{out}"
         );
+        // Terraform 1.0 renders a changed element of a list of nested attributes as `~ { }` when it is
+        // not the first one; later versions show the drifted value.
+        if !tf.version.starts_with("1.0.") {
+            assert!(out.contains("rogue-wifi"), "{out}");
+        }
         sim.sim().reset_stats();
         dir.run(&["apply", "-auto-approve", "-input=false"])
             .assert_success();
