@@ -7,6 +7,7 @@
 //! target/release/examples/bench batch-vs-single --phones 1000 --job-duration 5s
 //! target/release/examples/bench plan-scale --phones 100,1000,10000
 //! target/release/examples/bench startup --runs 20
+//! target/release/examples/bench converge --phones 10000
 //! ```
 //!
 //! Terraform 1.11 from `.tools/` is used (`scripts/install-terraform.sh` installs it).
@@ -71,6 +72,16 @@ enum Bench {
         #[arg(long, default_value = "1.11")]
         terraform: String,
     },
+    /// The per-phone life of one resource of N phones (`phone_ids` from the data source): first
+    /// plan, apply, a second plan with nothing to do (and the API calls its refresh makes), then
+    /// one phone added (plan and apply, and the phones it submits).
+    Converge {
+        #[arg(long, default_value_t = 10_000)]
+        phones: usize,
+        /// The Terraform version to run (a prefix of an installed one: 1.11 or 1.0).
+        #[arg(long, default_value = "1.11")]
+        terraform: String,
+    },
     /// Provider start-up: launch to handshake line, and a whole `terraform validate`.
     Startup {
         #[arg(long, default_value_t = 20)]
@@ -101,6 +112,7 @@ fn main() -> ExitCode {
             replan,
             terraform,
         } => plan_scale(&phones, from_data_source, phone_ids, replan, &terraform),
+        Bench::Converge { phones, terraform } => converge(phones, &terraform),
         Bench::Startup { runs } => startup(runs),
     };
     match result {
@@ -390,6 +402,81 @@ fn plan_scale(
                 m.peak_mib
             );
         }
+    }
+    Ok(())
+}
+
+fn converge(phones: usize, version: &str) -> Result<(), String> {
+    let tf = binaries()
+        .into_iter()
+        .find(|b| b.version.starts_with(version))
+        .ok_or_else(|| {
+            format!("no Terraform {version} installed (run scripts/install-terraform.sh)")
+        })?;
+    let sim = Sim::start(phones, Duration::from_secs(1));
+    let dir = sim.workdir_with(&tf, "1s");
+    let config = |count: usize| {
+        format!(
+            "{}data \"cph_phones\" \"all\" {{}}\nresource \"cph_phone_restart\" \"all\" {{\n  phone_ids = slice(data.cph_phones.all.phones[*].phone_id, 0, {count})\n}}\n",
+            header()
+        )
+    };
+    let calls = |before: &cph_sim::Stats, after: &cph_sim::Stats| -> String {
+        let mut routes: Vec<String> = after
+            .requests
+            .iter()
+            .filter_map(|(k, v)| {
+                let n = v - before.requests.get(k).copied().unwrap_or(0);
+                (n > 0).then(|| format!("{n} {k}"))
+            })
+            .collect();
+        if routes.is_empty() {
+            routes.push("none".into());
+        }
+        routes.join(", ")
+    };
+    println!(
+        "# one cph_phone_restart of {phones} phones through Terraform {}: `phone_ids` from the data source",
+        tf.version
+    );
+    println!("| step | wall time | provider peak RSS | API calls | phones submitted |");
+    println!("|---|---|---|---|---|");
+    let row = |step: &str, args: &[&str]| -> Result<(), String> {
+        let before = sim.sim().stats();
+        let m = measure(&dir, args)?;
+        let after = sim.sim().stats();
+        let submitted: u64 =
+            after.submissions.values().sum::<u64>() - before.submissions.values().sum::<u64>();
+        println!(
+            "| {step} | {:.2} s | {:.1} MiB | {} | {submitted} |",
+            m.wall.as_secs_f64(),
+            m.peak_mib,
+            calls(&before, &after)
+        );
+        Ok(())
+    };
+    let first = phones.saturating_sub(1).max(1);
+    dir.write("main.tf", &config(first));
+    row(
+        &format!("first plan ({first} phones)"),
+        &["plan", "-input=false"],
+    )?;
+    row("apply", &["apply", "-auto-approve", "-input=false"])?;
+    row(
+        "second plan (no changes; refresh of finished records)",
+        &["plan", "-input=false", "-detailed-exitcode"],
+    )?;
+    if phones > first {
+        dir.write("main.tf", &config(phones));
+        row("plan after adding one phone", &["plan", "-input=false"])?;
+        row(
+            "apply after adding one phone",
+            &["apply", "-auto-approve", "-input=false"],
+        )?;
+        row(
+            "plan after that (no changes)",
+            &["plan", "-input=false", "-detailed-exitcode"],
+        )?;
     }
     Ok(())
 }

@@ -84,12 +84,21 @@ impl<I: PhoneInputs> PriorState<I> {
     }
 }
 
-/// Each desired phone's record after the apply: `Some` known, `None` unknown until the apply.
-type Layout<'a> = Vec<(&'a str, Option<&'a Record>)>;
+/// What a desired phone's record in one map will be.
+#[derive(Debug, Clone, Copy)]
+enum Slot<'a> {
+    /// Its record stands as it is.
+    Kept(&'a Record),
+    /// It gets a new record from this apply (unknown until then).
+    Fresh,
+}
 
-/// The records each map will hold: for the main operation one per desired phone; for the follow-up
-/// (when the resource has one) one per desired phone while it is on, and while it is off only the
-/// records of phones whose main operation stands.
+/// The records a map will hold, by phone id, in the order of the phones.
+type Layout<'a> = Vec<(&'a str, Slot<'a>)>;
+
+/// The records each map will hold: for the main operation one per desired phone that has one or
+/// gets one now; for the follow-up (when the resource has one) the same while it is on, and while
+/// it is off only the records of phones whose main operation stands.
 fn layout<'a>(
     plans: &[PhonePlan<'a>],
     main: &'a Records,
@@ -98,17 +107,15 @@ fn layout<'a>(
     let mut jobs = Vec::with_capacity(plans.len());
     let mut restarts = Vec::new();
     for p in plans {
-        let kept = |work: &Work, records: &'a Records| match work {
-            Work::Keep => records.get(p.phone_id),
-            _ => None,
+        let slot = |work: &Work, records: &'a Records| match work {
+            Work::Keep => records.get(p.phone_id).map(Slot::Kept),
+            _ => Some(Slot::Fresh),
         };
-        jobs.push((p.phone_id, kept(&p.main, main)));
+        jobs.extend(slot(&p.main, main).map(|s| (p.phone_id, s)));
         match &p.follow {
-            Some(work) => restarts.push((p.phone_id, kept(work, follow))),
+            Some(work) => restarts.extend(slot(work, follow).map(|s| (p.phone_id, s))),
             None if p.main.is_keep() => {
-                if let Some(r) = follow.get(p.phone_id) {
-                    restarts.push((p.phone_id, Some(r)));
-                }
+                restarts.extend(follow.get(p.phone_id).map(|r| (p.phone_id, Slot::Kept(r))));
             }
             None => {}
         }
@@ -116,16 +123,17 @@ fn layout<'a>(
     (jobs, restarts)
 }
 
-/// A map value from a layout, unknown records as unknown values.
+/// A map value from a layout, fresh records as unknown values.
 fn layout_value(layout: &Layout<'_>) -> Value {
     Value::Map(
         layout
             .iter()
-            .map(|(id, record)| {
-                (
-                    (*id).to_owned(),
-                    record.map_or(Value::Unknown, Record::to_value),
-                )
+            .map(|(id, slot)| {
+                let value = match slot {
+                    Slot::Kept(record) => record.to_value(),
+                    Slot::Fresh => Value::Unknown,
+                };
+                ((*id).to_owned(), value)
             })
             .collect(),
     )
@@ -170,6 +178,7 @@ pub(crate) fn plan<O: Operation>(req: &PlanRequest, plan: &mut PlanResponse) {
         },
         &desired,
         policy,
+        O::Inputs::met_by,
     );
     let (jobs, restarts) = layout(&plans, &prior.main, &prior.follow);
     plan.planned_state
@@ -274,6 +283,7 @@ pub(crate) async fn apply<O: Operation>(
             unrecorded_needs_work: O::UNRECORDED_NEEDS_WORK,
             follow_up: follow_on,
         },
+        O::Inputs::met_by,
     );
     let wanted: HashMap<&str, Option<&O::Inputs>> = desired.iter().copied().collect();
     let runner = Runner::new(&data.client, ctx.cancellation(), timeout(&req.config, kind));
@@ -434,12 +444,16 @@ pub(crate) async fn apply<O: Operation>(
     let finish = |layout: &Layout<'_>, fresh: &HashMap<String, Record>| -> Records {
         layout
             .iter()
-            .filter_map(|(id, kept)| {
-                let record = match kept {
-                    Some(r) => Some((*r).clone()),
-                    None => fresh.get(*id).cloned(),
-                }?;
-                Some(((*id).to_owned(), record))
+            .map(|(id, slot)| {
+                let record = match slot {
+                    Slot::Kept(r) => (*r).clone(),
+                    // Every phone with work got a record above; should one be missing, the record
+                    // says so rather than leaving a planned entry out.
+                    Slot::Fresh => fresh.get(*id).cloned().unwrap_or_else(|| {
+                        Record::not_submitted(id, "not sent: the apply ended before reaching it")
+                    }),
+                };
+                ((*id).to_owned(), record)
             })
             .collect()
     };
@@ -581,4 +595,165 @@ pub(crate) async fn refresh<O: Operation>(
         }
     }
     diags
+}
+
+#[cfg(test)]
+mod tests {
+    use tfplugin::Fields;
+
+    use super::*;
+    use crate::resources::phone_property::PhoneProperty;
+    use crate::resources::phone_restart::PhoneRestart;
+
+    fn record(phone: &str, status: Status) -> Value {
+        Record {
+            job_id: format!("job-{phone}"),
+            request_id: "req-1".into(),
+            status,
+            ..Record::not_submitted(phone, "")
+        }
+        .to_value()
+    }
+
+    fn restart(ids: &[&str], jobs: Value, request_ids: Value) -> Value {
+        Value::object([
+            ("id", Value::from("req-1")),
+            ("phones", Value::Null),
+            (
+                "phone_ids",
+                Value::List(ids.iter().map(|id| Value::from(*id)).collect()),
+            ),
+            ("allow_partial_failure", Value::Bool(false)),
+            ("jobs", jobs),
+            ("request_ids", request_ids),
+        ])
+    }
+
+    fn jobs(entries: &[(&str, Value)]) -> Value {
+        Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect::<Fields>(),
+        )
+    }
+
+    fn planned(
+        prior: Value,
+        proposed: Value,
+        operation: fn(&PlanRequest, &mut PlanResponse),
+    ) -> PlanResponse {
+        let req = PlanRequest {
+            prior_state: prior,
+            proposed_new_state: proposed.clone(),
+            config: proposed.clone(),
+            prior_private: Vec::new(),
+        };
+        let mut plan = PlanResponse {
+            planned_state: proposed,
+            ..PlanResponse::default()
+        };
+        operation(&req, &mut plan);
+        plan
+    }
+
+    #[test]
+    fn an_update_plans_unknown_records_for_the_phones_with_work_and_keeps_the_rest() {
+        let prior = restart(
+            &["a", "b", "c"],
+            jobs(&[
+                ("a", record("a", Status::Success)),
+                ("b", record("b", Status::Failed)),
+                ("c", record("c", Status::Success)),
+            ]),
+            Value::List(vec![Value::from("req-1")]),
+        );
+        // The runtime marked the computed attributes unknown: the plan decides them.
+        let proposed = restart(&["d", "b", "a"], Value::Unknown, Value::Unknown);
+        let plan = planned(prior.clone(), proposed, plan::<PhoneRestart>);
+        let planned_jobs = plan.planned_state.get("jobs").unwrap();
+        assert_eq!(planned_jobs.get("a"), prior.get("jobs").unwrap().get("a"));
+        assert_eq!(planned_jobs.get("b"), Some(&Value::Unknown));
+        assert_eq!(planned_jobs.get("d"), Some(&Value::Unknown));
+        assert_eq!(planned_jobs.get("c"), None, "a removed phone leaves state");
+        assert_eq!(plan.planned_state.get("request_ids"), Some(&Value::Unknown));
+        let warning = plan.diagnostics.iter().next().unwrap();
+        assert_eq!(warning.summary, "2 of 3 Phones Need Work");
+        assert!(
+            warning
+                .detail
+                .contains("1 phone failed last time and will be retried")
+                && warning
+                    .detail
+                    .contains("1 phone is new and will be restarted"),
+            "{}",
+            warning.detail
+        );
+    }
+
+    #[test]
+    fn with_nothing_to_do_the_plan_keeps_every_record_and_says_nothing() {
+        let prior = restart(
+            &["a", "b"],
+            jobs(&[
+                ("a", record("a", Status::Success)),
+                ("b", record("b", Status::Success)),
+            ]),
+            Value::List(vec![Value::from("req-1")]),
+        );
+        let proposed = restart(&["b", "a"], Value::Unknown, Value::Unknown);
+        let plan = planned(prior.clone(), proposed, plan::<PhoneRestart>);
+        assert_eq!(plan.planned_state.get("jobs"), prior.get("jobs"));
+        assert_eq!(
+            plan.planned_state.get("request_ids"),
+            prior.get("request_ids")
+        );
+        assert!(plan.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn an_imported_phone_without_a_record_that_holds_its_values_gets_no_record() {
+        let phone = |id: &str, value: &str| {
+            Value::object([
+                ("phone_id", Value::from(id)),
+                (
+                    "properties",
+                    Value::Map([("k".to_owned(), Value::from(value))].into_iter().collect()),
+                ),
+            ])
+        };
+        let state = |phones: Vec<Value>, jobs: Value| {
+            Value::object([
+                ("id", Value::from("imported")),
+                ("phones", Value::List(phones)),
+                ("restart_after_update", Value::Bool(false)),
+                ("allow_partial_failure", Value::Bool(false)),
+                ("jobs", jobs),
+                ("restart_jobs", Value::Map(Fields::new())),
+                ("request_ids", Value::List(Vec::new())),
+            ])
+        };
+        let prior = state(
+            vec![phone("a", "1"), phone("b", "1")],
+            Value::Map(Fields::new()),
+        );
+        let proposed = state(vec![phone("a", "1"), phone("b", "2")], Value::Unknown);
+        let plan = planned(prior, proposed, plan::<PhoneProperty>);
+        let planned_jobs = plan.planned_state.get("jobs").unwrap();
+        assert_eq!(planned_jobs.get("a"), None);
+        assert_eq!(planned_jobs.get("b"), Some(&Value::Unknown));
+        assert_eq!(
+            plan.planned_state.get("restart_jobs"),
+            Some(&Value::Map(Fields::new())),
+            "the follow-up restart is off"
+        );
+    }
+
+    #[test]
+    fn a_create_or_a_replacement_leaves_every_record_unknown() {
+        let proposed = restart(&["a"], Value::Unknown, Value::Unknown);
+        let plan = planned(Value::Null, proposed, plan::<PhoneRestart>);
+        assert_eq!(plan.planned_state.get("id"), Some(&Value::Unknown));
+        assert!(plan.diagnostics.is_empty());
+    }
 }

@@ -18,6 +18,12 @@ pub(crate) trait PhoneInputs:
 
     /// The inputs of a phone named in `phone_ids` (nothing but its id).
     fn id_only() -> Self;
+
+    /// Whether a phone that was last given `prior` already has what `self` asks for, so that it
+    /// needs nothing (equality, unless the inputs describe state only partly managed).
+    fn met_by(&self, prior: &Self) -> bool {
+        self == prior
+    }
 }
 
 /// One phone of the list.

@@ -76,19 +76,27 @@ pub(crate) struct Prior<'a, I> {
     pub(crate) follow: &'a Records,
 }
 
-/// Plans every desired phone, in the order given. Linear in the number of phones: one look-up and
-/// at most one comparison of inputs per phone.
-pub(crate) fn plan<'a, I: PartialEq>(
+/// Plans every desired phone, in the order given. `met_by(desired, prior)` says whether a phone
+/// given `prior` inputs already has the `desired` ones. Linear in the number of phones: one look-up
+/// and at most one comparison of inputs per phone.
+pub(crate) fn plan<'a, I>(
     prior: Prior<'a, I>,
     desired: &[(&'a str, Option<&I>)],
     policy: Policy,
+    met_by: impl Fn(&I, &I) -> bool,
 ) -> Vec<PhonePlan<'a>> {
     desired
         .iter()
         .map(|&(phone_id, inputs)| {
             let record = prior.main.get(phone_id);
             let follow_record = prior.follow.get(phone_id);
-            let main = main_work(prior.inputs.get(phone_id).copied(), record, inputs, policy);
+            let main = main_work(
+                prior.inputs.get(phone_id).copied(),
+                record,
+                inputs,
+                policy,
+                &met_by,
+            );
             let follow = policy.follow_up.then(|| follow_work(&main, follow_record));
             let busy = if matches!(main, Work::Submit(_)) {
                 [record, follow_record]
@@ -109,11 +117,12 @@ pub(crate) fn plan<'a, I: PartialEq>(
         .collect()
 }
 
-fn main_work<I: PartialEq>(
+fn main_work<I>(
     prior: Option<&I>,
     record: Option<&Record>,
     desired: Option<&I>,
     policy: Policy,
+    met_by: &impl Fn(&I, &I) -> bool,
 ) -> Work {
     let Some(prior) = prior else {
         return Work::Submit(Reason::New);
@@ -121,7 +130,7 @@ fn main_work<I: PartialEq>(
     let Some(desired) = desired else {
         return Work::Submit(Reason::InputsUnknown);
     };
-    if prior != desired {
+    if !met_by(desired, prior) {
         return Work::Submit(Reason::InputsChanged);
     }
     match record.map(|r| &r.status) {
@@ -308,7 +317,7 @@ mod tests {
             main,
             follow,
         };
-        plan(prior, &desired, policy)
+        plan(prior, &desired, policy, u32::eq)
             .into_iter()
             .map(|p| (p.phone_id.to_owned(), p.main, p.follow))
             .collect()
@@ -399,6 +408,7 @@ mod tests {
             },
             &desired,
             ACTION,
+            u32::eq,
         );
         assert_eq!(plans[0].main, Work::Submit(Reason::InputsUnknown));
         assert!(plans[0].busy.is_empty());
@@ -533,6 +543,7 @@ mod tests {
             },
             &desired,
             ACTION,
+            Counted::eq,
         );
         assert_eq!(compared.get(), 10_000, "one comparison per prior phone");
         let submitted: Vec<&str> = plans
@@ -574,6 +585,7 @@ mod tests {
             },
             &desired,
             ACTION,
+            u32::eq,
         );
         let summary = Summary::of(&plans);
         assert!(summary.any_work());

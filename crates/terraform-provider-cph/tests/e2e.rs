@@ -1168,11 +1168,26 @@ resource "cph_phone_property" "imported" {{
             phones[0]["properties"]["sys.prop.writephonenum"],
             "13711112222"
         );
-        // The imported phones already hold the configured values: refresh narrows to the managed keys and
-        // at most an in-place update of the result attributes remains, never a replacement.
+        // The imported phones already hold the configured values: they need nothing. The apply only narrows
+        // state to the managed keys, calling nothing; then the plan is empty.
         let plan = dir.run(&["plan", "-input=false"]);
         plan.assert_success();
-        assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+        let out = flat(&plan.combined());
+        assert!(
+            !out.contains("must be replaced") && !out.contains("Need Work"),
+            "{out}"
+        );
+        sim.sim().reset_stats();
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert_eq!(
+            requests(&sim.stats(), BatchOperation::UpdateProperty),
+            0,
+            "{:?}",
+            sim.stats()
+        );
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
     });
 }
 

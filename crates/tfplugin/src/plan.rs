@@ -511,6 +511,31 @@ mod tests {
     }
 
     #[test]
+    fn defaults_are_planned_where_the_configuration_leaves_an_attribute_unset() {
+        let block = Block::new()
+            .attribute(
+                Attribute::optional_computed("allow", Type::Bool).default(Value::Bool(false)),
+            )
+            .attribute(Attribute::optional_computed("other", Type::Bool));
+        let config = Value::object([("allow", Value::Null), ("other", Value::Null)]);
+        let mut planned = config.clone();
+        mark_computed_unknown(&block, &mut planned, &config, &Value::Null, true);
+        assert_eq!(planned.get("allow"), Some(&Value::Bool(false)));
+        assert_eq!(planned.get("other"), Some(&Value::Unknown));
+        // A configured value wins, and the default is the planned value on update too.
+        let config = Value::object([("allow", Value::Bool(true)), ("other", Value::Null)]);
+        let mut planned = config.clone();
+        mark_computed_unknown(&block, &mut planned, &config, &Value::Null, true);
+        assert_eq!(planned.get("allow"), Some(&Value::Bool(true)));
+        let prior = Value::object([("allow", Value::Bool(true)), ("other", Value::Bool(true))]);
+        let config = Value::object([("allow", Value::Null), ("other", Value::Null)]);
+        let mut planned = prior.clone();
+        mark_computed_unknown(&block, &mut planned, &config, &prior, true);
+        assert_eq!(planned.get("allow"), Some(&Value::Bool(false)));
+        assert!(check_plan_follows_config(&block, &config, &planned).is_empty());
+    }
+
+    #[test]
     fn no_change_keeps_prior_computed_values() {
         let s = schema();
         let prior = state(

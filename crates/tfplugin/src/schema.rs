@@ -777,6 +777,31 @@ mod tests {
     }
 
     #[test]
+    fn defaults_need_optional_computed_attributes_and_end_the_description() {
+        let good = Attribute::optional_computed("flag", Type::Bool)
+            .default(Value::Bool(true))
+            .description("A flag.");
+        assert_eq!(good.full_description(), "A flag. Default `true`.");
+        let wire = good.to_proto();
+        assert_eq!(wire.description, "A flag. Default `true`.");
+        let bad = Schema::new(
+            0,
+            Block::new()
+                .attribute(Attribute::optional("flag", Type::Bool).default(Value::Bool(true)))
+                .exactly_one_of(["flag", "missing"], ""),
+        );
+        let text = bad.check().unwrap_err().join("\n");
+        assert!(
+            text.contains("flag: a default needs an optional and computed"),
+            "{text}"
+        );
+        assert!(text.contains("missing: named by exactly_one_of"), "{text}");
+        let mut state = Value::object([("flag", Value::Null)]);
+        Block::new().attribute(good).fill_defaults(&mut state);
+        assert_eq!(state.get("flag"), Some(&Value::Bool(true)));
+    }
+
+    #[test]
     fn reserved_names_are_rejected_per_schema_kind() {
         let s = Schema::new(
             0,

@@ -237,20 +237,50 @@ fn drive(config: &SoakConfig, sim: &Simulator) -> Result<SoakReport, String> {
         phone_ids.len(),
     ));
 
-    // Converged: nothing left to do, and no call may act on a phone again.
+    // The second plan calls nothing and plans exactly the failed phones again (none when all succeeded).
     let plan = dir.run(&["plan", "-input=false", "-detailed-exitcode"]);
     let after = sim.stats();
     let resubmitted =
         after.submissions.values().sum::<u64>() - stats.submissions.values().sum::<u64>();
-    checks.push(Check {
-        name: "second plan shows no changes",
-        passed: plan.code == 0 && resubmitted == 0,
-        detail: if plan.code == 0 {
-            format!("exit code 0, {resubmitted} phones acted on")
-        } else {
-            format!("exit code {}:\n{}", plan.code, tail(&plan.combined(), 3000))
-        },
-    });
+    checks.push(check_second_plan(
+        plan.code,
+        &plan.combined(),
+        failed,
+        resubmitted,
+    ));
+
+    // A second apply acts on the failed phones alone, each once.
+    if failed > 0 {
+        let failed_ids: Vec<&str> = jobs
+            .iter()
+            .filter(|j| field(j, "status") != "success")
+            .map(|j| field(j, "phone_id"))
+            .collect();
+        let retry = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        let retried = sim.stats();
+        let acted: Vec<(&String, u64)> = retried
+            .submissions
+            .iter()
+            .filter_map(|(id, n)| {
+                let before = after.submissions.get(id).copied().unwrap_or(0);
+                (*n > before).then_some((id, n - before))
+            })
+            .collect();
+        let only_failed = acted.len() == failed_ids.len()
+            && acted
+                .iter()
+                .all(|(id, n)| *n == 1 && failed_ids.contains(&id.as_str()));
+        checks.push(Check {
+            name: "a second apply retries the failed phones alone, once each",
+            passed: retry.code == 0 && only_failed,
+            detail: format!(
+                "exit code {}, {} phones acted on, {} had failed",
+                retry.code,
+                acted.len(),
+                failed_ids.len()
+            ),
+        });
+    }
 
     Ok(SoakReport {
         terraform: config.terraform.version.clone(),
@@ -421,6 +451,35 @@ fn check_faults_injected(stats: &Stats) -> Check {
         name: "faults were injected",
         passed: throttled + unavailable > 0,
         detail: format!("{throttled} x 429, {unavailable} x 503"),
+    }
+}
+
+/// The plan after the apply calls nothing; it shows no changes when every phone succeeded, and
+/// otherwise an update that retries exactly the failed phones.
+fn check_second_plan(code: i32, output: &str, failed: usize, resubmitted: u64) -> Check {
+    let flat = output.split_whitespace().collect::<Vec<_>>().join(" ");
+    let expected = match failed {
+        0 => String::new(),
+        1 => "1 phone failed last time and will be retried".to_owned(),
+        n => format!("{n} phones failed last time and will be retried"),
+    };
+    let passed = resubmitted == 0
+        && if failed == 0 {
+            code == 0
+        } else {
+            code == 2 && flat.contains(&expected)
+        };
+    Check {
+        name: "second plan calls nothing and retries exactly the failed phones",
+        passed,
+        detail: if passed {
+            format!("exit code {code}, {resubmitted} phones acted on")
+        } else {
+            format!(
+                "exit code {code}, {resubmitted} phones acted on, expected {expected:?}:\n{}",
+                tail(output, 3000)
+            )
+        },
     }
 }
 

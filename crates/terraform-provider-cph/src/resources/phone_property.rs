@@ -50,6 +50,14 @@ impl PhoneInputs for PropertyInputs {
             properties: PropertyMap::new(),
         }
     }
+
+    /// A phone needs nothing when every key asked for already has its value; keys the
+    /// configuration no longer names are no longer managed (the API cannot unset them).
+    fn met_by(&self, prior: &Self) -> bool {
+        self.properties
+            .iter()
+            .all(|(k, v)| prior.properties.get(k) == Some(v))
+    }
 }
 
 impl Operation for PhoneProperty {
@@ -478,6 +486,30 @@ mod tests {
         p.gone.insert("x".into());
         assert_eq!(Private::decode(&p.encode()).gone, p.gone);
         assert!(Private::decode(b"not json").gone.is_empty());
+    }
+
+    #[test]
+    fn a_phone_holding_every_asked_value_needs_nothing_whatever_else_it_holds() {
+        let inputs = |pairs: &[(&str, &str)]| PropertyInputs {
+            properties: pairs.iter().map(|(k, v)| (*k, *v)).fold(
+                PropertyMap::new(),
+                |mut m, (k, v)| {
+                    m.insert(k, v);
+                    m
+                },
+            ),
+        };
+        let asked = inputs(&[("a", "1"), ("b", "2")]);
+        assert!(asked.met_by(&inputs(&[("a", "1"), ("b", "2"), ("imported", "x")])));
+        assert!(!asked.met_by(&inputs(&[("a", "1")])), "a key missing");
+        assert!(
+            !asked.met_by(&inputs(&[("a", "1"), ("b", "drifted")])),
+            "a value drifted"
+        );
+        assert!(
+            inputs(&[("a", "1")]).met_by(&asked),
+            "a key no longer managed"
+        );
     }
 
     #[test]
