@@ -49,6 +49,8 @@ struct Phone {
     custom_property: Option<String>,
     /// The unfinished job on this phone, if any.
     active_job: Option<usize>,
+    /// Deleted (through the admin API): the service no longer knows it.
+    deleted: bool,
 }
 
 /// What a successful job changes on its phone besides the status.
@@ -456,6 +458,7 @@ impl Backend {
                 properties: PropertyMap::new(),
                 custom_property: None,
                 active_job: None,
+                deleted: false,
             });
         }
         let state = State {
@@ -546,14 +549,24 @@ impl Backend {
 
     /// Phone ids in fixture order.
     pub(crate) fn phone_ids(&self) -> Vec<String> {
-        self.state().phones.iter().map(|p| p.id.clone()).collect()
+        self.state()
+            .phones
+            .iter()
+            .filter(|p| !p.deleted)
+            .map(|p| p.id.clone())
+            .collect()
     }
 
     /// Every phone as ShowCloudPhoneDetail would answer it (without request id), fixture order.
     pub(crate) fn phones(&self, now: SystemTime) -> Vec<PhoneDetail> {
         let mut state = self.state();
         state.settle(now);
-        state.phones.iter().map(|p| state.detail(p, None)).collect()
+        state
+            .phones
+            .iter()
+            .filter(|p| !p.deleted)
+            .map(|p| state.detail(p, None))
+            .collect()
     }
 
     /// One phone as ShowCloudPhoneDetail would answer it (without request id).
@@ -585,6 +598,19 @@ impl Backend {
             }
             None => false,
         }
+    }
+
+    /// Deletes a phone: every API answers for it as for an unknown phone (its jobs stay known).
+    /// `false` when the phone is unknown.
+    pub(crate) fn delete_phone(&self, phone_id: &str) -> bool {
+        let mut state = self.state();
+        let Some(index) = state.phone_index.remove(phone_id) else {
+            return false;
+        };
+        if let Some(phone) = state.phones.get_mut(index) {
+            phone.deleted = true;
+        }
+        true
     }
 
     /// Makes the next job created on `phone_id` fail. `false` when the phone is unknown.
@@ -794,7 +820,7 @@ impl Backend {
         let state = &*state;
         let mut count = 0usize;
         let mut phones = Vec::new();
-        for phone in &state.phones {
+        for phone in state.phones.iter().filter(|p| !p.deleted) {
             let matches = name.is_none_or(|n| phone.name.contains(n))
                 && server.is_none_or(|s| phone.server_id == s)
                 && status.is_none_or(|s| state.visible_status(phone).code() == s)
@@ -1088,6 +1114,26 @@ mod tests {
         assert_eq!(b.job_outcome(&job_id(&first, 1)), Some(JobStatus::Success));
         let second = restart(&b, &[&ids[0]], t0() + STEP);
         assert_eq!(b.job_outcome(&job_id(&second, 0)), Some(JobStatus::Success));
+    }
+
+    #[test]
+    fn a_deleted_phone_is_unknown_to_every_operation_and_left_out_of_listings() {
+        let b = backend(3);
+        let ids = b.phone_ids();
+        let first = restart(&b, &[&ids[1]], t0());
+        assert!(b.delete_phone(&ids[1]));
+        assert!(!b.delete_phone(&ids[1]), "already gone");
+        assert!(b.phone(&ids[1], t0()).is_none());
+        assert_eq!(b.phone_ids(), vec![ids[0].clone(), ids[2].clone()]);
+        let answer = restart(&b, &[&ids[1]], t0() + STEP);
+        assert!(answer.jobs[0].is_rejected());
+        assert_eq!(
+            answer.jobs[0].error_code.as_deref(),
+            Some(cph_types::CPS_NOT_FOUND)
+        );
+        // Its earlier job is still known.
+        assert!(b.job_outcome(&job_id(&first, 0)).is_some());
+        assert!(!b.set_phone_property(&ids[1], "k", "v", t0()));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use axum::{Extension, Json, Router};
 use cph_types::{BatchOperation, ErrorBody};
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/_sim/stats/reset", post(admin_reset_stats))
         .route("/_sim/faults", get(admin_faults).put(admin_set_faults))
         .route("/_sim/phones", get(admin_phones))
+        .route("/_sim/phones/{phone_id}", delete(admin_delete_phone))
         .route(
             "/_sim/phones/{phone_id}/property",
             put(admin_set_phone_property),
@@ -375,6 +376,18 @@ async fn admin_set_phone_property(
         .backend
         .set_phone_property(&phone_id, &change.key, &change.value, SystemTime::now())
     {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        error_response("", &SimError::PhoneNotFound { phone_id })
+    }
+}
+
+/// `DELETE /_sim/phones/{phone_id}`: the service forgets the phone (204, or 404).
+async fn admin_delete_phone(
+    State(state): State<AppState>,
+    Path(phone_id): Path<String>,
+) -> Response {
+    if state.backend.delete_phone(&phone_id) {
         StatusCode::NO_CONTENT.into_response()
     } else {
         error_response("", &SimError::PhoneNotFound { phone_id })

@@ -139,6 +139,12 @@ impl Simulator {
             .set_phone_property(phone_id, key, value, SystemTime::now())
     }
 
+    /// Deletes a phone: from then on the API answers for it as for an unknown phone (`CPS.0005`,
+    /// 404 for its detail) and listings leave it out. `false` when the phone is unknown.
+    pub fn delete_phone(&self, phone_id: &str) -> bool {
+        self.backend.delete_phone(phone_id)
+    }
+
     /// Makes the next job created on `phone_id` fail (status -1, the phone in its failure
     /// status), whatever the failure rate. `false` when the phone is unknown.
     pub fn fail_next_job(&self, phone_id: &str) -> bool {

@@ -702,6 +702,109 @@ fn turning_restart_after_restore_on_later_restarts_the_restored_phones_without_r
 }
 
 #[test]
+fn a_phone_the_service_no_longer_knows_fails_the_plan_until_it_is_removed_from_the_list() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(3);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        let properties = |phones: &[&String]| {
+            let list: Vec<String> = phones
+                .iter()
+                .map(|id| {
+                    format!("{{ phone_id = {id:?}, properties = {{ \"sys.prop.writewifissid\" = \"lab\" }} }}")
+                })
+                .collect();
+            dir.write(
+                "main.tf",
+                &format!(
+                    "{}\nresource \"cph_phone_property\" \"wifi\" {{\n  phones = [{}]\n}}\n",
+                    provider_block(),
+                    list.join(", ")
+                ),
+            );
+        };
+        properties(&[&ids[0], &ids[1]]);
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert!(sim.sim().delete_phone(&ids[1]));
+        let plan = dir.run(&["plan", "-input=false"]);
+        assert_ne!(plan.code, 0);
+        let out = flat(&plan.combined());
+        assert!(out.contains("Phone No Longer Exists"), "{out}");
+        assert!(
+            out.contains(&format!("phones[1].phone_id: phone {}", ids[1])),
+            "{out}"
+        );
+        assert!(out.contains("Remove it from `phones`"), "{out}");
+        // Removed from the configuration, it leaves state without a call.
+        properties(&[&ids[0]]);
+        sim.sim().reset_stats();
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert_eq!(requests(&sim.stats(), BatchOperation::UpdateProperty), 0);
+        let state = state_json(&dir);
+        assert_eq!(
+            jobs_of(resource(&state, "cph_phone_property.wifi")).len(),
+            1
+        );
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn values_known_only_at_apply_are_checked_before_anything_is_sent() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(3);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        dir.write(
+            "main.tf",
+            &format!(
+                r#"{}
+resource "cph_phone_restart" "first" {{
+  phone_ids = ["{a}"]
+}}
+# The second id is the first phone again, known only once cph_phone_restart.first exists.
+resource "cph_phone_restart" "dup" {{
+  phone_ids = ["{b}", values(cph_phone_restart.first.jobs)[0].phone_id, "{a}"]
+}}
+# A request id is no IMSI: known only at apply.
+resource "cph_phone_property" "bad" {{
+  phones = [{{ phone_id = "{c}", properties = {{ "sys.prop.writeimsi" = cph_phone_restart.first.id }} }}]
+}}
+"#,
+                provider_block(),
+                a = ids[0],
+                b = ids[1],
+                c = ids[2]
+            ),
+        );
+        dir.run(&["plan", "-input=false"]).assert_success();
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(run.code, 0);
+        let out = flat(&run.combined());
+        assert!(
+            out.contains("Duplicate Phone Id") && out.contains("phone_ids[1] and phone_ids[2]"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Invalid Property Value")
+                && out.contains(r#"phones[0].properties["sys.prop.writeimsi"]"#),
+            "{out}"
+        );
+        let stats = sim.stats();
+        assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
+        assert_eq!(
+            requests(&stats, BatchOperation::UpdateProperty),
+            0,
+            "{stats:?}"
+        );
+        assert_eq!(submissions(&sim, &ids), [1, 0, 0]);
+    });
+}
+
+#[test]
 fn invalid_input_fails_validate_and_names_the_attribute() {
     each_terraform(|tf| {
         let sim = Sim::quick(2);
