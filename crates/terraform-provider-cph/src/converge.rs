@@ -84,6 +84,29 @@ impl<I: PhoneInputs> PriorState<I> {
     }
 }
 
+/// The planner's verdict on each desired phone, given the prior state (the same at plan and at
+/// apply time, so that apply acts on exactly the phones the plan showed).
+fn plan_phones<'a, O: Operation>(
+    prior: &'a PriorState<O::Inputs>,
+    inputs: &'a HashMap<&'a str, &'a O::Inputs>,
+    desired: &[(&'a str, Option<&O::Inputs>)],
+    follow_on: bool,
+) -> Vec<PhonePlan<'a>> {
+    planner::plan(
+        Prior {
+            inputs,
+            main: &prior.main,
+            follow: &prior.follow,
+        },
+        desired,
+        Policy {
+            unrecorded_needs_work: O::UNRECORDED_NEEDS_WORK,
+            follow_up: follow_on,
+        },
+        O::Inputs::met_by,
+    )
+}
+
 /// What a desired phone's record in one map will be.
 #[derive(Debug, Clone, Copy)]
 enum Slot<'a> {
@@ -166,20 +189,7 @@ pub(crate) fn plan<O: Operation>(req: &PlanRequest, plan: &mut PlanResponse) {
     };
     let prior = PriorState::<O::Inputs>::read(&req.prior_state);
     let inputs = prior.phones.by_id();
-    let policy = Policy {
-        unrecorded_needs_work: O::UNRECORDED_NEEDS_WORK,
-        follow_up: follow_on,
-    };
-    let plans = planner::plan(
-        Prior {
-            inputs: &inputs,
-            main: &prior.main,
-            follow: &prior.follow,
-        },
-        &desired,
-        policy,
-        O::Inputs::met_by,
-    );
+    let plans = plan_phones::<O>(&prior, &inputs, &desired, follow_on);
     let (jobs, restarts) = layout(&plans, &prior.main, &prior.follow);
     plan.planned_state
         .set_path(&AttributePath::root(JOBS), layout_value(&jobs));
@@ -238,55 +248,87 @@ impl Applied {
 
 /// Applies a create (`kind` [`TimeoutKind::Create`]) or an update: plans again from the prior state
 /// and the known plan, waits on running jobs, submits the phones that need it, performs the
-/// follow-up restarts, and records every phone.
+/// follow-up restarts, and records every phone. Nothing of the (large) states is copied: the plan
+/// becomes the new state.
 pub(crate) async fn apply<O: Operation>(
     ctx: &Context<ProviderData>,
-    req: &ApplyRequest,
+    req: ApplyRequest,
     kind: TimeoutKind,
 ) -> Applied {
-    let unchanged = if req.prior_state.is_null() {
-        Value::Null
-    } else {
-        req.prior_state.clone()
+    let ApplyRequest {
+        prior_state,
+        planned_state,
+        config,
+        ..
+    } = req;
+    let done = match run_phases::<O>(ctx, &prior_state, &planned_state, &config, kind).await {
+        Ok(done) => done,
+        // Nothing was done: the state stays as it was.
+        Err(diagnostics) => return Applied::failed(prior_state, diagnostics),
     };
-    let data = match ctx.data() {
-        Ok(d) => d,
-        Err(diag) => return Applied::failed(unchanged, diag),
-    };
-    let planned = &req.planned_state;
+    if kind == TimeoutKind::Create && !done.anything_sent {
+        // Nothing reached the service: there is nothing to record, and nothing is tainted.
+        return Applied::failed(Value::Null, done.diagnostics);
+    }
+    let mut state = planned_state;
+    state.set_path(&AttributePath::root(JOBS), done.jobs);
+    if let Some(restarts) = done.restarts {
+        state.set_path(&AttributePath::root(RESTART_JOBS), restarts);
+    }
+    if done.any_work || !state.get("request_ids").is_some_and(Value::is_wholly_known) {
+        state.set_path(&AttributePath::root("request_ids"), done.request_ids);
+    }
+    if !matches!(state.get("id"), Some(Value::String(_))) {
+        state.set_path(&AttributePath::root("id"), Value::from(done.id));
+    }
+    Applied {
+        state,
+        diagnostics: done.diagnostics,
+        acted: done.acted,
+    }
+}
+
+/// What the phases of an apply did, ready to be written to state.
+struct Done {
+    jobs: Value,
+    restarts: Option<Value>,
+    request_ids: Value,
+    /// The id of a new resource: its first request id (or its first phone's id).
+    id: String,
+    any_work: bool,
+    anything_sent: bool,
+    diagnostics: Diagnostics,
+    acted: HashMap<String, Record>,
+}
+
+/// The phases of an apply; `Err` when nothing was done (the apply is refused before any call).
+async fn run_phases<O: Operation>(
+    ctx: &Context<ProviderData>,
+    prior_state: &Value,
+    planned: &Value,
+    config: &Value,
+    kind: TimeoutKind,
+) -> Result<Done, Diagnostics> {
+    let data = ctx.data()?;
     // Values unknown at validate time are known now: the list-wide rules are judged again first.
     let mut problems = Diagnostics::new();
     let desired = read_phones::<O::Inputs>(planned, &mut problems);
     if problems.has_errors() {
-        return Applied::failed(unchanged, problems);
+        return Err(problems);
     }
     let Some(desired) = desired.with_known_ids() else {
-        return Applied::failed(
-            unchanged,
-            Diagnostic::error(
-                "Phones Not Known",
-                "the phone list has no known value at apply time (provider bug)",
-            ),
-        );
+        return Err(Diagnostic::error(
+            "Phones Not Known",
+            "the phone list has no known value at apply time (provider bug)",
+        )
+        .into());
     };
-    let prior = PriorState::<O::Inputs>::read(&req.prior_state);
+    let prior = PriorState::<O::Inputs>::read(prior_state);
     let inputs = prior.phones.by_id();
     let follow_on = follow_up_on::<O>(planned).unwrap_or(false);
-    let plans = planner::plan(
-        Prior {
-            inputs: &inputs,
-            main: &prior.main,
-            follow: &prior.follow,
-        },
-        &desired,
-        Policy {
-            unrecorded_needs_work: O::UNRECORDED_NEEDS_WORK,
-            follow_up: follow_on,
-        },
-        O::Inputs::met_by,
-    );
+    let plans = plan_phones::<O>(&prior, &inputs, &desired, follow_on);
     let wanted: HashMap<&str, Option<&O::Inputs>> = desired.iter().copied().collect();
-    let runner = Runner::new(&data.client, ctx.cancellation(), timeout(&req.config, kind));
+    let runner = Runner::new(&data.client, ctx.cancellation(), timeout(config, kind));
     let creating = kind == TimeoutKind::Create;
     let allow_partial = planned
         .get("allow_partial_failure")
@@ -313,10 +355,7 @@ pub(crate) async fn apply<O: Operation>(
         }
         resumed.extend(p.busy.iter().filter_map(|r| RunningJob::of(r)));
     }
-    let request = match build_request::<O>(planned, &free, &wanted) {
-        Ok(r) => r,
-        Err(diag) => return Applied::failed(unchanged, diag),
-    };
+    let request = build_request::<O>(planned, &free, &wanted)?;
     let first = runner.run(request.as_ref(), resumed).await;
     let mut main_results: HashMap<String, PhoneResult> = HashMap::new();
     let waiting: HashSet<&str> = plans
@@ -341,10 +380,7 @@ pub(crate) async fn apply<O: Operation>(
         .filter(|p| matches!(p.main, Work::Submit(_)) && !p.busy.is_empty())
         .collect();
     if !busy.is_empty() && interruption.is_none() {
-        let request = match build_request::<O>(planned, &busy, &wanted) {
-            Ok(r) => r,
-            Err(diag) => return Applied::failed(unchanged, diag),
-        };
+        let request = build_request::<O>(planned, &busy, &wanted)?;
         let second = runner.run(request.as_ref(), Vec::new()).await;
         interruption = second.interruption.clone();
         for result in second.results {
@@ -440,65 +476,75 @@ pub(crate) async fn apply<O: Operation>(
         }
     }
 
+    // Every phone with work got a record above; should one be missing, its record says so rather
+    // than a planned entry being left out.
     let (jobs, restarts) = layout(&plans, &prior.main, &prior.follow);
-    let finish = |layout: &Layout<'_>, fresh: &HashMap<String, Record>| -> Records {
-        layout
-            .iter()
-            .map(|(id, slot)| {
-                let record = match slot {
-                    Slot::Kept(r) => (*r).clone(),
-                    // Every phone with work got a record above; should one be missing, the record
-                    // says so rather than leaving a planned entry out.
-                    Slot::Fresh => fresh.get(*id).cloned().unwrap_or_else(|| {
-                        Record::not_submitted(id, "not sent: the apply ended before reaching it")
-                    }),
-                };
-                ((*id).to_owned(), record)
-            })
-            .collect()
+    for (id, slot) in &jobs {
+        if matches!(slot, Slot::Fresh) && !main_records.contains_key(*id) {
+            main_records.insert(
+                (*id).to_owned(),
+                Record::not_submitted(id, "not sent: the apply ended before reaching it"),
+            );
+        }
+    }
+    for (id, slot) in &restarts {
+        if matches!(slot, Slot::Fresh) && !follow_records.contains_key(*id) {
+            follow_records.insert(
+                (*id).to_owned(),
+                Record::not_submitted(id, "not restarted: the apply ended before reaching it"),
+            );
+        }
+    }
+    let finish = |layout: &Layout<'_>, fresh: &HashMap<String, Record>| -> Value {
+        Value::Map(
+            layout
+                .iter()
+                .filter_map(|(id, slot)| {
+                    let record = match slot {
+                        Slot::Kept(r) => *r,
+                        Slot::Fresh => fresh.get(*id)?,
+                    };
+                    Some(((*id).to_owned(), record.to_value()))
+                })
+                .collect(),
+        )
     };
-    let jobs = finish(&jobs, &main_records);
-    let restarts = finish(&restarts, &follow_records);
-
+    let request_ids =
+        request_ids(recorded(&jobs, &main_records).chain(recorded(&restarts, &follow_records)));
     let anything_sent = main_records
         .values()
         .chain(follow_records.values())
         .any(|r| r.status != Status::NotSubmitted);
-    if creating && !anything_sent {
-        // Nothing reached the service: there is nothing to record, and nothing is tainted.
-        return Applied::failed(Value::Null, diagnostics);
-    }
     let any_work = plans
         .iter()
         .any(|p| !p.main.is_keep() || p.follow.as_ref().is_some_and(|f| !f.is_keep()));
-    let mut state = planned.clone();
-    state.set_path(&AttributePath::root(JOBS), records_value(&jobs));
-    if O::FOLLOW_UP.is_some() {
-        state.set_path(&AttributePath::root(RESTART_JOBS), records_value(&restarts));
-    }
-    if any_work || !state.get("request_ids").is_some_and(Value::is_wholly_known) {
-        state.set_path(
-            &AttributePath::root("request_ids"),
-            request_ids(jobs.values().chain(restarts.values())),
-        );
-    }
-    if state
-        .get("id")
-        .is_none_or(|v| !matches!(v, Value::String(_)))
-    {
-        let id = main_outcome
-            .results
-            .iter()
-            .find_map(|r| r.request_id.as_ref().map(|r| r.as_str().to_owned()))
-            .or_else(|| desired.first().map(|(id, _)| (*id).to_owned()))
-            .unwrap_or_default();
-        state.set_path(&AttributePath::root("id"), Value::from(id));
-    }
-    Applied {
-        state,
+    let id = main_outcome
+        .results
+        .iter()
+        .find_map(|r| r.request_id.as_ref().map(|r| r.as_str().to_owned()))
+        .or_else(|| desired.first().map(|(id, _)| (*id).to_owned()))
+        .unwrap_or_default();
+    Ok(Done {
+        jobs: finish(&jobs, &main_records),
+        restarts: O::FOLLOW_UP.map(|_| finish(&restarts, &follow_records)),
+        request_ids,
+        id,
+        any_work,
+        anything_sent,
         diagnostics,
         acted: main_records,
-    }
+    })
+}
+
+/// The record each slot of `layout` ends with: the kept one, or the fresh one of this apply.
+fn recorded<'r>(
+    layout: &'r Layout<'r>,
+    fresh: &'r HashMap<String, Record>,
+) -> impl Iterator<Item = &'r Record> + 'r {
+    layout.iter().filter_map(|(id, slot)| match slot {
+        Slot::Kept(r) => Some(*r),
+        Slot::Fresh => fresh.get(*id),
+    })
 }
 
 /// The request of `phones` (none when the list is empty).

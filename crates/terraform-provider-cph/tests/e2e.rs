@@ -927,22 +927,7 @@ fn a_failed_create_names_each_phone_taints_and_after_untaint_retries_only_the_fa
         );
         dir.run(&["apply", "-auto-approve", "-input=false"])
             .assert_success();
-        let stats = sim.stats();
-        assert_eq!(
-            stats.submissions.get(&ids[0]).copied(),
-            Some(1),
-            "{stats:?}"
-        );
-        assert_eq!(
-            stats.submissions.get(&ids[1]).copied(),
-            Some(2),
-            "{stats:?}"
-        );
-        assert_eq!(
-            stats.submissions.get(&ids[2]).copied(),
-            Some(1),
-            "{stats:?}"
-        );
+        assert_eq!(submissions(&sim, &ids[..3]), [1, 2, 1]);
         let jobs = jobs_of(resource(&state_json(&dir), "cph_phone_restart.ids"));
         assert_eq!(jobs.len(), 3, "the removed phone leaves state");
         assert!(jobs.values().all(|j| j["status"] == "success"), "{jobs:?}");
@@ -983,22 +968,7 @@ fn a_failure_during_an_update_is_not_tainted_and_the_next_apply_retries_only_it(
         );
         dir.run(&["apply", "-auto-approve", "-input=false"])
             .assert_success();
-        let stats = sim.stats();
-        assert_eq!(
-            stats.submissions.get(&ids[0]).copied(),
-            Some(1),
-            "{stats:?}"
-        );
-        assert_eq!(
-            stats.submissions.get(&ids[1]).copied(),
-            Some(1),
-            "{stats:?}"
-        );
-        assert_eq!(
-            stats.submissions.get(&ids[2]).copied(),
-            Some(2),
-            "{stats:?}"
-        );
+        assert_eq!(submissions(&sim, &ids[..3]), [1, 1, 2]);
         dir.run(&["plan", "-input=false", "-detailed-exitcode"])
             .assert_code(0);
     });
@@ -1031,17 +1001,7 @@ fn allow_partial_failure_turns_failures_into_warnings_and_the_next_plan_retries_
         assert!(out.contains("1 phone failed last time"), "{out}");
         dir.run(&["apply", "-auto-approve", "-input=false"])
             .assert_success();
-        let stats = sim.stats();
-        assert_eq!(
-            stats.submissions.get(&ids[0]).copied(),
-            Some(1),
-            "{stats:?}"
-        );
-        assert_eq!(
-            stats.submissions.get(&ids[1]).copied(),
-            Some(2),
-            "{stats:?}"
-        );
+        assert_eq!(submissions(&sim, &ids[..2]), [1, 2]);
         dir.run(&["plan", "-input=false", "-detailed-exitcode"])
             .assert_code(0);
     });

@@ -448,25 +448,31 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let prior = decode(req.prior_state.as_ref(), &entry.ty)?;
             let planned = decode(req.planned_state.as_ref(), &entry.ty)?;
             let config = decode(req.config.as_ref(), &entry.ty)?;
+            let deleting = planned.is_null();
+            let creating = prior.is_null();
+            // The values move into the request (no copies: states of thousands of phones are large);
+            // the self-check of debug builds keeps the plan.
+            let planned_for_check = (SELF_CHECKS && !deleting).then(|| planned.clone());
             let apply = ApplyRequest {
-                prior_state: prior.clone(),
-                planned_state: planned.clone(),
+                prior_state: prior,
+                planned_state: planned,
                 config,
                 planned_private: req.planned_private,
             };
             // Values unknown at validate time are known now: judge them before anything is done.
-            let invalid = if planned.is_null() {
+            let invalid = if deleting {
                 Diagnostics::new()
             } else {
                 errors_only(entry.schema.validate(&apply.config))
             };
             let mut out = if invalid.has_errors() {
                 crate::ApplyResponse {
-                    new_state: prior.clone(),
-                    private: apply.planned_private.clone(),
+                    new_state: apply.prior_state,
+                    private: apply.planned_private,
                     diagnostics: invalid,
                 }
-            } else if planned.is_null() {
+            } else if deleting {
+                let prior = apply.prior_state.clone();
                 let diagnostics = entry.imp.delete(&ctx, apply).await;
                 // A failed delete keeps the object in state; a successful one removes it.
                 let new_state = if diagnostics.has_errors() {
@@ -479,13 +485,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     private: Vec::new(),
                     diagnostics,
                 }
-            } else if prior.is_null() {
+            } else if creating {
                 entry.imp.create(&ctx, apply).await
             } else {
                 entry.imp.update(&ctx, apply).await
             };
             entry.schema.block.normalize(&mut out.new_state);
-            if SELF_CHECKS && !planned.is_null() && !out.diagnostics.has_errors() {
+            if let Some(planned) = planned_for_check.filter(|_| !out.diagnostics.has_errors()) {
                 out.diagnostics
                     .extend(check_apply_result(&planned, &out.new_state));
             }

@@ -110,13 +110,13 @@ impl<A: Action> Resource<ProviderData> for ActionResource<A> {
     }
 
     async fn create(&self, ctx: &Context<ProviderData>, req: ApplyRequest) -> ApplyResponse {
-        converge::apply::<A>(ctx, &req, TimeoutKind::Create)
+        converge::apply::<A>(ctx, req, TimeoutKind::Create)
             .await
             .into()
     }
 
     async fn update(&self, ctx: &Context<ProviderData>, req: ApplyRequest) -> ApplyResponse {
-        converge::apply::<A>(ctx, &req, TimeoutKind::Update)
+        converge::apply::<A>(ctx, req, TimeoutKind::Update)
             .await
             .into()
     }

@@ -287,12 +287,11 @@ impl Resource<ProviderData> for PhoneProperty {
 /// did not succeed keeps its prior properties in state (or, new, is left out), so that state says
 /// what the phone holds and the next plan shows it still needs work even without a refresh.
 async fn apply(ctx: &Context<ProviderData>, req: ApplyRequest, kind: TimeoutKind) -> ApplyResponse {
-    let mut applied = converge::apply::<PhoneProperty>(ctx, &req, kind).await;
+    let prior_phones = req.prior_state.get("phones").cloned().unwrap_or_default();
+    let mut applied = converge::apply::<PhoneProperty>(ctx, req, kind).await;
     if applied.diagnostics.has_errors() && !applied.state.is_null() {
-        let prior: HashMap<&str, &Value> = req
-            .prior_state
-            .get("phones")
-            .and_then(Value::as_elements)
+        let prior: HashMap<&str, &Value> = prior_phones
+            .as_elements()
             .unwrap_or_default()
             .iter()
             .filter_map(|p| Some((p.get("phone_id")?.as_str()?, p)))
