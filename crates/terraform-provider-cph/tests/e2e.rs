@@ -228,7 +228,7 @@ fn restore_example_restores_then_restarts_the_restored_phones() {
 }
 
 #[test]
-fn phones_data_source_example_lists_every_phone() {
+fn phones_data_source_example_lists_every_phone_sorted_by_id() {
     each_terraform(|tf| {
         let sim = Sim::quick(8);
         let dir = sim.workdir(tf);
@@ -239,6 +239,19 @@ fn phones_data_source_example_lists_every_phone() {
         let out = dir.run(&["output", "-json", "phone_count"]);
         out.assert_success();
         assert_eq!(out.stdout.trim(), "8");
+        let listed: Vec<String> =
+            resource(&state_json(&dir), "data.cph_phones.all")["values"]["phones"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["phone_id"].as_str().unwrap().to_owned())
+                .collect();
+        assert_ne!(
+            sim.sim().phone_ids(),
+            sim.ids(),
+            "the simulator lists them unsorted"
+        );
+        assert_eq!(listed, sim.ids());
     });
 }
 
