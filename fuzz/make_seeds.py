@@ -143,7 +143,29 @@ def types_seeds():
         write("cph_types_validate", name, text.encode())
 
 
+def provider_seeds():
+    """provider_state: a version byte (0, 1 or 2), then the JSON state that version wrote."""
+    record = {"phone_id": "a", "request_id": "q", "job_id": "j", "status": "success", "error_code": "",
+              "error_msg": "", "begin_time": "", "end_time": ""}
+    seeds = {
+        "restart_v2": (2, {"id": "r", "phone_ids": ["a", "b"], "phones": None, "allow_partial_failure": False,
+                           "jobs": {"a": record, "b": dict(record, phone_id="b", job_id="k", status="running")},
+                           "request_ids": ["q"], "triggers": None, "image_id": None, "timeouts": None}),
+        "property_v1": (1, {"id": "r", "phones": [{"phone_id": "a", "properties": {"k": "v"}}],
+                            "restart_after_update": True,
+                            "jobs": {"a": {"phone_id": "a", "job_id": "j", "status": "failed"}},
+                            "restart_jobs": {}}),
+        "restore_v0": (0, {"id": "r", "phones": [{"phone_id": "a", "bucket_name": "b", "object_path": "p"}],
+                           "jobs": [{"phone_id": "a", "job_id": "j", "status": "success"},
+                                    {"phone_id": "a", "job_id": "", "status": "failed"}],
+                           "restart_jobs": None}),
+    }
+    for name, (version, state) in seeds.items():
+        write("provider_state", name, bytes([version]) + json.dumps(state).encode())
+
+
 if __name__ == "__main__":
     msgpack_seeds()
     json_seeds()
     types_seeds()
+    provider_seeds()

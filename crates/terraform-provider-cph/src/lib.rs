@@ -23,6 +23,8 @@ mod attributes;
 mod config;
 mod converge;
 mod data_sources;
+#[doc(hidden)]
+pub mod fuzzing;
 mod phones;
 mod planner;
 mod provider;
