@@ -327,73 +327,115 @@ async fn run_phases<O: Operation>(
     let inputs = prior.phones.by_id();
     let follow_on = follow_up_on::<O>(planned).unwrap_or(false);
     let plans = plan_phones::<O>(&prior, &inputs, &desired, follow_on);
-    let wanted: HashMap<&str, Option<&O::Inputs>> = desired.iter().copied().collect();
     let runner = Runner::new(&data.client, ctx.cancellation(), timeout(config, kind));
-    let creating = kind == TimeoutKind::Create;
-    let allow_partial = planned
-        .get("allow_partial_failure")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
     let report_ctx = |verb| ReportContext {
         type_name: O::TYPE_NAME,
         verb,
-        creating,
-        allow_partial,
+        creating: kind == TimeoutKind::Create,
+        allow_partial: planned
+            .get("allow_partial_failure")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     };
-    let mut diagnostics = Diagnostics::new();
 
-    // Phase 1: submit the phones that need it and are free; wait on them together with every job
-    // still running (main jobs to finish, and jobs keeping a phone busy before it is resubmitted).
+    let main = main_phases::<O>(&runner, planned, &desired, &plans, &prior).await?;
+    let mut diagnostics = report::report(&main.outcome, report_ctx(O::VERB));
+    let mut follow_records = HashMap::new();
+    if follow_on {
+        let interrupted = main.outcome.interruption.is_some();
+        let (records, outcome) =
+            follow_up_phase::<O>(&runner, &plans, &prior, &main.records, interrupted).await;
+        follow_records = records;
+        diagnostics.extend(report::report(&outcome, report_ctx("restart")));
+    }
+    let id = main
+        .outcome
+        .results
+        .iter()
+        .find_map(|r| r.request_id.as_ref().map(|r| r.as_str().to_owned()))
+        .or_else(|| desired.first().map(|(id, _)| (*id).to_owned()))
+        .unwrap_or_default();
+    Ok(assemble::<O>(
+        &plans,
+        &prior,
+        main.records,
+        follow_records,
+        id,
+        diagnostics,
+    ))
+}
+
+/// What the main operation did: a record per phone it acted on, and the run to report.
+struct MainOutcome {
+    records: HashMap<String, Record>,
+    outcome: RunOutcome,
+}
+
+/// Phase 1 submits the phones that need the main operation and are free, and waits on them
+/// together with every job still running (main jobs to finish, and jobs that keep a phone busy);
+/// phase 2 submits the phones that were busy, now free.
+async fn main_phases<O: Operation>(
+    runner: &Runner<'_>,
+    planned: &Value,
+    desired: &[(&str, Option<&O::Inputs>)],
+    plans: &[PhonePlan<'_>],
+    prior: &PriorState<O::Inputs>,
+) -> Result<MainOutcome, Diagnostics> {
+    let wanted: HashMap<&str, Option<&O::Inputs>> = desired.iter().copied().collect();
+    let submits = |p: &&PhonePlan<'_>| matches!(p.main, Work::Submit(_));
     let free: Vec<&PhonePlan<'_>> = plans
         .iter()
-        .filter(|p| matches!(p.main, Work::Submit(_)) && p.busy.is_empty())
+        .filter(|p| submits(p) && p.busy.is_empty())
         .collect();
-    let mut resumed: Vec<RunningJob> = Vec::new();
-    for p in &plans {
-        if p.main == Work::Wait {
-            resumed.extend(prior.main.get(p.phone_id).and_then(RunningJob::of));
-        }
-        resumed.extend(p.busy.iter().filter_map(|r| RunningJob::of(r)));
-    }
-    let request = build_request::<O>(planned, &free, &wanted)?;
-    let first = runner.run(request.as_ref(), resumed).await;
-    let mut main_results: HashMap<String, PhoneResult> = HashMap::new();
+    let busy: Vec<&PhonePlan<'_>> = plans
+        .iter()
+        .filter(|p| submits(p) && !p.busy.is_empty())
+        .collect();
     let waiting: HashSet<&str> = plans
         .iter()
         .filter(|p| p.main == Work::Wait)
         .map(|p| p.phone_id)
         .collect();
-    // Results of submitted phones and of waited-on main jobs stand; those of busy phones' old jobs
-    // only freed the phone.
-    for (i, result) in first.results.iter().enumerate() {
-        let id = result.phone_id.as_str();
-        let submitted = i < free.len();
-        if submitted || waiting.contains(&id) {
-            main_results.insert(id.to_owned(), result.clone());
+    let mut resumed: Vec<RunningJob> = Vec::new();
+    for p in plans {
+        if p.main == Work::Wait {
+            resumed.extend(prior.main.get(p.phone_id).and_then(RunningJob::of));
+        }
+        resumed.extend(p.busy.iter().filter_map(|r| RunningJob::of(r)));
+    }
+
+    let request = build_request::<O>(planned, &free, &wanted)?;
+    let first = runner.run(request.as_ref(), resumed).await;
+    let mut results: HashMap<String, PhoneResult> = HashMap::new();
+    // Submitted phones come first, in request order; of the resumed jobs, the waited-on main jobs
+    // stand, while those of busy phones only freed the phone.
+    for (i, result) in first.results.into_iter().enumerate() {
+        if i < free.len() || waiting.contains(result.phone_id.as_str()) {
+            results.insert(result.phone_id.as_str().to_owned(), result);
         }
     }
-    let mut interruption = first.interruption.clone();
-
-    // Phase 2: the phones that were busy, now free.
-    let busy: Vec<&PhonePlan<'_>> = plans
-        .iter()
-        .filter(|p| matches!(p.main, Work::Submit(_)) && !p.busy.is_empty())
-        .collect();
+    let mut interruption = first.interruption;
     if !busy.is_empty() && interruption.is_none() {
         let request = build_request::<O>(planned, &busy, &wanted)?;
         let second = runner.run(request.as_ref(), Vec::new()).await;
-        interruption = second.interruption.clone();
+        interruption = second.interruption;
         for result in second.results {
-            main_results.insert(result.phone_id.as_str().to_owned(), result);
+            results.insert(result.phone_id.as_str().to_owned(), result);
         }
     }
-    let mut main_records: HashMap<String, Record> = main_results
+
+    let mut records: HashMap<String, Record> = results
         .iter()
         .map(|(id, r)| (id.clone(), r.to_record()))
         .collect();
     for p in &busy {
-        main_records.entry(p.phone_id.to_owned()).or_insert_with(|| {
-            let earlier = p.busy.iter().map(|r| r.job_id.as_str()).collect::<Vec<_>>().join(", ");
+        records.entry(p.phone_id.to_owned()).or_insert_with(|| {
+            let earlier = p
+                .busy
+                .iter()
+                .map(|r| r.job_id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             Record::not_submitted(
                 p.phone_id,
                 format!(
@@ -403,82 +445,82 @@ async fn run_phases<O: Operation>(
             )
         });
     }
-    let main_outcome = RunOutcome {
+    let outcome = RunOutcome {
         results: plans
             .iter()
-            .filter_map(|p| main_results.get(p.phone_id).cloned())
+            .filter_map(|p| results.remove(p.phone_id))
             .collect(),
-        interruption: interruption.clone(),
+        interruption,
     };
-    diagnostics.extend(report::report(&main_outcome, report_ctx(O::VERB)));
+    Ok(MainOutcome { records, outcome })
+}
 
-    // Phase 3: follow-up restarts of the phones whose main operation stands.
-    let mut follow_records: HashMap<String, Record> = HashMap::new();
-    if follow_on {
-        let mut restart = Vec::new();
-        let mut resumed = Vec::new();
-        for p in &plans {
-            let Some(work) = &p.follow else { continue };
-            let main_ok = match main_records.get(p.phone_id) {
-                Some(r) => r.succeeded(),
-                None => prior.main.get(p.phone_id).is_some_and(Record::succeeded),
-            };
-            match work {
-                Work::Keep => {}
-                Work::Wait if interruption.is_none() => {
-                    resumed.extend(prior.follow.get(p.phone_id).and_then(RunningJob::of));
-                }
-                Work::Wait => {
-                    // Still running, as recorded.
-                    if let Some(r) = prior.follow.get(p.phone_id) {
-                        follow_records.insert(p.phone_id.to_owned(), r.clone());
-                    }
-                }
-                Work::Submit(_) if interruption.is_some() => {
-                    follow_records.insert(
-                        p.phone_id.to_owned(),
-                        Record::not_submitted(p.phone_id, "not restarted: the run ended first"),
-                    );
-                }
-                Work::Submit(_) if !main_ok => {
-                    follow_records.insert(
-                        p.phone_id.to_owned(),
-                        Record::not_submitted(
-                            p.phone_id,
-                            format!("not restarted: the {} did not succeed", O::VERB),
-                        ),
-                    );
-                }
-                Work::Submit(_) => match PhoneId::new(p.phone_id) {
-                    Ok(id) => restart.push(RestartPhone {
-                        phone_id: id,
-                        property: None,
-                    }),
-                    Err(e) => {
-                        follow_records.insert(
-                            p.phone_id.to_owned(),
-                            Record::not_submitted(p.phone_id, format!("not restarted: {e}")),
-                        );
-                    }
-                },
+/// Phase 3: the follow-up restarts of the phones whose main operation stands (or that still need
+/// theirs), waits on restarts still running, and a record for every phone that needs one.
+async fn follow_up_phase<O: Operation>(
+    runner: &Runner<'_>,
+    plans: &[PhonePlan<'_>],
+    prior: &PriorState<O::Inputs>,
+    main_records: &HashMap<String, Record>,
+    interrupted: bool,
+) -> (HashMap<String, Record>, RunOutcome) {
+    let mut records: HashMap<String, Record> = HashMap::new();
+    let mut restart = Vec::new();
+    let mut resumed = Vec::new();
+    let mut not_restarted = |id: &str, why: String| {
+        records.insert(id.to_owned(), Record::not_submitted(id, why));
+    };
+    for p in plans {
+        let Some(work) = &p.follow else { continue };
+        let main_ok = match main_records.get(p.phone_id) {
+            Some(r) => r.succeeded(),
+            None => prior.main.get(p.phone_id).is_some_and(Record::succeeded),
+        };
+        match work {
+            Work::Keep => {}
+            // Still running as recorded when the run ended first; the next apply waits on it.
+            Work::Wait if interrupted => {}
+            Work::Wait => resumed.extend(prior.follow.get(p.phone_id).and_then(RunningJob::of)),
+            Work::Submit(_) if interrupted => {
+                not_restarted(p.phone_id, "not restarted: the run ended first".to_owned());
             }
-        }
-        if !restart.is_empty() || !resumed.is_empty() {
-            let request = RestartRequest {
-                image_id: None,
-                phones: restart,
-            };
-            let third = runner.run(Some(&request), resumed).await;
-            diagnostics.extend(report::report(&third, report_ctx("restart")));
-            for result in &third.results {
-                follow_records.insert(result.phone_id.as_str().to_owned(), result.to_record());
-            }
+            Work::Submit(_) if !main_ok => not_restarted(
+                p.phone_id,
+                format!("not restarted: the {} did not succeed", O::VERB),
+            ),
+            Work::Submit(_) => match PhoneId::new(p.phone_id) {
+                Ok(id) => restart.push(RestartPhone {
+                    phone_id: id,
+                    property: None,
+                }),
+                Err(e) => not_restarted(p.phone_id, format!("not restarted: {e}")),
+            },
         }
     }
+    let request = RestartRequest {
+        image_id: None,
+        phones: restart,
+    };
+    let outcome = runner.run(Some(&request), resumed).await;
+    for result in &outcome.results {
+        records.insert(result.phone_id.as_str().to_owned(), result.to_record());
+    }
+    (records, outcome)
+}
 
+/// The records of the apply, ready for state: kept ones as they were, fresh ones from this apply.
+fn assemble<O: Operation>(
+    plans: &[PhonePlan<'_>],
+    prior: &PriorState<O::Inputs>,
+    mut main_records: HashMap<String, Record>,
+    mut follow_records: HashMap<String, Record>,
+    id: String,
+    diagnostics: Diagnostics,
+) -> Done {
+    let (jobs, restarts) = layout(plans, &prior.main, &prior.follow);
     // Every phone with work got a record above; should one be missing, its record says so rather
-    // than a planned entry being left out.
-    let (jobs, restarts) = layout(&plans, &prior.main, &prior.follow);
+    // than a planned entry being left out. A follow-up still running when the run ended keeps its
+    // record.
     for (id, slot) in &jobs {
         if matches!(slot, Slot::Fresh) && !main_records.contains_key(*id) {
             main_records.insert(
@@ -489,51 +531,40 @@ async fn run_phases<O: Operation>(
     }
     for (id, slot) in &restarts {
         if matches!(slot, Slot::Fresh) && !follow_records.contains_key(*id) {
-            follow_records.insert(
-                (*id).to_owned(),
-                Record::not_submitted(id, "not restarted: the apply ended before reaching it"),
-            );
+            let record = match prior.follow.get(*id) {
+                Some(running) if running.status == Status::Running => running.clone(),
+                _ => Record::not_submitted(id, "not restarted: the apply ended before reaching it"),
+            };
+            follow_records.insert((*id).to_owned(), record);
         }
     }
     let finish = |layout: &Layout<'_>, fresh: &HashMap<String, Record>| -> Value {
         Value::Map(
             layout
                 .iter()
-                .filter_map(|(id, slot)| {
-                    let record = match slot {
-                        Slot::Kept(r) => *r,
-                        Slot::Fresh => fresh.get(*id)?,
-                    };
-                    Some(((*id).to_owned(), record.to_value()))
-                })
+                .map(|(id, _)| (*id).to_owned())
+                .zip(recorded(layout, fresh).map(Record::to_value))
                 .collect(),
         )
     };
-    let request_ids =
-        request_ids(recorded(&jobs, &main_records).chain(recorded(&restarts, &follow_records)));
     let anything_sent = main_records
         .values()
         .chain(follow_records.values())
         .any(|r| r.status != Status::NotSubmitted);
-    let any_work = plans
-        .iter()
-        .any(|p| !p.main.is_keep() || p.follow.as_ref().is_some_and(|f| !f.is_keep()));
-    let id = main_outcome
-        .results
-        .iter()
-        .find_map(|r| r.request_id.as_ref().map(|r| r.as_str().to_owned()))
-        .or_else(|| desired.first().map(|(id, _)| (*id).to_owned()))
-        .unwrap_or_default();
-    Ok(Done {
+    Done {
         jobs: finish(&jobs, &main_records),
         restarts: O::FOLLOW_UP.map(|_| finish(&restarts, &follow_records)),
-        request_ids,
+        request_ids: request_ids(
+            recorded(&jobs, &main_records).chain(recorded(&restarts, &follow_records)),
+        ),
         id,
-        any_work,
+        any_work: plans
+            .iter()
+            .any(|p| !p.main.is_keep() || p.follow.as_ref().is_some_and(|f| !f.is_keep())),
         anything_sent,
         diagnostics,
         acted: main_records,
-    })
+    }
 }
 
 /// The record each slot of `layout` ends with: the kept one, or the fresh one of this apply.
