@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::proto::tfplugin6 as pb;
-use crate::validate::{ExactlyOneOf, Validator, validate_block};
-use crate::{Diagnostics, Fields, Type, Value};
+use crate::validate::{ExactlyOneOf, Validator};
+use crate::{AttributePath, Diagnostics, Fields, Type, Value};
 
 /// Whether the user must, may or cannot set an attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -695,6 +695,97 @@ impl Schema {
     }
 }
 
+/// Runs every validator and rule of `block` over `config`; unknown values are skipped, so
+/// configurations waiting on other resources are judged on what is known.
+fn validate_block(block: &Block, config: &Value, diags: &mut Diagnostics) {
+    validate_object(
+        &block.attributes,
+        &block.blocks,
+        &block.exactly_one_of,
+        config,
+        &AttributePath::empty(),
+        diags,
+    );
+}
+
+fn validate_object(
+    attributes: &[Attribute],
+    blocks: &[NestedBlock],
+    rules: &[ExactlyOneOf],
+    object: &Value,
+    at: &AttributePath,
+    diags: &mut Diagnostics,
+) {
+    if !matches!(object, Value::Object(_)) {
+        return;
+    }
+    for rule in rules {
+        rule.check(object, at, diags);
+    }
+    for attr in attributes {
+        let value = object.get(&attr.name).unwrap_or(&Value::Null);
+        if value.is_null() || value.is_unknown() {
+            continue;
+        }
+        let path = at.clone().attr(attr.name.clone());
+        for validator in &attr.validators {
+            validator.run(value, &path, diags);
+        }
+        if let AttributeType::Nested {
+            nesting,
+            attributes: inner,
+        } = &attr.ty
+        {
+            for_each_object(*nesting == ObjectNesting::Single, value, &path, |v, p| {
+                validate_object(inner, &[], &[], v, p, diags)
+            });
+        }
+    }
+    for nb in blocks {
+        let value = object.get(&nb.name).unwrap_or(&Value::Null);
+        let path = at.clone().attr(nb.name.clone());
+        let single = matches!(nb.nesting, BlockNesting::Single | BlockNesting::Group);
+        for_each_object(single, value, &path, |v, p| {
+            validate_object(
+                &nb.block.attributes,
+                &nb.block.blocks,
+                &nb.block.exactly_one_of,
+                v,
+                p,
+                diags,
+            )
+        });
+    }
+}
+
+/// Visits the known objects of a nested attribute or block value with their paths.
+fn for_each_object(
+    single: bool,
+    value: &Value,
+    path: &AttributePath,
+    mut visit: impl FnMut(&Value, &AttributePath),
+) {
+    if single {
+        visit(value, path);
+        return;
+    }
+    match value {
+        Value::List(items) | Value::Tuple(items) => {
+            for (i, item) in items.iter().enumerate() {
+                visit(item, &path.clone().index(i));
+            }
+        }
+        // Set elements have no stable path; the set itself is named.
+        Value::Set(items) => items.iter().for_each(|item| visit(item, path)),
+        Value::Map(items) => {
+            for (k, item) in items.iter() {
+                visit(item, &path.clone().key(k.clone()));
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -858,5 +949,131 @@ mod tests {
         assert!(block.attributes[2].sensitive);
         assert_eq!(block.block_types.len(), 2);
         assert_eq!(block.version, 1);
+    }
+}
+
+#[cfg(test)]
+mod validation_tests {
+    use super::*;
+    use crate::Presence;
+
+    fn id_check(s: &str) -> Result<(), String> {
+        if s.chars().all(|c| c.is_ascii_alphanumeric()) {
+            Ok(())
+        } else {
+            Err(format!("{s:?} is not alphanumeric"))
+        }
+    }
+
+    fn schema() -> Schema {
+        Schema::new(
+            0,
+            Block::new()
+                .attribute(
+                    Attribute::optional("name", Type::String).validator(Validator::string(
+                        "Invalid Name",
+                        "letters and digits",
+                        id_check,
+                    )),
+                )
+                .attribute(
+                    Attribute::optional("ids", Type::list(Type::String)).validator(
+                        Validator::each_string("Invalid Id", "letters and digits", id_check),
+                    ),
+                )
+                .attribute(Attribute::nested(
+                    "items",
+                    ObjectNesting::List,
+                    Presence::Optional,
+                    vec![
+                        Attribute::required("id", Type::String).validator(Validator::string(
+                            "Invalid Id",
+                            "letters and digits",
+                            id_check,
+                        )),
+                    ],
+                ))
+                .exactly_one_of(["ids", "items"], "`ids` lists ids, `items` objects."),
+        )
+    }
+
+    fn paths(diags: &Diagnostics) -> Vec<String> {
+        diags
+            .iter()
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn validators_point_at_attributes_elements_and_nested_attributes_and_name_them() {
+        let config = Value::object([
+            ("name", Value::from("bad name")),
+            (
+                "ids",
+                Value::List(vec![Value::from("ok"), Value::from("no!")]),
+            ),
+            (
+                "items",
+                Value::List(vec![
+                    Value::object([("id", Value::from("fine"))]),
+                    Value::object([("id", Value::from("x-y"))]),
+                ]),
+            ),
+        ]);
+        let diags = schema().validate(&config);
+        assert_eq!(
+            paths(&diags),
+            vec!["items", "name", "ids[1]", "items[1].id"],
+            "{diags:?}"
+        );
+        let nested = diags.iter().nth(3).unwrap();
+        assert!(
+            nested.detail.starts_with("items[1].id: "),
+            "{}",
+            nested.detail
+        );
+        assert_eq!(nested.summary, "Invalid Id");
+        let conflict = diags.iter().next().unwrap();
+        assert_eq!(conflict.summary, "Conflicting Attributes");
+        assert!(
+            conflict.detail.contains("`ids` or `items`"),
+            "{}",
+            conflict.detail
+        );
+    }
+
+    #[test]
+    fn unknown_values_are_skipped_but_count_as_set() {
+        let config = Value::object([
+            ("name", Value::Unknown),
+            ("ids", Value::Unknown),
+            ("items", Value::Null),
+        ]);
+        assert!(schema().validate(&config).is_empty());
+        let partly = Value::object([
+            ("name", Value::Null),
+            ("ids", Value::List(vec![Value::Unknown, Value::from("a b")])),
+            ("items", Value::Null),
+        ]);
+        assert_eq!(paths(&schema().validate(&partly)), vec!["ids[1]"]);
+    }
+
+    #[test]
+    fn exactly_one_of_reports_neither_without_a_path_and_mentions_the_hint() {
+        let config = Value::object([
+            ("name", Value::Null),
+            ("ids", Value::Null),
+            ("items", Value::Null),
+        ]);
+        let diags = schema().validate(&config);
+        let d = diags.iter().next().unwrap();
+        assert_eq!(d.summary, "Missing Attribute");
+        assert!(d.attribute.is_none());
+        assert!(d.detail.contains("`ids` lists ids"), "{}", d.detail);
     }
 }
