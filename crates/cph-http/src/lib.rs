@@ -61,4 +61,7 @@ pub use secret::{Credentials, Secret};
 pub use signer::{ALGORITHM, Signature, auth_headers, sdk_date, sign};
 pub use submit::{Submission, SubmitResult, SubmittedPhone};
 pub use timer::{ManualTimer, Sleep, Timer, TokioTimer};
-pub use wait::{PhoneOutcome, PhoneState, Progress, ProgressFn, WaitEnd, WaitOptions, WaitReport};
+pub use wait::{
+    PhoneOutcome, PhoneState, Progress, ProgressFn, Rollout, RunningJob, WaitEnd, WaitOptions,
+    WaitReport,
+};

@@ -10,7 +10,7 @@ use cph_types::{
 use crate::client::{Client, Failure};
 use crate::control::Control;
 use crate::error::Error;
-use crate::wait::{WaitOptions, WaitReport};
+use crate::wait::{WaitOptions, WaitReport, check_request};
 
 /// What submitting did for one phone.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,19 +90,7 @@ impl Client {
         request: &R,
         options: &WaitOptions,
     ) -> Result<Submission, Error> {
-        if request.is_empty() {
-            return Err(Error::invalid(
-                format!("{} request", R::OPERATION.api_name()),
-                "it names no phones",
-            ));
-        }
-        if let Err(problems) = request.check() {
-            let reasons: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            return Err(Error::invalid(
-                format!("{} request", R::OPERATION.api_name()),
-                reasons.join("; "),
-            ));
-        }
+        check_request(request)?;
         let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
         let mut submission = Submission {
             operation: R::OPERATION,
@@ -172,14 +160,14 @@ impl Client {
         Ok(submission)
     }
 
-    /// [`Client::submit`] then [`Client::wait`]: the whole batch operation.
+    /// The whole batch operation: [`Client::run_batch`] of `request` alone (rolled out as
+    /// `options` says; by default all at once).
     pub async fn submit_and_wait<R: BatchRequest>(
         &self,
         request: &R,
         options: &WaitOptions,
     ) -> Result<WaitReport, Error> {
-        let submission = self.submit(request, options).await?;
-        Ok(self.wait(&submission, options).await)
+        self.run_batch(Some(request), Vec::new(), options).await
     }
 
     /// ResetCloudPhone (factory reset), submitted and waited on.

@@ -695,6 +695,9 @@ async fn cancellation_mid_wait_returns_every_known_job_id() {
             round: 1,
             finished: 1,
             succeeded: 0,
+            failed: 1,
+            in_flight: 2,
+            waiting: 0,
             total: 3
         }
     );
@@ -890,4 +893,159 @@ async fn poll_once_polls_one_round_at_once_and_leaves_unfinished_jobs_running() 
     let report = client.poll_once(&done, &WaitOptions::new()).await;
     assert_eq!(fake.requests().len(), before);
     assert_eq!(report.rounds, 0);
+}
+
+/// The number of phones in each batch request the fake received, in order.
+fn window_sizes(fake: &Fake) -> Vec<usize> {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == Method::Post)
+        .map(|r| {
+            serde_json::from_slice::<RestartRequest>(&r.body)
+                .unwrap()
+                .phones
+                .len()
+        })
+        .collect()
+}
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+#[tokio::test]
+async fn a_rollout_submits_window_by_window_never_more_than_max_in_flight() {
+    let (client, fake, _) = setup(|b| b);
+    let phones = names("p", 25);
+    let ids: Vec<&str> = phones.iter().map(String::as_str).collect();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let progress_seen = seen.clone();
+    let options = WaitOptions::new()
+        .rollout(Rollout {
+            max_in_flight: NonZeroUsize::new(10),
+            max_failures: None,
+        })
+        .on_progress(move |p| progress_seen.lock().unwrap().push(p));
+    let report = client
+        .run_batch(Some(&restart(&ids)), Vec::new(), &options)
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::Finished);
+    assert!(report.all_succeeded());
+    assert_eq!(window_sizes(&fake), [10, 10, 5]);
+    let seen = seen.lock().unwrap();
+    assert!(seen.iter().all(|p| p.in_flight <= 10), "{seen:?}");
+    assert!(seen.iter().any(|p| p.waiting == 15), "{seen:?}");
+    let order: Vec<&str> = report
+        .outcomes
+        .iter()
+        .map(|o| o.phone_id.as_str())
+        .collect();
+    assert_eq!(order, ids, "outcomes in request order");
+}
+
+#[tokio::test]
+async fn more_failures_than_the_budget_stop_the_rollout_and_leave_the_rest_unsent() {
+    let (client, fake, _) = setup(|b| b);
+    let mut phones = vec!["ok0".to_owned(), "fail0".to_owned(), "rej0".to_owned()];
+    phones.extend(names("later", 7));
+    let ids: Vec<&str> = phones.iter().map(String::as_str).collect();
+    let options = WaitOptions::new().rollout(Rollout {
+        max_in_flight: NonZeroUsize::new(3),
+        max_failures: Some(1),
+    });
+    let report = client
+        .run_batch(Some(&restart(&ids)), Vec::new(), &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.end,
+        WaitEnd::BudgetExceeded {
+            failures: 2,
+            budget: 1
+        }
+    );
+    // The rejected phone freed its place at once, so one more phone went out before the failed
+    // job was seen; then nothing more.
+    assert_eq!(window_sizes(&fake), [3, 1]);
+    let states: Vec<PhoneState> = report.outcomes.iter().map(|o| o.state).collect();
+    assert_eq!(
+        &states[..4],
+        [
+            PhoneState::Succeeded,
+            PhoneState::Failed,
+            PhoneState::Rejected,
+            PhoneState::Succeeded
+        ],
+        "the phone in flight was waited on"
+    );
+    assert_eq!(report.count(PhoneState::NotSubmitted), 6);
+    let unsent = &report.outcomes[9];
+    assert_eq!(unsent.phone_id.as_str(), "later6");
+    assert!(
+        unsent
+            .error_msg
+            .as_deref()
+            .unwrap()
+            .contains("more than its budget of 1"),
+        "{unsent:?}"
+    );
+    // Within the budget the rollout goes on to the end.
+    let (client, fake, _) = setup(|b| b);
+    let options = WaitOptions::new().rollout(Rollout {
+        max_in_flight: NonZeroUsize::new(3),
+        max_failures: Some(2),
+    });
+    let report = client
+        .run_batch(Some(&restart(&ids)), Vec::new(), &options)
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::Finished);
+    let windows = window_sizes(&fake);
+    assert_eq!(windows.iter().sum::<usize>(), 10, "{windows:?}");
+    assert!(windows.iter().all(|&n| n <= 3), "{windows:?}");
+}
+
+#[tokio::test]
+async fn jobs_left_running_by_an_earlier_run_are_waited_on_with_the_new_ones_and_count_in_flight() {
+    let (client, fake, timer) = setup(|b| b);
+    let earlier = client
+        .submit(&restart(&["old0", "old1"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    let running: Vec<RunningJob> = earlier
+        .accepted()
+        .map(|(phone_id, job_id)| RunningJob {
+            phone_id: phone_id.clone(),
+            request_id: earlier.request_ids.first().cloned(),
+            job_id: job_id.clone(),
+        })
+        .collect();
+    timer.advance(Duration::from_millis(500));
+    let options = WaitOptions::new().rollout(Rollout {
+        max_in_flight: NonZeroUsize::new(3),
+        max_failures: None,
+    });
+    let report = client
+        .run_batch(Some(&restart(&["new0", "new1", "new2"])), running, &options)
+        .await
+        .unwrap();
+    assert!(report.all_succeeded());
+    let order: Vec<&str> = report
+        .outcomes
+        .iter()
+        .map(|o| o.phone_id.as_str())
+        .collect();
+    assert_eq!(order, ["old0", "old1", "new0", "new1", "new2"]);
+    // Two running jobs leave room for one new phone, then the rest once they finish.
+    assert_eq!(window_sizes(&fake), [2, 1, 2]);
+    // Waiting alone (no request) submits nothing.
+    let (client, fake, _) = setup(|b| b);
+    let none: Option<&RestartRequest> = None;
+    let report = client
+        .run_batch(none, Vec::new(), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert!(report.outcomes.is_empty());
+    assert!(fake.requests().is_empty());
 }

@@ -5,12 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Instant;
 
 use cph_types::{
-    BatchOperation, Job, JobId, JobStatus, LIST_JOBS_MAX_LIMIT, LIST_JOBS_MAX_REQUEST_IDS, PhoneId,
-    RequestId, is_auth_failure,
+    BatchOperation, BatchRequest, Job, JobId, JobStatus, LIST_JOBS_MAX_LIMIT,
+    LIST_JOBS_MAX_REQUEST_IDS, PhoneId, RequestId, StopRequest, is_auth_failure,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +37,12 @@ pub struct Progress {
     pub finished: usize,
     /// Phones whose job succeeded.
     pub succeeded: usize,
+    /// Phones that failed: the job failed, or the service refused them.
+    pub failed: usize,
+    /// Phones submitted whose job has not finished.
+    pub in_flight: usize,
+    /// Phones not submitted yet (a rollout's later windows).
+    pub waiting: usize,
     /// All phones.
     pub total: usize,
 }
@@ -49,6 +56,8 @@ pub struct WaitOptions {
     pub cancel: CancellationToken,
     /// Called after every polling round.
     pub progress: Option<ProgressFn>,
+    /// How [`Client::run_batch`] rolls the request out (default: all at once, no failure budget).
+    pub rollout: Rollout,
 }
 
 impl WaitOptions {
@@ -71,6 +80,13 @@ impl WaitOptions {
         self
     }
 
+    /// Sets how [`Client::run_batch`] rolls out.
+    #[must_use]
+    pub fn rollout(mut self, rollout: Rollout) -> Self {
+        self.rollout = rollout;
+        self
+    }
+
     /// Sets the progress callback.
     #[must_use]
     pub fn on_progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
@@ -85,8 +101,32 @@ impl fmt::Debug for WaitOptions {
             .field("deadline", &self.deadline)
             .field("cancelled", &self.cancel.is_cancelled())
             .field("progress", &self.progress.as_ref().map(|_| "Fn(Progress)"))
+            .field("rollout", &self.rollout)
             .finish()
     }
+}
+
+/// How a batch operation rolls out ([`Client::run_batch`]): phones are submitted in the order of
+/// the request, at most `max_in_flight` with an unfinished job at any moment (a sliding window:
+/// as phones finish, more are submitted), and once more than `max_failures` phones have failed
+/// nothing more is submitted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rollout {
+    /// The most phones with an unfinished job at once; `None`: all at once.
+    pub max_in_flight: Option<NonZeroUsize>,
+    /// The most failed phones tolerated; one more stops the rollout. `None`: no budget.
+    pub max_failures: Option<usize>,
+}
+
+/// A job submitted earlier (by an earlier run) that is still to be waited on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningJob {
+    /// The phone.
+    pub phone_id: PhoneId,
+    /// The request that created the job, when known (it lets the job be polled in bulk).
+    pub request_id: Option<RequestId>,
+    /// The job.
+    pub job_id: JobId,
 }
 
 /// What became of one phone.
@@ -126,6 +166,15 @@ impl PhoneState {
     /// Whether nothing more will happen to the phone in this wait.
     pub fn is_final(self) -> bool {
         self != PhoneState::Running
+    }
+
+    /// Whether the phone failed: its job failed, or the service refused it (what a rollout's
+    /// failure budget counts). A submission whose fate is unknown is not counted.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            PhoneState::Failed | PhoneState::Rejected | PhoneState::SubmitFailed
+        )
     }
 }
 
@@ -169,6 +218,14 @@ pub enum WaitEnd {
     Cancelled,
     /// Polling hit an error that waiting longer cannot fix (e.g. the credentials were refused).
     Failed(Error),
+    /// More phones failed than the rollout's budget allows: nothing more was submitted, the
+    /// phones in flight were waited on, the rest are [`PhoneState::NotSubmitted`].
+    BudgetExceeded {
+        /// The phones that failed.
+        failures: usize,
+        /// The most failures the rollout tolerated.
+        budget: usize,
+    },
 }
 
 /// The result of [`Client::wait`]: one outcome per phone, in input order, every request id and
@@ -213,12 +270,19 @@ impl WaitReport {
             .filter(|o| o.state != PhoneState::Succeeded)
     }
 
-    fn progress(&self) -> Progress {
+    fn progress(&self, waiting: usize) -> Progress {
         Progress {
             round: self.rounds,
             finished: self.outcomes.iter().filter(|o| o.state.is_final()).count(),
             succeeded: self.count(PhoneState::Succeeded),
-            total: self.outcomes.len(),
+            failed: self
+                .outcomes
+                .iter()
+                .filter(|o| o.state.is_failure())
+                .count(),
+            in_flight: self.count(PhoneState::Running),
+            waiting,
+            total: self.outcomes.len() + waiting,
         }
     }
 }
@@ -233,24 +297,172 @@ impl Client {
     /// Waits on every job of `submission` until all have finished, the deadline passes or the
     /// token is cancelled. Never fails: see [`WaitReport::end`].
     pub async fn wait(&self, submission: &Submission, options: &WaitOptions) -> WaitReport {
-        let mut waiter = Waiter::new(submission);
+        let mut waiter = Waiter::new(submission.operation);
+        waiter.add(submission);
         let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
-        let settings = self.settings();
-        waiter.report.end = match &submission.interrupted {
-            Some(Error::Cancelled { .. }) => WaitEnd::Cancelled,
-            Some(Error::Timeout { .. }) => WaitEnd::DeadlineExceeded,
-            Some(other) => WaitEnd::Failed(other.clone()),
-            None => self.poll_until_done(&mut waiter, &ctl, options).await,
+        let end = match &submission.interrupted {
+            Some(interrupted) => end_of_submit(interrupted),
+            // Nothing more to submit (the request type is only a placeholder for the loop).
+            None => {
+                self.drive::<StopRequest>(&mut waiter, None, &ctl, options)
+                    .await
+            }
         };
-        let p = waiter.report.progress();
+        self.finish(waiter, end)
+    }
+
+    /// Rolls a batch operation out and waits on it: submits `request` (when it names phones) as
+    /// [`WaitOptions::rollout`] allows, waits on its jobs together with `running` (jobs an earlier
+    /// run left unfinished), until every job finished, the deadline passed, Terraform asked to stop,
+    /// or the failure budget was exceeded.
+    ///
+    /// The report has one outcome per phone: first the `running` jobs, then the request's phones in
+    /// request order (those never sent [`PhoneState::NotSubmitted`], saying why).
+    ///
+    /// Fails only on invalid input, before anything is sent (see [`Client::submit`]).
+    pub async fn run_batch<R: BatchRequest>(
+        &self,
+        request: Option<&R>,
+        running: Vec<RunningJob>,
+        options: &WaitOptions,
+    ) -> Result<WaitReport, Error> {
+        let request = request.filter(|r| !r.is_empty());
+        if let Some(request) = request {
+            check_request(request)?;
+        }
+        let mut waiter = Waiter::new(R::OPERATION);
+        waiter.add_running(running);
+        let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
+        let end = self.drive(&mut waiter, request, &ctl, options).await;
+        Ok(self.finish(waiter, end))
+    }
+
+    /// The rollout loop: submits the next window whenever there is room, polls, counts failures.
+    async fn drive<R: BatchRequest>(
+        &self,
+        waiter: &mut Waiter,
+        request: Option<&R>,
+        ctl: &Control<'_>,
+        options: &WaitOptions,
+    ) -> WaitEnd {
+        let settings = self.settings();
+        let rollout = options.rollout;
+        let mut rest: Option<R> = request.cloned();
+        let mut stopped: Option<WaitEnd> = None;
+        let mut delay = settings.first_poll_delay;
+        loop {
+            // Submit while the window has room (and the budget has not been exceeded).
+            if stopped.is_none() {
+                if let Some(pending) = rest.take() {
+                    let room = rollout.max_in_flight.map_or(usize::MAX, |m| {
+                        m.get().saturating_sub(waiter.running_count())
+                    });
+                    if room == 0 {
+                        rest = Some(pending);
+                    } else {
+                        let (window, remaining) = pending.split_at(room);
+                        rest = (!remaining.is_empty()).then_some(remaining);
+                        let submission = match self.submit(&window, options).await {
+                            Ok(submission) => submission,
+                            // Checked before the first window: a window cannot fail its checks.
+                            Err(error) => {
+                                waiter.add_unsent(Some(window), &format!("not sent: {error}"));
+                                waiter.add_unsent(rest.take(), "not sent: the run ended first");
+                                return WaitEnd::Failed(error);
+                            }
+                        };
+                        waiter.add(&submission);
+                        delay = settings.first_poll_delay;
+                        if let Some(interrupted) = &submission.interrupted {
+                            waiter.add_unsent(rest.take(), "not sent: the run ended first");
+                            return end_of_submit(interrupted);
+                        }
+                    }
+                }
+            }
+            if !waiter.has_running() {
+                match (&stopped, &rest) {
+                    (None, Some(_)) => continue,
+                    (None, None) => return WaitEnd::Finished,
+                    (Some(end), _) => {
+                        let end = end.clone();
+                        waiter.add_unsent(rest.take(), &budget_message(&end));
+                        return end;
+                    }
+                }
+            }
+            if let Err(interrupt) = ctl.sleep(delay).await {
+                waiter.add_unsent(rest.take(), "not sent: the run ended first");
+                return end_for(interrupt);
+            }
+            let outcome = self.poll_round(waiter, ctl).await;
+            waiter.report.rounds += 1;
+            let progress = waiter
+                .report
+                .progress(rest.as_ref().map_or(0, BatchRequest::len));
+            tracing::info!(
+                operation = waiter.report.operation.api_name(),
+                round = progress.round,
+                finished = progress.finished,
+                succeeded = progress.succeeded,
+                failed = progress.failed,
+                in_flight = progress.in_flight,
+                waiting = progress.waiting,
+                total = progress.total,
+                "{}: polling round {}: {}/{} phones finished ({} succeeded, {} failed), {} in flight, {} waiting",
+                waiter.report.operation.api_name(),
+                progress.round,
+                progress.finished,
+                progress.total,
+                progress.succeeded,
+                progress.failed,
+                progress.in_flight,
+                progress.waiting
+            );
+            if let Some(callback) = &options.progress {
+                callback(progress);
+            }
+            match outcome {
+                Ok(()) => {}
+                Err(stop) => {
+                    waiter.add_unsent(rest.take(), "not sent: the run ended first");
+                    return match stop {
+                        Stop::Interrupted(interrupt) => end_for(interrupt),
+                        Stop::Fatal(error) => WaitEnd::Failed(error),
+                    };
+                }
+            }
+            if let (None, Some(budget)) = (&stopped, rollout.max_failures) {
+                if progress.failed > budget {
+                    tracing::warn!(
+                        operation = waiter.report.operation.api_name(),
+                        failures = progress.failed,
+                        budget,
+                        "rollout stopped: more phones failed than the budget allows"
+                    );
+                    stopped = Some(WaitEnd::BudgetExceeded {
+                        failures: progress.failed,
+                        budget,
+                    });
+                }
+            }
+            let jitter = 0.9 + 0.2 * ctl.timer().random_fraction();
+            delay = settings.poll_interval.mul_f64(jitter);
+        }
+    }
+
+    fn finish(&self, mut waiter: Waiter, end: WaitEnd) -> WaitReport {
+        waiter.report.end = end;
+        let p = waiter.report.progress(0);
         tracing::info!(
-            operation = submission.operation.api_name(),
+            operation = waiter.report.operation.api_name(),
             finished = p.finished,
             succeeded = p.succeeded,
+            failed = p.failed,
             total = p.total,
             rounds = p.round,
             end = ?waiter.report.end,
-            poll_interval_ms = u64::try_from(settings.poll_interval.as_millis()).unwrap_or(u64::MAX),
+            poll_interval_ms = u64::try_from(self.settings().poll_interval.as_millis()).unwrap_or(u64::MAX),
             "wait ended"
         );
         waiter.report
@@ -261,7 +473,8 @@ impl Client {
     /// job missing from the listing is asked for with ShowJob. The report's `end` is
     /// [`WaitEnd::Finished`] when the round ran to its end (some jobs may still be running).
     pub async fn poll_once(&self, submission: &Submission, options: &WaitOptions) -> WaitReport {
-        let mut waiter = Waiter::new(submission);
+        let mut waiter = Waiter::new(submission.operation);
+        waiter.add(submission);
         let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
         if waiter.has_running() {
             waiter.report.end = match self.poll_round(&mut waiter, &ctl).await {
@@ -272,48 +485,6 @@ impl Client {
             waiter.report.rounds = 1;
         }
         waiter.report
-    }
-
-    async fn poll_until_done(
-        &self,
-        waiter: &mut Waiter,
-        ctl: &Control<'_>,
-        options: &WaitOptions,
-    ) -> WaitEnd {
-        let settings = self.settings();
-        let mut delay = settings.first_poll_delay;
-        while waiter.has_running() {
-            if let Err(interrupt) = ctl.sleep(delay).await {
-                return end_for(interrupt);
-            }
-            let outcome = self.poll_round(waiter, ctl).await;
-            waiter.report.rounds += 1;
-            let progress = waiter.report.progress();
-            tracing::info!(
-                operation = waiter.report.operation.api_name(),
-                round = progress.round,
-                finished = progress.finished,
-                succeeded = progress.succeeded,
-                total = progress.total,
-                "{}: polling round {}: {}/{} phones finished ({} succeeded)",
-                waiter.report.operation.api_name(),
-                progress.round,
-                progress.finished,
-                progress.total,
-                progress.succeeded
-            );
-            if let Some(callback) = &options.progress {
-                callback(progress);
-            }
-            match outcome {
-                Ok(()) => {}
-                Err(Stop::Interrupted(interrupt)) => return end_for(interrupt),
-                Err(Stop::Fatal(error)) => return WaitEnd::Failed(error),
-            }
-            let jitter = 0.9 + 0.2 * ctl.timer().random_fraction();
-            delay = settings.poll_interval.mul_f64(jitter);
-        }
-        WaitEnd::Finished
     }
 
     /// One round: ListJobs over every request id that still has running jobs (20 per call,
@@ -406,6 +577,43 @@ fn stop_for(failure: Failure) -> Verdict {
     }
 }
 
+/// How a wait ends when its submission was cut short.
+fn end_of_submit(interrupted: &Error) -> WaitEnd {
+    match interrupted {
+        Error::Cancelled { .. } => WaitEnd::Cancelled,
+        Error::Timeout { .. } => WaitEnd::DeadlineExceeded,
+        other => WaitEnd::Failed(other.clone()),
+    }
+}
+
+/// Why phones were left unsent when a rollout stopped.
+fn budget_message(end: &WaitEnd) -> String {
+    match end {
+        WaitEnd::BudgetExceeded { failures, budget } => format!(
+            "not sent: the rollout stopped when {failures} phones had failed, more than its budget of {budget}"
+        ),
+        _ => "not sent: the run ended first".to_owned(),
+    }
+}
+
+/// Checks a request before anything of it is sent: not empty, and its own checks pass.
+pub(crate) fn check_request<R: BatchRequest>(request: &R) -> Result<(), Error> {
+    if request.is_empty() {
+        return Err(Error::invalid(
+            format!("{} request", R::OPERATION.api_name()),
+            "it names no phones",
+        ));
+    }
+    if let Err(problems) = request.check() {
+        let reasons: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(Error::invalid(
+            format!("{} request", R::OPERATION.api_name()),
+            reasons.join("; "),
+        ));
+    }
+    Ok(())
+}
+
 fn end_for(interrupt: Interrupt) -> WaitEnd {
     match interrupt {
         Interrupt::Cancelled => WaitEnd::Cancelled,
@@ -421,63 +629,113 @@ struct Waiter {
 }
 
 impl Waiter {
-    fn new(submission: &Submission) -> Self {
-        let mut by_job: HashMap<String, Vec<usize>> = HashMap::new();
-        let outcomes = submission
-            .phones
-            .iter()
-            .enumerate()
-            .map(|(index, phone)| {
-                let mut outcome = PhoneOutcome {
-                    phone_id: phone.phone_id.clone(),
-                    request_id: phone.request_id.clone(),
-                    job_id: None,
-                    state: PhoneState::Running,
-                    last_status: None,
-                    error_code: None,
-                    error_msg: None,
-                    begin_time: None,
-                    end_time: None,
-                };
-                match &phone.result {
-                    SubmitResult::Accepted { job_id } => {
-                        by_job
-                            .entry(job_id.as_str().to_owned())
-                            .or_default()
-                            .push(index);
-                        outcome.job_id = Some(job_id.clone());
-                    }
-                    SubmitResult::Rejected { code, message } => {
-                        outcome.state = PhoneState::Rejected;
-                        outcome.error_code.clone_from(code);
-                        outcome.error_msg.clone_from(message);
-                    }
-                    SubmitResult::Failed { error } => {
-                        outcome.state = PhoneState::SubmitFailed;
-                        outcome.error_code = error.code().map(str::to_owned);
-                        outcome.error_msg = Some(error.to_string());
-                    }
-                    SubmitResult::Unknown { error } => {
-                        outcome.state = PhoneState::SubmitUnknown;
-                        outcome.error_code = error.code().map(str::to_owned);
-                        outcome.error_msg = Some(error.to_string());
-                    }
-                    SubmitResult::NotSent => outcome.state = PhoneState::NotSubmitted,
-                }
-                outcome
-            })
-            .collect();
+    fn new(operation: BatchOperation) -> Self {
         Waiter {
             report: WaitReport {
-                operation: submission.operation,
-                outcomes,
-                request_ids: submission.request_ids.clone(),
+                operation,
+                outcomes: Vec::new(),
+                request_ids: Vec::new(),
                 end: WaitEnd::Finished,
                 rounds: 0,
             },
-            by_job,
+            by_job: HashMap::new(),
             misses: HashMap::new(),
         }
+    }
+
+    fn outcome(
+        phone_id: PhoneId,
+        request_id: Option<RequestId>,
+        state: PhoneState,
+    ) -> PhoneOutcome {
+        PhoneOutcome {
+            phone_id,
+            request_id,
+            job_id: None,
+            state,
+            last_status: None,
+            error_code: None,
+            error_msg: None,
+            begin_time: None,
+            end_time: None,
+        }
+    }
+
+    /// Adds a phone with a job to wait on.
+    fn push_job(&mut self, mut outcome: PhoneOutcome, job_id: &JobId) {
+        self.by_job
+            .entry(job_id.as_str().to_owned())
+            .or_default()
+            .push(self.report.outcomes.len());
+        outcome.job_id = Some(job_id.clone());
+        self.report.outcomes.push(outcome);
+    }
+
+    fn add_request_id(&mut self, request_id: &RequestId) {
+        if !self.report.request_ids.contains(request_id) {
+            self.report.request_ids.push(request_id.clone());
+        }
+    }
+
+    /// Adds every phone of a submission, with what submitting did for it.
+    fn add(&mut self, submission: &Submission) {
+        for request_id in &submission.request_ids {
+            self.add_request_id(request_id);
+        }
+        for phone in &submission.phones {
+            let mut outcome = Self::outcome(
+                phone.phone_id.clone(),
+                phone.request_id.clone(),
+                PhoneState::Running,
+            );
+            match &phone.result {
+                SubmitResult::Accepted { job_id } => {
+                    self.push_job(outcome, job_id);
+                    continue;
+                }
+                SubmitResult::Rejected { code, message } => {
+                    outcome.state = PhoneState::Rejected;
+                    outcome.error_code.clone_from(code);
+                    outcome.error_msg.clone_from(message);
+                }
+                SubmitResult::Failed { error } => {
+                    outcome.state = PhoneState::SubmitFailed;
+                    outcome.error_code = error.code().map(str::to_owned);
+                    outcome.error_msg = Some(error.to_string());
+                }
+                SubmitResult::Unknown { error } => {
+                    outcome.state = PhoneState::SubmitUnknown;
+                    outcome.error_code = error.code().map(str::to_owned);
+                    outcome.error_msg = Some(error.to_string());
+                }
+                SubmitResult::NotSent => outcome.state = PhoneState::NotSubmitted,
+            }
+            self.report.outcomes.push(outcome);
+        }
+    }
+
+    /// Adds jobs an earlier run left unfinished.
+    fn add_running(&mut self, jobs: Vec<RunningJob>) {
+        for job in jobs {
+            if let Some(request_id) = &job.request_id {
+                self.add_request_id(request_id);
+            }
+            let outcome = Self::outcome(job.phone_id, job.request_id, PhoneState::Running);
+            self.push_job(outcome, &job.job_id);
+        }
+    }
+
+    /// Adds the phones of `request` as never sent, saying why.
+    fn add_unsent<R: BatchRequest>(&mut self, request: Option<R>, why: &str) {
+        for phone_id in request.iter().flat_map(BatchRequest::phone_ids) {
+            let mut outcome = Self::outcome(phone_id.clone(), None, PhoneState::NotSubmitted);
+            outcome.error_msg = Some(why.to_owned());
+            self.report.outcomes.push(outcome);
+        }
+    }
+
+    fn running_count(&self) -> usize {
+        self.report.count(PhoneState::Running)
     }
 
     fn has_running(&self) -> bool {

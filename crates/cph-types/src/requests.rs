@@ -101,6 +101,10 @@ pub trait BatchRequest: Sized + Clone + Serialize {
     /// fields (such as `image_id`). An empty request gives no chunks.
     fn chunks(&self, size: NonZeroUsize) -> Vec<Self>;
 
+    /// The first `n` phone entries (all when there are fewer) and the rest, both sharing the
+    /// request-wide fields: how a rollout takes its next window.
+    fn split_at(&self, n: usize) -> (Self, Self);
+
     /// Checks what the types alone cannot: each phone's `property` plus `custom_property` fit
     /// in [`crate::PROPERTY_BYTES_MAX`]. Returns every problem.
     fn check(&self) -> Result<(), Vec<Error>> {
@@ -110,6 +114,11 @@ pub trait BatchRequest: Sized + Clone + Serialize {
 
 fn split<T: Clone>(items: &[T], size: NonZeroUsize) -> impl Iterator<Item = Vec<T>> + '_ {
     items.chunks(size.get()).map(<[T]>::to_vec)
+}
+
+fn halves<T: Clone>(items: &[T], n: usize) -> (Vec<T>, Vec<T>) {
+    let (front, back) = items.split_at(n.min(items.len()));
+    (front.to_vec(), back.to_vec())
 }
 
 fn collect_errors(errors: impl Iterator<Item = Result<(), Error>>) -> Result<(), Vec<Error>> {
@@ -164,6 +173,20 @@ impl BatchRequest for ResetRequest {
             .collect()
     }
 
+    fn split_at(&self, n: usize) -> (Self, Self) {
+        let (front, back) = halves(&self.phones, n);
+        (
+            ResetRequest {
+                image_id: self.image_id.clone(),
+                phones: front,
+            },
+            ResetRequest {
+                image_id: self.image_id.clone(),
+                phones: back,
+            },
+        )
+    }
+
     fn check(&self) -> Result<(), Vec<Error>> {
         collect_errors(
             self.phones
@@ -213,6 +236,20 @@ impl BatchRequest for RestartRequest {
             .collect()
     }
 
+    fn split_at(&self, n: usize) -> (Self, Self) {
+        let (front, back) = halves(&self.phones, n);
+        (
+            RestartRequest {
+                image_id: self.image_id.clone(),
+                phones: front,
+            },
+            RestartRequest {
+                image_id: self.image_id.clone(),
+                phones: back,
+            },
+        )
+    }
+
     fn check(&self) -> Result<(), Vec<Error>> {
         collect_errors(
             self.phones
@@ -244,6 +281,14 @@ impl BatchRequest for StopRequest {
         split(&self.phone_ids, size)
             .map(|phone_ids| StopRequest { phone_ids })
             .collect()
+    }
+
+    fn split_at(&self, n: usize) -> (Self, Self) {
+        let (front, back) = halves(&self.phone_ids, n);
+        (
+            StopRequest { phone_ids: front },
+            StopRequest { phone_ids: back },
+        )
     }
 }
 
@@ -281,6 +326,14 @@ impl BatchRequest for UpdatePropertyRequest {
         split(&self.phones, size)
             .map(|phones| UpdatePropertyRequest { phones })
             .collect()
+    }
+
+    fn split_at(&self, n: usize) -> (Self, Self) {
+        let (front, back) = halves(&self.phones, n);
+        (
+            UpdatePropertyRequest { phones: front },
+            UpdatePropertyRequest { phones: back },
+        )
     }
 
     fn check(&self) -> Result<(), Vec<Error>> {
@@ -328,6 +381,18 @@ impl BatchRequest for RestoreRequest {
             .map(|restore_infos| RestoreRequest { restore_infos })
             .collect()
     }
+
+    fn split_at(&self, n: usize) -> (Self, Self) {
+        let (front, back) = halves(&self.restore_infos, n);
+        (
+            RestoreRequest {
+                restore_infos: front,
+            },
+            RestoreRequest {
+                restore_infos: back,
+            },
+        )
+    }
 }
 
 /// One phone of an export (storage) request.
@@ -368,6 +433,18 @@ impl BatchRequest for StorageRequest {
         split(&self.storage_infos, size)
             .map(|storage_infos| StorageRequest { storage_infos })
             .collect()
+    }
+
+    fn split_at(&self, n: usize) -> (Self, Self) {
+        let (front, back) = halves(&self.storage_infos, n);
+        (
+            StorageRequest {
+                storage_infos: front,
+            },
+            StorageRequest {
+                storage_infos: back,
+            },
+        )
     }
 }
 
@@ -438,6 +515,39 @@ mod tests {
             .map(PhoneId::as_str)
             .collect();
         assert_eq!(ids, ["p0", "p1", "p2", "p3", "p4"]);
+    }
+
+    #[test]
+    fn split_at_takes_a_window_from_the_front_keeping_shared_fields() {
+        let req = RestartRequest {
+            image_id: Some(ImageId::new("img").unwrap()),
+            phones: (0..5)
+                .map(|i| RestartPhone {
+                    phone_id: phone(&format!("p{i}")),
+                    property: None,
+                })
+                .collect(),
+        };
+        let (front, back) = req.split_at(2);
+        let ids = |r: &RestartRequest| -> Vec<String> {
+            r.phone_ids()
+                .iter()
+                .map(|p| p.as_str().to_owned())
+                .collect()
+        };
+        assert_eq!(ids(&front), ["p0", "p1"]);
+        assert_eq!(ids(&back), ["p2", "p3", "p4"]);
+        assert!(front.image_id == req.image_id && back.image_id == req.image_id);
+        let (all, none) = req.split_at(9);
+        assert_eq!((all.len(), none.len()), (5, 0));
+        let stop = StopRequest {
+            phone_ids: vec![phone("a"), phone("b")],
+        };
+        let (a, b) = stop.split_at(1);
+        assert_eq!(
+            (a.phone_ids[0].as_str(), b.phone_ids[0].as_str()),
+            ("a", "b")
+        );
     }
 
     #[test]

@@ -16,7 +16,8 @@ use crate::phones::{PhoneInputs, PhoneList, read_phones};
 use crate::planner::{self, PhonePlan, Policy, Prior, Summary, Work};
 use crate::records::{Record, Records, Status, read_records, records_value, request_ids};
 use crate::report::{self, Context as ReportContext, title};
-use crate::runner::{Interruption, PhoneResult, RunOutcome, Runner, RunningJob};
+use crate::rollout::RolloutSpec;
+use crate::runner::{Interruption, PhoneResult, RunOutcome, Runner, running_job};
 use crate::timeouts::{TimeoutKind, timeout};
 
 /// The attribute holding the main operation's records.
@@ -338,13 +339,20 @@ async fn run_phases<O: Operation>(
             .unwrap_or(false),
     };
 
-    let main = main_phases::<O>(&runner, planned, &desired, &plans, &prior).await?;
+    let rollout = RolloutSpec::read(planned);
+    let main = main_phases::<O>(&runner, rollout, planned, &desired, &plans, &prior).await?;
     let mut diagnostics = report::report(&main.outcome, report_ctx(O::VERB));
     let mut follow_records = HashMap::new();
     if follow_on {
-        let interrupted = main.outcome.interruption.is_some();
-        let (records, outcome) =
-            follow_up_phase::<O>(&runner, &plans, &prior, &main.records, interrupted).await;
+        let (records, outcome) = follow_up_phase::<O>(
+            &runner,
+            rollout,
+            &plans,
+            &prior,
+            &main.records,
+            main.outcome.interruption.as_ref(),
+        )
+        .await;
         follow_records = records;
         diagnostics.extend(report::report(&outcome, report_ctx("restart")));
     }
@@ -376,6 +384,7 @@ struct MainOutcome {
 /// phase 2 submits the phones that were busy, now free.
 async fn main_phases<O: Operation>(
     runner: &Runner<'_>,
+    rollout: RolloutSpec,
     planned: &Value,
     desired: &[(&str, Option<&O::Inputs>)],
     plans: &[PhonePlan<'_>],
@@ -396,28 +405,35 @@ async fn main_phases<O: Operation>(
         .filter(|p| p.main == Work::Wait)
         .map(|p| p.phone_id)
         .collect();
-    let mut resumed: Vec<RunningJob> = Vec::new();
+    let mut resumed = Vec::new();
     for p in plans {
         if p.main == Work::Wait {
-            resumed.extend(prior.main.get(p.phone_id).and_then(RunningJob::of));
+            resumed.extend(prior.main.get(p.phone_id).and_then(running_job));
         }
-        resumed.extend(p.busy.iter().filter_map(|r| RunningJob::of(r)));
+        resumed.extend(p.busy.iter().filter_map(|r| running_job(r)));
     }
 
+    // The rollout's percentages are of the phones that need the main operation in this apply.
+    let needing = plans.iter().filter(|p| !p.main.is_keep()).count();
     let request = build_request::<O>(planned, &free, &wanted)?;
-    let first = runner.run(request.as_ref(), resumed).await;
+    let resumed_count = resumed.len();
+    let first = runner
+        .run(request.as_ref(), resumed, rollout.resolve(needing))
+        .await;
     let mut results: HashMap<String, PhoneResult> = HashMap::new();
-    // Submitted phones come first, in request order; of the resumed jobs, the waited-on main jobs
-    // stand, while those of busy phones only freed the phone.
+    // Resumed jobs come first: of those, the waited-on main jobs stand, while those of busy phones
+    // only freed the phone; then the submitted phones, in request order.
     for (i, result) in first.results.into_iter().enumerate() {
-        if i < free.len() || waiting.contains(result.phone_id.as_str()) {
+        if i >= resumed_count || waiting.contains(result.phone_id.as_str()) {
             results.insert(result.phone_id.as_str().to_owned(), result);
         }
     }
     let mut interruption = first.interruption;
     if !busy.is_empty() && interruption.is_none() {
         let request = build_request::<O>(planned, &busy, &wanted)?;
-        let second = runner.run(request.as_ref(), Vec::new()).await;
+        let second = runner
+            .run(request.as_ref(), Vec::new(), rollout.resolve(busy.len()))
+            .await;
         interruption = second.interruption;
         for result in second.results {
             results.insert(result.phone_id.as_str().to_owned(), result);
@@ -459,11 +475,17 @@ async fn main_phases<O: Operation>(
 /// theirs), waits on restarts still running, and a record for every phone that needs one.
 async fn follow_up_phase<O: Operation>(
     runner: &Runner<'_>,
+    rollout: RolloutSpec,
     plans: &[PhonePlan<'_>],
     prior: &PriorState<O::Inputs>,
     main_records: &HashMap<String, Record>,
-    interrupted: bool,
+    interruption: Option<&Interruption>,
 ) -> (HashMap<String, Record>, RunOutcome) {
+    let interrupted = interruption.is_some();
+    let cut_short = match interruption {
+        Some(Interruption::BudgetExceeded { .. }) => "not restarted: the rollout stopped first",
+        _ => "not restarted: the run ended first",
+    };
     let mut records: HashMap<String, Record> = HashMap::new();
     let mut restart = Vec::new();
     let mut resumed = Vec::new();
@@ -480,10 +502,8 @@ async fn follow_up_phase<O: Operation>(
             Work::Keep => {}
             // Still running as recorded when the run ended first; the next apply waits on it.
             Work::Wait if interrupted => {}
-            Work::Wait => resumed.extend(prior.follow.get(p.phone_id).and_then(RunningJob::of)),
-            Work::Submit(_) if interrupted => {
-                not_restarted(p.phone_id, "not restarted: the run ended first".to_owned());
-            }
+            Work::Wait => resumed.extend(prior.follow.get(p.phone_id).and_then(running_job)),
+            Work::Submit(_) if interrupted => not_restarted(p.phone_id, cut_short.to_owned()),
             Work::Submit(_) if !main_ok => not_restarted(
                 p.phone_id,
                 format!("not restarted: the {} did not succeed", O::VERB),
@@ -497,11 +517,14 @@ async fn follow_up_phase<O: Operation>(
             },
         }
     }
+    let needing = restart.len() + resumed.len();
     let request = RestartRequest {
         image_id: None,
         phones: restart,
     };
-    let outcome = runner.run(Some(&request), resumed).await;
+    let outcome = runner
+        .run(Some(&request), resumed, rollout.resolve(needing))
+        .await;
     for result in &outcome.results {
         records.insert(result.phone_id.as_str().to_owned(), result.to_record());
     }
@@ -612,10 +635,10 @@ pub(crate) async fn refresh<O: Operation>(
     state: &mut Value,
 ) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let running = |name: &str| -> Vec<RunningJob> {
+    let running = |name: &str| -> Vec<cph_http::RunningJob> {
         read_records(state.get(name))
             .values()
-            .filter_map(RunningJob::of)
+            .filter_map(running_job)
             .collect()
     };
     let main = running(JOBS);
@@ -660,6 +683,7 @@ pub(crate) async fn refresh<O: Operation>(
                 }
                 Interruption::Cancelled => "Terraform asked the provider to stop".to_owned(),
                 Interruption::Failed(e) => e,
+                Interruption::BudgetExceeded { .. } => "a refresh has no failure budget".to_owned(),
             };
             diags.push(Diagnostic::warning(
                 format!("Running {} Jobs Not Refreshed", title(O::VERB)),

@@ -31,6 +31,7 @@ mod provider;
 mod records;
 mod report;
 mod resources;
+mod rollout;
 mod runner;
 mod timeouts;
 

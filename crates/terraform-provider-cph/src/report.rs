@@ -101,6 +101,28 @@ pub(crate) fn report(outcome: &RunOutcome, ctx: Context<'_>) -> Diagnostics {
         } else {
             ""
         };
+        if let Some(Interruption::BudgetExceeded { failures, budget }) = &outcome.interruption {
+            // One error: the budget, the count, and each failed phone.
+            let unsent = outcome
+                .results
+                .iter()
+                .filter(|r| r.status == Status::NotSubmitted)
+                .count();
+            diags.push(Diagnostic::error(
+                format!("Rollout Stopped: {failures} Phones Failed, More Than the Budget of {budget}"),
+                format!(
+                    "The {verb} rolls out with a failure budget (`rollout.max_failures`) of {budget} phones: {failures} \
+                     of {total} phones failed, so nothing more was submitted; the phones in flight were waited on, \
+                     and {unsent} phones were not submitted (recorded `not_submitted`). The phones that failed:\n{}\
+                     {unknown_note}\n\n{} The next apply carries on with the phones that still need the {verb} and \
+                     never submits a phone that succeeded again.",
+                    lines.join("\n"),
+                    ctx.next_step(),
+                    verb = ctx.verb
+                ),
+            ));
+            return diags;
+        }
         if ctx.allow_partial {
             diags.push(Diagnostic::warning(
                 summary,
@@ -159,6 +181,8 @@ pub(crate) fn report(outcome: &RunOutcome, ctx: Context<'_>) -> Diagnostics {
                 format!("{} Failed", title(ctx.verb)),
                 format!("{e}. {kept}"),
             ),
+            // Reported with the failed phones above.
+            Interruption::BudgetExceeded { .. } => return diags,
         };
         diags.push(diag);
     }
@@ -294,6 +318,39 @@ mod tests {
             diags.has_errors(),
             "a cut-short wait is an error even with allow_partial_failure"
         );
+    }
+
+    #[test]
+    fn a_stopped_rollout_is_one_error_with_the_budget_the_count_and_each_failed_phone() {
+        let o = outcome(
+            vec![
+                result("p1", Status::Success, ""),
+                result("p2", Status::Failed, "CPS.0003"),
+                result("p3", Status::Rejected, "CPS.0005"),
+                result("p4", Status::NotSubmitted, ""),
+            ],
+            Some(Interruption::BudgetExceeded {
+                failures: 2,
+                budget: 1,
+            }),
+        );
+        // Even with allow_partial_failure: the budget is the stronger rule.
+        let diags = report(&o, ctx(true, true));
+        assert_eq!(diags.iter().count(), 1);
+        let d = diags.iter().next().unwrap();
+        assert!(diags.has_errors());
+        assert_eq!(
+            d.summary,
+            "Rollout Stopped: 2 Phones Failed, More Than the Budget of 1"
+        );
+        for expected in [
+            "phone p2 (job job-p2): failed CPS.0003",
+            "phone p3: rejected CPS.0005",
+            "1 phones were not submitted",
+            "terraform untaint",
+        ] {
+            assert!(d.detail.contains(expected), "{expected}: {}", d.detail);
+        }
     }
 
     #[test]

@@ -1,42 +1,30 @@
-//! The one runner every resource's work goes through: submit a batch request (chunked by the
-//! client), resume jobs recorded as still running, wait on all of them in bulk, and give one typed
-//! result per phone. A refresh is the same without submitting, and with one polling round.
-//!
-//! Rollouts (a window of phones in flight, a failure budget) belong here: [`Runner::run`] is the
-//! one place that decides when each phone is submitted.
+//! The one runner every resource's work goes through: a batch request rolled out window by
+//! window (at most `max_in_flight` phones with an unfinished job, a failure budget), jobs recorded
+//! as still running waited on with it, everything polled in bulk, and one typed result per phone.
+//! A refresh is one polling round over recorded running jobs, submitting nothing.
 
 use std::time::{Duration, Instant};
 
 use cph_http::{
-    Client, Error, PhoneOutcome, PhoneState, Submission, SubmitResult, SubmittedPhone, WaitEnd,
-    WaitOptions, WaitReport,
+    Client, PhoneOutcome, PhoneState, Rollout, RunningJob, Submission, SubmitResult,
+    SubmittedPhone, WaitEnd, WaitOptions, WaitReport,
 };
 use cph_types::{BatchOperation, BatchRequest, JobId, PhoneId, RequestId};
 use tfplugin::CancellationToken;
 
 use crate::records::{Record, Status};
 
-/// A job recorded as running, to be waited on again.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RunningJob {
-    pub(crate) phone_id: PhoneId,
-    pub(crate) request_id: Option<RequestId>,
-    pub(crate) job_id: JobId,
-}
-
-impl RunningJob {
-    /// The running job of `record`; `None` when the record is not running or its ids do not parse
-    /// (a hand-edited state): such a phone is then handled as if never submitted.
-    pub(crate) fn of(record: &Record) -> Option<RunningJob> {
-        if record.status != Status::Running {
-            return None;
-        }
-        Some(RunningJob {
-            phone_id: PhoneId::new(record.phone_id.as_str()).ok()?,
-            request_id: RequestId::new(record.request_id.as_str()).ok(),
-            job_id: JobId::new(record.job_id.as_str()).ok()?,
-        })
+/// The running job of `record`, to be waited on again; `None` when the record is not running or
+/// its ids do not parse (a hand-edited state): such a phone is then handled as if never submitted.
+pub(crate) fn running_job(record: &Record) -> Option<RunningJob> {
+    if record.status != Status::Running {
+        return None;
     }
+    Some(RunningJob {
+        phone_id: PhoneId::new(record.phone_id.as_str()).ok()?,
+        request_id: RequestId::new(record.request_id.as_str()).ok(),
+        job_id: JobId::new(record.job_id.as_str()).ok()?,
+    })
 }
 
 /// What became of one phone, typed until it is written to state.
@@ -53,7 +41,7 @@ pub(crate) struct PhoneResult {
 }
 
 impl PhoneResult {
-    fn of(outcome: &PhoneOutcome, submit_error: Option<&Error>) -> PhoneResult {
+    fn of(outcome: &PhoneOutcome) -> PhoneResult {
         let status = match outcome.state {
             PhoneState::Succeeded => Status::Success,
             PhoneState::Failed => Status::Failed,
@@ -61,13 +49,11 @@ impl PhoneResult {
             PhoneState::Rejected => Status::Rejected,
             PhoneState::SubmitUnknown => Status::Unknown,
             PhoneState::NotSubmitted => Status::NotSubmitted,
-            // The request failed and the service certainly did not act: refused outright (a 4xx
-            // answer) is a rejection; anything else (throttled or unavailable past the retries) left
-            // the phone unsent.
-            PhoneState::SubmitFailed => match submit_error.and_then(Error::status) {
-                Some(status) if (400..500).contains(&status) && status != 429 => Status::Rejected,
-                _ => Status::NotSubmitted,
-            },
+            // The request failed and the service certainly did not act: refused with an error
+            // code of the service's is a rejection; a request that never got an answer left the
+            // phone unsent.
+            PhoneState::SubmitFailed if outcome.error_code.is_some() => Status::Rejected,
+            PhoneState::SubmitFailed => Status::NotSubmitted,
         };
         let mut error_msg = outcome.error_msg.clone();
         if status == Status::NotSubmitted && error_msg.is_none() {
@@ -124,10 +110,12 @@ pub(crate) enum Interruption {
     Cancelled,
     /// Submitting or polling failed in a way waiting cannot fix.
     Failed(String),
+    /// More phones failed than the rollout's budget: nothing more was submitted.
+    BudgetExceeded { failures: usize, budget: usize },
 }
 
-/// What a run did: one result per phone (submitted ones in request order, then resumed ones) and
-/// why it ended early, if it did.
+/// What a run did: one result per phone (resumed jobs first, then the request's phones in
+/// request order) and why it ended early, if it did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct RunOutcome {
     pub(crate) results: Vec<PhoneResult>,
@@ -154,50 +142,42 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Submits `request` (when it names phones) and waits on its jobs together with `resumed`,
-    /// until every job finished, the deadline passed or Terraform asked to stop.
+    /// Rolls `request` out (when it names phones) as `rollout` allows and waits on its jobs
+    /// together with `resumed`, until every job finished, the deadline passed, Terraform asked to
+    /// stop or the failure budget was exceeded.
     pub(crate) async fn run<R: BatchRequest>(
         &self,
         request: Option<&R>,
         resumed: Vec<RunningJob>,
+        rollout: Rollout,
     ) -> RunOutcome {
-        let mut submission = empty_submission(R::OPERATION);
-        let mut invalid: Option<Error> = None;
-        if let Some(request) = request.filter(|r| !r.is_empty()) {
-            match self.client.submit(request, &self.options).await {
-                Ok(s) => submission = s,
-                Err(error) => {
-                    // Refused before anything was sent (the request failed its own checks).
-                    submission.phones = request
-                        .phone_ids()
-                        .into_iter()
-                        .map(|phone_id| SubmittedPhone {
-                            phone_id: phone_id.clone(),
-                            request_id: None,
-                            result: SubmitResult::NotSent,
-                        })
-                        .collect();
-                    invalid = Some(error);
-                }
-            }
-        }
-        if submission.phones.is_empty() && resumed.is_empty() {
+        let request = request.filter(|r| !r.is_empty());
+        if request.is_none() && resumed.is_empty() {
             return RunOutcome::default();
         }
-        resume_into(&mut submission, resumed);
-        let report = self.client.wait(&submission, &self.options).await;
-        let mut outcome = self.outcome(&submission, report);
-        if let Some(error) = invalid {
-            for r in &mut outcome.results {
-                if r.status == Status::NotSubmitted && r.job_id.is_none() {
-                    r.error_msg = Some(format!("not sent: {error}"));
-                }
-            }
-            outcome
-                .interruption
-                .get_or_insert(Interruption::Failed(error.to_string()));
+        let options = self.options.clone().rollout(rollout);
+        match self.client.run_batch(request, resumed, &options).await {
+            Ok(report) => self.outcome(report),
+            // Refused before anything was sent (the request failed its own checks).
+            Err(error) => RunOutcome {
+                results: request
+                    .map(|r| r.phone_ids())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|phone_id| PhoneResult {
+                        phone_id: phone_id.clone(),
+                        request_id: None,
+                        job_id: None,
+                        status: Status::NotSubmitted,
+                        error_code: None,
+                        error_msg: Some(format!("not sent: {error}")),
+                        begin_time: None,
+                        end_time: None,
+                    })
+                    .collect(),
+                interruption: Some(Interruption::Failed(error.to_string())),
+            },
         }
-        outcome
     }
 
     /// One polling round over `jobs` (recorded as running): their current results, with no
@@ -210,61 +190,45 @@ impl<'a> Runner<'a> {
         if jobs.is_empty() {
             return RunOutcome::default();
         }
-        let mut submission = empty_submission(operation);
-        resume_into(&mut submission, jobs);
+        let submission = Submission {
+            operation,
+            request_ids: jobs.iter().filter_map(|j| j.request_id.clone()).fold(
+                Vec::new(),
+                |mut ids, id| {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                    ids
+                },
+            ),
+            phones: jobs
+                .into_iter()
+                .map(|job| SubmittedPhone {
+                    phone_id: job.phone_id,
+                    request_id: job.request_id,
+                    result: SubmitResult::Accepted { job_id: job.job_id },
+                })
+                .collect(),
+            interrupted: None,
+        };
         let report = self.client.poll_once(&submission, &self.options).await;
-        self.outcome(&submission, report)
+        self.outcome(report)
     }
 
-    fn outcome(&self, submission: &Submission, report: WaitReport) -> RunOutcome {
-        let results = report
-            .outcomes
-            .iter()
-            .zip(&submission.phones)
-            .map(|(outcome, submitted)| {
-                let error = match &submitted.result {
-                    SubmitResult::Failed { error } => Some(error),
-                    _ => None,
-                };
-                PhoneResult::of(outcome, error)
-            })
-            .collect();
+    fn outcome(&self, report: WaitReport) -> RunOutcome {
         let interruption = match report.end {
             WaitEnd::Finished => None,
             WaitEnd::DeadlineExceeded => Some(Interruption::Timeout(self.timeout)),
             WaitEnd::Cancelled => Some(Interruption::Cancelled),
             WaitEnd::Failed(e) => Some(Interruption::Failed(e.to_string())),
+            WaitEnd::BudgetExceeded { failures, budget } => {
+                Some(Interruption::BudgetExceeded { failures, budget })
+            }
         };
         RunOutcome {
-            results,
+            results: report.outcomes.iter().map(PhoneResult::of).collect(),
             interruption,
         }
-    }
-}
-
-fn empty_submission(operation: BatchOperation) -> Submission {
-    Submission {
-        operation,
-        phones: Vec::new(),
-        request_ids: Vec::new(),
-        interrupted: None,
-    }
-}
-
-/// Adds jobs recorded as running to `submission`, as if just accepted, so one waiter polls them
-/// with the new ones (in bulk by request id where the record kept it, else one by one).
-fn resume_into(submission: &mut Submission, jobs: Vec<RunningJob>) {
-    for job in jobs {
-        if let Some(request_id) = &job.request_id {
-            if !submission.request_ids.contains(request_id) {
-                submission.request_ids.push(request_id.clone());
-            }
-        }
-        submission.phones.push(SubmittedPhone {
-            phone_id: job.phone_id,
-            request_id: job.request_id,
-            result: SubmitResult::Accepted { job_id: job.job_id },
-        });
     }
 }
 
@@ -288,20 +252,6 @@ mod tests {
 
     #[test]
     fn client_states_map_onto_the_documented_status_vocabulary() {
-        let refused = Error::Api {
-            operation: "RestartCloudPhone",
-            status: 400,
-            code: Some("CPS.0004".into()),
-            message: Some("bad".into()),
-            request_id: None,
-        };
-        let throttled = Error::Api {
-            operation: "RestartCloudPhone",
-            status: 429,
-            code: Some("APIG.0308".into()),
-            message: Some("slow down".into()),
-            request_id: None,
-        };
         let cases = [
             (PhoneState::Succeeded, None, Status::Success),
             (PhoneState::Failed, None, Status::Failed),
@@ -309,16 +259,13 @@ mod tests {
             (PhoneState::Rejected, None, Status::Rejected),
             (PhoneState::SubmitUnknown, None, Status::Unknown),
             (PhoneState::NotSubmitted, None, Status::NotSubmitted),
-            (PhoneState::SubmitFailed, Some(&refused), Status::Rejected),
-            (
-                PhoneState::SubmitFailed,
-                Some(&throttled),
-                Status::NotSubmitted,
-            ),
+            // Refused with the service's code; no answer at all.
+            (PhoneState::SubmitFailed, Some("CPS.0004"), Status::Rejected),
+            (PhoneState::SubmitFailed, None, Status::NotSubmitted),
         ];
-        for (state, error, expected) in cases {
+        for (state, code, expected) in cases {
             assert_eq!(
-                PhoneResult::of(&outcome(state, None), error).status,
+                PhoneResult::of(&outcome(state, code)).status,
                 expected,
                 "{state:?}"
             );
@@ -327,47 +274,26 @@ mod tests {
 
     #[test]
     fn every_unsuccessful_record_says_what_happened() {
-        let rejected = PhoneResult::of(&outcome(PhoneState::Rejected, Some("CPS.0005")), None);
+        let rejected = PhoneResult::of(&outcome(PhoneState::Rejected, Some("CPS.0005")));
         assert_eq!(rejected.to_record().error_code, "CPS.0005");
-        let unknown = PhoneResult::of(&outcome(PhoneState::SubmitUnknown, None), None);
+        let unknown = PhoneResult::of(&outcome(PhoneState::SubmitUnknown, None));
         assert_eq!(unknown.to_record().error_code, "unknown");
-        let unsent = PhoneResult::of(&outcome(PhoneState::NotSubmitted, None), None).to_record();
+        let unsent = PhoneResult::of(&outcome(PhoneState::NotSubmitted, None)).to_record();
         assert_eq!(unsent.error_code, "");
         assert!(unsent.error_msg.contains("not sent"), "{unsent:?}");
-        let ok = PhoneResult::of(&outcome(PhoneState::Succeeded, None), None).to_record();
+        let ok = PhoneResult::of(&outcome(PhoneState::Succeeded, None)).to_record();
         assert_eq!((ok.error_code.as_str(), ok.error_msg.as_str()), ("", ""));
-    }
-
-    #[test]
-    fn resumed_jobs_join_the_submission_with_their_request_ids_once() {
-        let job = |phone: &str, request: &str, job: &str| RunningJob {
-            phone_id: PhoneId::new(phone).unwrap(),
-            request_id: RequestId::new(request).ok(),
-            job_id: JobId::new(job).unwrap(),
-        };
-        let mut submission = empty_submission(BatchOperation::Restart);
-        resume_into(
-            &mut submission,
-            vec![
-                job("a", "r1", "j1"),
-                job("b", "r1", "j2"),
-                job("c", "", "j3"),
-            ],
-        );
-        assert_eq!(submission.phones.len(), 3);
-        assert_eq!(submission.request_ids, vec![RequestId::new("r1").unwrap()]);
-        assert_eq!(submission.phones[2].request_id, None);
     }
 
     #[test]
     fn only_running_records_with_readable_ids_are_resumed() {
         let mut record = Record::not_submitted("a", "");
-        assert_eq!(RunningJob::of(&record), None);
+        assert_eq!(running_job(&record), None);
         record.status = Status::Running;
-        assert_eq!(RunningJob::of(&record), None, "no job id");
+        assert_eq!(running_job(&record), None, "no job id");
         record.job_id = "j1".into();
         record.request_id = "r1".into();
-        let job = RunningJob::of(&record).unwrap();
+        let job = running_job(&record).unwrap();
         assert_eq!(job.job_id.as_str(), "j1");
         assert_eq!(
             job.request_id.map(|r| r.as_str().to_owned()).as_deref(),

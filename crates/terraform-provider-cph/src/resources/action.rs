@@ -19,6 +19,7 @@ use crate::config::ProviderData;
 use crate::converge::{self, JOBS, Operation, RESTART_JOBS};
 use crate::phones::read_phones;
 use crate::records::{self, SCHEMA_VERSION};
+use crate::rollout::rollout_block;
 use crate::timeouts::{TimeoutKind, timeouts_block};
 
 /// What distinguishes one action resource from another, beyond its operation.
@@ -91,7 +92,10 @@ impl<A: Action> Resource<ProviderData> for ActionResource<A> {
                 ),
             ));
         }
-        Schema::new(SCHEMA_VERSION, block.block(timeouts_block()))
+        Schema::new(
+            SCHEMA_VERSION,
+            block.block(rollout_block(A::VERB)).block(timeouts_block()),
+        )
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {

@@ -22,6 +22,7 @@ use crate::config::ProviderData;
 use crate::converge::{self, JOBS, Operation, RESTART_JOBS};
 use crate::phones::{PhoneInputs, at, read_phones};
 use crate::records::{self, SCHEMA_VERSION};
+use crate::rollout::rollout_block;
 use crate::timeouts::{TimeoutKind, timeout, timeouts_block};
 
 /// How many ShowCloudPhoneDetail calls a refresh keeps in flight.
@@ -141,6 +142,7 @@ impl Resource<ProviderData> for PhoneProperty {
                 RESTART_JOBS,
                 "The latest follow-up restart of each phone (after its property update).",
             ))
+            .block(rollout_block("property update"))
             .block(timeouts_block());
         Schema::new(SCHEMA_VERSION, block)
     }
