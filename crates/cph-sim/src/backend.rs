@@ -490,9 +490,9 @@ impl Backend {
         self.state().ids.next_id()
     }
 
-    /// Counts one `/v1` request for `operation` (`None`: no such API).
-    pub(crate) fn count_request(&self, operation: Option<&str>) {
-        self.state().stats.count_request(operation);
+    /// Counts one `/v1` request for `operation` (`None`: no such API), received at `now`.
+    pub(crate) fn count_request(&self, operation: Option<&str>, now: SystemTime) {
+        self.state().stats.count_request(operation, now);
     }
 
     /// Decides the faults of one request before the service acts, counting injected ones.
@@ -952,6 +952,8 @@ impl State {
         });
         self.job_index.insert(job_id.clone(), job_index);
         self.due.insert((end, job_index));
+        // Settled just before: every job still due is unfinished now.
+        self.stats.note_running_jobs(self.due.len());
         if let Some(phone) = self.phones.get_mut(phone_index) {
             phone.active_job = Some(job_index);
             phone.updated = now;
@@ -1114,6 +1116,20 @@ mod tests {
         assert_eq!(b.job_outcome(&job_id(&first, 1)), Some(JobStatus::Success));
         let second = restart(&b, &[&ids[0]], t0() + STEP);
         assert_eq!(b.job_outcome(&job_id(&second, 0)), Some(JobStatus::Success));
+    }
+
+    #[test]
+    fn stats_keep_the_most_jobs_unfinished_at_once() {
+        let b = backend(4);
+        let ids = b.phone_ids();
+        restart(&b, &[&ids[0], &ids[1], &ids[2]], t0());
+        assert_eq!(b.stats().peak_running_jobs, 3);
+        // Once they have finished, one more job does not raise the peak.
+        restart(&b, &[&ids[3]], t0() + STEP * 2);
+        assert_eq!(b.stats().peak_running_jobs, 3);
+        b.reset_stats();
+        restart(&b, &[&ids[0]], t0() + STEP * 4);
+        assert_eq!(b.stats().peak_running_jobs, 1);
     }
 
     #[test]

@@ -126,7 +126,7 @@ async fn gate(
     next: Next,
 ) -> Response {
     let backend = &state.backend;
-    backend.count_request(Some(operation));
+    backend.count_request(Some(operation), SystemTime::now());
     let request_id = backend.new_request_id();
     let (mut parts, body) = request.into_parts();
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
@@ -309,7 +309,7 @@ async fn show_cloud_phone_detail(
 async fn unknown_api(State(state): State<AppState>, request: Request) -> Response {
     let path = request.uri().path();
     if path.starts_with("/v1/") {
-        state.backend.count_request(None);
+        state.backend.count_request(None, SystemTime::now());
     }
     let error = SimError::ApiNotFound {
         method: request.method().to_string(),

@@ -2,6 +2,7 @@
 //! injected faults, and per phone how often a batch operation acted on it or rejected it.
 
 use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -19,15 +20,36 @@ pub struct Stats {
     pub rejected: BTreeMap<String, u64>,
     /// Every `/v1` request received, routed or not.
     pub total_requests: u64,
+    /// The most jobs unfinished at one moment (observed whenever a job is created).
+    #[serde(default)]
+    pub peak_running_jobs: u64,
+    /// The most `/v1` requests received within one wall-clock second.
+    #[serde(default)]
+    pub busiest_second_requests: u64,
+    /// The second being counted and its requests so far (for `busiest_second_requests`).
+    #[serde(skip)]
+    second: (u64, u64),
 }
 
 impl Stats {
-    /// Counts one request for `operation` (`None` for a path that names no API).
-    pub(crate) fn count_request(&mut self, operation: Option<&str>) {
+    /// Counts one request for `operation` (`None` for a path that names no API), received at `now`.
+    pub(crate) fn count_request(&mut self, operation: Option<&str>, now: SystemTime) {
         self.total_requests += 1;
         if let Some(operation) = operation {
             *self.requests.entry(operation.to_owned()).or_default() += 1;
         }
+        let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        self.second = match self.second {
+            (s, n) if s == second => (s, n + 1),
+            _ => (second, 1),
+        };
+        self.busiest_second_requests = self.busiest_second_requests.max(self.second.1);
+    }
+
+    /// Notes how many jobs are unfinished right now.
+    pub(crate) fn note_running_jobs(&mut self, running: usize) {
+        let running = u64::try_from(running).unwrap_or(u64::MAX);
+        self.peak_running_jobs = self.peak_running_jobs.max(running);
     }
 
     /// Counts one injected fault answered with `status`.
@@ -53,9 +75,12 @@ mod tests {
     #[test]
     fn counters_accumulate_per_key() {
         let mut stats = Stats::default();
-        stats.count_request(Some("ListJobs"));
-        stats.count_request(Some("ListJobs"));
-        stats.count_request(None);
+        let t0 = UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_900);
+        stats.count_request(Some("ListJobs"), t0);
+        stats.count_request(Some("ListJobs"), t0 + std::time::Duration::from_millis(200));
+        stats.count_request(None, t0 + std::time::Duration::from_millis(300));
+        stats.note_running_jobs(5);
+        stats.note_running_jobs(3);
         stats.count_fault(429);
         stats.count_submission("p");
         stats.count_rejection("q");
@@ -64,5 +89,8 @@ mod tests {
         assert_eq!(stats.faults_injected.get("429"), Some(&1));
         assert_eq!(stats.submissions.get("p"), Some(&1));
         assert_eq!(stats.rejected.get("q"), Some(&1));
+        // 0.9 s into one second, then 0.1 and 0.2 s into the next.
+        assert_eq!(stats.busiest_second_requests, 2);
+        assert_eq!(stats.peak_running_jobs, 5);
     }
 }
