@@ -2,7 +2,7 @@
 //! decision, the signed request loop with retries, and one method per read operation.
 
 use std::net::IpAddr;
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +17,8 @@ use url::Url;
 
 use crate::control::Control;
 use crate::error::Error;
-use crate::retry::{RetryPolicy, classify, parse_retry_after};
+use crate::flow::FlowControl;
+use crate::retry::{FailureClass, RetryPolicy, classify, parse_retry_after};
 use crate::secret::Credentials;
 use crate::signer::{auth_headers, canonical_query};
 use crate::timer::{Timer, TokioTimer};
@@ -126,6 +127,9 @@ pub struct Settings {
     pub first_poll_delay: Duration,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// The most requests per second of the client and all its clones (a token bucket shared
+    /// by every call); `None`: no cap.
+    pub max_requests_per_second: Option<NonZeroU32>,
 }
 
 impl Default for Settings {
@@ -139,6 +143,7 @@ impl Default for Settings {
             poll_interval: Duration::from_secs(5),
             first_poll_delay: Duration::from_secs(1),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
+            max_requests_per_second: None,
         }
     }
 }
@@ -213,6 +218,13 @@ impl ClientBuilder {
         self
     }
 
+    /// At most `rate` requests per second from this client and its clones, evenly spaced, every
+    /// call counted (submits, polls, reads, retries). Default: no cap.
+    pub fn max_requests_per_second(mut self, rate: NonZeroU32) -> Self {
+        self.settings.max_requests_per_second = Some(rate);
+        self
+    }
+
     /// The clock, sleep and jitter source (default [`TokioTimer`]).
     pub fn timer(mut self, timer: Arc<dyn Timer>) -> Self {
         self.timer = timer;
@@ -261,6 +273,7 @@ impl ClientBuilder {
                     .map_err(|e| Error::invalid("http client", e.to_string()))?,
             ),
         };
+        let flow = FlowControl::new(self.timer.clone(), s.max_requests_per_second);
         Ok(Client {
             inner: Arc::new(Inner {
                 base,
@@ -269,6 +282,7 @@ impl ClientBuilder {
                 settings: self.settings,
                 transport,
                 timer: self.timer,
+                flow,
             }),
         })
     }
@@ -288,6 +302,7 @@ struct Inner {
     settings: Settings,
     transport: Arc<dyn Transport>,
     timer: Arc<dyn Timer>,
+    flow: FlowControl,
 }
 
 /// One API call before signing.
@@ -577,6 +592,15 @@ impl Client {
         let idempotent = call.method.is_idempotent();
         let mut retry: u32 = 0;
         loop {
+            // Every attempt waits its turn in the client-wide flow control (nothing is sent yet).
+            self.inner
+                .flow
+                .admit(ctl)
+                .await
+                .map_err(|interrupt| Failure {
+                    error: ctl.error(interrupt, call.operation),
+                    may_have_acted: false,
+                })?;
             let request = self.wire_request(call).map_err(|error| Failure {
                 error,
                 may_have_acted: false,
@@ -611,6 +635,12 @@ impl Client {
                 ),
             };
             let class = classify(&error);
+            if class == FailureClass::Throttled {
+                // The service throttles the account, not this call: every caller holds back.
+                self.inner
+                    .flow
+                    .pause(retry_after.unwrap_or_else(|| policy.delay(retry, None, 0.5)));
+            }
             if retry >= policy.max_retries || !policy.allows(idempotent, class) {
                 return Err(Failure {
                     error,

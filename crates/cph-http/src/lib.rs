@@ -43,6 +43,7 @@
 mod client;
 mod control;
 mod error;
+mod flow;
 mod retry;
 mod secret;
 mod signer;

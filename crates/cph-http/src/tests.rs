@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::VecDeque;
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +41,8 @@ struct FakeState {
     jobs: Vec<FakeJob>,
     batches: u32,
     phones: usize,
+    /// ListJobs refuses (400) any call naming this request id.
+    refused_request_id: Option<String>,
 }
 
 /// An in-memory CPH: phone ids choose their fate by prefix: `rej` rejected at submit, `fail`
@@ -141,6 +143,15 @@ impl Fake {
             let ids = param("request_ids").unwrap_or_default();
             let ids: Vec<&str> = ids.split(',').collect();
             assert!(ids.len() <= 20, "ListJobs with {} request ids", ids.len());
+            let refused = self.state.lock().unwrap().refused_request_id.clone();
+            if refused.is_some_and(|r| ids.contains(&r.as_str())) {
+                return WireResponse {
+                    status: 400,
+                    request_id: None,
+                    retry_after: None,
+                    body: br#"{"error_code":"CPS.0004","error_msg":"Parameter: request_ids is invalid."}"#.to_vec(),
+                };
+            }
             let offset: usize = param("offset").unwrap().parse().unwrap();
             let limit: usize = param("limit").unwrap().parse().unwrap();
             let page: Vec<Value> = jobs
@@ -1048,4 +1059,57 @@ async fn jobs_left_running_by_an_earlier_run_are_waited_on_with_the_new_ones_and
         .unwrap();
     assert!(report.outcomes.is_empty());
     assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_request_rate_cap_spaces_every_call_of_the_client_and_its_clones() {
+    let (client, fake, timer) = setup(|b| b.max_requests_per_second(NonZeroU32::new(2).unwrap()));
+    let clone = client.clone();
+    client.list_phones(&PhoneFilter::default()).await.unwrap();
+    clone.list_phones(&PhoneFilter::default()).await.unwrap();
+    client.list_phones(&PhoneFilter::default()).await.unwrap();
+    assert_eq!(fake.requests().len(), 3);
+    assert_eq!(
+        timer.sleeps(),
+        [Duration::from_millis(500), Duration::from_millis(500)]
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_call_pauses_every_other_call_for_its_retry_after() {
+    let (client, fake, timer) = setup(|b| b.max_retries(0));
+    fake.fault(Fault::Status(429, Some("4")));
+    let throttled = client.list_phones(&PhoneFilter::default()).await;
+    assert_eq!(throttled.unwrap_err().status(), Some(429));
+    assert!(timer.sleeps().is_empty(), "no retry was allowed");
+    // Another call, made at once, waits out the service's Retry-After first.
+    client.list_phones(&PhoneFilter::default()).await.unwrap();
+    assert_eq!(timer.sleeps(), [Duration::from_secs(4)]);
+}
+
+#[tokio::test]
+async fn a_listing_refused_for_one_request_id_is_halved_so_the_others_are_still_listed_in_bulk() {
+    let (client, fake, _) = setup(|b| b.batch_size(NonZeroUsize::new(2).unwrap()));
+    let phones = names("p", 8);
+    let ids: Vec<&str> = phones.iter().map(String::as_str).collect();
+    let submission = client
+        .submit(&restart(&ids), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(submission.request_ids.len(), 4);
+    fake.state.lock().unwrap().refused_request_id = Some("req003".to_owned());
+    let report = client.wait(&submission, &WaitOptions::new()).await;
+    assert!(report.all_succeeded(), "{report:?}");
+    // Only the two jobs of the refused request were asked for one by one (in every round).
+    for job in ["job0004", "job0005"] {
+        assert!(
+            fake.count(Method::Get, &format!("/jobs/{job}")) >= 1,
+            "{job}"
+        );
+    }
+    for job in [
+        "job0000", "job0001", "job0002", "job0003", "job0006", "job0007",
+    ] {
+        assert_eq!(fake.count(Method::Get, &format!("/jobs/{job}")), 0, "{job}");
+    }
 }

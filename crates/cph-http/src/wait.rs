@@ -3,7 +3,7 @@
 //! a cancellation token, and returns one [`PhoneOutcome`] per submitted phone. A phone is only
 //! ever reported successful after its job was seen with status 2.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use cph_types::{
     BatchOperation, BatchRequest, Job, JobId, JobStatus, LIST_JOBS_MAX_LIMIT,
     LIST_JOBS_MAX_REQUEST_IDS, PhoneId, RequestId, StopRequest, is_auth_failure,
 };
+use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{Client, Failure};
@@ -24,6 +25,10 @@ use crate::submit::{Submission, SubmitResult};
 /// Consecutive "not found"-style ShowJob answers after which a job missing from every listing
 /// is concluded failed.
 const SHOW_JOB_MISSES_TO_FAIL: u32 = 3;
+
+/// How many ShowJob calls of a polling round are in flight at once (each still waits its turn in
+/// the client's flow control).
+const SHOW_JOB_CONCURRENCY: usize = 8;
 
 /// A progress callback, called after every polling round.
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
@@ -492,13 +497,17 @@ impl Client {
     async fn poll_round(&self, waiter: &mut Waiter, ctl: &Control<'_>) -> Result<(), Stop> {
         let mut unlisted: Vec<usize> = waiter.running_without_request();
         let requests = waiter.requests_with_running();
-        for group in requests.chunks(LIST_JOBS_MAX_REQUEST_IDS) {
-            let expected: HashSet<usize> = waiter.running_of(group);
+        let mut groups: VecDeque<Vec<RequestId>> = requests
+            .chunks(LIST_JOBS_MAX_REQUEST_IDS)
+            .map(<[RequestId]>::to_vec)
+            .collect();
+        while let Some(group) = groups.pop_front() {
+            let expected: HashSet<usize> = waiter.running_of(&group);
             let mut seen: HashSet<usize> = HashSet::new();
             let mut offset: u32 = 0;
             let complete = loop {
                 match self
-                    .list_jobs_in(group, offset, LIST_JOBS_MAX_LIMIT, ctl)
+                    .list_jobs_in(&group, offset, LIST_JOBS_MAX_LIMIT, ctl)
                     .await
                 {
                     Ok(page) => {
@@ -513,7 +522,15 @@ impl Client {
                     }
                     Err(failure) => match stop_for(failure) {
                         Verdict::Stop(stop) => return Err(stop),
-                        // The listing is refused for these ids: ask for each job instead.
+                        // The listing is refused for these ids: one of them is refused, most
+                        // likely; halve the group to list the others in bulk still.
+                        Verdict::Permanent if group.len() > 1 => {
+                            let (front, back) = group.split_at(group.len() / 2);
+                            groups.push_front(back.to_vec());
+                            groups.push_front(front.to_vec());
+                            break false;
+                        }
+                        // A single request id refused: ask for each of its jobs instead.
                         Verdict::Permanent => break true,
                         Verdict::TryLater => break false,
                     },
@@ -525,11 +542,16 @@ impl Client {
         }
         unlisted.sort_unstable();
         unlisted.dedup();
-        for index in unlisted {
-            let Some(job_id) = waiter.report.outcomes[index].job_id.clone() else {
-                continue;
-            };
-            match self.show_job_in(&job_id, ctl).await {
+        let lookups = unlisted.into_iter().filter_map(|index| {
+            let job_id = waiter.report.outcomes[index].job_id.clone()?;
+            Some(async move { (index, self.show_job_in(&job_id, ctl).await) })
+        });
+        let answers: Vec<(usize, Result<Job, Failure>)> = futures_util::stream::iter(lookups)
+            .buffer_unordered(SHOW_JOB_CONCURRENCY)
+            .collect()
+            .await;
+        for (index, answer) in answers {
+            match answer {
                 Ok(job) => {
                     waiter.misses.remove(&index);
                     waiter.apply_to(index, &job);

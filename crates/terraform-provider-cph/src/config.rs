@@ -2,7 +2,7 @@
 //! description, default and check side by side), how the configuration and the environment resolve
 //! into settings, and the API client built from them ([`ProviderData`], what every resource uses).
 
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::time::Duration;
 
 use cph_http::{Client, Credentials, Endpoint, Settings};
@@ -22,6 +22,11 @@ pub struct ProviderData {
 const MAX_BATCH_SIZE: u64 = 1000;
 /// The most retries accepted.
 const MAX_RETRIES: u64 = 100;
+/// The highest request rate accepted.
+const MAX_REQUEST_RATE: u64 = 10_000;
+/// The request rate when none is set: Huawei Cloud's API gateway commonly allows 10 requests a
+/// second per API and user, so one provider process making at most that many in all stays under it.
+const DEFAULT_REQUEST_RATE: u32 = 10;
 
 /// The check of a setting's value in its text form; `Err` says why it is wrong.
 type Check = fn(&str) -> Result<(), String>;
@@ -48,6 +53,11 @@ fn whole_number(text: &str, min: u64, max: u64) -> Result<u64, String> {
 
 fn parse_max_retries(text: &str) -> Result<u32, String> {
     whole_number(text, 0, MAX_RETRIES).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+fn parse_request_rate(text: &str) -> Result<NonZeroU32, String> {
+    whole_number(text, 1, MAX_REQUEST_RATE)
+        .map(|n| NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN))
 }
 
 fn parse_batch_size(text: &str) -> Result<NonZeroUsize, String> {
@@ -145,6 +155,21 @@ fn settings() -> Vec<Setting> {
                     "Interval between polling rounds while waiting on jobs, e.g. `5s` (at most 7 days). Default \
                      `{}`.",
                     humantime::format_duration(defaults.poll_interval)
+                ),
+            )
+        },
+        Setting {
+            check: Some(|t| parse_request_rate(t).map(drop)),
+            ..setting(
+                "max_requests_per_second",
+                "CPH_MAX_REQUESTS_PER_SECOND",
+                Type::Number,
+                format!(
+                    "The most API requests per second of the whole provider process (every resource, refresh and \
+                     poll, retries included), 1 to {MAX_REQUEST_RATE}: a token bucket they all share, and a 429's \
+                     `Retry-After` holds them all back. The default stays under the API gateway's usual limit of 10 \
+                     requests a second per API and user; raise it when your account's quota allows. Default \
+                     {DEFAULT_REQUEST_RATE}."
                 ),
             )
         },
@@ -307,6 +332,13 @@ fn build_client(resolved: &Resolved, diags: &mut Diagnostics) -> Option<Client> 
     {
         builder = builder.max_retries(n);
     }
+    let rate = resolved
+        .get("max_requests_per_second")
+        .and_then(|t| parse_request_rate(t).ok())
+        .or(NonZeroU32::new(DEFAULT_REQUEST_RATE));
+    if let Some(rate) = rate {
+        builder = builder.max_requests_per_second(rate);
+    }
     if let Some(n) = resolved
         .get("batch_size")
         .and_then(|t| parse_batch_size(t).ok())
@@ -422,6 +454,22 @@ mod tests {
         let client = client.unwrap();
         assert_eq!(client.settings().batch_size.get(), 250);
         assert_eq!(client.settings().poll_interval, Duration::from_secs(2));
+        assert_eq!(
+            client.settings().max_requests_per_second,
+            NonZeroU32::new(DEFAULT_REQUEST_RATE)
+        );
+        let (fast, _) = build(
+            &config(&[("max_requests_per_second", "250")]),
+            &[
+                ("CPH_ENDPOINT", "http://127.0.0.1:9"),
+                ("HW_PROJECT_ID", PROJECT),
+                ("HW_AUTH_TOKEN", "t"),
+            ],
+        );
+        assert_eq!(
+            fast.unwrap().settings().max_requests_per_second,
+            NonZeroU32::new(250)
+        );
         assert_eq!(client.project_id().as_str(), PROJECT);
     }
 
@@ -477,6 +525,7 @@ mod tests {
             ("max_retries", "-1"),
             ("batch_size", "0"),
             ("poll_interval", "often"),
+            ("max_requests_per_second", "0"),
         ]);
         let schema = tfplugin::Schema::new(0, provider_block());
         let diags = schema.validate(&cfg);
@@ -484,7 +533,15 @@ mod tests {
             .iter()
             .map(|d| d.attribute.as_ref().unwrap().to_string())
             .collect();
-        assert_eq!(paths, vec!["max_retries", "poll_interval", "batch_size"]);
+        assert_eq!(
+            paths,
+            vec![
+                "max_retries",
+                "poll_interval",
+                "max_requests_per_second",
+                "batch_size"
+            ]
+        );
         // The same checks apply to values from the environment, naming the variable.
         let (client, diags) = build(
             &config(&[
@@ -540,5 +597,6 @@ mod tests {
         assert!(describe("max_retries").contains("Default 5."));
         assert!(describe("batch_size").contains("Default 100."));
         assert!(describe("poll_interval").contains("Default `5s`."));
+        assert!(describe("max_requests_per_second").contains("Default 10."));
     }
 }
