@@ -817,6 +817,143 @@ resource "cph_phone_property" "bad" {{
     });
 }
 
+/// `cph_phone_restart.fleet` of every phone of the simulator (as the data source lists them), with
+/// `extra` lines in the resource block and `provider` settings.
+fn restart_fleet(dir: &Workdir, provider: &str, extra: &str) {
+    dir.write(
+        "main.tf",
+        &format!(
+            r#"terraform {{
+  required_providers {{
+    cph = {{ source = "registry.terraform.io/cph-community/cph" }}
+  }}
+}}
+provider "cph" {{
+  {provider}
+}}
+data "cph_phones" "fleet" {{}}
+resource "cph_phone_restart" "fleet" {{
+  phone_ids = data.cph_phones.fleet.phones[*].phone_id
+  {extra}
+}}
+"#
+        ),
+    );
+}
+
+#[test]
+fn a_rollout_keeps_at_most_max_in_flight_phones_running_and_goes_in_waves() {
+    each_terraform(|tf| {
+        for (max_in_flight, peak, waves) in [("10", 10, 3), ("20%", 6, 5)] {
+            let sim = Sim::quick(30);
+            let mut dir = sim.workdir(tf);
+            dir.env("TF_LOG", "info");
+            restart_fleet(
+                &dir,
+                "",
+                &format!("rollout {{\n    max_in_flight = \"{max_in_flight}\"\n  }}"),
+            );
+            let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+            run.assert_success();
+            let stats = sim.stats();
+            assert_eq!(stats.peak_running_jobs, peak, "{max_in_flight}: {stats:?}");
+            assert_eq!(
+                requests(&stats, BatchOperation::Restart),
+                waves,
+                "{max_in_flight}: one batch request per wave: {stats:?}"
+            );
+            assert_each_submitted_once(&stats, &sim.ids());
+            let waiting = format!("{peak} in flight, {} waiting", 30 - 2 * peak);
+            assert!(
+                run.stderr
+                    .lines()
+                    .any(|l| l.contains("polling round") && l.contains(&waiting)),
+                "no progress line with {waiting:?}"
+            );
+            dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+                .assert_code(0);
+        }
+    });
+}
+
+#[test]
+fn a_rollout_stops_when_more_phones_fail_than_its_budget_and_the_next_apply_carries_on() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(30);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        for phone in &ids[..3] {
+            assert!(sim.sim().fail_next_job(phone));
+        }
+        let rollout = "rollout {\n    max_in_flight = \"10\"\n    max_failures  = \"1\"\n  }";
+        restart_fleet(&dir, "", rollout);
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(run.code, 0);
+        let out = flat(&run.combined());
+        assert!(
+            out.contains("Rollout Stopped: 3 Phones Failed, More Than the Budget of 1"),
+            "{out}"
+        );
+        assert!(
+            out.contains("20 phones were not submitted") && out.contains("CPS.0003"),
+            "{out}"
+        );
+        // Nothing after the first window was submitted.
+        let first: Vec<u64> = submissions(&sim, &ids);
+        assert_eq!(first.iter().filter(|&&n| n == 1).count(), 10, "{first:?}");
+        assert_eq!(&first[10..], [0; 20]);
+        let jobs = jobs_of(resource(&state_json(&dir), "cph_phone_restart.fleet"));
+        let count = |status: &str| jobs.values().filter(|j| j["status"] == status).count();
+        assert_eq!(
+            (count("success"), count("failed"), count("not_submitted")),
+            (7, 3, 20)
+        );
+
+        dir.run(&["untaint", "cph_phone_restart.fleet"])
+            .assert_success();
+        let plan = dir.run(&["plan", "-input=false"]);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("23 of 30 Phones Need Work")
+                && out.contains("3 phones failed last time")
+                && out.contains("20 phones were not submitted last time"),
+            "{out}"
+        );
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let after = submissions(&sim, &ids);
+        for (i, n) in after.iter().enumerate() {
+            let expected = if i < 3 { 2 } else { 1 };
+            assert_eq!(*n, expected, "phone {i}: {after:?}");
+        }
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn max_requests_per_second_holds_for_every_request_of_the_provider() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(12);
+        let dir = sim.workdir(tf);
+        restart_fleet(&dir, "max_requests_per_second = 2\n  batch_size = 2", "");
+        // The cap is per provider process, and Terraform starts one for the plan and another for
+        // the apply: count the apply's requests alone.
+        dir.run(&["plan", "-input=false", "-out=fleet.tfplan"])
+            .assert_success();
+        sim.sim().reset_stats();
+        dir.run(&["apply", "-input=false", "fleet.tfplan"])
+            .assert_success();
+        let stats = sim.stats();
+        assert_eq!(requests(&stats, BatchOperation::Restart), 6, "{stats:?}");
+        assert!(
+            stats.busiest_second_requests <= 2,
+            "{} requests within one second: {stats:?}",
+            stats.busiest_second_requests
+        );
+    });
+}
+
 #[test]
 fn invalid_input_fails_validate_and_names_the_attribute() {
     each_terraform(|tf| {
@@ -839,6 +976,17 @@ resource "cph_phone_property" "bad" {
 }
 resource "cph_phone_restore" "bad" {
   phones = [{ phone_id = "0123456789abcdef0123456789abcdef", bucket_name = "Bad_Bucket", object_path = "x" }]
+  rollout {
+    max_in_flight = "0"
+    max_failures  = "-1"
+  }
+}
+resource "cph_phone_restart" "bad" {
+  phone_ids = ["0123456789abcdef0123456789abcdef"]
+  rollout {
+    max_in_flight = "150%"
+    max_failures  = "ten"
+  }
 }
 "#
             ),
@@ -853,6 +1001,9 @@ resource "cph_phone_restore" "bad" {
             "Invalid Timeout",
             "longer than the limit of 7days",
             "Invalid Bucket Name",
+            "Invalid Rollout Value",
+            "\"150%\" is neither",
+            "\"ten\" is neither",
         ] {
             assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
         }
@@ -863,6 +1014,8 @@ resource "cph_phone_restore" "bad" {
             "timeouts.create:",
             "timeouts.update:",
             "phones[0].bucket_name:",
+            "rollout.max_in_flight:",
+            "rollout.max_failures:",
         ] {
             assert!(out.contains(path), "missing {path:?} in:\n{out}");
         }
