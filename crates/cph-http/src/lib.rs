@@ -7,8 +7,13 @@
 //!   and tuned with [`ClientBuilder`] ([`Settings`], [`RetryPolicy`]).
 //! - Batch work: [`Client::submit`] gives a [`Submission`] (one [`SubmitResult`] per phone);
 //!   [`Client::wait`] gives a [`WaitReport`] (one [`PhoneOutcome`] per phone and a [`WaitEnd`]);
-//!   [`Client::submit_and_wait`] (and `reset`, `restart`, `stop`, `update_property`, `restore`,
-//!   `export_data`) do both. [`WaitOptions`] carries deadline, cancellation and [`Progress`].
+//!   [`Client::run_batch`] rolls a request out in windows ([`Rollout`]: at most `max_in_flight`
+//!   phones with an unfinished job, a failure budget) and waits on it together with jobs an earlier
+//!   run left ([`RunningJob`]); [`Client::submit_and_wait`] (and `reset`, `restart`, `stop`,
+//!   `update_property`, `restore`, `export_data`) run one request all at once. [`WaitOptions`]
+//!   carries deadline, cancellation, the rollout and [`Progress`].
+//! - Flow control: every request of a client and its clones waits its turn in one token bucket
+//!   ([`ClientBuilder::max_requests_per_second`]), and a 429's `Retry-After` holds every caller.
 //! - Reads: [`Client::list_phones`] ([`PhoneFilter`]), [`Client::show_phone`],
 //!   [`Client::show_job`], [`Client::list_jobs`].
 //! - Signing as a pure function: [`sign`] / [`auth_headers`] -> [`Signature`].

@@ -8,6 +8,7 @@
 //! target/release/examples/bench plan-scale --phones 100,1000,10000
 //! target/release/examples/bench startup --runs 20
 //! target/release/examples/bench converge --phones 10000
+//! target/release/examples/bench rollout --phones 1000 --job-duration 5s --max-in-flight 100
 //! ```
 //!
 //! Terraform 1.11 from `.tools/` is used (`scripts/install-terraform.sh` installs it).
@@ -78,9 +79,39 @@ enum Bench {
     Converge {
         #[arg(long, default_value_t = 10_000)]
         phones: usize,
+        /// The provider's `max_requests_per_second`: by default high enough to measure Terraform
+        /// and the provider alone.
+        #[arg(long, default_value_t = 10_000)]
+        max_requests_per_second: u32,
         /// The Terraform version to run (a prefix of an installed one: 1.11 or 1.0).
         #[arg(long, default_value = "1.11")]
         terraform: String,
+    },
+    /// One `cph_phone_restart` of N phones rolled out with `max_in_flight` (and, optionally, a failure
+    /// budget hit in a chosen wave): apply wall time, API calls against the lower bound, the peak of
+    /// unfinished jobs and the busiest second's requests.
+    Rollout {
+        #[arg(long, default_value_t = 1000)]
+        phones: usize,
+        #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+        job_duration: Duration,
+        #[arg(long, default_value = "1s")]
+        poll_interval: String,
+        /// `rollout.max_in_flight` (a number or a percentage); `none` for no rollout block.
+        #[arg(long, default_value = "100")]
+        max_in_flight: String,
+        /// `rollout.max_failures`, when set.
+        #[arg(long)]
+        max_failures: Option<String>,
+        /// Make this many phones of wave `--fail-wave` fail (with `--max-failures` below it, the budget
+        /// stops the rollout there).
+        #[arg(long, default_value_t = 0)]
+        failing: usize,
+        #[arg(long, default_value_t = 3)]
+        fail_wave: usize,
+        /// The provider's `max_requests_per_second`.
+        #[arg(long, default_value_t = 10)]
+        max_requests_per_second: u32,
     },
     /// Provider start-up: launch to handshake line, and a whole `terraform validate`.
     Startup {
@@ -112,7 +143,30 @@ fn main() -> ExitCode {
             replan,
             terraform,
         } => plan_scale(&phones, from_data_source, phone_ids, replan, &terraform),
-        Bench::Converge { phones, terraform } => converge(phones, &terraform),
+        Bench::Converge {
+            phones,
+            max_requests_per_second,
+            terraform,
+        } => converge(phones, max_requests_per_second, &terraform),
+        Bench::Rollout {
+            phones,
+            job_duration,
+            poll_interval,
+            max_in_flight,
+            max_failures,
+            failing,
+            fail_wave,
+            max_requests_per_second,
+        } => rollout(&RolloutBench {
+            phones,
+            job_duration,
+            poll_interval,
+            max_in_flight,
+            max_failures,
+            failing,
+            fail_wave,
+            max_requests_per_second,
+        }),
         Bench::Startup { runs } => startup(runs),
     };
     match result {
@@ -406,7 +460,7 @@ fn plan_scale(
     Ok(())
 }
 
-fn converge(phones: usize, version: &str) -> Result<(), String> {
+fn converge(phones: usize, max_requests_per_second: u32, version: &str) -> Result<(), String> {
     let tf = binaries()
         .into_iter()
         .find(|b| b.version.starts_with(version))
@@ -414,7 +468,11 @@ fn converge(phones: usize, version: &str) -> Result<(), String> {
             format!("no Terraform {version} installed (run scripts/install-terraform.sh)")
         })?;
     let sim = Sim::start(phones, Duration::from_secs(1));
-    let dir = sim.workdir_with(&tf, "1s");
+    let mut dir = sim.workdir_with(&tf, "1s");
+    dir.env(
+        "CPH_MAX_REQUESTS_PER_SECOND",
+        &max_requests_per_second.to_string(),
+    );
     let config = |count: usize| {
         format!(
             "{}data \"cph_phones\" \"all\" {{}}\nresource \"cph_phone_restart\" \"all\" {{\n  phone_ids = slice(data.cph_phones.all.phones[*].phone_id, 0, {count})\n}}\n",
@@ -477,6 +535,121 @@ fn converge(phones: usize, version: &str) -> Result<(), String> {
             "plan after that (no changes)",
             &["plan", "-input=false", "-detailed-exitcode"],
         )?;
+    }
+    Ok(())
+}
+
+struct RolloutBench {
+    phones: usize,
+    job_duration: Duration,
+    poll_interval: String,
+    max_in_flight: String,
+    max_failures: Option<String>,
+    failing: usize,
+    fail_wave: usize,
+    max_requests_per_second: u32,
+}
+
+fn rollout(b: &RolloutBench) -> Result<(), String> {
+    let sim = Sim::start(b.phones, b.job_duration);
+    let mut dir = sim.workdir(&b.poll_interval);
+    dir.env(
+        "CPH_MAX_REQUESTS_PER_SECOND",
+        &b.max_requests_per_second.to_string(),
+    );
+    let mut ids = sim.sim().phone_ids();
+    ids.sort();
+    let window = match b.max_in_flight.strip_suffix('%') {
+        _ if b.max_in_flight == "none" => b.phones,
+        Some(p) => (b.phones * p.parse::<usize>().map_err(|e| e.to_string())?).div_ceil(100),
+        None => b
+            .max_in_flight
+            .parse::<usize>()
+            .map_err(|e| e.to_string())?,
+    }
+    .max(1);
+    let first_failing = window * b.fail_wave.saturating_sub(1);
+    for phone in ids.iter().skip(first_failing).take(b.failing) {
+        sim.sim().fail_next_job(phone);
+    }
+    let mut block = String::new();
+    if b.max_in_flight != "none" {
+        block.push_str(&format!("    max_in_flight = \"{}\"\n", b.max_in_flight));
+    }
+    if let Some(failures) = &b.max_failures {
+        block.push_str(&format!("    max_failures  = \"{failures}\"\n"));
+    }
+    let rollout_block = if block.is_empty() {
+        String::new()
+    } else {
+        format!("  rollout {{\n{block}  }}\n")
+    };
+    dir.write(
+        "main.tf",
+        &format!(
+            "{}data \"cph_phones\" \"all\" {{}}\nresource \"cph_phone_restart\" \"all\" {{\n  phone_ids = data.cph_phones.all.phones[*].phone_id\n{rollout_block}}}\n",
+            header()
+        ),
+    );
+    // The data source is read by the plan's provider process; the apply of the saved plan is measured.
+    let plan = dir.run(&["plan", "-input=false", "-out=bench.tfplan"]);
+    if plan.code != 0 {
+        return Err(format!("plan failed:\n{}", plan.combined()));
+    }
+    sim.sim().reset_stats();
+    let started = Instant::now();
+    let apply = dir.run(&["apply", "-input=false", "bench.tfplan"]);
+    let wall = started.elapsed();
+    let stats = sim.sim().stats();
+    let waves = b.phones.div_ceil(window);
+    let list_jobs = stats.requests.get("ListJobs").copied().unwrap_or(0);
+    let submits = stats
+        .requests
+        .get("RestartCloudPhone")
+        .copied()
+        .unwrap_or(0);
+    let poll = humantime::parse_duration(&b.poll_interval).map_err(|e| e.to_string())?;
+    // Each wave: its batch requests, and at least one ListJobs call per poll interval the jobs run.
+    let batch = 100usize;
+    let rounds_per_wave = (b.job_duration.as_secs_f64() / poll.as_secs_f64()).ceil() as usize;
+    let lower = waves * window.div_ceil(batch)
+        + waves * rounds_per_wave * window.div_ceil(batch * 20).max(1);
+    let bound = (b.job_duration + poll).mul_f64(waves as f64) + Duration::from_secs(5);
+    println!(
+        "# rollout of {} phones, jobs of {:?}, poll {}, max_in_flight {:?} ({} phones, {} waves), max_failures {:?}, {} failing in wave {}, max_requests_per_second {}",
+        b.phones,
+        b.job_duration,
+        b.poll_interval,
+        b.max_in_flight,
+        window,
+        waves,
+        b.max_failures,
+        b.failing,
+        b.fail_wave,
+        b.max_requests_per_second
+    );
+    println!(
+        "| apply exit | apply wall | bound (waves x (job + poll) + 5 s) | API calls | of which submits / ListJobs | lower bound | ratio | phones submitted | peak unfinished jobs | busiest second |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {} | {:.2} s | {:.1} s | {} | {submits} / {list_jobs} | {lower} | {:.2}x | {} | {} | {} requests |",
+        apply.code,
+        wall.as_secs_f64(),
+        bound.as_secs_f64(),
+        stats.total_requests,
+        stats.total_requests as f64 / lower.max(1) as f64,
+        stats.submissions.len(),
+        stats.peak_running_jobs,
+        stats.busiest_second_requests
+    );
+    if apply.code != 0 {
+        let out = apply.combined();
+        let summary = out
+            .lines()
+            .find(|l| l.contains("Error:"))
+            .unwrap_or("(no error line)");
+        println!("  apply failed as expected when a budget is hit: {summary}");
     }
     Ok(())
 }
