@@ -213,6 +213,27 @@ validated_string!(
     ObjectPath, "object path", TextRule::new(1, 1024, None)
 );
 
+validated_string!(
+    /// The OBS object path an export writes: 1 to 1024 characters of `A-Za-z0-9./-_+#=`, the rule
+    /// the export API documents (stricter than a restore's [`ObjectPath`], so every exported object
+    /// can be restored).
+    ExportObjectPath, "export object path", TextRule::new(
+        1,
+        1024,
+        Some(Charset::new(&[
+            CharClass::AsciiLetters,
+            CharClass::AsciiDigits,
+            CharClass::Literal("./-_+#="),
+        ]))
+    )
+);
+
+impl From<ExportObjectPath> for ObjectPath {
+    fn from(path: ExportObjectPath) -> ObjectPath {
+        ObjectPath(path.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -6,7 +6,9 @@
 //!
 //! Main types:
 //! - ids: [`PhoneId`], [`ProjectId`], [`ImageId`], [`JobId`], [`RequestId`], [`BucketName`],
-//!   [`ObjectPath`]: newtypes that validate on construction (`new`, `TryFrom`, `FromStr`, serde).
+//!   [`ObjectPath`], [`ExportObjectPath`], [`ExportPath`]: newtypes that validate on construction
+//!   (`new`, `TryFrom`, `FromStr`, serde); [`check_export_selection`] adds the rules of a whole
+//!   export selection.
 //! - requests: [`ResetRequest`], [`RestartRequest`], [`StopRequest`], [`UpdatePropertyRequest`],
 //!   [`RestoreRequest`], [`StorageRequest`], all [`BatchRequest`]s, routed by [`BatchOperation`].
 //! - responses: [`BatchResponse`] of [`PhoneJob`]s, [`Job`], [`ShowJobResponse`],
@@ -55,6 +57,7 @@
 mod catalogue;
 mod codes;
 mod error;
+mod export;
 mod ids;
 mod property;
 mod queries;
@@ -75,7 +78,10 @@ pub use codes::{
     is_auth_failure,
 };
 pub use error::Error;
-pub use ids::{BucketName, ImageId, JobId, ObjectPath, PhoneId, ProjectId, RequestId};
+pub use export::{EXPORT_PATH_MAX, ExportPath, SelectionIssue, check_export_selection};
+pub use ids::{
+    BucketName, ExportObjectPath, ImageId, JobId, ObjectPath, PhoneId, ProjectId, RequestId,
+};
 pub use property::{PROPERTY_BYTES_MAX, PropertyMap, PropertyString, check_property_size};
 pub use queries::{ListJobsQuery, ListPhonesQuery, job_path, jobs_path, phone_path, phones_path};
 pub use requests::{

@@ -8,7 +8,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::ids::{BucketName, ImageId, ObjectPath, PhoneId, ProjectId};
+use crate::export::{ExportPath, check_export_selection};
+use crate::ids::{BucketName, ExportObjectPath, ImageId, ObjectPath, PhoneId, ProjectId};
 use crate::property::{PropertyString, check_property_size};
 
 /// One of the six batch operations.
@@ -400,15 +401,15 @@ impl BatchRequest for RestoreRequest {
 pub struct StorageInfo {
     /// The phone to export data from.
     pub phone_id: PhoneId,
-    /// Files or directories to include in the export.
-    pub include_files: Vec<String>,
-    /// Files or directories to leave out.
+    /// Files or directories to include in the export (at least one).
+    pub include_files: Vec<ExportPath>,
+    /// Files or directories to leave out (winning over `include_files`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exclude_files: Option<Vec<String>>,
+    pub exclude_files: Option<Vec<ExportPath>>,
     /// The OBS bucket to write to.
     pub bucket_name: BucketName,
     /// The object path to write.
-    pub object_path: ObjectPath,
+    pub object_path: ExportObjectPath,
 }
 
 /// Body of the export operation (`phones/batch-storage`).
@@ -445,6 +446,28 @@ impl BatchRequest for StorageRequest {
                 storage_infos: back,
             },
         )
+    }
+
+    fn check(&self) -> Result<(), Vec<Error>> {
+        collect_errors(self.storage_infos.iter().flat_map(|info| {
+            let mut problems = Vec::new();
+            if info.include_files.is_empty() {
+                problems.push(Err(Error::InvalidValue {
+                    what: "include_files",
+                    value: format!("phone {}", info.phone_id),
+                    rule: "at least one file or directory to export".to_owned(),
+                }));
+            }
+            let exclude = info.exclude_files.as_deref().unwrap_or_default();
+            for issue in check_export_selection(&info.include_files, exclude) {
+                problems.push(Err(Error::InvalidValue {
+                    what: issue.list,
+                    value: format!("phone {}", info.phone_id),
+                    rule: issue.message,
+                }));
+            }
+            problems
+        }))
     }
 }
 

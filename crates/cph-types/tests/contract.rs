@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 
 use cph_types::{
-    BatchResponse, BucketName, CharClass, ErrorBody, ImageId, Job, JobId, JobStatus,
-    ListCloudPhonesResponse, ListJobsResponse, ObjectPath, PhoneDetail, PhoneId, ProjectId,
-    PropertyMap, PropertyRule, RequestId, ResetRequest, RestartRequest, RestoreRequest,
+    BatchResponse, BucketName, CharClass, ErrorBody, ExportObjectPath, ImageId, Job, JobId,
+    JobStatus, ListCloudPhonesResponse, ListJobsResponse, ObjectPath, PhoneDetail, PhoneId,
+    ProjectId, PropertyMap, PropertyRule, RequestId, ResetRequest, RestartRequest, RestoreRequest,
     SCHEMAS_COMMAND, ShowJobResponse, StopRequest, StorageRequest, UpdatePropertyRequest,
     catalogue, lookup, schema_documents, validate_properties,
 };
@@ -302,6 +302,11 @@ fn id_schemas_and_validators_agree_on_samples() {
     assert_id_schema_agrees::<RequestId>(RequestId::is_valid, RequestId::pattern(), &mut rng);
     assert_id_schema_agrees::<BucketName>(BucketName::is_valid, BucketName::pattern(), &mut rng);
     assert_id_schema_agrees::<ObjectPath>(ObjectPath::is_valid, ObjectPath::pattern(), &mut rng);
+    assert_id_schema_agrees::<ExportObjectPath>(
+        ExportObjectPath::is_valid,
+        ExportObjectPath::pattern(),
+        &mut rng,
+    );
 }
 
 #[test]
