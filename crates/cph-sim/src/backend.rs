@@ -9,10 +9,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use cph_types::{
-    BatchOperation, BatchResponse, BucketName, ImageId, Job, JobStatus, LIST_JOBS_MAX_LIMIT,
-    LIST_JOBS_MAX_REQUEST_IDS, LIST_PHONES_DEFAULT_LIMIT, LIST_PHONES_MAX_LIMIT,
-    ListCloudPhonesResponse, ObjectPath, PhoneDetail, PhoneId, PhoneJob, PhoneStatus, PhoneSummary,
-    PropertyMap, PropertyString, ShowJobResponse, check_property_size, validate_properties,
+    BatchOperation, BatchResponse, BucketName, ExportObjectPath, ExportPath, ImageId, Job,
+    JobStatus, LIST_JOBS_MAX_LIMIT, LIST_JOBS_MAX_REQUEST_IDS, LIST_PHONES_DEFAULT_LIMIT,
+    LIST_PHONES_MAX_LIMIT, ListCloudPhonesResponse, ObjectPath, PhoneDetail, PhoneId, PhoneJob,
+    PhoneStatus, PhoneSummary, PropertyMap, PropertyString, ShowJobResponse,
+    check_export_selection, check_property_size, validate_properties,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -21,7 +22,7 @@ use serde_json::{Value, json};
 
 use crate::clock::format_api_time;
 use crate::config::{Faults, SimConfig};
-use crate::error::{SIM_JOB_FAILED, SimError};
+use crate::error::{SIM_JOB_FAILED, SIM_RESTORE_NEWER_VERSION, SimError};
 use crate::ids::IdGenerator;
 use crate::lifecycle::{Outcome, Transition, job_status, settled_status, transition};
 use crate::stats::Stats;
@@ -51,6 +52,8 @@ struct Phone {
     active_job: Option<usize>,
     /// Deleted (through the admin API): the service no longer knows it.
     deleted: bool,
+    /// The Android (AOSP) version of its image, e.g. 11: shown as `image_version` `AOSP11`.
+    android: u8,
 }
 
 /// What a successful job changes on its phone besides the status.
@@ -64,6 +67,10 @@ struct Effect {
     custom_property: Option<String>,
     /// Image to switch to.
     image_id: Option<String>,
+    /// The OBS object (bucket, path) an export writes.
+    export: Option<(String, String)>,
+    /// The OBS object (bucket, path) a restore reads.
+    restore: Option<(String, String)>,
 }
 
 /// One job.
@@ -95,6 +102,8 @@ struct State {
     due: BTreeSet<(SystemTime, usize)>,
     /// Phones whose next job fails whatever the failure rate.
     doomed: HashSet<String>,
+    /// The OBS objects exports wrote: (bucket, path) -> the AOSP version of the phone exported.
+    objects: HashMap<(String, String), u8>,
     stats: Stats,
 }
 
@@ -248,6 +257,58 @@ fn check_obs_target(entry: &Value) -> Result<(), SimError> {
     Ok(())
 }
 
+/// The OBS object (bucket, path) an entry names, already checked.
+fn obs_object(entry: &Value) -> (String, String) {
+    let text = |name: &str| {
+        entry
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (text("bucket_name"), text("object_path"))
+}
+
+/// Checks an export's bucket and object path: the export's stricter object path rule.
+fn check_export_target(entry: &Value) -> Result<(), SimError> {
+    check_obs_target(entry)?;
+    let path = required_string(entry, "object_path")?;
+    if !ExportObjectPath::is_valid(path) {
+        return Err(SimError::invalid(
+            "object_path",
+            format!("must be {}.", ExportObjectPath::rule_description()),
+        ));
+    }
+    Ok(())
+}
+
+/// The export paths of `name`: each an [`ExportPath`]; at least one when `required`.
+fn export_files(entry: &Value, name: &str, required: bool) -> Result<Vec<String>, SimError> {
+    let files = match entry.get(name) {
+        None | Some(Value::Null) if !required => return Ok(Vec::new()),
+        Some(Value::Array(files)) if !files.is_empty() || !required => files,
+        _ => {
+            return Err(SimError::invalid(name, "A list of file paths is required."));
+        }
+    };
+    files
+        .iter()
+        .map(|file| match file.as_str() {
+            Some(path) if ExportPath::is_valid(path) => Ok(path.to_owned()),
+            _ => Err(SimError::invalid(
+                name,
+                format!("{file} must be {}.", ExportPath::rule_description()),
+            )),
+        })
+        .collect()
+}
+
+/// The AOSP version of the phone at `index` of the fixture: 10, 11 or 12, decided by the seed.
+fn aosp_version(seed: u64, index: usize) -> u8 {
+    let offset = (seed % 3) as usize;
+    10 + u8::try_from((index + offset) % 3).unwrap_or(0)
+}
+
 /// Checks one entry of a batch body (after its phone id) and returns what the job will change.
 fn entry_effect(
     operation: BatchOperation,
@@ -287,18 +348,21 @@ fn entry_effect(
             effect.custom_property = custom.map(str::to_owned);
         }
         BatchOperation::Stop => {}
-        BatchOperation::Restore => check_obs_target(entry)?,
-        BatchOperation::Storage => {
+        BatchOperation::Restore => {
             check_obs_target(entry)?;
-            match entry.get("include_files") {
-                Some(Value::Array(files)) if files.iter().all(Value::is_string) => {}
-                _ => {
-                    return Err(SimError::invalid(
-                        "include_files",
-                        "A list of file paths is required.",
-                    ));
-                }
+            effect.restore = Some(obs_object(entry));
+        }
+        BatchOperation::Storage => {
+            check_export_target(entry)?;
+            let include = export_files(entry, "include_files", true)?;
+            let exclude = export_files(entry, "exclude_files", false)?;
+            if let Some(issue) = check_export_selection(&include, &exclude)
+                .into_iter()
+                .next()
+            {
+                return Err(SimError::invalid(issue.list, format!("{}.", issue.message)));
             }
+            effect.export = Some(obs_object(entry));
         }
     }
     Ok(effect)
@@ -356,6 +420,9 @@ impl State {
                 if let Some(image) = &effect.image_id {
                     phone.image_id = image.clone();
                 }
+                if let Some(object) = &effect.export {
+                    self.objects.insert(object.clone(), phone.android);
+                }
             }
         }
     }
@@ -376,7 +443,7 @@ impl State {
             phone_id: Some(phone.id.clone()),
             phone_model_name: Some("cph.sim.large".to_owned()),
             image_id: Some(phone.image_id.clone()),
-            image_version: Some("SIM-1.0.0".to_owned()),
+            image_version: Some(format!("AOSP{}", phone.android)),
             status: Some(self.visible_status(phone)),
             phone_type: Some(0),
             imei: Some(phone.imei.clone()),
@@ -459,6 +526,7 @@ impl Backend {
                 custom_property: None,
                 active_job: None,
                 deleted: false,
+                android: aosp_version(config.seed, index),
             });
         }
         let state = State {
@@ -473,6 +541,7 @@ impl Backend {
             requests: HashMap::new(),
             due: BTreeSet::new(),
             doomed: HashSet::new(),
+            objects: HashMap::new(),
             stats: Stats::default(),
         };
         Backend {
@@ -924,10 +993,27 @@ impl State {
             status: phone.status.name(),
             operation: operation.api_name(),
         })?;
+        // Data exported from a newer Android version cannot be restored onto an older one; an
+        // object the simulator never saw is taken as a backup of the phone's own version.
+        let newer = effect
+            .restore
+            .as_ref()
+            .and_then(|object| self.objects.get(object))
+            .copied()
+            .filter(|&version| version > phone.android);
         let doomed = self.doomed.remove(phone_id);
         let drawn = self.faults.job_failure_rate > 0.0
             && self.outcomes.random::<f64>() < self.faults.job_failure_rate;
-        let outcome = if doomed || drawn {
+        let outcome = if let Some(version) = newer {
+            Outcome::Failed {
+                code: SIM_RESTORE_NEWER_VERSION.to_owned(),
+                msg: format!(
+                    "The backup was exported from AOSP{version} and cannot be restored onto this phone's \
+                     AOSP{} (simulated rule: restore onto the same or a newer version).",
+                    phone.android
+                ),
+            }
+        } else if doomed || drawn {
             Outcome::Failed {
                 code: SIM_JOB_FAILED.to_owned(),
                 msg: format!(
@@ -1362,6 +1448,90 @@ mod tests {
             t0() + STEP,
         );
         assert!(!export.jobs[0].is_rejected(), "{export:?}");
+    }
+
+    #[test]
+    fn exports_follow_the_path_rules_and_a_newer_backup_cannot_be_restored_onto_an_older_phone() {
+        let b = backend(3);
+        let ids = b.phone_ids();
+        // Seed 1: the fixture's phones are AOSP 11, 12 and 10.
+        let version = |i: usize| {
+            b.phone(&ids[i], t0())
+                .unwrap()
+                .summary
+                .image_version
+                .unwrap()
+        };
+        assert_eq!(
+            [version(0), version(1), version(2)],
+            ["AOSP11", "AOSP12", "AOSP10"]
+        );
+        let export = |id: &str, include: Value, exclude: Value, path: &str| json!({ "phone_id": id, "include_files": include, "exclude_files": exclude, "bucket_name": "bkt", "object_path": path });
+        let bad = submit(
+            &b,
+            BatchOperation::Storage,
+            json!({ "storage_infos": [
+                export(&ids[0], json!(["/sdcard"]), Value::Null, "a.tar"),
+                export(&ids[0], json!(["/data/misc"]), Value::Null, "a.tar"),
+                export(&ids[0], json!(["/data"]), json!(["/data/misc/wifi"]), "a.tar"),
+                export(&ids[0], json!(["/data"]), Value::Null, "a b.tar"),
+                export(&ids[0], json!([]), Value::Null, "a.tar"),
+            ] }),
+            t0(),
+        );
+        let messages: Vec<String> = bad
+            .jobs
+            .iter()
+            .map(|j| j.error_msg.clone().unwrap_or_default())
+            .collect();
+        assert!(bad.jobs.iter().all(PhoneJob::is_rejected), "{messages:?}");
+        assert!(messages[0].contains("include_files"), "{messages:?}");
+        assert!(messages[1].contains("/data/system"), "{messages:?}");
+        assert!(messages[2].contains("exclude_files"), "{messages:?}");
+        assert!(messages[3].contains("object_path"), "{messages:?}");
+        let good = submit(
+            &b,
+            BatchOperation::Storage,
+            json!({ "storage_infos": [
+                export(&ids[1], json!(["/data/media", "/data/app/*"]), Value::Null, "new.tar"),
+                export(&ids[2], json!(["/data/misc", "/data/system", "/data/system_de"]), json!(["/data/app"]), "old.tar"),
+            ] }),
+            t0(),
+        );
+        assert!(good.jobs.iter().all(|j| !j.is_rejected()), "{good:?}");
+        let restore = |object: &str| json!({ "phone_id": ids[0], "bucket_name": "bkt", "object_path": object });
+        let later = t0() + STEP * 2;
+        let newer = submit(
+            &b,
+            BatchOperation::Restore,
+            json!({ "restore_infos": [restore("new.tar")] }),
+            later,
+        );
+        let job = job_id(&newer, 0);
+        let failed = b.job_outcome(&job);
+        assert_eq!(failed, Some(JobStatus::Failed));
+        let shown = b.show_job(&job, "r", later + STEP * 2).unwrap();
+        assert_eq!(
+            shown.job.error_code.as_deref(),
+            Some(SIM_RESTORE_NEWER_VERSION)
+        );
+        assert!(
+            shown.job.error_msg.as_deref().unwrap().contains("AOSP12"),
+            "{shown:?}"
+        );
+        for (object, at) in [("old.tar", 4), ("never-exported.tar", 6)] {
+            let ok = submit(
+                &b,
+                BatchOperation::Restore,
+                json!({ "restore_infos": [restore(object)] }),
+                t0() + STEP * at,
+            );
+            assert_eq!(
+                b.job_outcome(&job_id(&ok, 0)),
+                Some(JobStatus::Success),
+                "{object}"
+            );
+        }
     }
 
     #[test]

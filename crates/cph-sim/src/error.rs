@@ -14,6 +14,10 @@ pub const SIM_PHONE_BUSY: &str = "CPS.0009";
 pub const APIGW_API_NOT_FOUND: &str = "APIGW.0101";
 /// The code a job fails with when fault injection fails it.
 pub const SIM_JOB_FAILED: &str = CPS_INTERNAL_ERROR;
+/// The code a restore job fails with when its backup was exported from a newer Android version
+/// than the phone's. The vendor documents the rule but not the code: this one is the simulator's
+/// choice.
+pub const SIM_RESTORE_NEWER_VERSION: &str = "CPS.0025";
 
 /// Everything the simulator refuses, with the input that caused it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
