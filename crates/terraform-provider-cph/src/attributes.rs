@@ -171,6 +171,97 @@ pub(crate) fn object_path(what: &str) -> Attribute {
         ))
 }
 
+/// `phones[*].object_path` of an export: the export API's stricter rule.
+pub(crate) fn export_object_path(what: &str) -> Attribute {
+    Attribute::required("object_path", Type::String)
+        .description(format!(
+            "{what}: {}.",
+            cph_types::ExportObjectPath::rule_description()
+        ))
+        .validator(Validator::string(
+            "Invalid Object Path",
+            "an export object path",
+            |v| {
+                cph_types::ExportObjectPath::new(v)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            },
+        ))
+}
+
+/// Checks a list of export paths: each an [`ExportPath`](cph_types::ExportPath) at its index,
+/// and the rules of the whole selection (for `include_files`, the `/data/misc` companions too).
+fn check_export_list(
+    list: &'static str,
+    value: &Value,
+    at: &AttributePath,
+    diags: &mut Diagnostics,
+) {
+    let Some(elements) = value.as_elements() else {
+        return;
+    };
+    let mut known = Vec::new();
+    for (i, element) in elements.iter().enumerate() {
+        if let Value::String(path) = element {
+            match cph_types::ExportPath::new(path.as_str()) {
+                Ok(_) => known.push((i, path.clone())),
+                Err(e) => diags.push(
+                    Diagnostic::error("Invalid Export Path", e.to_string())
+                        .with_attribute(at.clone().index(i)),
+                ),
+            }
+        }
+    }
+    let paths: Vec<&str> = known.iter().map(|(_, p)| p.as_str()).collect();
+    let issues = if list == "include_files" {
+        cph_types::check_export_selection(&paths, &[])
+    } else {
+        cph_types::check_export_selection(&[], &paths)
+    };
+    for issue in issues {
+        let path = match issue.index.and_then(|i| known.get(i)) {
+            Some((index, _)) => at.clone().index(*index),
+            None => at.clone(),
+        };
+        diags.push(
+            Diagnostic::error("Invalid Export Selection", issue.message).with_attribute(path),
+        );
+    }
+}
+
+/// `phones[*].include_files` of an export.
+pub(crate) fn include_files() -> Attribute {
+    Attribute::required("include_files", Type::list(Type::String))
+        .description(format!(
+            "The files and directories to export, at least one: each {}. `/data/misc` can only be named \
+             exactly, and naming it requires `/data/system` and `/data/system_de` too.",
+            cph_types::ExportPath::rule_description()
+        ))
+        .validator(Validator::new(
+            "export paths and the /data/misc rule",
+            |value, at, diags| {
+                if value.as_elements().is_some_and(<[Value]>::is_empty) {
+                    diags.error(
+                        "No Files to Export",
+                        "`include_files` must name at least one file or directory.",
+                    );
+                }
+                check_export_list("include_files", value, at, diags);
+            },
+        ))
+}
+
+/// `phones[*].exclude_files` of an export.
+pub(crate) fn exclude_files() -> Attribute {
+    Attribute::optional("exclude_files", Type::list(Type::String))
+        .description(
+            "Files and directories to leave out, winning over `include_files`: the same path rule.",
+        )
+        .validator(Validator::new("export paths", |value, at, diags| {
+            check_export_list("exclude_files", value, at, diags);
+        }))
+}
+
 /// `image_id`: a resource-wide input, so a change performs the operation on every phone again.
 pub(crate) fn image_id(doing: &str) -> Attribute {
     Attribute::optional("image_id", Type::String)
@@ -346,6 +437,72 @@ mod tests {
             "{}",
             value_error.detail
         );
+    }
+
+    #[test]
+    fn export_paths_and_the_data_misc_rule_are_checked_at_their_elements() {
+        let schema = Schema::new(
+            0,
+            Block::new()
+                .attribute(include_files())
+                .attribute(exclude_files())
+                .attribute(export_object_path("The object")),
+        );
+        let list = |paths: &[&str]| Value::List(paths.iter().map(|p| Value::from(*p)).collect());
+        let config = Value::object([
+            (
+                "include_files",
+                list(&["/sdcard/x", "/data/misc", "/data/media"]),
+            ),
+            ("exclude_files", list(&["/data/misc/wifi"])),
+            ("object_path", Value::from("nightly/a b.tar")),
+        ]);
+        let diags = schema.validate(&config);
+        let found: Vec<(String, String)> = diags
+            .iter()
+            .map(|d| (d.summary.clone(), d.attribute.as_ref().unwrap().to_string()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "Invalid Export Path".to_owned(),
+                    "include_files[0]".to_owned()
+                ),
+                (
+                    "Invalid Export Selection".to_owned(),
+                    "include_files".to_owned()
+                ),
+                (
+                    "Invalid Export Selection".to_owned(),
+                    "exclude_files[0]".to_owned()
+                ),
+                ("Invalid Object Path".to_owned(), "object_path".to_owned()),
+            ]
+        );
+        let empty = Value::object([
+            ("include_files", list(&[])),
+            ("exclude_files", Value::Null),
+            ("object_path", Value::from("ok.tar")),
+        ]);
+        assert_eq!(
+            schema.validate(&empty).iter().next().unwrap().summary,
+            "No Files to Export"
+        );
+        let good = Value::object([
+            (
+                "include_files",
+                list(&[
+                    "/data/misc",
+                    "/data/system",
+                    "/data/system_de",
+                    "/data/app/*",
+                ]),
+            ),
+            ("exclude_files", list(&["/data/app/tmp"])),
+            ("object_path", Value::from("nightly/p-1.tar")),
+        ]);
+        assert!(schema.validate(&good).is_empty());
     }
 
     #[test]

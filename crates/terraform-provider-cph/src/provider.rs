@@ -6,6 +6,7 @@ use tfplugin::{ConfigureRequest, Diagnostic, Diagnostics, Provider, Registry, Sc
 use crate::config::{self, ProviderData};
 use crate::data_sources::phones::Phones;
 use crate::resources::action::ActionResource;
+use crate::resources::phone_backup::PhoneBackup;
 use crate::resources::phone_property::PhoneProperty;
 use crate::resources::phone_reset::PhoneReset;
 use crate::resources::phone_restart::PhoneRestart;
@@ -30,6 +31,7 @@ impl Provider for CphProvider {
             .resource(ActionResource::<PhoneRestart>::new())
             .resource(ActionResource::<PhoneReset>::new())
             .resource(ActionResource::<PhoneRestore>::new())
+            .resource(ActionResource::<PhoneBackup>::new())
             .resource(PhoneProperty)
             .data_source(Phones);
     }
