@@ -457,7 +457,17 @@ impl Client {
 
     /// ListCloudPhones: every phone matching `filter`, all pages (200 per page).
     pub async fn list_phones(&self, filter: &PhoneFilter) -> Result<Vec<PhoneSummary>, Error> {
-        let ctl = Control::unbounded(self.timer());
+        self.list_phones_within(filter, &WaitOptions::new()).await
+    }
+
+    /// [`Client::list_phones`] bounded by the deadline and cancellation of `options` (retries
+    /// included): [`Error::Timeout`] or [`Error::Cancelled`] when they end it first.
+    pub async fn list_phones_within(
+        &self,
+        filter: &PhoneFilter,
+        options: &WaitOptions,
+    ) -> Result<Vec<PhoneSummary>, Error> {
+        let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
         let limit = LIST_PHONES_MAX_LIMIT;
         let mut phones: Vec<PhoneSummary> = Vec::new();
         let mut offset: u32 = 0;

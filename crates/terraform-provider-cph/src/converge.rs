@@ -103,6 +103,7 @@ fn plan_phones<'a, O: Operation>(
         Policy {
             unrecorded_needs_work: O::UNRECORDED_NEEDS_WORK,
             follow_up: follow_on,
+            observed: false,
         },
         O::Inputs::met_by,
     )

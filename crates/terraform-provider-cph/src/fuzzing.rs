@@ -5,6 +5,8 @@ use tfplugin::{PlanRequest, PlanResponse, RawState, Resource, Value};
 
 use crate::converge::{self, Operation};
 use crate::resources::action::{Action, ActionResource};
+use crate::resources::phone_backup::PhoneBackup;
+use crate::resources::phone_power::PhonePower;
 use crate::resources::phone_property::PhoneProperty;
 use crate::resources::phone_reset::PhoneReset;
 use crate::resources::phone_restart::PhoneRestart;
@@ -17,7 +19,17 @@ pub fn upgrade_validate_and_plan(version: i64, json: &[u8]) {
     action::<PhoneRestart>(version, json);
     action::<PhoneReset>(version, json);
     action::<PhoneRestore>(version, json);
+    action::<PhoneBackup>(version, json);
     run::<PhoneProperty>(&PhoneProperty, version, json);
+    // The power resource plans from observed statuses: its upgrade and validation are fuzzed.
+    let raw = RawState {
+        json: json.to_vec(),
+        ..RawState::default()
+    };
+    if let Ok(state) = PhonePower.upgrade_state(version, raw) {
+        let _ = PhonePower.schema().validate(&state);
+        let _ = PhonePower.validate(&state);
+    }
 }
 
 fn action<A: Action>(version: i64, json: &[u8]) {

@@ -4,7 +4,8 @@
 //! Built on [`tfplugin`] (the plugin protocol) and [`cph_http`] (the API client and job waiter):
 //!
 //! - [`CphProvider`]: the one list of what it serves: the action resources `cph_phone_restart`,
-//!   `cph_phone_reset` and `cph_phone_restore`, the drift-aware `cph_phone_property`, and the
+//!   `cph_phone_reset`, `cph_phone_restore` and `cph_phone_backup`, the declared-state resources
+//!   `cph_phone_property` and `cph_phone_power` (drift read back and corrected per phone), and the
 //!   `cph_phones` data source. Its configuration (settings with environment fallbacks, credentials,
 //!   the client) lives apart, in [`ProviderData`]'s module.
 //! - Every resource converges per phone through the same pieces: one reader of the phone list, a

@@ -65,6 +65,10 @@ pub(crate) struct Policy {
     pub(crate) unrecorded_needs_work: bool,
     /// Whether the follow-up restart is on.
     pub(crate) follow_up: bool,
+    /// Whether the prior inputs are the phone as the service shows it now (a declared-state
+    /// resource such as `cph_phone_power`): a phone that already matches needs nothing, whatever
+    /// its last record says.
+    pub(crate) observed: bool,
 }
 
 /// What the prior state says: each phone's inputs, and the records of the main operation and of
@@ -132,6 +136,9 @@ fn main_work<I>(
     };
     if !met_by(desired, prior) {
         return Work::Submit(Reason::InputsChanged);
+    }
+    if policy.observed {
+        return Work::Keep;
     }
     match record.map(|r| &r.status) {
         Some(Status::Success) => Work::Keep,
@@ -299,6 +306,7 @@ mod tests {
     const ACTION: Policy = Policy {
         unrecorded_needs_work: true,
         follow_up: false,
+        observed: false,
     };
 
     /// Plans `desired` against prior phones (id, inputs) and records; returns (id, main, follow).
@@ -421,6 +429,7 @@ mod tests {
         let policy = Policy {
             unrecorded_needs_work: false,
             follow_up: false,
+            observed: false,
         };
         let plans = run(
             &[("a", 1), ("b", 1)],
@@ -441,6 +450,7 @@ mod tests {
         let policy = Policy {
             unrecorded_needs_work: true,
             follow_up: true,
+            observed: false,
         };
         let prior = [
             ("done", 1),
@@ -500,6 +510,29 @@ mod tests {
         // Off: no follow-up work at all.
         let off = run(&prior, &main, &follow, &desired, ACTION);
         assert!(off.iter().all(|(_, _, f)| f.is_none()));
+    }
+
+    #[test]
+    fn an_observed_phone_that_matches_needs_nothing_whatever_its_record_says() {
+        let policy = Policy {
+            unrecorded_needs_work: false,
+            follow_up: false,
+            observed: true,
+        };
+        // Observed now: a is as wanted (its last attempt failed), b is not, c has no record.
+        let observed = [("a", 1), ("b", 2), ("c", 1)];
+        let main = records(&[("a", Status::Failed), ("b", Status::Success)]);
+        let plans = run(
+            &observed,
+            &main,
+            &Records::new(),
+            &[("a", Some(1)), ("b", Some(1)), ("c", Some(1))],
+            policy,
+        );
+        assert_eq!(
+            mains(plans),
+            vec![Work::Keep, Work::Submit(Reason::InputsChanged), Work::Keep]
+        );
     }
 
     /// Inputs that count how often they are compared.

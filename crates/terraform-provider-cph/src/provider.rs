@@ -7,6 +7,7 @@ use crate::config::{self, ProviderData};
 use crate::data_sources::phones::Phones;
 use crate::resources::action::ActionResource;
 use crate::resources::phone_backup::PhoneBackup;
+use crate::resources::phone_power::PhonePower;
 use crate::resources::phone_property::PhoneProperty;
 use crate::resources::phone_reset::PhoneReset;
 use crate::resources::phone_restart::PhoneRestart;
@@ -33,6 +34,7 @@ impl Provider for CphProvider {
             .resource(ActionResource::<PhoneRestore>::new())
             .resource(ActionResource::<PhoneBackup>::new())
             .resource(PhoneProperty)
+            .resource(PhonePower)
             .data_source(Phones);
     }
 

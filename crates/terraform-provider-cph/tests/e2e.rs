@@ -7,7 +7,7 @@ use std::os::unix::process::CommandExt;
 use std::time::Duration;
 
 use cph_sim::{Faults, SimConfig, Simulator, Stats};
-use cph_types::BatchOperation;
+use cph_types::{BatchOperation, PhoneStatus};
 use terraform_provider_cph::PROVIDER_ADDRESS;
 use test_support::sim::BackgroundSim;
 use test_support::terraform::{TerraformBinary, Workdir, binaries};
@@ -954,6 +954,258 @@ fn max_requests_per_second_holds_for_every_request_of_the_provider() {
     });
 }
 
+/// The phones of the simulator sorted by id with their AOSP versions (`image_version`).
+fn versions(sim: &Sim) -> Vec<(String, String)> {
+    sim.ids()
+        .into_iter()
+        .map(|id| {
+            let version = sim.sim().phone(&id).unwrap().summary.image_version.unwrap();
+            (id, version)
+        })
+        .collect()
+}
+
+fn phone_status(sim: &Sim, id: &str) -> PhoneStatus {
+    sim.sim().phone(id).unwrap().summary.status.unwrap()
+}
+
+/// Powers `phone` on behind Terraform's back: a signed batch-restart sent straight to the
+/// simulator, waited on.
+fn power_on_out_of_band(sim: &Sim, phone: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = cph_http::Client::builder(
+            cph_http::Endpoint::url(sim.sim().base_url()),
+            cph_types::ProjectId::new(PROJECT_ID).unwrap(),
+            cph_http::Credentials::ak_sk(ACCESS_KEY, SECRET_KEY),
+        )
+        .poll_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+        let request = cph_types::RestartRequest {
+            image_id: None,
+            phones: vec![cph_types::RestartPhone {
+                phone_id: cph_types::PhoneId::new(phone).unwrap(),
+                property: None,
+            }],
+        };
+        let report = client
+            .restart(&request, &cph_http::WaitOptions::new())
+            .await
+            .unwrap();
+        assert!(report.all_succeeded(), "{report:?}");
+    });
+}
+
+#[test]
+fn power_example_stops_three_phones_and_stops_again_only_the_one_powered_on_behind_its_back() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(6);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        copy_example(&dir, "resources/cph_phone_power");
+        dir.run(&["validate"]).assert_success();
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        for id in &ids[..3] {
+            assert_eq!(phone_status(&sim, id), PhoneStatus::Stopped, "{id}");
+        }
+        assert_eq!(phone_status(&sim, &ids[3]), PhoneStatus::Running);
+        let state = state_json(&dir);
+        let statuses = resource(&state, "cph_phone_power.night")["values"]["statuses"].clone();
+        assert!(
+            ids[..3].iter().all(|id| statuses[id] == "stopped"),
+            "{statuses}"
+        );
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+
+        // Drift: one phone powered on outside Terraform is stopped again, alone.
+        power_on_out_of_band(&sim, &ids[1]);
+        assert_eq!(phone_status(&sim, &ids[1]), PhoneStatus::Running);
+        sim.sim().reset_stats();
+        let plan = dir.run(&["plan", "-input=false", "-detailed-exitcode"]);
+        plan.assert_code(2);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("1 of 3 Phones Need Work")
+                && out.contains(&format!("{} (running)", ids[1])),
+            "{out}"
+        );
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let stats = sim.stats();
+        assert_eq!(requests(&stats, BatchOperation::Stop), 1, "{stats:?}");
+        assert_eq!(
+            stats.submissions.keys().cloned().collect::<Vec<_>>(),
+            vec![ids[1].clone()]
+        );
+        assert_eq!(phone_status(&sim, &ids[1]), PhoneStatus::Stopped);
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+
+        // Declared running: every phone is powered on, in waves of half.
+        let config = dir
+            .read("resource.tf")
+            .replace("\"stopped\"", "\"running\"");
+        dir.write("resource.tf", &config);
+        sim.sim().reset_stats();
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        for id in &ids[..3] {
+            assert_eq!(phone_status(&sim, id), PhoneStatus::Running, "{id}");
+        }
+        let stats = sim.stats();
+        assert_each_submitted_once(&stats, &ids[..3]);
+        assert!(stats.peak_running_jobs <= 2, "{stats:?}");
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+        // Destroying it leaves the phones as they are.
+        sim.sim().reset_stats();
+        dir.run(&["destroy", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert!(sim.stats().submissions.is_empty());
+    });
+}
+
+#[test]
+fn phone_power_imports_by_comma_separated_phone_ids_with_the_state_read_from_the_service() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(3);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        dir.write(
+            "main.tf",
+            &format!(
+                "{}\nresource \"cph_phone_power\" \"lab\" {{\n  phone_ids = [{:?}, {:?}]\n  state     = \"running\"\n}}\n",
+                provider_block(),
+                ids[0],
+                ids[1]
+            ),
+        );
+        dir.run(&[
+            "import",
+            "-input=false",
+            "cph_phone_power.lab",
+            &format!("{},{}", ids[0], ids[1]),
+        ])
+        .assert_success();
+        let state = state_json(&dir);
+        let values = &resource(&state, "cph_phone_power.lab")["values"];
+        assert_eq!(values["state"], "running");
+        assert_eq!(values["statuses"][&ids[0]], "running");
+        // The phones already run as declared: nothing to do, nothing called.
+        sim.sim().reset_stats();
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+        assert!(sim.stats().submissions.is_empty());
+    });
+}
+
+#[test]
+fn backup_example_exports_two_phones_once_each() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(4);
+        let dir = sim.workdir(tf);
+        copy_example(&dir, "resources/cph_phone_backup");
+        lifecycle(&dir);
+        let stats = sim.stats();
+        assert_eq!(requests(&stats, BatchOperation::Storage), 1, "{stats:?}");
+        assert_each_submitted_once(&stats, &sim.ids()[..2]);
+        assert_eq!(stats.submissions.len(), 2);
+    });
+}
+
+#[test]
+fn backup_and_clone_example_restores_two_backups_onto_two_other_phones_in_one_apply() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(12);
+        let dir = sim.workdir(tf);
+        copy_example(&dir, "backup-and-clone");
+        dir.run(&["validate"]).assert_success();
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let state = state_json(&dir);
+        let backups = jobs_of(resource(&state, "cph_phone_backup.golden"));
+        let clones = jobs_of(resource(&state, "cph_phone_restore.clone"));
+        assert_eq!((backups.len(), clones.len()), (2, 2));
+        assert!(
+            backups
+                .values()
+                .chain(clones.values())
+                .all(|j| j["status"] == "success"),
+            "{backups:?} {clones:?}"
+        );
+        let aosp11: Vec<String> = versions(&sim)
+            .into_iter()
+            .filter(|(_, v)| v == "AOSP11")
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(backups.keys().cloned().collect::<Vec<_>>(), aosp11[..2]);
+        assert_eq!(clones.keys().cloned().collect::<Vec<_>>(), aosp11[2..4]);
+        let stats = sim.stats();
+        assert_eq!(requests(&stats, BatchOperation::Storage), 1, "{stats:?}");
+        assert_eq!(requests(&stats, BatchOperation::Restore), 1, "{stats:?}");
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn a_backup_from_a_newer_android_restored_onto_an_older_phone_fails_naming_the_phone() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(6);
+        let dir = sim.workdir(tf);
+        let phones = versions(&sim);
+        let newer = phones
+            .iter()
+            .find(|(_, v)| v == "AOSP12")
+            .unwrap()
+            .0
+            .clone();
+        let older = phones
+            .iter()
+            .find(|(_, v)| v == "AOSP10")
+            .unwrap()
+            .0
+            .clone();
+        dir.write(
+            "main.tf",
+            &format!(
+                r#"{}
+resource "cph_phone_backup" "b" {{
+  phones = [{{ phone_id = "{newer}", bucket_name = "fleet-backups", object_path = "new.tar", include_files = ["/data/media"] }}]
+}}
+resource "cph_phone_restore" "r" {{
+  phones = [for p in cph_phone_backup.b.phones : {{ phone_id = "{older}", bucket_name = p.bucket_name, object_path = p.object_path }}]
+}}
+"#,
+                provider_block()
+            ),
+        );
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(run.code, 0);
+        let out = flat(&run.combined());
+        assert!(out.contains("1 of 1 Phones Failed to Restore"), "{out}");
+        assert!(
+            out.contains(&older) && out.contains("CPS.0025") && out.contains("AOSP12"),
+            "{out}"
+        );
+        let state = state_json(&dir);
+        assert_eq!(
+            jobs_of(resource(&state, "cph_phone_backup.b"))[&newer]["status"],
+            "success"
+        );
+        assert_eq!(
+            jobs_of(resource(&state, "cph_phone_restore.r"))[&older]["status"],
+            "failed"
+        );
+    });
+}
+
 #[test]
 fn invalid_input_fails_validate_and_names_the_attribute() {
     each_terraform(|tf| {
@@ -981,6 +1233,13 @@ resource "cph_phone_restore" "bad" {
     max_failures  = "-1"
   }
 }
+resource "cph_phone_backup" "bad" {
+  phones = [{ phone_id = "0123456789abcdef0123456789abcdef", bucket_name = "fleet-backups", object_path = "a.tar", include_files = ["/sdcard/x", "/data/misc"] }]
+}
+resource "cph_phone_power" "bad" {
+  phone_ids = ["0123456789abcdef0123456789abcdef"]
+  state     = "asleep"
+}
 resource "cph_phone_restart" "bad" {
   phone_ids = ["0123456789abcdef0123456789abcdef"]
   rollout {
@@ -1002,6 +1261,10 @@ resource "cph_phone_restart" "bad" {
             "longer than the limit of 7days",
             "Invalid Bucket Name",
             "Invalid Rollout Value",
+            "Invalid Export Path",
+            "Invalid Export Selection",
+            "`/data/system` and `/data/system_de`",
+            "Invalid Power State",
             "\"150%\" is neither",
             "\"ten\" is neither",
         ] {
@@ -1015,6 +1278,8 @@ resource "cph_phone_restart" "bad" {
             "timeouts.update:",
             "phones[0].bucket_name:",
             "rollout.max_in_flight:",
+            "phones[0].include_files[0]:",
+            "phones[0].include_files:",
             "rollout.max_failures:",
         ] {
             assert!(out.contains(path), "missing {path:?} in:\n{out}");

@@ -21,6 +21,7 @@ fn phone_type() -> Type {
         ("server_id", Type::String),
         ("status", Type::String),
         ("image_id", Type::String),
+        ("image_version", Type::String),
     ])
 }
 
@@ -70,7 +71,8 @@ impl DataSource<ProviderData> for Phones {
                 .attribute(Attribute::optional("name", Type::String).description("Only phones with this name."))
                 .attribute(Attribute::computed("phones", Type::list(phone_type())).description(
                     "The matching phones, sorted by phone id: `phone_id`, `phone_name`, `server_id`, \
-                     `status` (a name as in the `status` filter), `image_id`.",
+                     `status` (a name as in the `status` filter), `image_id`, `image_version` (the image's AOSP \
+                     version, e.g. `AOSP11`: a backup restores only onto the same or a newer version).",
                 )),
         )
     }
@@ -126,6 +128,7 @@ impl DataSource<ProviderData> for Phones {
                         Value::from(p.status.map(|s| s.name().to_string()).unwrap_or_default()),
                     ),
                     ("image_id", text(&p.image_id)),
+                    ("image_version", text(&p.image_version)),
                 ])
             })
             .collect();
