@@ -265,6 +265,7 @@ fn attribute_error(name: &str, summary: &str, detail: impl Into<String>) -> Diag
 /// problem; `None` when any is an error.
 pub(crate) fn configure(
     config: &Value,
+    terraform_version: &str,
     env: impl Fn(&str) -> Option<String>,
     diags: &mut Diagnostics,
 ) -> Option<ProviderData> {
@@ -281,12 +282,30 @@ pub(crate) fn configure(
             }
         }
     }
-    let client = build_client(&resolved, diags)?;
+    let client = build_client(&resolved, terraform_version, diags)?;
     tracing::debug!(endpoint = %client.endpoint(), "configured the CPH client");
     Some(ProviderData { client })
 }
 
-fn build_client(resolved: &Resolved, diags: &mut Diagnostics) -> Option<Client> {
+/// The user agent of every request: this provider's version, then Terraform's (when it said).
+fn user_agent(terraform_version: &str) -> String {
+    let version = crate::provider::PROVIDER_VERSION;
+    let terraform: String = terraform_version
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+        .collect();
+    if terraform.is_empty() {
+        format!("terraform-provider-cph/{version}")
+    } else {
+        format!("terraform-provider-cph/{version} terraform/{terraform}")
+    }
+}
+
+fn build_client(
+    resolved: &Resolved,
+    terraform_version: &str,
+    diags: &mut Diagnostics,
+) -> Option<Client> {
     let endpoint = match (resolved.get("endpoint"), resolved.get("region")) {
         (Some(url), _) => Some(Endpoint::url(url)),
         (None, Some(region)) => Some(Endpoint::region(region)),
@@ -325,7 +344,8 @@ fn build_client(resolved: &Resolved, diags: &mut Diagnostics) -> Option<Client> 
         return None;
     }
     let (endpoint, project_id, credentials) = (endpoint?, project_id?, credentials?);
-    let mut builder = Client::builder(endpoint, project_id, credentials);
+    let mut builder = Client::builder(endpoint, project_id, credentials)
+        .user_agent(user_agent(terraform_version));
     if let Some(n) = resolved
         .get("max_retries")
         .and_then(|t| parse_max_retries(t).ok())
@@ -431,7 +451,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let mut diags = Diagnostics::new();
-        let data = configure(cfg, |name| env.get(name).cloned(), &mut diags);
+        let data = configure(cfg, "1.11.4", |name| env.get(name).cloned(), &mut diags);
         (data.map(|d| d.client), diags)
     }
 
@@ -580,6 +600,38 @@ mod tests {
                 "{d:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_user_agent_names_this_version_and_terraforms() {
+        let (client, diags) = build(
+            &config(&[]),
+            &[
+                ("CPH_ENDPOINT", "http://127.0.0.1:9"),
+                ("HW_PROJECT_ID", PROJECT),
+                ("HW_AUTH_TOKEN", "t"),
+            ],
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            client.unwrap().settings().user_agent,
+            format!(
+                "terraform-provider-cph/{} terraform/1.11.4",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        // Whatever Terraform says about itself cannot break the header.
+        assert_eq!(
+            user_agent("1.0.3\r\nX-Evil: 1"),
+            format!(
+                "terraform-provider-cph/{} terraform/1.0.3X-Evil1",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        assert_eq!(
+            user_agent(""),
+            format!("terraform-provider-cph/{}", env!("CARGO_PKG_VERSION"))
+        );
     }
 
     #[test]

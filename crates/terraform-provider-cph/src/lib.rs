@@ -11,7 +11,7 @@
 //! - Every resource converges per phone through the same pieces: one reader of the phone list, a
 //!   pure per-phone planner (which phones need work and why), one runner (submit, wait, resume) and
 //!   per-phone records in state (`jobs`, keyed by phone id).
-//! - [`PROVIDER_ADDRESS`]: where configurations find it.
+//! - [`PROVIDER_ADDRESS`]: where configurations find it; [`PROVIDER_VERSION`]: what it reports.
 //!
 //! ```
 //! use terraform_provider_cph::CphProvider;
@@ -37,4 +37,4 @@ mod runner;
 mod timeouts;
 
 pub use config::ProviderData;
-pub use provider::{CphProvider, PROVIDER_ADDRESS};
+pub use provider::{CphProvider, PROVIDER_ADDRESS, PROVIDER_VERSION};

@@ -16,6 +16,10 @@ use crate::resources::phone_restore::PhoneRestore;
 /// The provider's registry address.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/cph-community/cph";
 
+/// The provider's version: Cargo's, the one `scripts/release.sh` names the release artifacts after, the
+/// one in the user agent of every API request and in the provider's first log line.
+pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// The `cph` provider.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CphProvider;
@@ -51,7 +55,16 @@ impl Provider for CphProvider {
             ));
             return None;
         }
-        config::configure(&req.config, |name| std::env::var(name).ok(), diags)
+        tracing::info!(
+            terraform_version = %req.terraform_version,
+            "terraform-provider-cph {PROVIDER_VERSION}"
+        );
+        config::configure(
+            &req.config,
+            &req.terraform_version,
+            |name| std::env::var(name).ok(),
+            diags,
+        )
     }
 }
 
