@@ -483,7 +483,8 @@ fn a_key_named_by_cph_release_gpg_key_signs_the_sums_and_an_unsigned_run_leaves_
 }
 
 /// Installs the provider from a mirror made by release.sh, through a `filesystem_mirror` CLI block, and plans
-/// against cph-sim; then installs it again with `-plugin-dir` and checks both lock files agree.
+/// against cph-sim; then installs it again with `-plugin-dir` and from `~/.terraform.d/plugins`, and checks
+/// that the lock files agree.
 fn installs_from_the_mirror_and_plans(tf: &TerraformBinary) {
     let tmp = tempfile::tempdir().unwrap();
     let (dist, mirror) = (tmp.path().join("dist"), tmp.path().join("mirror"));
@@ -577,6 +578,25 @@ resource "cph_phone_restart" "fleet" {{
         .assert_success();
     assert_eq!(
         lock_hash(&other.read(".terraform.lock.hcl"), tf),
+        hash,
+        "{tf}"
+    );
+
+    // The mirror as ~/.terraform.d/plugins, the directory Terraform searches by itself when the CLI
+    // configuration has no provider_installation block (what the README suggests): a plain init.
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".terraform.d")).unwrap();
+    std::os::unix::fs::symlink(&mirror, home.join(".terraform.d/plugins")).unwrap();
+    let mut implied = Workdir::new(tf, PROVIDER_ADDRESS, PROVIDER_BINARY);
+    implied.write("main.tf", &config);
+    implied.write("empty.tfrc", "");
+    let rc = implied.path().join("empty.tfrc");
+    implied
+        .env("TF_CLI_CONFIG_FILE", rc.to_str().unwrap())
+        .env("HOME", home.to_str().unwrap());
+    implied.run(&["init", "-input=false"]).assert_success();
+    assert_eq!(
+        lock_hash(&implied.read(".terraform.lock.hcl"), tf),
         hash,
         "{tf}"
     );
