@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::flow::FlowControl;
 use crate::retry::{FailureClass, RetryPolicy, classify, parse_retry_after};
 use crate::secret::Credentials;
-use crate::signer::{auth_headers, canonical_query};
+use crate::signer::{Headers, auth_headers, canonical_query};
 use crate::timer::{Timer, TokioTimer};
 use crate::transport::{Method, ReqwestTransport, Transport, WireRequest, WireResponse};
 use crate::wait::WaitOptions;
@@ -586,7 +586,7 @@ impl Client {
         Ok(WireRequest {
             method: call.method,
             url,
-            headers,
+            headers: Headers(headers),
             body: call.body.clone(),
             timeout: inner.settings.request_timeout,
         })

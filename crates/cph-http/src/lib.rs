@@ -64,7 +64,7 @@ pub use client::{Client, ClientBuilder, DEFAULT_USER_AGENT, Endpoint, PhoneFilte
 pub use error::{Error, TransportKind};
 pub use retry::RetryPolicy;
 pub use secret::{Credentials, Secret};
-pub use signer::{ALGORITHM, Signature, auth_headers, sdk_date, sign};
+pub use signer::{ALGORITHM, Headers, SENSITIVE_HEADERS, Signature, auth_headers, sdk_date, sign};
 pub use submit::{Submission, SubmitResult, SubmittedPhone};
 pub use timer::{ManualTimer, Sleep, Timer, TokioTimer};
 pub use wait::{

@@ -28,8 +28,65 @@ const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// The three artefacts of signing one request, each byte-for-byte what the SDKs produce.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The headers whose values are credentials or derived from them: `Debug` never shows them.
+pub const SENSITIVE_HEADERS: [&str; 3] =
+    ["Authorization", HEADER_AUTH_TOKEN, HEADER_SECURITY_TOKEN];
+
+/// Whether `name` (any case) is one of [`SENSITIVE_HEADERS`].
+fn is_sensitive(name: &str) -> bool {
+    SENSITIVE_HEADERS
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// HTTP headers as `(name, value)` pairs in sending order. `Debug` shows the values of
+/// [`SENSITIVE_HEADERS`] as `<redacted>`, so a request can be logged or printed whole.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Headers(pub Vec<(&'static str, String)>);
+
+impl Headers {
+    /// The value of the first header named `name` (any case).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl std::ops::Deref for Headers {
+    type Target = [(&'static str, String)];
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl IntoIterator for Headers {
+    type Item = (&'static str, String);
+    type IntoIter = std::vec::IntoIter<(&'static str, String)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, value)| {
+                let shown: &str = if is_sensitive(name) {
+                    "<redacted>"
+                } else {
+                    value
+                };
+                (name, shown)
+            }))
+            .finish()
+    }
+}
+
+/// The three artefacts of signing one request, each byte-for-byte what the SDKs produce. `Debug`
+/// redacts the `Authorization` value and any token line of the canonical request.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Signature {
     /// The canonical request (6 lines).
     pub canonical_request: String,
@@ -37,6 +94,24 @@ pub struct Signature {
     pub string_to_sign: String,
     /// The value of the `Authorization` header.
     pub authorization: String,
+}
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let canonical: Vec<String> = self
+            .canonical_request
+            .split('\n')
+            .map(|line| match line.split_once(':') {
+                Some((name, _)) if is_sensitive(name) => format!("{name}:<redacted>"),
+                _ => line.to_owned(),
+            })
+            .collect();
+        f.debug_struct("Signature")
+            .field("canonical_request", &canonical.join("\n"))
+            .field("string_to_sign", &self.string_to_sign)
+            .field("authorization", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Signs a request whose headers already include `X-Sdk-Date` (and every other header the caller
@@ -110,9 +185,12 @@ pub fn auth_headers(
     body: &[u8],
     credentials: &Credentials,
     now: SystemTime,
-) -> Result<Vec<(&'static str, String)>, Error> {
+) -> Result<Headers, Error> {
     match credentials {
-        Credentials::Token(token) => Ok(vec![(HEADER_AUTH_TOKEN, token.expose().to_owned())]),
+        Credentials::Token(token) => Ok(Headers(vec![(
+            HEADER_AUTH_TOKEN,
+            token.expose().to_owned(),
+        )])),
         Credentials::AkSk {
             access_key,
             secret_key,
@@ -130,7 +208,7 @@ pub fn auth_headers(
                 .collect();
             let signature = sign(method, url, &all, body, access_key, secret_key)?;
             added.push(("Authorization", signature.authorization));
-            Ok(added)
+            Ok(Headers(added))
         }
     }
 }
@@ -343,7 +421,68 @@ mod tests {
             SystemTime::UNIX_EPOCH,
         )
         .unwrap();
-        assert_eq!(token, [("X-Auth-Token", "T".to_owned())]);
+        assert_eq!(token.0, [("X-Auth-Token", "T".to_owned())]);
+    }
+
+    #[test]
+    fn debug_never_shows_credential_headers_or_the_token_in_the_canonical_request() {
+        let url =
+            Url::parse("https://cph.cn-north-4.myhuaweicloud.com/v1/p/cloud-phone/phones").unwrap();
+        let secret_token = "TEMPORARY-SECURITY-TOKEN-VALUE";
+        let added = auth_headers(
+            "GET",
+            &url,
+            &[("Content-Type", "application/json")],
+            b"",
+            &Credentials::temporary("AK", "SK-VALUE", secret_token),
+            SystemTime::UNIX_EPOCH,
+        )
+        .unwrap();
+        let authorization = added.get("authorization").unwrap().to_owned();
+        let signature = authorization.rsplit('=').next().unwrap().to_owned();
+        let shown = format!("{added:?}");
+        assert!(!shown.contains(secret_token), "{shown}");
+        assert!(!shown.contains(&signature), "{shown}");
+        assert!(
+            shown.contains("\"X-Security-Token\", \"<redacted>\""),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("\"X-Sdk-Date\", \"19700101T000000Z\""),
+            "{shown}"
+        );
+
+        let token = "IAM-TOKEN-VALUE";
+        let added = auth_headers(
+            "GET",
+            &url,
+            &[],
+            b"",
+            &Credentials::token(token),
+            SystemTime::UNIX_EPOCH,
+        )
+        .unwrap();
+        assert!(!format!("{added:?}").contains(token));
+
+        let date = sdk_date(SystemTime::UNIX_EPOCH);
+        let signed = sign(
+            "GET",
+            &url,
+            &[
+                ("X-Sdk-Date", date.as_str()),
+                ("X-Security-Token", secret_token),
+            ],
+            b"",
+            "AK",
+            &Secret::new("SK-VALUE"),
+        )
+        .unwrap();
+        assert!(signed.canonical_request.contains(secret_token));
+        let shown = format!("{signed:?}");
+        assert!(!shown.contains(secret_token), "{shown}");
+        assert!(!shown.contains(&signed.authorization), "{shown}");
+        assert!(shown.contains("x-security-token:<redacted>"), "{shown}");
+        assert!(!shown.contains("SK-VALUE"));
     }
 
     #[test]

@@ -467,6 +467,10 @@ async fn token_credentials_send_x_auth_token_and_no_signature() {
     let request = &fake.requests()[0];
     let names: Vec<&str> = request.headers.iter().map(|(n, _)| *n).collect();
     assert_eq!(names, ["Content-Type", "X-Project-Id", "X-Auth-Token"]);
+    // The whole request as Debug shows the header's name, never the token.
+    let shown = format!("{request:?}");
+    assert!(shown.contains("X-Auth-Token") && shown.contains("<redacted>"));
+    assert!(!shown.contains("\"tok\""), "{shown}");
 }
 
 #[tokio::test]

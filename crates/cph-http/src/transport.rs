@@ -8,6 +8,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::error::TransportKind;
+use crate::signer::Headers;
 
 /// The HTTP method of a CPH call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,12 +31,12 @@ impl Method {
     }
 }
 
-/// A fully built, signed request.
+/// A fully built, signed request; its `Debug` redacts the credential headers (see [`Headers`]).
 #[derive(Debug, Clone)]
 pub(crate) struct WireRequest {
     pub(crate) method: Method,
     pub(crate) url: Url,
-    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) headers: Headers,
     pub(crate) body: Vec<u8>,
     pub(crate) timeout: Duration,
 }

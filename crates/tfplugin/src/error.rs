@@ -48,6 +48,14 @@ pub enum Error {
     /// Terraform offered no protocol version this runtime speaks.
     #[error("terraform offered plugin protocol versions {0:?}, this provider speaks only 6")]
     UnsupportedProtocol(String),
+    /// Terraform sent no client certificate (it runs with `TF_DISABLE_PLUGIN_TLS`) and plaintext gRPC
+    /// was not allowed through [`crate::DANGER_ALLOW_PLAINTEXT`].
+    #[error(
+        "Terraform sent no client certificate (PLUGIN_CLIENT_CERT), so the plugin channel would be plaintext \
+         gRPC; refusing. Unset TF_DISABLE_PLUGIN_TLS so that Terraform and the provider use mutual TLS, or, \
+         on a machine you trust, set TFPLUGIN_DANGER_ALLOW_PLAINTEXT_GRPC=1"
+    )]
+    PlaintextRefused,
     /// `PLUGIN_CLIENT_CERT` was not a usable PEM certificate.
     #[error("invalid PLUGIN_CLIENT_CERT: {0}")]
     ClientCert(String),

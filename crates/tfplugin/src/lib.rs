@@ -111,7 +111,9 @@ pub use provider::{
 pub use schema::{
     Attribute, AttributeType, Block, BlockNesting, NestedBlock, ObjectNesting, Presence, Schema,
 };
-pub use serve::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, ServeConfig, serve, serve_async};
+pub use serve::{
+    DANGER_ALLOW_PLAINTEXT, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, ServeConfig, serve, serve_async,
+};
 pub use tokio_util::sync::CancellationToken;
 pub use validate::{ExactlyOneOf, Validator};
 pub use value::{Number, Type, Value};

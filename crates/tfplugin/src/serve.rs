@@ -31,6 +31,11 @@ pub const MAGIC_COOKIE_VALUE: &str =
 /// gRPC message size limit, as Go providers use (large plans and states must not fail).
 const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
 
+/// The environment variable that lets a provider serve plaintext gRPC when Terraform sent no client
+/// certificate (Terraform runs with `TF_DISABLE_PLUGIN_TLS`). Without it such a launch is refused: the
+/// channel carries credentials and state, and must be mutual TLS pinned to Terraform's certificate.
+pub const DANGER_ALLOW_PLAINTEXT: &str = "TFPLUGIN_DANGER_ALLOW_PLAINTEXT_GRPC";
+
 /// How long a graceful stop may take after Shutdown before the server is dropped.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
@@ -120,6 +125,17 @@ pub async fn serve_async<P: Provider>(provider: P, config: ServeConfig) -> Resul
         }
         _ => None,
     };
+    if client_cert.is_none() && !config.debug {
+        plaintext_allowed(std::env::var(DANGER_ALLOW_PLAINTEXT).ok().as_deref())?;
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: serving plaintext gRPC without mutual TLS because {DANGER_ALLOW_PLAINTEXT} is set; \
+             anything on this machine that reaches the socket can drive the provider"
+        );
+        tracing::warn!(
+            "serving plaintext gRPC without mutual TLS because {DANGER_ALLOW_PLAINTEXT} is set"
+        );
+    }
     let tls = match client_cert {
         Some(cert) => {
             let identity = crate::tls::generate_server_identity()?;
@@ -187,6 +203,15 @@ pub async fn serve_async<P: Provider>(provider: P, config: ServeConfig) -> Resul
     }
     tracing::debug!("plugin server stopped");
     outcome
+}
+
+/// Whether serving without Terraform's client certificate is allowed: only with
+/// [`DANGER_ALLOW_PLAINTEXT`] set to `1` or `true`.
+fn plaintext_allowed(value: Option<&str>) -> Result<()> {
+    match value.map(str::trim) {
+        Some("1" | "true") => Ok(()),
+        _ => Err(Error::PlaintextRefused),
+    }
 }
 
 fn check_cookie(value: Option<&str>) -> Result<()> {

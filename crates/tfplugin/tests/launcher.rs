@@ -576,7 +576,8 @@ fn the_provider_exits_when_terraform_dies_without_shutting_it_down() {
         .arg(PROVIDER)
         .env(tfplugin::MAGIC_COOKIE_KEY, tfplugin::MAGIC_COOKIE_VALUE)
         .env("PLUGIN_PROTOCOL_VERSIONS", "6")
-        .env_remove("PLUGIN_CLIENT_CERT")
+        .env("PLUGIN_CLIENT_CERT", client_identity().pem)
+        .env_remove(tfplugin::DANGER_ALLOW_PLAINTEXT)
         .output()
         .unwrap();
     let pid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
@@ -591,5 +592,81 @@ fn the_provider_exits_when_terraform_dies_without_shutting_it_down() {
     assert!(
         !alive,
         "the orphaned provider {pid} is still running 5 s after its parent exited"
+    );
+}
+
+/// Launches the provider as Terraform with `TF_DISABLE_PLUGIN_TLS` does (no client certificate) and
+/// returns its exit status (when it exited within 5 s), the handshake line and stderr.
+fn launch_without_certificate(
+    danger: Option<&str>,
+) -> (Option<std::process::ExitStatus>, String, String) {
+    let mut cmd = Command::new(PROVIDER);
+    cmd.env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .env_remove(tfplugin::DANGER_ALLOW_PLAINTEXT)
+        .env_remove("TF_LOG")
+        .env_remove("TF_LOG_PROVIDER")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(value) = danger {
+        cmd.env(tfplugin::DANGER_ALLOW_PLAINTEXT, value);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status, line, stderr)
+}
+
+#[test]
+fn without_terraforms_certificate_plaintext_grpc_is_refused_unless_the_danger_variable_allows_it() {
+    // Refused: no handshake, a failure exit, and words saying why and what to do.
+    let (status, line, stderr) = launch_without_certificate(None);
+    assert!(line.is_empty(), "no handshake may be printed: {line:?}");
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "the provider must exit with a failure: {status:?}"
+    );
+    assert!(
+        stderr.contains("refusing") && stderr.contains("TF_DISABLE_PLUGIN_TLS"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(tfplugin::DANGER_ALLOW_PLAINTEXT),
+        "{stderr}"
+    );
+    // Any other value is not an explicit yes.
+    let (status, line, _) = launch_without_certificate(Some("yes please"));
+    assert!(line.is_empty() && status.is_some_and(|s| !s.success()));
+
+    // Allowed explicitly: it serves, says so, and the handshake carries no certificate.
+    let (status, line, stderr) = launch_without_certificate(Some("1"));
+    assert_eq!(status, None, "it must keep serving: {stderr}");
+    let fields: Vec<&str> = line.trim_end().split('|').collect();
+    assert_eq!(fields.len(), 6, "handshake {line:?}");
+    assert_eq!(
+        fields[5], "",
+        "no certificate in a plaintext handshake: {line:?}"
+    );
+    assert!(
+        stderr.contains("serving plaintext gRPC without mutual TLS"),
+        "{stderr}"
     );
 }
