@@ -8,10 +8,13 @@
 //! - Batch work: [`Client::submit`] gives a [`Submission`] (one [`SubmitResult`] per phone);
 //!   [`Client::wait`] gives a [`WaitReport`] (one [`PhoneOutcome`] per phone and a [`WaitEnd`]);
 //!   [`Client::run_batch`] rolls a request out in windows ([`Rollout`]: at most `max_in_flight`
-//!   phones with an unfinished job, a failure budget) and waits on it together with jobs an earlier
-//!   run left ([`RunningJob`]); [`Client::submit_and_wait`] (and `reset`, `restart`, `stop`,
+//!   phones with an unfinished job, a failure budget) and waits on it together with what an earlier
+//!   run left ([`Earlier`]: [`RunningJob`]s, phones found acting); [`Client::submit_and_wait`] (and `reset`, `restart`, `stop`,
 //!   `update_property`, `restore`, `export_data`) run one request all at once. [`WaitOptions`]
 //!   carries deadline, cancellation, the rollout and [`Progress`].
+//! - Ambiguous failures: a batch request that may have been performed is never re-sent; its
+//!   phones are reconciled by reading the service ([`Client::reconcile`] gives a
+//!   [`Reconciliation`] per [`UnsurePhone`]: a job of the request, the phone acting, or no sign).
 //! - Flow control: every request of a client and its clones waits its turn in one token bucket
 //!   ([`ClientBuilder::max_requests_per_second`]), and a 429's `Retry-After` holds every caller.
 //! - Reads: [`Client::list_phones`] ([`PhoneFilter`]), [`Client::show_phone`],
@@ -49,6 +52,7 @@ mod client;
 mod control;
 mod error;
 mod flow;
+mod reconcile;
 mod retry;
 mod secret;
 mod signer;
@@ -62,12 +66,13 @@ mod tests;
 
 pub use client::{Client, ClientBuilder, DEFAULT_USER_AGENT, Endpoint, PhoneFilter, Settings};
 pub use error::{Error, TransportKind};
+pub use reconcile::{Reconciliation, UnsurePhone};
 pub use retry::RetryPolicy;
 pub use secret::{Credentials, Secret};
 pub use signer::{ALGORITHM, Headers, SENSITIVE_HEADERS, Signature, auth_headers, sdk_date, sign};
 pub use submit::{Submission, SubmitResult, SubmittedPhone};
 pub use timer::{ManualTimer, Sleep, Timer, TokioTimer};
 pub use wait::{
-    PhoneOutcome, PhoneState, Progress, ProgressFn, Rollout, RunningJob, WaitEnd, WaitOptions,
-    WaitReport,
+    Earlier, PhoneOutcome, PhoneState, Progress, ProgressFn, Rollout, RunningJob, WaitEnd,
+    WaitOptions, WaitReport,
 };

@@ -10,7 +10,7 @@ use cph_types::{
 use crate::client::{Client, Failure};
 use crate::control::Control;
 use crate::error::Error;
-use crate::wait::{WaitOptions, WaitReport, check_request};
+use crate::wait::{Earlier, WaitOptions, WaitReport, check_request};
 
 /// What submitting did for one phone.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,7 +167,8 @@ impl Client {
         request: &R,
         options: &WaitOptions,
     ) -> Result<WaitReport, Error> {
-        self.run_batch(Some(request), Vec::new(), options).await
+        self.run_batch(Some(request), Earlier::default(), options)
+            .await
     }
 
     /// ResetCloudPhone (factory reset), submitted and waited on.

@@ -7,7 +7,7 @@ use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cph_types::{PhoneId, ProjectId, RequestId, RestartPhone, RestartRequest};
+use cph_types::{BatchOperation, PhoneId, ProjectId, RequestId, RestartPhone, RestartRequest};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -24,6 +24,10 @@ enum Fault {
     /// A 200 with this body, without acting.
     Body(&'static str),
     Wire(TransportKind),
+    /// Acts on the request, then answers this status with a CPH error body naming the request.
+    ActedStatus(u16),
+    /// Acts on the request, then gives no answer.
+    ActedWire(TransportKind),
 }
 
 #[derive(Debug, Clone)]
@@ -47,7 +51,9 @@ struct FakeState {
 
 /// An in-memory CPH: phone ids choose their fate by prefix: `rej` rejected at submit, `fail`
 /// job fails, `hide` job never listed (ShowJob only), `lost` never listed and ShowJob 404,
-/// `odd` status stays at an undocumented code. Everything else succeeds after [`JOB_DURATION`].
+/// `odd` status stays at an undocumented code, `gone` unknown to ShowCloudPhoneDetail.
+/// Everything else succeeds after [`JOB_DURATION`]. A phone shows `restarting` (4) while its
+/// latest job runs, then `running` (2) or `restart failed` (-6).
 #[derive(Debug)]
 struct Fake {
     timer: Arc<ManualTimer>,
@@ -179,6 +185,24 @@ impl Fake {
                 },
             };
         }
+        if let Some(phone_id) = path.split("/phones/").nth(1) {
+            if phone_id.starts_with("gone") {
+                return WireResponse {
+                    status: 404,
+                    request_id: None,
+                    retry_after: None,
+                    body: br#"{"error_code":"CPS.0005","error_msg":"Parameter: Phone not found."}"#
+                        .to_vec(),
+                };
+            }
+            let latest = jobs.iter().rev().find(|j| j.phone_id == phone_id);
+            let status = match latest.map(|j| self.status_of(j)) {
+                Some(1) => 4,
+                Some(-1) => -6,
+                _ => 2,
+            };
+            return ok(json!({"request_id": "show", "phone_id": phone_id, "status": status}));
+        }
         if path.ends_with("/phones") {
             let total = self.state.lock().unwrap().phones;
             let offset: usize = param("offset").unwrap().parse().unwrap();
@@ -215,6 +239,26 @@ impl Transport for Fake {
                 kind,
                 message: "injected".into(),
             }),
+            Some(Fault::ActedStatus(status)) => {
+                let served = self.serve(&request);
+                let body: Value = serde_json::from_slice(&served.body).unwrap();
+                let request_id = body["request_id"].as_str().unwrap_or_default().to_owned();
+                Ok(WireResponse {
+                    status,
+                    request_id: Some(request_id.clone()),
+                    retry_after: None,
+                    body: json!({"request_id": request_id, "error_code": "CPS.0003", "error_msg": "internal error"})
+                        .to_string()
+                        .into_bytes(),
+                })
+            }
+            Some(Fault::ActedWire(kind)) => {
+                let _ = self.serve(&request);
+                Err(WireError {
+                    kind,
+                    message: "injected after acting".into(),
+                })
+            }
             None => Ok(self.serve(&request)),
         };
         Box::pin(std::future::ready(answer))
@@ -637,7 +681,7 @@ async fn finished_request_ids_are_not_polled_again() {
 }
 
 #[tokio::test]
-async fn a_job_show_job_cannot_find_is_failed_after_three_misses() {
+async fn a_job_show_job_cannot_find_is_lost_after_three_misses_never_a_success() {
     let (client, fake, _) = setup(|b| b);
     let report = client
         .submit_and_wait(&restart(&["a", "lost1"]), &WaitOptions::new())
@@ -645,16 +689,197 @@ async fn a_job_show_job_cannot_find_is_failed_after_three_misses() {
         .unwrap();
     assert_eq!(report.end, WaitEnd::Finished);
     assert_eq!(report.outcomes[0].state, PhoneState::Succeeded);
-    assert_eq!(report.outcomes[1].state, PhoneState::Failed);
+    assert_eq!(report.outcomes[1].state, PhoneState::Lost);
+    assert!(!PhoneState::Lost.is_failure() && PhoneState::Lost.is_final());
     assert_eq!(report.outcomes[1].error_code.as_deref(), Some("CPS.0005"));
     let message = report.outcomes[1].error_msg.as_deref().unwrap_or_default();
     assert!(
-        message.starts_with("the job is no longer known to the service")
+        message.starts_with("job job0001 of phone lost1 is no longer known to the service")
             && message.contains("refused it 3 times in a row")
+            && message.contains("whether the phone was acted on is unknown")
             && message.contains("ShowJob failed with http 404 CPS.0005"),
         "{message}"
     );
     assert_eq!(fake.count(Method::Get, "/jobs/job0001"), 3);
+
+    // A refresh (one polling round) of a recorded job the service no longer knows says so at once.
+    let submission = Submission {
+        operation: BatchOperation::Restart,
+        phones: vec![SubmittedPhone {
+            phone_id: PhoneId::new("lost1").unwrap(),
+            request_id: Some(RequestId::new("req001").unwrap()),
+            result: SubmitResult::Accepted { job_id: job_id(1) },
+        }],
+        request_ids: vec![RequestId::new("req001").unwrap()],
+        interrupted: None,
+    };
+    let report = client.poll_once(&submission, &WaitOptions::new()).await;
+    assert_eq!(report.outcomes[0].state, PhoneState::Lost);
+    assert!(
+        report.outcomes[0]
+            .error_msg
+            .as_deref()
+            .unwrap()
+            .contains("refused it once")
+    );
+}
+
+#[tokio::test]
+async fn an_ambiguous_failure_after_acting_is_reconciled_by_its_jobs_or_the_phones_status_never_resent()
+ {
+    // Acted, then a 500 naming the request: ListJobs by that id finds the jobs; waited on as usual.
+    let (client, fake, _) = setup(|b| b.batch_size(NonZeroUsize::new(2).unwrap()));
+    fake.fault(Fault::ActedStatus(500));
+    let report = client
+        .submit_and_wait(&restart(&["a", "fail1", "c"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    let states: Vec<PhoneState> = report.outcomes.iter().map(|o| o.state).collect();
+    assert_eq!(
+        states,
+        [
+            PhoneState::Succeeded,
+            PhoneState::Failed,
+            PhoneState::Succeeded
+        ]
+    );
+    assert_eq!(report.outcomes[0].job_id, Some(job_id(0)));
+    assert_eq!(
+        report.outcomes[0].request_id,
+        Some(RequestId::new("req001").unwrap())
+    );
+    assert_eq!(report.outcomes[1].error_code.as_deref(), Some("CPS.0010"));
+    assert_eq!(
+        fake.count(Method::Post, "batch-restart"),
+        2,
+        "never re-sent"
+    );
+    assert!(
+        report
+            .request_ids
+            .contains(&RequestId::new("req001").unwrap())
+    );
+
+    // Acted, then no answer: no request id, so the phones are read: restarting, hence acted on,
+    // and waited on by their status until they settle.
+    let (client, fake, _) = setup(|b| b.batch_size(NonZeroUsize::new(2).unwrap()));
+    fake.fault(Fault::ActedWire(TransportKind::Other));
+    let report = client
+        .submit_and_wait(&restart(&["a", "fail1", "c"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    let states: Vec<PhoneState> = report.outcomes.iter().map(|o| o.state).collect();
+    assert_eq!(
+        states,
+        [
+            PhoneState::Succeeded,
+            PhoneState::Failed,
+            PhoneState::Succeeded
+        ]
+    );
+    assert_eq!(report.outcomes[0].job_id, None, "its job was never known");
+    let failed = report.outcomes[1].error_msg.as_deref().unwrap();
+    assert!(
+        failed.contains("went from restarting (4) to restart_failed (-6)"),
+        "{failed}"
+    );
+    assert_eq!(
+        fake.count(Method::Post, "batch-restart"),
+        2,
+        "never re-sent"
+    );
+    assert!(fake.count(Method::Get, "/phones/a") >= 2);
+
+    // No answer and nothing acted: the phones are running, not restarting: unknown, with the words.
+    let (client, fake, _) = setup(|b| b);
+    fake.fault(Fault::Wire(TransportKind::Other));
+    let report = client
+        .submit_and_wait(&restart(&["a", "gone1"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(report.outcomes[0].state, PhoneState::SubmitUnknown);
+    let message = report.outcomes[0].error_msg.as_deref().unwrap();
+    assert!(
+        message.contains("the service may have acted, but nothing shows it")
+            && message.contains("the phone was running (2), not restarting (4), when read"),
+        "{message}"
+    );
+    assert!(
+        report.outcomes[1]
+            .error_msg
+            .as_deref()
+            .unwrap()
+            .contains("the service no longer knows the phone")
+    );
+    assert_eq!(fake.count(Method::Post, "batch-restart"), 1);
+}
+
+#[tokio::test]
+async fn reconcile_tells_a_job_an_acting_phone_and_no_sign_apart_and_an_unreadable_service() {
+    let (client, fake, timer) = setup(|b| b);
+    // One request the service performed (its jobs listed under req001), one phone acting.
+    client
+        .submit(&restart(&["a", "b"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    let unsure = |id: &str, request: Option<&str>| UnsurePhone {
+        phone_id: PhoneId::new(id).unwrap(),
+        request_id: request.map(|r| RequestId::new(r).unwrap()),
+    };
+    let verdicts = client
+        .reconcile(
+            BatchOperation::Restart,
+            &[
+                unsure("a", Some("req001")),
+                unsure("b", None),
+                unsure("c", None),
+                unsure("d", Some("req999")),
+            ],
+            &WaitOptions::new(),
+        )
+        .await;
+    assert!(matches!(&verdicts[0], Reconciliation::Job(job) if job.job_id == job_id(0)));
+    assert!(matches!(
+        &verdicts[1],
+        Reconciliation::Acting {
+            status: cph_types::PhoneStatus::Restarting,
+            ..
+        }
+    ));
+    assert!(
+        matches!(&verdicts[2], Reconciliation::NoSign { why, .. } if why.contains("named no request id"))
+    );
+    assert!(
+        matches!(&verdicts[3], Reconciliation::NoSign { why, .. } if why.contains("no job of request req999"))
+    );
+    // An operation that does not show in the status: only its jobs can tell.
+    let verdicts = client
+        .reconcile(
+            BatchOperation::UpdateProperty,
+            &[unsure("c", None)],
+            &WaitOptions::new(),
+        )
+        .await;
+    assert!(
+        matches!(&verdicts[0], Reconciliation::NoSign { why, .. } if why.contains("does not show in a phone's status"))
+    );
+    // A service that cannot be read: unreadable, nothing concluded.
+    timer.advance(JOB_DURATION);
+    for _ in 0..10 {
+        fake.fault(Fault::Status(503, None));
+    }
+    let verdicts = client
+        .reconcile(
+            BatchOperation::Restart,
+            &[unsure("b", None)],
+            &WaitOptions::new(),
+        )
+        .await;
+    assert!(
+        matches!(&verdicts[0], Reconciliation::Unreadable { .. }),
+        "{verdicts:?}"
+    );
+    assert_eq!(fake.count(Method::Post, "batch-restart"), 1);
 }
 
 #[tokio::test]
@@ -942,7 +1167,7 @@ async fn a_rollout_submits_window_by_window_never_more_than_max_in_flight() {
         })
         .on_progress(move |p| progress_seen.lock().unwrap().push(p));
     let report = client
-        .run_batch(Some(&restart(&ids)), Vec::new(), &options)
+        .run_batch(Some(&restart(&ids)), Earlier::default(), &options)
         .await
         .unwrap();
     assert_eq!(report.end, WaitEnd::Finished);
@@ -970,7 +1195,7 @@ async fn more_failures_than_the_budget_stop_the_rollout_and_leave_the_rest_unsen
         max_failures: Some(1),
     });
     let report = client
-        .run_batch(Some(&restart(&ids)), Vec::new(), &options)
+        .run_batch(Some(&restart(&ids)), Earlier::default(), &options)
         .await
         .unwrap();
     assert_eq!(
@@ -1012,7 +1237,7 @@ async fn more_failures_than_the_budget_stop_the_rollout_and_leave_the_rest_unsen
         max_failures: Some(2),
     });
     let report = client
-        .run_batch(Some(&restart(&ids)), Vec::new(), &options)
+        .run_batch(Some(&restart(&ids)), Earlier::default(), &options)
         .await
         .unwrap();
     assert_eq!(report.end, WaitEnd::Finished);
@@ -1042,7 +1267,11 @@ async fn jobs_left_running_by_an_earlier_run_are_waited_on_with_the_new_ones_and
         max_failures: None,
     });
     let report = client
-        .run_batch(Some(&restart(&["new0", "new1", "new2"])), running, &options)
+        .run_batch(
+            Some(&restart(&["new0", "new1", "new2"])),
+            Earlier::jobs(running),
+            &options,
+        )
         .await
         .unwrap();
     assert!(report.all_succeeded());
@@ -1058,7 +1287,7 @@ async fn jobs_left_running_by_an_earlier_run_are_waited_on_with_the_new_ones_and
     let (client, fake, _) = setup(|b| b);
     let none: Option<&RestartRequest> = None;
     let report = client
-        .run_batch(none, Vec::new(), &WaitOptions::new())
+        .run_batch(none, Earlier::default(), &WaitOptions::new())
         .await
         .unwrap();
     assert!(report.outcomes.is_empty());

@@ -1,7 +1,9 @@
 //! The bulk job waiter: polls ListJobs with up to 20 request ids per call and pagination, falls
 //! back to ShowJob for a job missing from the listing, reports progress, honours a deadline and
 //! a cancellation token, and returns one [`PhoneOutcome`] per submitted phone. A phone is only
-//! ever reported successful after its job was seen with status 2.
+//! ever reported successful after its job was seen with status 2, or, when an ambiguous failure
+//! hid its job, after the phone was seen in the operation's in-progress status and then in its
+//! success status (see [`Client::reconcile`]).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
@@ -19,12 +21,14 @@ use tokio_util::sync::CancellationToken;
 use crate::client::{Client, Failure};
 use crate::control::{Control, Interrupt};
 use crate::error::Error;
+use crate::reconcile::{Reconciliation, StatusVerdict, UnsurePhone, judge, status_words};
 use crate::retry::{FailureClass, classify};
 use crate::submit::{Submission, SubmitResult};
 
 /// Consecutive "not found"-style ShowJob answers after which a job missing from every listing
-/// is concluded failed.
-const SHOW_JOB_MISSES_TO_FAIL: u32 = 3;
+/// is concluded lost ([`PhoneState::Lost`]) during a wait; a single polling round (a refresh of
+/// recorded jobs) concludes it from one such answer.
+const SHOW_JOB_MISSES_TO_LOSE: u32 = 3;
 
 /// How many ShowJob calls of a polling round are in flight at once (each still waits its turn in
 /// the client's flow control).
@@ -134,6 +138,32 @@ pub struct RunningJob {
     pub job_id: JobId,
 }
 
+/// What earlier runs left to wait on: jobs still running, and phones found acting on the operation
+/// after an ambiguous failure hid their job ([`crate::Reconciliation::Acting`]), waited on by
+/// their status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Earlier {
+    /// Jobs still running.
+    pub jobs: Vec<RunningJob>,
+    /// Phones acting on the operation whose job is not known.
+    pub acting: Vec<PhoneId>,
+}
+
+impl Earlier {
+    /// Only jobs.
+    pub fn jobs(jobs: Vec<RunningJob>) -> Self {
+        Earlier {
+            jobs,
+            acting: Vec::new(),
+        }
+    }
+
+    /// Whether there is nothing to wait on.
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty() && self.acting.is_empty()
+    }
+}
+
 /// What became of one phone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PhoneState {
@@ -151,11 +181,14 @@ pub enum PhoneState {
     SubmitUnknown,
     /// Its chunk was never sent (cancelled or out of time).
     NotSubmitted,
+    /// Its job is no longer known to the service (forgotten after the service's retention, or the
+    /// service restarted) and was not seen finished: whether the phone was acted on is unknown.
+    Lost,
 }
 
 impl PhoneState {
     /// Lower-case name: `success`, `failed`, `running`, `rejected`, `submit_failed`,
-    /// `submit_unknown` or `not_submitted`.
+    /// `submit_unknown`, `not_submitted` or `lost`.
     pub fn as_str(self) -> &'static str {
         match self {
             PhoneState::Succeeded => "success",
@@ -165,6 +198,7 @@ impl PhoneState {
             PhoneState::SubmitFailed => "submit_failed",
             PhoneState::SubmitUnknown => "submit_unknown",
             PhoneState::NotSubmitted => "not_submitted",
+            PhoneState::Lost => "lost",
         }
     }
 
@@ -174,7 +208,7 @@ impl PhoneState {
     }
 
     /// Whether the phone failed: its job failed, or the service refused it (what a rollout's
-    /// failure budget counts). A submission whose fate is unknown is not counted.
+    /// failure budget counts). A submission or job whose fate is unknown is not counted.
     pub fn is_failure(self) -> bool {
         matches!(
             self,
@@ -302,9 +336,10 @@ impl Client {
     /// Waits on every job of `submission` until all have finished, the deadline passes or the
     /// token is cancelled. Never fails: see [`WaitReport::end`].
     pub async fn wait(&self, submission: &Submission, options: &WaitOptions) -> WaitReport {
-        let mut waiter = Waiter::new(submission.operation);
+        let mut waiter = Waiter::new(submission.operation, SHOW_JOB_MISSES_TO_LOSE);
         waiter.add(submission);
         let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
+        self.settle_unsure(&mut waiter, &ctl, options).await;
         let end = match &submission.interrupted {
             Some(interrupted) => end_of_submit(interrupted),
             // Nothing more to submit (the request type is only a placeholder for the loop).
@@ -317,26 +352,32 @@ impl Client {
     }
 
     /// Rolls a batch operation out and waits on it: submits `request` (when it names phones) as
-    /// [`WaitOptions::rollout`] allows, waits on its jobs together with `running` (jobs an earlier
-    /// run left unfinished), until every job finished, the deadline passed, Terraform asked to stop,
-    /// or the failure budget was exceeded.
+    /// [`WaitOptions::rollout`] allows, waits on its jobs together with what `earlier` runs left
+    /// (jobs unfinished, phones found acting), until every job finished, the deadline passed,
+    /// Terraform asked to stop, or the failure budget was exceeded.
     ///
-    /// The report has one outcome per phone: first the `running` jobs, then the request's phones in
-    /// request order (those never sent [`PhoneState::NotSubmitted`], saying why).
+    /// A chunk whose request fails ambiguously is never sent again: its phones are reconciled by
+    /// reading the service ([`Client::reconcile`]); those found acted on are waited on, the others
+    /// end [`PhoneState::SubmitUnknown`] saying what was read.
+    ///
+    /// The report has one outcome per phone: first the earlier jobs, then the phones found acting,
+    /// then the request's phones in request order (those never sent [`PhoneState::NotSubmitted`],
+    /// saying why).
     ///
     /// Fails only on invalid input, before anything is sent (see [`Client::submit`]).
     pub async fn run_batch<R: BatchRequest>(
         &self,
         request: Option<&R>,
-        running: Vec<RunningJob>,
+        earlier: Earlier,
         options: &WaitOptions,
     ) -> Result<WaitReport, Error> {
         let request = request.filter(|r| !r.is_empty());
         if let Some(request) = request {
             check_request(request)?;
         }
-        let mut waiter = Waiter::new(R::OPERATION);
-        waiter.add_running(running);
+        let mut waiter = Waiter::new(R::OPERATION, SHOW_JOB_MISSES_TO_LOSE);
+        waiter.add_running(earlier.jobs);
+        waiter.add_acting(earlier.acting);
         let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
         let end = self.drive(&mut waiter, request, &ctl, options).await;
         Ok(self.finish(waiter, end))
@@ -377,6 +418,7 @@ impl Client {
                             }
                         };
                         waiter.add(&submission);
+                        self.settle_unsure(waiter, ctl, options).await;
                         delay = settings.first_poll_delay;
                         if let Some(interrupted) = &submission.interrupted {
                             waiter.add_unsent(rest.take(), "not sent: the run ended first");
@@ -400,7 +442,7 @@ impl Client {
                 waiter.add_unsent(rest.take(), "not sent: the run ended first");
                 return end_for(interrupt);
             }
-            let outcome = self.poll_round(waiter, ctl).await;
+            let outcome = self.poll_round(waiter, ctl, options).await;
             waiter.report.rounds += 1;
             let progress = waiter
                 .report
@@ -478,11 +520,13 @@ impl Client {
     /// job missing from the listing is asked for with ShowJob. The report's `end` is
     /// [`WaitEnd::Finished`] when the round ran to its end (some jobs may still be running).
     pub async fn poll_once(&self, submission: &Submission, options: &WaitOptions) -> WaitReport {
-        let mut waiter = Waiter::new(submission.operation);
+        // A recorded job the service refuses to know is lost at once: the refresh of a job that
+        // was forgotten must say so rather than keep it running for ever.
+        let mut waiter = Waiter::new(submission.operation, 1);
         waiter.add(submission);
         let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
         if waiter.has_running() {
-            waiter.report.end = match self.poll_round(&mut waiter, &ctl).await {
+            waiter.report.end = match self.poll_round(&mut waiter, &ctl, options).await {
                 Ok(()) => WaitEnd::Finished,
                 Err(Stop::Interrupted(interrupt)) => end_for(interrupt),
                 Err(Stop::Fatal(error)) => WaitEnd::Failed(error),
@@ -492,9 +536,49 @@ impl Client {
         waiter.report
     }
 
+    /// Reconciles the phones whose chunk failed ambiguously and that were not reconciled yet (see
+    /// [`Client::reconcile`]): found acted on, they are waited on (by their job, or by their status);
+    /// otherwise they stay [`PhoneState::SubmitUnknown`], their message saying what was read. Nothing
+    /// is sent again.
+    async fn settle_unsure(&self, waiter: &mut Waiter, ctl: &Control<'_>, options: &WaitOptions) {
+        let indices: Vec<usize> = waiter
+            .report
+            .outcomes
+            .iter()
+            .enumerate()
+            .filter(|(i, o)| o.state == PhoneState::SubmitUnknown && !waiter.reconciled.contains(i))
+            .map(|(i, _)| i)
+            .collect();
+        if indices.is_empty() {
+            return;
+        }
+        let unsure: Vec<UnsurePhone> = indices
+            .iter()
+            .map(|&i| {
+                let o = &waiter.report.outcomes[i];
+                UnsurePhone {
+                    phone_id: o.phone_id.clone(),
+                    request_id: o.request_id.clone(),
+                }
+            })
+            .collect();
+        let operation = waiter.report.operation;
+        let verdicts = self.reconcile_in(operation, &unsure, ctl, options).await;
+        for (&index, verdict) in indices.iter().zip(verdicts) {
+            waiter.reconciled.insert(index);
+            waiter.apply_reconciliation(index, verdict);
+        }
+    }
+
     /// One round: ListJobs over every request id that still has running jobs (20 per call,
-    /// paged), then ShowJob for each running job the listing did not show.
-    async fn poll_round(&self, waiter: &mut Waiter, ctl: &Control<'_>) -> Result<(), Stop> {
+    /// paged), then ShowJob for each running job the listing did not show, then the status of the
+    /// phones waited on by status.
+    async fn poll_round(
+        &self,
+        waiter: &mut Waiter,
+        ctl: &Control<'_>,
+        options: &WaitOptions,
+    ) -> Result<(), Stop> {
         let mut unlisted: Vec<usize> = waiter.running_without_request();
         let requests = waiter.requests_with_running();
         let mut groups: VecDeque<Vec<RequestId>> = requests
@@ -561,6 +645,70 @@ impl Client {
                     Verdict::Permanent => waiter.missed(index, &failure.error),
                     Verdict::TryLater => {}
                 },
+            }
+        }
+        self.poll_statuses(waiter, options).await
+    }
+
+    /// Reads the status of the phones waited on by status and concludes those that left the
+    /// operation's in-progress status.
+    async fn poll_statuses(&self, waiter: &mut Waiter, options: &WaitOptions) -> Result<(), Stop> {
+        let Some(path) = waiter.report.operation.status_path() else {
+            return Ok(());
+        };
+        let indices: Vec<usize> = waiter
+            .by_status
+            .iter()
+            .copied()
+            .filter(|&i| waiter.report.outcomes[i].state == PhoneState::Running)
+            .collect();
+        if indices.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<PhoneId> = indices
+            .iter()
+            .map(|&i| waiter.report.outcomes[i].phone_id.clone())
+            .collect();
+        let statuses = match self.read_statuses(&ids, options).await {
+            Ok(statuses) => statuses,
+            Err(error) => {
+                return match stop_for(Failure {
+                    error,
+                    may_have_acted: false,
+                }) {
+                    Verdict::Stop(stop) => Err(stop),
+                    Verdict::Permanent | Verdict::TryLater => Ok(()),
+                };
+            }
+        };
+        let verb = waiter.report.operation.api_name();
+        for index in indices {
+            let outcome = &mut waiter.report.outcomes[index];
+            match statuses.get(outcome.phone_id.as_str()).copied().flatten() {
+                Some(status) => match judge(path, status) {
+                    StatusVerdict::Acting => {}
+                    StatusVerdict::Succeeded => {
+                        outcome.state = PhoneState::Succeeded;
+                        outcome.error_code = None;
+                        outcome.error_msg = None;
+                    }
+                    StatusVerdict::Failed => {
+                        outcome.state = PhoneState::Failed;
+                        outcome.error_msg = Some(format!(
+                            "the phone went from {} to {} after {verb} acted on it (its job is not known: the \
+                             request's answer was lost)",
+                            status_words(path.during),
+                            status_words(status)
+                        ));
+                    }
+                },
+                None => {
+                    outcome.state = PhoneState::Failed;
+                    outcome.error_msg = Some(format!(
+                        "the service no longer knows the phone, which was {} after {verb} acted on it",
+                        status_words(path.during)
+                    ));
+                }
             }
         }
         Ok(())
@@ -648,10 +796,16 @@ struct Waiter {
     report: WaitReport,
     by_job: HashMap<String, Vec<usize>>,
     misses: HashMap<usize, u32>,
+    /// Consecutive ShowJob refusals after which a job is lost.
+    misses_to_lose: u32,
+    /// Phones waited on by their status (acting, job not known).
+    by_status: Vec<usize>,
+    /// Ambiguously submitted phones already reconciled.
+    reconciled: HashSet<usize>,
 }
 
 impl Waiter {
-    fn new(operation: BatchOperation) -> Self {
+    fn new(operation: BatchOperation, misses_to_lose: u32) -> Self {
         Waiter {
             report: WaitReport {
                 operation,
@@ -662,6 +816,9 @@ impl Waiter {
             },
             by_job: HashMap::new(),
             misses: HashMap::new(),
+            misses_to_lose,
+            by_status: Vec::new(),
+            reconciled: HashSet::new(),
         }
     }
 
@@ -729,6 +886,15 @@ impl Waiter {
                     outcome.state = PhoneState::SubmitUnknown;
                     outcome.error_code = error.code().map(str::to_owned);
                     outcome.error_msg = Some(error.to_string());
+                    // An error answer that names its request: the jobs it may have created are
+                    // listed under that id.
+                    if outcome.request_id.is_none() {
+                        outcome.request_id =
+                            error.request_id().and_then(|r| RequestId::new(r).ok());
+                        if let Some(request_id) = &outcome.request_id {
+                            self.add_request_id(request_id);
+                        }
+                    }
                 }
                 SubmitResult::NotSent => outcome.state = PhoneState::NotSubmitted,
             }
@@ -744,6 +910,53 @@ impl Waiter {
             }
             let outcome = Self::outcome(job.phone_id, job.request_id, PhoneState::Running);
             self.push_job(outcome, &job.job_id);
+        }
+    }
+
+    /// Adds phones found acting earlier, waited on by their status.
+    fn add_acting(&mut self, phones: Vec<PhoneId>) {
+        for phone_id in phones {
+            self.by_status.push(self.report.outcomes.len());
+            self.report
+                .outcomes
+                .push(Self::outcome(phone_id, None, PhoneState::Running));
+        }
+    }
+
+    /// What reconciling an ambiguously submitted phone found.
+    fn apply_reconciliation(&mut self, index: usize, verdict: Reconciliation) {
+        let Some(outcome) = self.report.outcomes.get_mut(index) else {
+            return;
+        };
+        let earlier = outcome.error_msg.take().unwrap_or_default();
+        match verdict {
+            Reconciliation::Job(job) => {
+                tracing::info!(phone = %job.phone_id, job = %job.job_id, "an ambiguous request had acted: its job is waited on");
+                outcome.state = PhoneState::Running;
+                outcome.error_code = None;
+                outcome.request_id = job.request_id;
+                outcome.job_id = Some(job.job_id.clone());
+                self.by_job
+                    .entry(job.job_id.as_str().to_owned())
+                    .or_default()
+                    .push(index);
+            }
+            Reconciliation::Acting { phone_id, status } => {
+                tracing::info!(phone = %phone_id, status = status.code(), "an ambiguous request had acted: the phone is waited on by its status");
+                outcome.state = PhoneState::Running;
+                outcome.error_code = None;
+                self.by_status.push(index);
+            }
+            Reconciliation::NoSign { why, .. } => {
+                outcome.error_msg = Some(format!(
+                    "{earlier}; the service may have acted, but nothing shows it: {why}"
+                ));
+            }
+            Reconciliation::Unreadable { error, .. } => {
+                outcome.error_msg = Some(format!(
+                    "{earlier}; the service may have acted, and reading it to find out failed: {error}"
+                ));
+            }
         }
     }
 
@@ -852,21 +1065,32 @@ impl Waiter {
         }
     }
 
-    /// ShowJob refused a job missing from the listing; after a few such answers in a row the
-    /// job is concluded failed with the service's error, in words that say the job is lost (a
-    /// restarted or failed-over service forgets its jobs) and the phone's fate unknown.
+    /// ShowJob refused a job missing from the listing; after `misses_to_lose` such answers in a
+    /// row the job is concluded [`PhoneState::Lost`], in words that name the phone and the job and
+    /// say that its outcome is unknown (a service forgets jobs after its retention, or when it
+    /// restarts).
     fn missed(&mut self, index: usize, error: &Error) {
         let count = self.misses.entry(index).or_insert(0);
         *count += 1;
-        if *count >= SHOW_JOB_MISSES_TO_FAIL {
+        if *count >= self.misses_to_lose {
             let misses = *count;
             if let Some(outcome) = self.report.outcomes.get_mut(index) {
+                let job = outcome
+                    .job_id
+                    .as_ref()
+                    .map_or_else(String::new, |j| format!("{j} "));
+                let times = if misses == 1 {
+                    "once".to_owned()
+                } else {
+                    format!("{misses} times in a row")
+                };
                 let message = format!(
-                    "the job is no longer known to the service (missing from ListJobs, ShowJob refused it \
-                     {misses} times in a row; was the service restarted?), so whether the phone was acted on is \
-                     unknown: {error}"
+                    "job {job}of phone {} is no longer known to the service (missing from ListJobs, ShowJob refused it \
+                     {times}): it was forgotten after the service's retention, or the service restarted, before it \
+                     was seen finished, so whether the phone was acted on is unknown: {error}",
+                    outcome.phone_id
                 );
-                outcome.state = PhoneState::Failed;
+                outcome.state = PhoneState::Lost;
                 outcome.error_code = error.code().map(str::to_owned);
                 outcome.error_msg = Some(message);
             }

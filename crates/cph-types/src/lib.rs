@@ -86,8 +86,8 @@ pub use property::{PROPERTY_BYTES_MAX, PropertyMap, PropertyString, check_proper
 pub use queries::{ListJobsQuery, ListPhonesQuery, job_path, jobs_path, phone_path, phones_path};
 pub use requests::{
     BatchOperation, BatchRequest, ResetPhone, ResetRequest, RestartPhone, RestartRequest,
-    RestoreInfo, RestoreRequest, StopRequest, StorageInfo, StorageRequest, UpdatePropertyPhone,
-    UpdatePropertyRequest, cloud_phone_path,
+    RestoreInfo, RestoreRequest, StatusPath, StopRequest, StorageInfo, StorageRequest,
+    UpdatePropertyPhone, UpdatePropertyRequest, cloud_phone_path,
 };
 pub use responses::{
     BatchResponse, ErrorBody, Job, ListCloudPhonesResponse, ListJobsResponse, PhoneDetail,

@@ -64,6 +64,29 @@ impl BatchOperation {
             .find(|op| op.path_suffix() == suffix)
     }
 
+    /// The phone statuses the operation moves a phone through, for the operations that show in the
+    /// phone's status (reset, restart and power-on, stop): how a client tells, without the job, that
+    /// an operation is acting on a phone (the status while it runs) and how it ended. `None` for the
+    /// operations that leave the status as it is (update-property, restore, export).
+    pub fn status_path(self) -> Option<StatusPath> {
+        use crate::status::PhoneStatus as S;
+        let path = |during, success, failure| {
+            Some(StatusPath {
+                during,
+                success,
+                failure,
+            })
+        };
+        match self {
+            BatchOperation::Reset => path(S::Resetting, S::Running, S::ResetFailed),
+            BatchOperation::Restart => path(S::Restarting, S::Running, S::RestartFailed),
+            BatchOperation::Stop => path(S::Stopping, S::Stopped, S::StopFailed),
+            BatchOperation::UpdateProperty | BatchOperation::Restore | BatchOperation::Storage => {
+                None
+            }
+        }
+    }
+
     /// The operation's name in the API reference and the official SDKs, e.g. `ResetCloudPhone`.
     pub fn api_name(self) -> &'static str {
         match self {
@@ -75,6 +98,18 @@ impl BatchOperation {
             BatchOperation::Storage => "BatchExportCloudPhoneData",
         }
     }
+}
+
+/// The statuses a phone shows while an operation acts on it and when the operation ended (see
+/// [`BatchOperation::status_path`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusPath {
+    /// While the operation runs, e.g. `4` restarting.
+    pub during: crate::status::PhoneStatus,
+    /// When it succeeded, e.g. `2` running.
+    pub success: crate::status::PhoneStatus,
+    /// When it failed, e.g. `-6` restart failed.
+    pub failure: crate::status::PhoneStatus,
 }
 
 /// `/v1/{project_id}/cloud-phone/{suffix}`: the prefix every CPH path starts with.
