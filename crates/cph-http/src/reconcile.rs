@@ -367,6 +367,7 @@ fn is_not_found(error: &Error) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
