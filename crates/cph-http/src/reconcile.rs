@@ -338,10 +338,11 @@ impl Client {
             }
             return Ok(statuses);
         }
-        let reads = phone_ids
-            .iter()
-            .map(|id| async move { (id, self.show_phone_within(id, options).await) });
-        let answers: Vec<(&PhoneId, Result<cph_types::PhoneDetail, Error>)> =
+        let reads = phone_ids.iter().cloned().map(|id| async move {
+            let answer = self.show_phone_within(&id, options).await;
+            (id, answer)
+        });
+        let answers: Vec<(PhoneId, Result<cph_types::PhoneDetail, Error>)> =
             futures_util::stream::iter(reads)
                 .buffer_unordered(SHOW_PHONE_CONCURRENCY)
                 .collect()

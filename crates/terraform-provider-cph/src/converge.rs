@@ -5,7 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cph_types::{BatchOperation, BatchRequest, PhoneId, RestartPhone, RestartRequest};
+use cph_http::{Earlier, Reconciliation, RunningJob, UnsurePhone};
+use cph_types::{BatchOperation, BatchRequest, PhoneId, RequestId, RestartPhone, RestartRequest};
 use tfplugin::{
     ApplyRequest, ApplyResponse, AttributePath, Context, Diagnostic, Diagnostics, PlanRequest,
     PlanResponse, Value,
@@ -13,7 +14,7 @@ use tfplugin::{
 
 use crate::config::ProviderData;
 use crate::phones::{PhoneInputs, PhoneList, read_phones};
-use crate::planner::{self, PhonePlan, Policy, Prior, Summary, Work};
+use crate::planner::{self, PhonePlan, Policy, Prior, Reason, Summary, Work};
 use crate::records::{Record, Records, Status, read_records, records_value, request_ids};
 use crate::report::{self, Context as ReportContext, title};
 use crate::rollout::RolloutSpec;
@@ -342,10 +343,11 @@ async fn run_phases<O: Operation>(
 
     let rollout = RolloutSpec::read(planned);
     let main = main_phases::<O>(&runner, rollout, planned, &desired, &plans, &prior).await?;
-    let mut diagnostics = report::report(&main.outcome, report_ctx(O::VERB));
+    let mut diagnostics = main.notes;
+    diagnostics.extend(report::report(&main.outcome, report_ctx(O::VERB)));
     let mut follow_records = HashMap::new();
     if follow_on {
-        let (records, outcome) = follow_up_phase::<O>(
+        let (records, outcome, notes) = follow_up_phase::<O>(
             &runner,
             rollout,
             &plans,
@@ -355,6 +357,7 @@ async fn run_phases<O: Operation>(
         )
         .await;
         follow_records = records;
+        diagnostics.extend(notes);
         diagnostics.extend(report::report(&outcome, report_ctx("restart")));
     }
     let id = main
@@ -374,10 +377,153 @@ async fn run_phases<O: Operation>(
     ))
 }
 
-/// What the main operation did: a record per phone it acted on, and the run to report.
+/// What the main operation did: a record per phone it acted on, the run to report, and what
+/// reading the service about `unknown` phones found.
 struct MainOutcome {
     records: HashMap<String, Record>,
     outcome: RunOutcome,
+    notes: Diagnostics,
+}
+
+/// What reading the service said about phones recorded `unknown` that need the operation again
+/// (their last request may have been performed): see [`reconcile_unknown`].
+#[derive(Default)]
+struct Reconciled {
+    /// Jobs of their earlier requests: waited on, not sent again.
+    jobs: Vec<RunningJob>,
+    /// Phones found in the operation's in-progress status: waited on by their status.
+    acting: Vec<PhoneId>,
+    /// Records of the phones the service could not be read about: not sent.
+    held: HashMap<String, Record>,
+    /// Phones not to be sent (acted on, or held).
+    settled: HashSet<String>,
+    /// Phones that showed no sign of the earlier request: sent once more.
+    resent: usize,
+}
+
+impl Reconciled {
+    fn settled(&self, phone_id: &str) -> bool {
+        self.settled.contains(phone_id)
+    }
+
+    /// A warning saying what was read and what follows from it, when anything was read.
+    fn note(&self, type_name: &str, operation: BatchOperation) -> Option<Diagnostic> {
+        let read = self.jobs.len() + self.acting.len() + self.held.len() + self.resent;
+        if read == 0 {
+            return None;
+        }
+        let phones = |n: usize| {
+            if n == 1 {
+                "1 phone".to_owned()
+            } else {
+                format!("{n} phones")
+            }
+        };
+        let mut parts = Vec::new();
+        let acted = self.jobs.len() + self.acting.len();
+        if acted > 0 {
+            let mut how = Vec::new();
+            if !self.jobs.is_empty() {
+                how.push(format!(
+                    "{} with a job of the earlier request",
+                    self.jobs.len()
+                ));
+            }
+            if let (false, Some(path)) = (self.acting.is_empty(), operation.status_path()) {
+                how.push(format!(
+                    "{} found {}",
+                    self.acting.len(),
+                    path.during.name()
+                ));
+            }
+            parts.push(format!(
+                "{} had been acted on ({}) and {} waited on instead of being sent again",
+                phones(acted),
+                how.join(", "),
+                if acted == 1 { "was" } else { "were" }
+            ));
+        }
+        if self.resent > 0 {
+            parts.push(format!(
+                "{} showed no sign of it and {} sent once more",
+                phones(self.resent),
+                if self.resent == 1 { "was" } else { "were" }
+            ));
+        }
+        if !self.held.is_empty() {
+            parts.push(format!(
+                "{} could not be read and {} not sent (still `unknown`)",
+                phones(self.held.len()),
+                if self.held.len() == 1 { "was" } else { "were" }
+            ));
+        }
+        Some(Diagnostic::warning(
+            format!("{} Recorded Unknown Read First", phones(read)),
+            format!(
+                "{type_name}: {} recorded `unknown` (an earlier {} request may have been performed) {} read before \
+                 anything was sent: {}.",
+                phones(read),
+                operation.api_name(),
+                if read == 1 { "was" } else { "were" },
+                parts.join("; ")
+            ),
+        ))
+    }
+}
+
+/// Reads the service about `unsure` phones (recorded `unknown`, to be acted on again): a job of
+/// their earlier request, or the phone in `operation`'s in-progress status, means the request was
+/// performed, and the phone is waited on instead of sent again; no sign of it, and it is sent once
+/// more; a service that cannot be read, and it is not sent.
+async fn reconcile_unknown(
+    runner: &Runner<'_>,
+    operation: BatchOperation,
+    unsure: &[(&str, &Record)],
+) -> Reconciled {
+    let mut reconciled = Reconciled::default();
+    let phones: Vec<UnsurePhone> = unsure
+        .iter()
+        .filter_map(|(id, record)| {
+            Some(UnsurePhone {
+                phone_id: PhoneId::new(*id).ok()?,
+                request_id: RequestId::new(record.request_id.as_str()).ok(),
+            })
+        })
+        .collect();
+    let records: HashMap<&str, &Record> = unsure.iter().copied().collect();
+    for verdict in runner.reconcile(operation, &phones).await {
+        let id = verdict.phone_id().as_str().to_owned();
+        match verdict {
+            Reconciliation::Job(job) => {
+                reconciled.settled.insert(id);
+                reconciled.jobs.push(job);
+            }
+            Reconciliation::Acting { phone_id, .. } => {
+                reconciled.settled.insert(id);
+                reconciled.acting.push(phone_id);
+            }
+            Reconciliation::NoSign { .. } => reconciled.resent += 1,
+            Reconciliation::Unreadable { error, .. } => {
+                let mut record = records
+                    .get(id.as_str())
+                    .map(|r| (*r).clone())
+                    .unwrap_or_else(|| Record::not_submitted(&id, ""));
+                record.status = Status::Unknown;
+                record.error_msg = format!(
+                    "not sent again: the earlier request may have been performed, and reading the service to find \
+                     out failed: {error}"
+                );
+                reconciled.held.insert(id.clone(), record);
+                reconciled.settled.insert(id);
+            }
+        }
+    }
+    reconciled
+}
+
+/// Whether `work` is a retry of a phone recorded `unknown`.
+fn retries_unknown(work: &Work) -> bool {
+    *work == Work::Submit(Reason::Retry(Status::Unknown))
 }
 
 /// Phase 1 submits the phones that need the main operation and are free, and waits on them
@@ -393,9 +539,17 @@ async fn main_phases<O: Operation>(
 ) -> Result<MainOutcome, Diagnostics> {
     let wanted: HashMap<&str, Option<&O::Inputs>> = desired.iter().copied().collect();
     let submits = |p: &&PhonePlan<'_>| matches!(p.main, Work::Submit(_));
+    // Phones recorded `unknown` are read first: sent again only when nothing shows that their
+    // earlier request was performed.
+    let unsure: Vec<(&str, &Record)> = plans
+        .iter()
+        .filter(|p| retries_unknown(&p.main) && p.busy.is_empty())
+        .filter_map(|p| prior.main.get(p.phone_id).map(|r| (p.phone_id, r)))
+        .collect();
+    let reconciled = reconcile_unknown(runner, O::Request::OPERATION, &unsure).await;
     let free: Vec<&PhonePlan<'_>> = plans
         .iter()
-        .filter(|p| submits(p) && p.busy.is_empty())
+        .filter(|p| submits(p) && p.busy.is_empty() && !reconciled.settled(p.phone_id))
         .collect();
     let busy: Vec<&PhonePlan<'_>> = plans
         .iter()
@@ -403,7 +557,7 @@ async fn main_phases<O: Operation>(
         .collect();
     let waiting: HashSet<&str> = plans
         .iter()
-        .filter(|p| p.main == Work::Wait)
+        .filter(|p| p.main == Work::Wait || reconciled.settled(p.phone_id))
         .map(|p| p.phone_id)
         .collect();
     let mut resumed = Vec::new();
@@ -417,9 +571,14 @@ async fn main_phases<O: Operation>(
     // The rollout's percentages are of the phones that need the main operation in this apply.
     let needing = plans.iter().filter(|p| !p.main.is_keep()).count();
     let request = build_request::<O>(planned, &free, &wanted)?;
+    resumed.extend(reconciled.jobs.iter().cloned());
     let resumed_count = resumed.len();
+    let earlier = Earlier {
+        jobs: resumed,
+        acting: reconciled.acting.clone(),
+    };
     let first = runner
-        .run(request.as_ref(), resumed, rollout.resolve(needing))
+        .run(request.as_ref(), earlier, rollout.resolve(needing))
         .await;
     let mut results: HashMap<String, PhoneResult> = HashMap::new();
     // Resumed jobs come first: of those, the waited-on main jobs stand, while those of busy phones
@@ -433,7 +592,11 @@ async fn main_phases<O: Operation>(
     if !busy.is_empty() && interruption.is_none() {
         let request = build_request::<O>(planned, &busy, &wanted)?;
         let second = runner
-            .run(request.as_ref(), Vec::new(), rollout.resolve(busy.len()))
+            .run(
+                request.as_ref(),
+                Earlier::default(),
+                rollout.resolve(busy.len()),
+            )
             .await;
         interruption = second.interruption;
         for result in second.results {
@@ -445,6 +608,9 @@ async fn main_phases<O: Operation>(
         .iter()
         .map(|(id, r)| (id.clone(), r.to_record()))
         .collect();
+    for (id, record) in &reconciled.held {
+        records.entry(id.clone()).or_insert_with(|| record.clone());
+    }
     for p in &busy {
         records.entry(p.phone_id.to_owned()).or_insert_with(|| {
             let earlier = p
@@ -469,7 +635,15 @@ async fn main_phases<O: Operation>(
             .collect(),
         interruption,
     };
-    Ok(MainOutcome { records, outcome })
+    let mut notes = Diagnostics::new();
+    if let Some(note) = reconciled.note(O::TYPE_NAME, O::Request::OPERATION) {
+        notes.push(note);
+    }
+    Ok(MainOutcome {
+        records,
+        outcome,
+        notes,
+    })
 }
 
 /// Phase 3: the follow-up restarts of the phones whose main operation stands (or that still need
@@ -481,24 +655,39 @@ async fn follow_up_phase<O: Operation>(
     prior: &PriorState<O::Inputs>,
     main_records: &HashMap<String, Record>,
     interruption: Option<&Interruption>,
-) -> (HashMap<String, Record>, RunOutcome) {
+) -> (HashMap<String, Record>, RunOutcome, Diagnostics) {
     let interrupted = interruption.is_some();
     let cut_short = match interruption {
         Some(Interruption::BudgetExceeded { .. }) => "not restarted: the rollout stopped first",
         _ => "not restarted: the run ended first",
     };
-    let mut records: HashMap<String, Record> = HashMap::new();
+    let main_ok = |phone_id: &str| match main_records.get(phone_id) {
+        Some(r) => r.succeeded(),
+        None => prior.main.get(phone_id).is_some_and(Record::succeeded),
+    };
+    // Restarts recorded `unknown` are read first, as the main operation's are.
+    let unsure: Vec<(&str, &Record)> = if interrupted {
+        Vec::new()
+    } else {
+        plans
+            .iter()
+            .filter(|p| p.follow.as_ref().is_some_and(retries_unknown) && main_ok(p.phone_id))
+            .filter_map(|p| prior.follow.get(p.phone_id).map(|r| (p.phone_id, r)))
+            .collect()
+    };
+    let reconciled = reconcile_unknown(runner, BatchOperation::Restart, &unsure).await;
+    let mut records: HashMap<String, Record> = reconciled.held.clone();
     let mut restart = Vec::new();
-    let mut resumed = Vec::new();
+    let mut resumed = reconciled.jobs.clone();
     let mut not_restarted = |id: &str, why: String| {
         records.insert(id.to_owned(), Record::not_submitted(id, why));
     };
     for p in plans {
         let Some(work) = &p.follow else { continue };
-        let main_ok = match main_records.get(p.phone_id) {
-            Some(r) => r.succeeded(),
-            None => prior.main.get(p.phone_id).is_some_and(Record::succeeded),
-        };
+        if reconciled.settled(p.phone_id) {
+            continue;
+        }
+        let main_ok = main_ok(p.phone_id);
         match work {
             Work::Keep => {}
             // Still running as recorded when the run ended first; the next apply waits on it.
@@ -518,18 +707,26 @@ async fn follow_up_phase<O: Operation>(
             },
         }
     }
-    let needing = restart.len() + resumed.len();
+    let needing = restart.len() + resumed.len() + reconciled.acting.len();
     let request = RestartRequest {
         image_id: None,
         phones: restart,
     };
+    let earlier = Earlier {
+        jobs: resumed,
+        acting: reconciled.acting.clone(),
+    };
     let outcome = runner
-        .run(Some(&request), resumed, rollout.resolve(needing))
+        .run(Some(&request), earlier, rollout.resolve(needing))
         .await;
     for result in &outcome.results {
         records.insert(result.phone_id.as_str().to_owned(), result.to_record());
     }
-    (records, outcome)
+    let mut notes = Diagnostics::new();
+    if let Some(note) = reconciled.note(O::TYPE_NAME, BatchOperation::Restart) {
+        notes.push(note);
+    }
+    (records, outcome, notes)
 }
 
 /// The records of the apply, ready for state: kept ones as they were, fresh ones from this apply.
@@ -667,6 +864,7 @@ pub(crate) async fn refresh<O: Operation>(
             continue;
         }
         let outcome = runner.refresh(operation, jobs).await;
+        diags.extend(report::lost_in_refresh(O::TYPE_NAME, &outcome));
         let mut records = read_records(state.get(name));
         for result in &outcome.results {
             if let Some(slot) = records.get_mut(result.phone_id.as_str()) {

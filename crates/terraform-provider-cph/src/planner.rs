@@ -241,6 +241,12 @@ impl Summary {
                 ),
                 other => format!("{} as {:?}", phones(n, "ended", "ended"), other.as_str()),
             };
+            if *status == Status::Unknown {
+                out.push(format!(
+                    "{last} last time and will be read first: waited on if the service acted, else sent once more"
+                ));
+                continue;
+            }
             out.push(format!("{last} last time and will be retried"));
         }
         if self.waited > 0 {

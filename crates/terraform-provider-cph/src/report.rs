@@ -46,6 +46,43 @@ impl Context<'_> {
     }
 }
 
+/// A warning for the jobs a refresh found the service no longer knows (recorded `unknown` now), by
+/// phone and job id; none when there are none.
+pub(crate) fn lost_in_refresh(type_name: &str, outcome: &RunOutcome) -> Diagnostics {
+    let lost: Vec<String> = outcome
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Unknown)
+        .take(LISTED_FAILURES)
+        .map(|r| {
+            let job = r.job_id.as_ref().map_or("", |j| j.as_str());
+            format!(
+                "  phone {} (job {job}): {}",
+                r.phone_id,
+                r.error_msg.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    let mut diags = Diagnostics::new();
+    if lost.is_empty() {
+        return diags;
+    }
+    diags.push(Diagnostic::warning(
+        "Jobs No Longer Known",
+        format!(
+            "{type_name}: {} recorded as running {} no longer known to the service; whether {} succeeded is unknown, \
+             and {} now recorded `unknown`:\n{}\n\nThe next apply reads each phone first and sends it again only \
+             when nothing shows that its job ran.",
+            if lost.len() == 1 { "a job" } else { "jobs" },
+            if lost.len() == 1 { "is" } else { "are" },
+            if lost.len() == 1 { "it" } else { "they" },
+            if lost.len() == 1 { "the phone is" } else { "the phones are" },
+            lost.join("\n")
+        ),
+    ));
+    diags
+}
+
 /// The diagnostics of `outcome` in `ctx`.
 pub(crate) fn report(outcome: &RunOutcome, ctx: Context<'_>) -> Diagnostics {
     let mut diags = Diagnostics::new();
@@ -96,8 +133,11 @@ pub(crate) fn report(outcome: &RunOutcome, ctx: Context<'_>) -> Diagnostics {
         );
         let ambiguous = failed.iter().any(|r| r.status == Status::Unknown);
         let unknown_note = if ambiguous {
-            "\n\nA phone recorded `unknown` was in a request that failed without an answer: the service may have \
-             acted on it. It was not sent again."
+            "\n\nA phone recorded `unknown` was in a request that failed without a clear answer, or its job was \
+             forgotten by the service before it was seen finished: the service may have acted on it, and nothing \
+             read so far shows whether it did. It was not sent again. The next apply reads it first: a job of that \
+             request, or the phone in the operation's in-progress status (restarting, resetting, stopping), means \
+             the request was performed and the phone is waited on; otherwise it is sent once more."
         } else {
             ""
         };

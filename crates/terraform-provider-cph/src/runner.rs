@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use cph_http::{
-    Client, PhoneOutcome, PhoneState, Rollout, RunningJob, Submission, SubmitResult,
-    SubmittedPhone, WaitEnd, WaitOptions, WaitReport,
+    Client, Earlier, PhoneOutcome, PhoneState, Reconciliation, Rollout, RunningJob, Submission,
+    SubmitResult, SubmittedPhone, UnsurePhone, WaitEnd, WaitOptions, WaitReport,
 };
 use cph_types::{BatchOperation, BatchRequest, JobId, PhoneId, RequestId};
 use tfplugin::CancellationToken;
@@ -47,7 +47,9 @@ impl PhoneResult {
             PhoneState::Failed => Status::Failed,
             PhoneState::Running => Status::Running,
             PhoneState::Rejected => Status::Rejected,
-            PhoneState::SubmitUnknown => Status::Unknown,
+            // The request may have been performed, or the job was forgotten before it was seen
+            // finished: the next apply reads the phone before anything is sent again.
+            PhoneState::SubmitUnknown | PhoneState::Lost => Status::Unknown,
             PhoneState::NotSubmitted => Status::NotSubmitted,
             // The request failed and the service certainly did not act: refused with an error
             // code of the service's is a rejection; a request that never got an answer left the
@@ -143,20 +145,20 @@ impl<'a> Runner<'a> {
     }
 
     /// Rolls `request` out (when it names phones) as `rollout` allows and waits on its jobs
-    /// together with `resumed`, until every job finished, the deadline passed, Terraform asked to
-    /// stop or the failure budget was exceeded.
+    /// together with what `earlier` runs left (jobs, phones found acting), until every job
+    /// finished, the deadline passed, Terraform asked to stop or the failure budget was exceeded.
     pub(crate) async fn run<R: BatchRequest>(
         &self,
         request: Option<&R>,
-        resumed: Vec<RunningJob>,
+        earlier: Earlier,
         rollout: Rollout,
     ) -> RunOutcome {
         let request = request.filter(|r| !r.is_empty());
-        if request.is_none() && resumed.is_empty() {
+        if request.is_none() && earlier.is_empty() {
             return RunOutcome::default();
         }
         let options = self.options.clone().rollout(rollout);
-        match self.client.run_batch(request, resumed, &options).await {
+        match self.client.run_batch(request, earlier, &options).await {
             Ok(report) => self.outcome(report),
             // Refused before anything was sent (the request failed its own checks).
             Err(error) => RunOutcome {
@@ -178,6 +180,21 @@ impl<'a> Runner<'a> {
                 interruption: Some(Interruption::Failed(error.to_string())),
             },
         }
+    }
+
+    /// Reads the service about phones recorded `unknown` (their last request may have been
+    /// performed): whether a job of that request exists, or the phone is acting on `operation`.
+    pub(crate) async fn reconcile(
+        &self,
+        operation: BatchOperation,
+        phones: &[UnsurePhone],
+    ) -> Vec<Reconciliation> {
+        if phones.is_empty() {
+            return Vec::new();
+        }
+        self.client
+            .reconcile(operation, phones, &self.options)
+            .await
     }
 
     /// One polling round over `jobs` (recorded as running): their current results, with no
@@ -258,6 +275,7 @@ mod tests {
             (PhoneState::Running, None, Status::Running),
             (PhoneState::Rejected, None, Status::Rejected),
             (PhoneState::SubmitUnknown, None, Status::Unknown),
+            (PhoneState::Lost, Some("CPS.0008"), Status::Unknown),
             (PhoneState::NotSubmitted, None, Status::NotSubmitted),
             // Refused with the service's code; no answer at all.
             (PhoneState::SubmitFailed, Some("CPS.0004"), Status::Rejected),

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use cph_http::{PhoneFilter, WaitOptions};
+use cph_http::{Earlier, PhoneFilter, WaitOptions};
 use cph_types::{BatchRequest, PhoneId, PhoneStatus, RestartPhone, RestartRequest, StopRequest};
 use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Context, Diagnostic, Diagnostics,
@@ -377,6 +377,7 @@ impl Resource<ProviderData> for PhonePower {
                 _ => RestartRequest::OPERATION,
             };
             let outcome = runner.refresh(operation, running).await;
+            diagnostics.extend(report::lost_in_refresh(TYPE_NAME, &outcome));
             let mut records = read_records(state.get(JOBS));
             for result in &outcome.results {
                 if let Some(slot) = records.get_mut(result.phone_id.as_str()) {
@@ -628,7 +629,9 @@ async fn apply(ctx: &Context<ProviderData>, req: ApplyRequest, kind: TimeoutKind
         match want {
             Want::Stopped => {
                 let request = StopRequest { phone_ids: typed };
-                runner.run(Some(&request), Vec::new(), rollout).await
+                runner
+                    .run(Some(&request), Earlier::default(), rollout)
+                    .await
             }
             Want::Running => {
                 let request = RestartRequest {
@@ -641,7 +644,9 @@ async fn apply(ctx: &Context<ProviderData>, req: ApplyRequest, kind: TimeoutKind
                         })
                         .collect(),
                 };
-                runner.run(Some(&request), Vec::new(), rollout).await
+                runner
+                    .run(Some(&request), Earlier::default(), rollout)
+                    .await
             }
         }
     };
