@@ -82,7 +82,9 @@ pub use export::{EXPORT_PATH_MAX, ExportPath, SelectionIssue, check_export_selec
 pub use ids::{
     BucketName, ExportObjectPath, ImageId, JobId, ObjectPath, PhoneId, ProjectId, RequestId,
 };
-pub use property::{PROPERTY_BYTES_MAX, PropertyMap, PropertyString, check_property_size};
+pub use property::{
+    PROPERTY_BYTES_MAX, PROPERTY_SHOWN_BYTES_MAX, PropertyMap, PropertyString, check_property_size,
+};
 pub use queries::{ListJobsQuery, ListPhonesQuery, job_path, jobs_path, phone_path, phones_path};
 pub use requests::{
     BatchOperation, BatchRequest, ResetPhone, ResetRequest, RestartPhone, RestartRequest,

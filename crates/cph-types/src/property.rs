@@ -15,6 +15,10 @@ use crate::error::Error;
 /// The most bytes `property` plus `custom_property` of one phone may take in a request.
 pub const PROPERTY_BYTES_MAX: usize = 7800;
 
+/// The most bytes of a phone's properties ShowCloudPhoneDetail shows in its `property` string: a
+/// phone may hold more (see [`PROPERTY_BYTES_MAX`]), and what lies beyond cannot be read back.
+pub const PROPERTY_SHOWN_BYTES_MAX: usize = 2048;
+
 /// Phone properties as key/value strings, in deterministic (sorted) key order.
 ///
 /// Values are strings even for integer-typed keys, as the API wants them. Serialises as a JSON

@@ -8,7 +8,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use cph_http::WaitOptions;
-use cph_types::{CPS_NOT_FOUND, PhoneId, PropertyMap, UpdatePropertyPhone, UpdatePropertyRequest};
+use cph_types::{
+    CPS_NOT_FOUND, PROPERTY_SHOWN_BYTES_MAX, PhoneId, PropertyMap, UpdatePropertyPhone,
+    UpdatePropertyRequest,
+};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tfplugin::{
@@ -238,7 +241,7 @@ impl Resource<ProviderData> for PhoneProperty {
         let mut phones = Vec::new();
         for (phone_id, read) in ids.iter().zip(read_all(data, &options, &ids).await) {
             match read {
-                Read::Properties(actual) => phones.push(Value::object([
+                Read::Properties(actual, _) => phones.push(Value::object([
                     ("phone_id", Value::from(phone_id.as_str().to_owned())),
                     (
                         "properties",
@@ -356,9 +359,34 @@ fn import_ids(id: &str) -> Result<Vec<PhoneId>, Diagnostics> {
 
 /// What reading one phone gave.
 enum Read {
-    Properties(PropertyMap),
+    /// Its properties as shown, and the shown string's size in bytes.
+    Properties(PropertyMap, usize),
     Gone,
     Failed(String),
+}
+
+/// Room below [`PROPERTY_SHOWN_BYTES_MAX`] within which a shown `property` string counts as full:
+/// an entry of this size or less might not have fitted.
+const SHOWN_FULL_MARGIN: usize = 256;
+
+/// The managed keys missing from a phone's shown properties that cannot be read back because the
+/// shown string is at the service's display limit (ShowCloudPhoneDetail shows at most
+/// [`PROPERTY_SHOWN_BYTES_MAX`] bytes): a missing key counts as beyond the limit when the string,
+/// with that key's entry or with [`SHOWN_FULL_MARGIN`] bytes added, would not fit. Such keys keep
+/// their values in state instead of showing as drift that no apply could ever correct.
+fn beyond_display_limit<'a>(
+    shown_bytes: usize,
+    missing: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+) -> Vec<&'a str> {
+    let missing: Vec<(&str, usize)> = missing
+        .map(|(key, value)| (key, key.len() + value.map_or(0, str::len) + 6))
+        .collect();
+    let largest = missing.iter().map(|(_, size)| *size).max().unwrap_or(0);
+    if shown_bytes + largest.max(SHOWN_FULL_MARGIN) > PROPERTY_SHOWN_BYTES_MAX {
+        missing.into_iter().map(|(key, _)| key).collect()
+    } else {
+        Vec::new()
+    }
 }
 
 /// Reads every phone of `ids` (16 at a time), each bounded by `options`.
@@ -366,7 +394,7 @@ async fn read_all(data: &ProviderData, options: &WaitOptions, ids: &[PhoneId]) -
     let lookups = ids.iter().cloned().map(|id| async move {
         match data.client.show_phone_within(&id, options).await {
             Ok(detail) => match detail.properties() {
-                Ok(map) => Read::Properties(map),
+                Ok(map) => Read::Properties(map, detail.property.as_deref().map_or(0, str::len)),
                 Err(e) => Read::Failed(format!("its properties cannot be read: {e}")),
             },
             Err(e) if e.status() == Some(404) || e.code() == Some(CPS_NOT_FOUND) => Read::Gone,
@@ -403,6 +431,7 @@ async fn refresh_properties(
     let readable: Vec<PhoneId> = ids.iter().flatten().cloned().collect();
     let mut reads = read_all(data, options, &readable).await.into_iter();
     let mut failed: Vec<String> = Vec::new();
+    let mut beyond: Vec<String> = Vec::new();
     let mut refreshed = Vec::with_capacity(phones.len());
     for (mut phone, id) in phones.into_iter().zip(ids) {
         let Some(id) = id else {
@@ -410,16 +439,28 @@ async fn refresh_properties(
             continue;
         };
         match reads.next() {
-            Some(Read::Properties(actual)) => {
+            Some(Read::Properties(actual, shown_bytes)) => {
                 if let Some(Value::Map(managed)) = phone.get("properties").cloned() {
+                    let unreadable = beyond_display_limit(
+                        shown_bytes,
+                        managed
+                            .iter()
+                            .filter(|(k, _)| actual.get(k).is_none())
+                            .map(|(k, v)| (k.as_str(), v.as_str())),
+                    );
                     let current: Fields = managed
-                        .keys()
-                        .filter_map(|k| {
-                            actual
-                                .get(k)
-                                .map(|v| (k.clone(), Value::from(v.to_owned())))
+                        .iter()
+                        .filter_map(|(k, recorded)| match actual.get(k) {
+                            Some(v) => Some((k.clone(), Value::from(v.to_owned()))),
+                            None if unreadable.contains(&k.as_str()) => {
+                                Some((k.clone(), recorded.clone()))
+                            }
+                            None => None,
                         })
                         .collect();
+                    if !unreadable.is_empty() {
+                        beyond.push(format!("  phone {id}: {}", unreadable.join(", ")));
+                    }
                     phone.set_path(&AttributePath::root("properties"), Value::Map(current));
                 }
             }
@@ -444,6 +485,19 @@ async fn refresh_properties(
             ),
         ));
     }
+    if !beyond.is_empty() {
+        let n = beyond.len();
+        beyond.truncate(20);
+        diags.push(Diagnostic::warning(
+            format!("Properties of {n} Phones Beyond the Display Limit"),
+            format!(
+                "cph_phone_property: ShowCloudPhoneDetail shows at most {PROPERTY_SHOWN_BYTES_MAX} bytes of a phone's \
+                 properties, and these phones' are at that limit. The managed keys missing from what it shows cannot \
+                 be read back: their values in state are kept, and drift on them is not seen:\n{}",
+                beyond.join("\n")
+            ),
+        ));
+    }
     if !private.gone.is_empty() {
         let listed: Vec<&str> = private.gone.iter().map(String::as_str).collect();
         diags.push(Diagnostic::warning(
@@ -460,6 +514,33 @@ async fn refresh_properties(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_missing_from_a_full_display_are_unreadable_not_drift() {
+        // A short listing: a missing key is truly gone (drift).
+        assert!(
+            beyond_display_limit(
+                120,
+                [("sys.prop.writeimsi", Some("460001234567890"))].into_iter()
+            )
+            .is_empty()
+        );
+        // A listing at the limit: every missing key might lie beyond it.
+        assert_eq!(
+            beyond_display_limit(
+                PROPERTY_SHOWN_BYTES_MAX - 100,
+                [("a.key", Some("1")), ("b.key", None)].into_iter()
+            ),
+            vec!["a.key", "b.key"]
+        );
+        // Short of the margin, but the missing entry itself could not have fitted.
+        let long = "x".repeat(400);
+        assert_eq!(
+            beyond_display_limit(1700, [("big", Some(long.as_str()))].into_iter()),
+            vec!["big"]
+        );
+        assert!(beyond_display_limit(1700, [("small", Some("1"))].into_iter()).is_empty());
+    }
 
     #[test]
     fn import_ids_are_valid_and_listed_once() {
