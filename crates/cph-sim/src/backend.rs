@@ -2,9 +2,11 @@
 //! API operation, fault decisions and counters. Every method takes `now`, so tests drive time.
 //!
 //! Lookups are O(1) or O(log n): phones, jobs and requests are indexed by id, and job ends wait in
-//! a time-ordered queue that each call drains up to `now` (lazy settling, no timers).
+//! a time-ordered queue that each call drains up to `now` (lazy settling, no timers). Ended jobs
+//! wait in a second time-ordered queue until they are older than the retention, then are forgotten
+//! the same lazy way.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -29,6 +31,10 @@ use crate::stats::Stats;
 
 /// Phones per simulated server.
 const PHONES_PER_SERVER: usize = 4;
+/// The most bytes ShowCloudPhoneDetail's `property` string takes, as the API documents it. A
+/// phone holding more shows the longest key-order prefix of its properties that fits (the
+/// simulator's choice: the real service's behaviour beyond the limit is not documented).
+pub const DETAIL_PROPERTY_BYTES_MAX: usize = 2048;
 /// Seed offsets keep the id, outcome and fault sequences independent of each other.
 const OUTCOME_SEED_OFFSET: u64 = 0x0c0f_fee0;
 const FAULT_SEED_OFFSET: u64 = 0x0fa1_7000;
@@ -77,6 +83,8 @@ struct Effect {
 #[derive(Debug, Clone)]
 struct JobRecord {
     id: String,
+    /// The request id of the batch call that created it.
+    request: String,
     phone: usize,
     transition: Transition,
     begin: SystemTime,
@@ -94,17 +102,83 @@ struct State {
     faults: Faults,
     phones: Vec<Phone>,
     phone_index: HashMap<String, usize>,
-    jobs: Vec<JobRecord>,
+    /// Every job still remembered, by job key (keys follow submit order and are never reused).
+    jobs: BTreeMap<usize, JobRecord>,
+    /// The key of the next job.
+    next_job: usize,
+    /// Job id -> job key.
     job_index: HashMap<String, usize>,
-    /// Request id -> its jobs, in submit order.
+    /// Request id -> its remembered jobs, in submit order (no entry once none is left).
     requests: HashMap<String, Vec<usize>>,
-    /// (end instant, job index) of every unsettled job.
+    /// (end instant, job key) of every unsettled job.
     due: BTreeSet<(SystemTime, usize)>,
+    /// (end instant, job key) of every settled job still remembered.
+    ended: BTreeSet<(SystemTime, usize)>,
+    /// How long an ended job stays remembered after its end.
+    retention: Duration,
     /// Phones whose next job fails whatever the failure rate.
     doomed: HashSet<String>,
     /// The OBS objects exports wrote: (bucket, path) -> the AOSP version of the phone exported.
     objects: HashMap<(String, String), u8>,
     stats: Stats,
+}
+
+/// A fault injected after the service performed a batch operation, instead of its 200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ActedFault {
+    /// Answer 500 `CPS.0003` under the request id the jobs were recorded with.
+    Error,
+    /// Close the connection without any answer.
+    Drop,
+}
+
+impl ActedFault {
+    /// Its key in [`Stats::faults_injected`].
+    pub(crate) fn stats_key(self) -> &'static str {
+        match self {
+            ActedFault::Error => "acted_500",
+            ActedFault::Drop => "acted_drop",
+        }
+    }
+}
+
+/// How much of a phone's properties a detail shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PropertyView {
+    /// Every property (the admin view, the in-process controls).
+    Whole,
+    /// At most [`DETAIL_PROPERTY_BYTES_MAX`] bytes, as ShowCloudPhoneDetail answers.
+    Capped,
+}
+
+/// `properties` as ShowCloudPhoneDetail's `property` string: the whole JSON object when it fits
+/// in `max` bytes, otherwise the JSON object of the entries in key order up to (not including)
+/// the first one that would make it exceed `max`. Always valid JSON, at most `max` bytes (for
+/// `max >= 2`), and byte-identical to [`PropertyMap::to_api_string`] of that prefix.
+fn capped_property_string(properties: &PropertyMap, max: usize) -> String {
+    let whole = properties.to_api_string();
+    if whole.byte_len() <= max {
+        return whole.as_str().to_owned();
+    }
+    let mut text = String::from("{");
+    for (key, value) in properties.iter() {
+        let entry = format!(
+            "{}:{}",
+            Value::String(key.to_owned()),
+            Value::String(value.to_owned())
+        );
+        let separator = usize::from(text.len() > 1);
+        // the entry, its separating comma, and the closing brace must fit
+        if text.len() + separator + entry.len() + 1 > max {
+            break;
+        }
+        if separator == 1 {
+            text.push(',');
+        }
+        text.push_str(&entry);
+    }
+    text.push('}');
+    text
 }
 
 /// A fault decision for one request: latency to add, and maybe an answer to give instead.
@@ -392,9 +466,10 @@ impl State {
                 break;
             }
             self.due.pop_first();
-            let Some(job) = self.jobs.get(job_index) else {
+            let Some(job) = self.jobs.get(&job_index) else {
                 continue;
             };
+            self.ended.insert((job.end, job_index));
             let Some(phone) = self.phones.get_mut(job.phone) else {
                 continue;
             };
@@ -425,13 +500,42 @@ impl State {
                 }
             }
         }
+        self.forget(now);
+    }
+
+    /// Forgets every ended job whose end is more than the retention before `now`: ShowJob no
+    /// longer finds it, ListJobs no longer lists it, its request no longer has it. Its effects on
+    /// the phone stay. A retention too large to add to a job's end keeps the job forever.
+    fn forget(&mut self, now: SystemTime) {
+        let mut requests = HashSet::new();
+        while let Some(&(end, job_key)) = self.ended.first() {
+            let expired = end
+                .checked_add(self.retention)
+                .is_some_and(|kept_until| kept_until < now);
+            if !expired {
+                break;
+            }
+            self.ended.pop_first();
+            if let Some(job) = self.jobs.remove(&job_key) {
+                self.job_index.remove(&job.id);
+                requests.insert(job.request);
+            }
+        }
+        for request in requests {
+            if let Some(keys) = self.requests.get_mut(&request) {
+                keys.retain(|key| self.jobs.contains_key(key));
+                if keys.is_empty() {
+                    self.requests.remove(&request);
+                }
+            }
+        }
     }
 
     /// The status a phone shows now (its job's transitional status while one runs).
     fn visible_status(&self, phone: &Phone) -> PhoneStatus {
         phone
             .active_job
-            .and_then(|j| self.jobs.get(j))
+            .and_then(|j| self.jobs.get(&j))
             .and_then(|job| job.transition.during)
             .unwrap_or(phone.status)
     }
@@ -453,13 +557,19 @@ impl State {
         }
     }
 
-    fn detail(&self, phone: &Phone, request_id: Option<String>) -> PhoneDetail {
+    fn detail(&self, phone: &Phone, request_id: Option<String>, view: PropertyView) -> PhoneDetail {
         let server_octet = phone.index / PHONES_PER_SERVER % 250 + 1;
         let slot = phone.index % PHONES_PER_SERVER;
+        let property = match view {
+            PropertyView::Whole => phone.properties.to_api_string().into(),
+            PropertyView::Capped => {
+                capped_property_string(&phone.properties, DETAIL_PROPERTY_BYTES_MAX)
+            }
+        };
         PhoneDetail {
             request_id,
             summary: self.summary(phone),
-            property: Some(phone.properties.to_api_string().into()),
+            property: Some(property),
             custom_property: phone.custom_property.clone(),
             access_infos: Some(json!([{
                 "type": "adb",
@@ -536,10 +646,13 @@ impl Backend {
             faults: config.faults.clone(),
             phones,
             phone_index,
-            jobs: Vec::new(),
+            jobs: BTreeMap::new(),
+            next_job: 0,
             job_index: HashMap::new(),
             requests: HashMap::new(),
             due: BTreeSet::new(),
+            ended: BTreeSet::new(),
+            retention: config.job_retention,
             doomed: HashSet::new(),
             objects: HashMap::new(),
             stats: Stats::default(),
@@ -594,6 +707,31 @@ impl Backend {
         FaultDecision { delay, error }
     }
 
+    /// Decides whether a batch operation the service has just performed (and would answer 200)
+    /// gets an acted fault instead, counting it under [`ActedFault::stats_key`]. Draws from the
+    /// seeded fault generator only for a rate above 0: `acted_error_rate` first, then
+    /// `acted_drop_rate` when no acted error was drawn.
+    pub(crate) fn decide_acted_fault(&self) -> Option<ActedFault> {
+        let mut state = self.state();
+        let state = &mut *state;
+        let faults = &state.faults;
+        let fault = if faults.acted_error_rate > 0.0
+            && state.fault_rng.random::<f64>() < faults.acted_error_rate
+        {
+            Some(ActedFault::Error)
+        } else if faults.acted_drop_rate > 0.0
+            && state.fault_rng.random::<f64>() < faults.acted_drop_rate
+        {
+            Some(ActedFault::Drop)
+        } else {
+            None
+        };
+        if let Some(fault) = fault {
+            state.stats.count_fault_named(fault.stats_key());
+        }
+        fault
+    }
+
     /// The faults in force.
     pub(crate) fn faults(&self) -> Faults {
         self.state().faults.clone()
@@ -626,7 +764,8 @@ impl Backend {
             .collect()
     }
 
-    /// Every phone as ShowCloudPhoneDetail would answer it (without request id), fixture order.
+    /// Every phone as ShowCloudPhoneDetail would answer it (without request id), fixture order,
+    /// but with every property (the detail caps `property` at [`DETAIL_PROPERTY_BYTES_MAX`]).
     pub(crate) fn phones(&self, now: SystemTime) -> Vec<PhoneDetail> {
         let mut state = self.state();
         state.settle(now);
@@ -634,16 +773,20 @@ impl Backend {
             .phones
             .iter()
             .filter(|p| !p.deleted)
-            .map(|p| state.detail(p, None))
+            .map(|p| state.detail(p, None, PropertyView::Whole))
             .collect()
     }
 
-    /// One phone as ShowCloudPhoneDetail would answer it (without request id).
+    /// One phone as ShowCloudPhoneDetail would answer it (without request id), but with every
+    /// property.
     pub(crate) fn phone(&self, phone_id: &str, now: SystemTime) -> Option<PhoneDetail> {
         let mut state = self.state();
         state.settle(now);
         let index = *state.phone_index.get(phone_id)?;
-        state.phones.get(index).map(|p| state.detail(p, None))
+        state
+            .phones
+            .get(index)
+            .map(|p| state.detail(p, None, PropertyView::Whole))
     }
 
     /// Changes one property out of band (drift). `false` when the phone is unknown.
@@ -693,17 +836,20 @@ impl Backend {
         }
     }
 
-    /// A job's status at `now`.
+    /// A job's status at `now` (`None` once the job is unknown or forgotten).
     pub(crate) fn job_status(&self, job_id: &str, now: SystemTime) -> Option<JobStatus> {
-        let state = self.state();
-        let job = state.jobs.get(*state.job_index.get(job_id)?)?;
+        let mut state = self.state();
+        state.settle(now);
+        let job = state.jobs.get(state.job_index.get(job_id)?)?;
         Some(job_status(now, job.end, &job.outcome))
     }
 
-    /// The status a job ends (or ended) with, decided at submit time.
-    pub(crate) fn job_outcome(&self, job_id: &str) -> Option<JobStatus> {
-        let state = self.state();
-        let job = state.jobs.get(*state.job_index.get(job_id)?)?;
+    /// The status a job ends (or ended) with, decided at submit time (`None` once the job is
+    /// unknown or forgotten at `now`).
+    pub(crate) fn job_outcome(&self, job_id: &str, now: SystemTime) -> Option<JobStatus> {
+        let mut state = self.state();
+        state.settle(now);
+        let job = state.jobs.get(state.job_index.get(job_id)?)?;
         Some(job.outcome.final_status())
     }
 
@@ -757,6 +903,7 @@ impl Backend {
                 &phone_id,
                 entry,
                 image_id,
+                request_id,
                 now,
                 self.job_duration,
             ) {
@@ -781,7 +928,9 @@ impl Backend {
                 }
             }
         }
-        state.requests.insert(request_id.to_owned(), job_indices);
+        if !job_indices.is_empty() {
+            state.requests.insert(request_id.to_owned(), job_indices);
+        }
         Ok(BatchResponse {
             request_id: Some(request_id.to_owned()),
             jobs,
@@ -800,7 +949,7 @@ impl Backend {
         let job = state
             .job_index
             .get(job_id)
-            .and_then(|&j| state.jobs.get(j))
+            .and_then(|j| state.jobs.get(j))
             .ok_or_else(|| SimError::JobNotFound {
                 job_id: job_id.to_owned(),
             })?;
@@ -852,14 +1001,14 @@ impl Backend {
                 .iter()
                 .filter_map(|id| state.requests.get(*id))
                 .flatten()
+                .filter_map(|j| state.jobs.get(j))
                 .skip(offset)
                 .take(limit)
-                .filter_map(|&j| state.jobs.get(j))
                 .map(|job| listed(state.job_view(job, now)))
                 .collect(),
             None => state
                 .jobs
-                .iter()
+                .values()
                 .skip(offset)
                 .take(limit)
                 .map(|job| listed(state.job_view(job, now)))
@@ -930,7 +1079,7 @@ impl Backend {
             .ok_or_else(|| SimError::PhoneNotFound {
                 phone_id: phone_id.to_owned(),
             })?;
-        Ok(state.detail(phone, Some(request_id.to_owned())))
+        Ok(state.detail(phone, Some(request_id.to_owned()), PropertyView::Capped))
     }
 }
 
@@ -952,13 +1101,15 @@ fn listed(job: Job) -> ListedJob {
 impl State {
     /// Checks one phone entry and creates its job: phone id form (`CPS.0004`), the entry's own
     /// fields (`CPS.0004`), existence (`CPS.0005`), an unfinished job or a refusing status
-    /// ([`crate::error::SIM_PHONE_BUSY`]).
+    /// ([`crate::error::SIM_PHONE_BUSY`]). The job is recorded under `request_id`.
+    #[allow(clippy::too_many_arguments)]
     fn submit_one(
         &mut self,
         operation: BatchOperation,
         phone_id: &str,
         entry: &Value,
         image_id: Option<&str>,
+        request_id: &str,
         now: SystemTime,
         duration: Duration,
     ) -> Result<(usize, String), SimError> {
@@ -982,7 +1133,7 @@ impl State {
             .ok_or_else(|| SimError::PhoneNotFound {
                 phone_id: phone_id.to_owned(),
             })?;
-        if let Some(job) = phone.active_job.and_then(|j| self.jobs.get(j)) {
+        if let Some(job) = phone.active_job.and_then(|j| self.jobs.get(&j)) {
             return Err(SimError::PhoneBusy {
                 phone_id: phone_id.to_owned(),
                 job_id: job.id.clone(),
@@ -1025,17 +1176,22 @@ impl State {
             Outcome::Success
         };
         let job_id = self.ids.next_id();
-        let job_index = self.jobs.len();
+        let job_index = self.next_job;
+        self.next_job += 1;
         let end = now + duration;
-        self.jobs.push(JobRecord {
-            id: job_id.clone(),
-            phone: phone_index,
-            transition,
-            begin: now,
-            end,
-            outcome,
-            effect,
-        });
+        self.jobs.insert(
+            job_index,
+            JobRecord {
+                id: job_id.clone(),
+                request: request_id.to_owned(),
+                phone: phone_index,
+                transition,
+                begin: now,
+                end,
+                outcome,
+                effect,
+            },
+        );
         self.job_index.insert(job_id.clone(), job_index);
         self.due.insert((end, job_index));
         // Settled just before: every job still due is unfinished now.
@@ -1179,7 +1335,7 @@ mod tests {
         assert_eq!(status(&b, &ids[2], after), -9);
         for answer in [&r, &reset, &stop] {
             let job = job_id(answer, 0);
-            assert_eq!(b.job_outcome(&job), Some(JobStatus::Failed));
+            assert_eq!(b.job_outcome(&job, t0()), Some(JobStatus::Failed));
             let shown = b.show_job(&job, "x", after).unwrap().job;
             assert_eq!(shown.status, JobStatus::Failed);
             assert_eq!(shown.error_code.as_deref(), Some(SIM_JOB_FAILED));
@@ -1198,10 +1354,19 @@ mod tests {
         assert!(b.fail_next_job(&ids[0]));
         assert!(!b.fail_next_job("nope"));
         let first = restart(&b, &[&ids[0], &ids[1]], t0());
-        assert_eq!(b.job_outcome(&job_id(&first, 0)), Some(JobStatus::Failed));
-        assert_eq!(b.job_outcome(&job_id(&first, 1)), Some(JobStatus::Success));
+        assert_eq!(
+            b.job_outcome(&job_id(&first, 0), t0()),
+            Some(JobStatus::Failed)
+        );
+        assert_eq!(
+            b.job_outcome(&job_id(&first, 1), t0()),
+            Some(JobStatus::Success)
+        );
         let second = restart(&b, &[&ids[0]], t0() + STEP);
-        assert_eq!(b.job_outcome(&job_id(&second, 0)), Some(JobStatus::Success));
+        assert_eq!(
+            b.job_outcome(&job_id(&second, 0), t0()),
+            Some(JobStatus::Success)
+        );
     }
 
     #[test]
@@ -1234,7 +1399,7 @@ mod tests {
             Some(cph_types::CPS_NOT_FOUND)
         );
         // Its earlier job is still known.
-        assert!(b.job_outcome(&job_id(&first, 0)).is_some());
+        assert!(b.job_outcome(&job_id(&first, 0), t0()).is_some());
         assert!(!b.set_phone_property(&ids[1], "k", "v", t0()));
     }
 
@@ -1508,7 +1673,7 @@ mod tests {
             later,
         );
         let job = job_id(&newer, 0);
-        let failed = b.job_outcome(&job);
+        let failed = b.job_outcome(&job, t0());
         assert_eq!(failed, Some(JobStatus::Failed));
         let shown = b.show_job(&job, "r", later + STEP * 2).unwrap();
         assert_eq!(
@@ -1527,7 +1692,7 @@ mod tests {
                 t0() + STEP * at,
             );
             assert_eq!(
-                b.job_outcome(&job_id(&ok, 0)),
+                b.job_outcome(&job_id(&ok, 0), t0()),
                 Some(JobStatus::Success),
                 "{object}"
             );
@@ -1673,7 +1838,7 @@ mod tests {
             let outcomes: Vec<_> = answer
                 .jobs
                 .iter()
-                .map(|j| b.job_outcome(j.job_id.as_deref().unwrap()))
+                .map(|j| b.job_outcome(j.job_id.as_deref().unwrap(), t0()))
                 .collect();
             (ids, answer, outcomes)
         };
@@ -1791,6 +1956,301 @@ mod tests {
             started.elapsed() < Duration::from_secs(5),
             "{:?}",
             started.elapsed()
+        );
+    }
+
+    fn decisions(b: &Backend, n: usize) -> Vec<Option<ActedFault>> {
+        (0..n).map(|_| b.decide_acted_fault()).collect()
+    }
+
+    #[test]
+    fn acted_faults_are_drawn_from_the_seeded_fault_generator_and_counted() {
+        let faults = Faults {
+            acted_error_rate: 0.3,
+            acted_drop_rate: 0.5,
+            ..Faults::default()
+        };
+        let a = decisions(&backend_with(1, faults.clone()), 200);
+        let b = backend_with(1, faults.clone());
+        assert_eq!(decisions(&b, 200), a, "the same seed draws the same faults");
+        let errors = a.iter().filter(|d| **d == Some(ActedFault::Error)).count();
+        let drops = a.iter().filter(|d| **d == Some(ActedFault::Drop)).count();
+        assert!(errors > 0 && drops > 0 && errors + drops < 200, "{a:?}");
+        let stats = b.stats();
+        assert_eq!(
+            stats.faults_injected.get("acted_500"),
+            Some(&(errors as u64))
+        );
+        assert_eq!(
+            stats.faults_injected.get("acted_drop"),
+            Some(&(drops as u64))
+        );
+        assert_eq!(stats.faults_injected.len(), 2, "{stats:?}");
+        let other = Backend::new(
+            &SimConfig {
+                phones: 1,
+                seed: 2,
+                faults,
+                ..SimConfig::default()
+            },
+            t0(),
+        );
+        assert_ne!(decisions(&other, 200), a, "another seed draws other faults");
+
+        let always_error = backend_with(
+            1,
+            Faults {
+                acted_error_rate: 1.0,
+                acted_drop_rate: 1.0,
+                ..Faults::default()
+            },
+        );
+        assert!(
+            decisions(&always_error, 20)
+                .iter()
+                .all(|d| *d == Some(ActedFault::Error))
+        );
+        let always_drop = backend_with(
+            1,
+            Faults {
+                acted_drop_rate: 1.0,
+                ..Faults::default()
+            },
+        );
+        assert!(
+            decisions(&always_drop, 20)
+                .iter()
+                .all(|d| *d == Some(ActedFault::Drop))
+        );
+        // acted faults are never answered before the service acts
+        assert_eq!(always_error.decide_faults().error, None);
+        let none = backend(1);
+        assert!(decisions(&none, 20).iter().all(Option::is_none));
+        assert!(none.stats().faults_injected.is_empty());
+    }
+
+    #[test]
+    fn zero_acted_rates_leave_the_seeded_fault_sequence_unchanged() {
+        let faults = Faults {
+            throttle_rate: 0.5,
+            ..Faults::default()
+        };
+        let alone = backend_with(1, faults.clone());
+        let interleaved = backend_with(1, faults);
+        for _ in 0..100 {
+            let expected = alone.decide_faults();
+            assert_eq!(interleaved.decide_acted_fault(), None);
+            assert_eq!(interleaved.decide_faults(), expected);
+        }
+    }
+
+    fn backend_retaining(phones: usize, retention: Duration) -> Backend {
+        let config = SimConfig {
+            phones,
+            job_duration: STEP,
+            job_retention: retention,
+            ..SimConfig::default()
+        };
+        Backend::new(&config, t0())
+    }
+
+    fn listed_job_ids(b: &Backend, query: &[(&str, &str)], at: SystemTime) -> Vec<String> {
+        list(b, query, at).unwrap()["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["job_id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn jobs_are_forgotten_once_they_ended_longer_ago_than_the_retention() {
+        let retention = Duration::from_secs(60);
+        let b = backend_retaining(2, retention);
+        let ids = b.phone_ids();
+        let property = json!({ "persist.sys.locale": "en-US" }).to_string();
+        let body = json!({ "phones": [{ "phone_id": ids[0], "property": property }] });
+        let old = b
+            .batch(
+                BatchOperation::UpdateProperty,
+                body.to_string().as_bytes(),
+                "old",
+                t0(),
+            )
+            .unwrap();
+        let later = t0() + Duration::from_secs(30);
+        let new = b
+            .batch(
+                BatchOperation::Restart,
+                json!({ "phones": [{ "phone_id": ids[1] }] })
+                    .to_string()
+                    .as_bytes(),
+                "new",
+                later,
+            )
+            .unwrap();
+        let (old_job, new_job) = (job_id(&old, 0), job_id(&new, 0));
+
+        // Ended exactly `retention` ago: still known everywhere.
+        let boundary = t0() + STEP + retention;
+        assert_eq!(
+            b.show_job(&old_job, "r", boundary).unwrap().job.status,
+            JobStatus::Success
+        );
+        assert_eq!(
+            listed_job_ids(&b, &[("request_id", "old")], boundary),
+            [old_job.as_str()]
+        );
+        assert_eq!(
+            listed_job_ids(&b, &[], boundary),
+            [old_job.as_str(), new_job.as_str()]
+        );
+        assert_eq!(b.job_status(&old_job, boundary), Some(JobStatus::Success));
+
+        // One nanosecond later: forgotten by ShowJob, ListJobs and its request.
+        let past = boundary + Duration::from_nanos(1);
+        let err = b.show_job(&old_job, "r", past).unwrap_err();
+        assert_eq!(
+            err,
+            SimError::JobNotFound {
+                job_id: old_job.clone()
+            }
+        );
+        assert_eq!((err.http_status(), err.error_code()), (404, "CPS.0005"));
+        assert!(listed_job_ids(&b, &[("request_id", "old")], past).is_empty());
+        assert_eq!(
+            listed_job_ids(&b, &[("request_ids", "old,new")], past),
+            [new_job.as_str()]
+        );
+        assert_eq!(listed_job_ids(&b, &[], past), [new_job.as_str()]);
+        assert_eq!(b.job_status(&old_job, past), None);
+        assert_eq!(b.job_outcome(&old_job, past), None);
+        // Its effect on the phone stays, and the phone takes new jobs.
+        let detail = b.phone(&ids[0], past).unwrap();
+        assert_eq!(
+            detail.properties().unwrap().get("persist.sys.locale"),
+            Some("en-US")
+        );
+        assert_eq!(detail.summary.status.map(|s| s.code()), Some(2));
+        assert!(!restart(&b, &[&ids[0]], past).jobs[0].is_rejected());
+
+        // The later job has its own boundary.
+        let new_boundary = later + STEP + retention;
+        assert!(b.show_job(&new_job, "r", new_boundary).is_ok());
+        let gone = new_boundary + Duration::from_nanos(1);
+        assert!(b.show_job(&new_job, "r", gone).is_err());
+        assert!(listed_job_ids(&b, &[("request_id", "new")], gone).is_empty());
+        assert_eq!(status(&b, &ids[1], gone), 2);
+    }
+
+    #[test]
+    fn unfinished_jobs_are_never_forgotten_and_a_huge_retention_keeps_jobs_forever() {
+        let b = backend_retaining(1, Duration::ZERO);
+        let phone = b.phone_ids()[0].clone();
+        let job = job_id(&restart(&b, &[&phone], t0()), 0);
+        assert_eq!(
+            b.job_status(&job, t0() + STEP / 2),
+            Some(JobStatus::Running)
+        );
+        assert_eq!(status(&b, &phone, t0() + STEP / 2), 4);
+        assert_eq!(b.job_status(&job, t0() + STEP), Some(JobStatus::Success));
+        assert_eq!(
+            b.job_status(&job, t0() + STEP + Duration::from_nanos(1)),
+            None
+        );
+
+        let forever = backend_retaining(1, Duration::MAX);
+        let phone = forever.phone_ids()[0].clone();
+        let job = job_id(&restart(&forever, &[&phone], t0()), 0);
+        let much_later = t0() + Duration::from_secs(100 * 365 * 24 * 3600);
+        assert!(forever.show_job(&job, "r", much_later).is_ok());
+    }
+
+    #[test]
+    fn capped_property_strings_are_the_longest_fitting_key_order_prefix() {
+        let small: PropertyMap = [("a", "1"), ("b", "2")].into_iter().collect();
+        let whole = small.to_api_string().as_str().to_owned();
+        assert_eq!(whole, r#"{"a":"1","b":"2"}"#);
+        assert_eq!(
+            capped_property_string(&small, DETAIL_PROPERTY_BYTES_MAX),
+            whole
+        );
+        assert_eq!(capped_property_string(&small, whole.len()), whole);
+        assert_eq!(
+            capped_property_string(&small, whole.len() - 1),
+            r#"{"a":"1"}"#
+        );
+        assert_eq!(capped_property_string(&small, 9), r#"{"a":"1"}"#);
+        assert_eq!(capped_property_string(&small, 8), "{}");
+        assert_eq!(capped_property_string(&PropertyMap::new(), 2), "{}");
+
+        // Escapes and multi-byte characters count as the bytes they encode to.
+        let tricky: PropertyMap = [
+            ("k1", "say \"hi\"\n"),
+            ("k2", "日本語"),
+            ("k3", "x"),
+            ("k4", "\\"),
+        ]
+        .into_iter()
+        .collect();
+        let entries: Vec<(&str, &str)> = tricky.iter().collect();
+        let full = tricky.to_api_string().byte_len();
+        for max in 2..=full + 1 {
+            let text = capped_property_string(&tricky, max);
+            assert!(text.len() <= max, "{max}: {text}");
+            let shown = PropertyMap::from_api_string(&text).unwrap();
+            let n = shown.len();
+            let prefix: PropertyMap = entries[..n].iter().copied().collect();
+            assert_eq!(shown, prefix, "{max}: a key-order prefix");
+            assert_eq!(text, prefix.to_api_string().as_str(), "{max}");
+            if n < entries.len() {
+                let one_more: PropertyMap = entries[..=n].iter().copied().collect();
+                assert!(
+                    one_more.to_api_string().byte_len() > max,
+                    "{max}: longest prefix"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn show_detail_caps_property_at_2048_bytes_and_the_admin_view_stays_whole() {
+        let b = backend(1);
+        let phone = b.phone_ids()[0].clone();
+        // 60 entries of about 100 bytes: about 6 KB, within UpdateCloudPhoneProperty's 7800.
+        let properties: PropertyMap = (0..60)
+            .map(|i| (format!("vendor.sim.key{i:02}"), "v".repeat(80)))
+            .collect();
+        let property = properties.to_api_string().as_str().to_owned();
+        assert!(property.len() > 2 * DETAIL_PROPERTY_BYTES_MAX && property.len() < 7800);
+        let answer = submit(
+            &b,
+            BatchOperation::UpdateProperty,
+            json!({ "phones": [{ "phone_id": phone, "property": property }] }),
+            t0(),
+        );
+        assert!(!answer.jobs[0].is_rejected(), "{answer:?}");
+        let at = t0() + STEP;
+        let shown = b
+            .show_cloud_phone_detail(&phone, "r", at)
+            .unwrap()
+            .property
+            .unwrap();
+        assert!(shown.len() <= DETAIL_PROPERTY_BYTES_MAX, "{}", shown.len());
+        let shown_map = PropertyMap::from_api_string(&shown).unwrap();
+        let entries: Vec<(&str, &str)> = properties.iter().collect();
+        let n = shown_map.len();
+        assert!(n > 0 && n < entries.len(), "{n}");
+        let prefix: PropertyMap = entries[..n].iter().copied().collect();
+        assert_eq!(shown_map, prefix);
+        let one_more: PropertyMap = entries[..=n].iter().copied().collect();
+        assert!(one_more.to_api_string().byte_len() > DETAIL_PROPERTY_BYTES_MAX);
+        // The admin view and the in-process control show every property.
+        let admin = b.phones(at);
+        assert_eq!(admin[0].property.as_deref(), Some(property.as_str()));
+        assert_eq!(
+            b.phone(&phone, at).unwrap().properties().unwrap(),
+            properties
         );
     }
 }

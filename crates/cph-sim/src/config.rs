@@ -28,6 +28,8 @@ pub const DEFAULT_PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
 pub const DEFAULT_AUTH_TOKEN: &str = "sim-token";
 /// The HTTP status of an injected server error when none (or 0) is configured.
 pub const DEFAULT_SERVER_ERROR_STATUS: u16 = 503;
+/// Default time a finished job stays known (ShowJob, ListJobs) after its end: 24 hours.
+pub const DEFAULT_JOB_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Everything a simulator is started with.
 #[derive(Clone)]
@@ -40,6 +42,10 @@ pub struct SimConfig {
     pub seed: u64,
     /// How long every job runs before it ends (success or failure).
     pub job_duration: Duration,
+    /// How long a job stays known after its end: once its end time is more than this in the
+    /// past, ShowJob answers it as not found and ListJobs no longer lists it (its effects on the
+    /// phone stay).
+    pub job_retention: Duration,
     /// The access key (AK) accepted for signed requests.
     pub access_key: String,
     /// The secret key (SK) of `access_key`; never logged, `Debug` prints `***`.
@@ -59,6 +65,7 @@ impl Default for SimConfig {
             phones: DEFAULT_PHONES,
             seed: DEFAULT_SEED,
             job_duration: DEFAULT_JOB_DURATION,
+            job_retention: DEFAULT_JOB_RETENTION,
             access_key: DEFAULT_ACCESS_KEY.to_owned(),
             secret_key: DEFAULT_SECRET_KEY.to_owned(),
             project_id: DEFAULT_PROJECT_ID.to_owned(),
@@ -75,6 +82,7 @@ impl fmt::Debug for SimConfig {
             .field("phones", &self.phones)
             .field("seed", &self.seed)
             .field("job_duration", &self.job_duration)
+            .field("job_retention", &self.job_retention)
             .field("access_key", &self.access_key)
             .field("secret_key", &"***")
             .field("project_id", &self.project_id)
@@ -84,9 +92,13 @@ impl fmt::Debug for SimConfig {
     }
 }
 
-/// Faults the simulator injects. Every rate is a probability in `0..=1`; throttling and server
-/// errors are decided (and answered) before the service acts, so such an answer certainly means
-/// nothing happened.
+/// Faults the simulator injects. Every rate is a probability in `0..=1`.
+///
+/// Throttling and server errors are decided (and answered) before the service acts, so such an
+/// answer certainly means nothing happened. The acted faults (`acted_error_rate`,
+/// `acted_drop_rate`) hit only the six batch operations, and only a request that would have been
+/// answered 200: the service performs the batch first (jobs created, phones moving), then answers
+/// 500 `CPS.0003` under the request id of those jobs, or closes the connection without answering.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct Faults {
@@ -102,6 +114,12 @@ pub struct Faults {
     pub latency_ms: u64,
     /// Plus a uniformly random `0..=latency_jitter_ms` milliseconds.
     pub latency_jitter_ms: u64,
+    /// Probability that a batch operation the service performed is answered 500 `CPS.0003`
+    /// (with the request id its jobs were recorded under) instead of its 200.
+    pub acted_error_rate: f64,
+    /// Probability that a batch operation the service performed gets no answer at all: the
+    /// connection is closed without a status line. Drawn only when no acted error was drawn.
+    pub acted_drop_rate: f64,
 }
 
 impl Faults {
@@ -111,6 +129,8 @@ impl Faults {
             ("job_failure_rate", self.job_failure_rate),
             ("throttle_rate", self.throttle_rate),
             ("server_error_rate", self.server_error_rate),
+            ("acted_error_rate", self.acted_error_rate),
+            ("acted_drop_rate", self.acted_drop_rate),
         ] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(SimError::InvalidFault {
@@ -156,7 +176,62 @@ mod tests {
         let faults: Faults = serde_json::from_str(r#"{"throttle_rate":0.5}"#).unwrap_or_default();
         assert_eq!(faults.throttle_rate, 0.5);
         assert_eq!(faults.job_failure_rate, 0.0);
+        assert_eq!(faults.acted_error_rate, 0.0);
+        assert_eq!(faults.acted_drop_rate, 0.0);
         assert_eq!(faults.effective_server_error_status(), 503);
+        let acted: Faults =
+            serde_json::from_str(r#"{"acted_error_rate":0.25,"acted_drop_rate":1}"#)
+                .unwrap_or_default();
+        assert_eq!((acted.acted_error_rate, acted.acted_drop_rate), (0.25, 1.0));
+    }
+
+    #[test]
+    fn acted_rates_are_validated_like_the_others() {
+        for faults in [
+            Faults {
+                acted_error_rate: 1.01,
+                ..Faults::default()
+            },
+            Faults {
+                acted_drop_rate: -0.5,
+                ..Faults::default()
+            },
+            Faults {
+                acted_drop_rate: f64::NAN,
+                ..Faults::default()
+            },
+        ] {
+            assert!(faults.validate().is_err(), "{faults:?}");
+        }
+        let err = Faults {
+            acted_drop_rate: 2.0,
+            ..Faults::default()
+        }
+        .validate()
+        .err()
+        .map(|e| e.to_string());
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.contains("acted_drop_rate")),
+            "{err:?}"
+        );
+        assert!(
+            Faults {
+                acted_error_rate: 1.0,
+                acted_drop_rate: 0.0,
+                ..Faults::default()
+            }
+            .validate()
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn jobs_are_retained_a_day_by_default() {
+        assert_eq!(
+            SimConfig::default().job_retention,
+            Duration::from_secs(86_400)
+        );
     }
 
     #[test]

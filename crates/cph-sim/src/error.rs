@@ -88,6 +88,10 @@ pub enum SimError {
         /// The HTTP status.
         status: u16,
     },
+    /// `CPS.0003` (500) answered AFTER the service performed a batch (an injected acted error):
+    /// the jobs exist under the request id of this answer, as after a gateway timeout.
+    #[error("server error 500 after the service acted")]
+    ServerErrorAfterActing,
     /// `APIGW.0101` (404): no API at this method and path.
     #[error("no api at {method} {path}")]
     ApiNotFound {
@@ -117,7 +121,7 @@ impl SimError {
             SimError::PhoneBusy { .. } | SimError::StatusForbids { .. } => SIM_PHONE_BUSY,
             SimError::AuthFailed { .. } | SimError::ProjectMismatch { .. } => APIGW_AUTH_FAILED,
             SimError::Throttled => APIG_THROTTLED,
-            SimError::ServerError { .. } => CPS_INTERNAL_ERROR,
+            SimError::ServerError { .. } | SimError::ServerErrorAfterActing => CPS_INTERNAL_ERROR,
             SimError::ApiNotFound { .. } => APIGW_API_NOT_FOUND,
         }
     }
@@ -145,6 +149,9 @@ impl SimError {
             ),
             SimError::Throttled => "The throttling threshold has been reached.".to_owned(),
             SimError::ServerError { .. } => "Internal error.".to_owned(),
+            SimError::ServerErrorAfterActing => {
+                "Internal error: the gateway timed out waiting for the service.".to_owned()
+            }
             SimError::ApiNotFound { .. } => {
                 "The API does not exist or has not been published in the environment".to_owned()
             }
@@ -169,6 +176,7 @@ impl SimError {
             SimError::ProjectMismatch { .. } => 403,
             SimError::Throttled => 429,
             SimError::ServerError { status } => *status,
+            SimError::ServerErrorAfterActing => 500,
         }
     }
 
@@ -210,6 +218,9 @@ mod tests {
         };
         assert_eq!(project.http_status(), 403);
         assert_eq!(SimError::ServerError { status: 500 }.http_status(), 500);
+        let acted = SimError::ServerErrorAfterActing;
+        assert_eq!((acted.error_code(), acted.http_status()), ("CPS.0003", 500));
+        assert!(acted.error_msg().starts_with("Internal error"));
     }
 
     #[test]

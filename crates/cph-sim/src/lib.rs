@@ -5,7 +5,8 @@
 //! ShowCloudPhoneDetail with the real wire format; verifies SDK-HMAC-SHA256 signatures and IAM
 //! tokens as the gateway does; moves jobs running -> success/failed after a configurable duration
 //! and phone statuses through the documented transitions; and injects faults (job failures, 429,
-//! 5xx, latency) on demand. An admin API under `/_sim/` exposes the fixture, the faults and the
+//! 5xx, latency before the service acts; a 500 or a dropped connection after a batch operation
+//! was performed) on demand. An admin API under `/_sim/` exposes the fixture, the faults and the
 //! per-route counters.
 //!
 //! Main types: [`SimConfig`] (start-up settings with documented defaults), [`Faults`] (the fault
@@ -32,6 +33,7 @@ mod auth;
 mod backend;
 mod clock;
 mod config;
+mod conn;
 mod error;
 mod ids;
 mod lifecycle;
@@ -41,10 +43,11 @@ mod stats;
 
 #[doc(hidden)]
 pub use auth::fuzz_authenticate;
+pub use backend::DETAIL_PROPERTY_BYTES_MAX;
 pub use config::{
-    DEFAULT_ACCESS_KEY, DEFAULT_AUTH_TOKEN, DEFAULT_JOB_DURATION, DEFAULT_LISTEN, DEFAULT_PHONES,
-    DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY, DEFAULT_SEED, DEFAULT_SERVER_ERROR_STATUS, Faults,
-    SimConfig,
+    DEFAULT_ACCESS_KEY, DEFAULT_AUTH_TOKEN, DEFAULT_JOB_DURATION, DEFAULT_JOB_RETENTION,
+    DEFAULT_LISTEN, DEFAULT_PHONES, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY, DEFAULT_SEED,
+    DEFAULT_SERVER_ERROR_STATUS, Faults, SimConfig,
 };
 pub use error::{APIGW_API_NOT_FOUND, SIM_JOB_FAILED, SIM_PHONE_BUSY, SimError};
 pub use server::Simulator;

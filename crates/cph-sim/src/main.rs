@@ -29,6 +29,9 @@ struct Args {
     /// How long each job runs, e.g. 2s, 500ms, 1m.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     job_duration: Duration,
+    /// How long a finished job stays known (ShowJob, ListJobs) after its end, e.g. 24h, 10m.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    job_retention: Duration,
     /// Access key (AK) accepted for SDK-HMAC-SHA256 signatures.
     #[arg(long, default_value = DEFAULT_ACCESS_KEY)]
     access_key: String,
@@ -53,6 +56,14 @@ struct Args {
     /// HTTP status of injected server errors (5xx).
     #[arg(long, default_value_t = 503)]
     server_error_status: u16,
+    /// Probability (0..=1) that a batch operation the service performed is answered 500
+    /// CPS.0003 (under the request id of its jobs) instead of 200.
+    #[arg(long, default_value_t = 0.0)]
+    acted_error_rate: f64,
+    /// Probability (0..=1) that a batch operation the service performed gets no answer: the
+    /// connection is closed without a status line.
+    #[arg(long, default_value_t = 0.0)]
+    acted_drop_rate: f64,
     /// Latency added to every /v1 request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -92,6 +103,7 @@ impl Args {
             phones: self.phones,
             seed: self.seed,
             job_duration: self.job_duration,
+            job_retention: self.job_retention,
             access_key: self.access_key,
             secret_key: self.secret_key,
             project_id: self.project_id,
@@ -103,6 +115,8 @@ impl Args {
                 server_error_status: self.server_error_status,
                 latency_ms: self.latency_ms,
                 latency_jitter_ms: self.latency_jitter_ms,
+                acted_error_rate: self.acted_error_rate,
+                acted_drop_rate: self.acted_drop_rate,
             },
         }
     }
@@ -153,6 +167,7 @@ async fn main() -> ExitCode {
         phones = config.phones,
         seed = config.seed,
         job_duration_ms = config.job_duration.as_millis() as u64,
+        job_retention_s = config.job_retention.as_secs(),
         project_id = %config.project_id,
         access_key = %config.access_key,
         "starting cph-sim"
@@ -196,6 +211,13 @@ mod tests {
         assert_eq!(config.listen, default.listen);
         assert_eq!(config.phones, default.phones);
         assert_eq!(config.job_duration, default.job_duration);
+        assert_eq!(config.job_retention, default.job_retention);
+        // the flag spells out 503 where the library's default says 0 (meaning 503)
+        let default_faults = Faults {
+            server_error_status: default.faults.effective_server_error_status(),
+            ..default.faults.clone()
+        };
+        assert_eq!(config.faults, default_faults);
         assert_eq!(config.auth_token, default.auth_token);
         assert_eq!(config.secret_key, default.secret_key);
         assert_eq!(config.faults.effective_server_error_status(), 503);
@@ -207,5 +229,23 @@ mod tests {
             .into_config();
         assert_eq!(config.auth_token, None);
         assert_eq!(config.job_duration, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn acted_fault_and_retention_flags_reach_the_config() {
+        let config = Args::parse_from([
+            "cph-sim",
+            "--acted-error-rate",
+            "0.25",
+            "--acted-drop-rate",
+            "0.5",
+            "--job-retention",
+            "10m",
+        ])
+        .into_config();
+        assert_eq!(config.faults.acted_error_rate, 0.25);
+        assert_eq!(config.faults.acted_drop_rate, 0.5);
+        assert_eq!(config.job_retention, Duration::from_secs(600));
+        assert!(Args::try_parse_from(["cph-sim", "--job-retention", "soon"]).is_err());
     }
 }

@@ -1,13 +1,16 @@
 //! The HTTP face of the simulator: [`router`] builds the whole route table (reading it shows the
 //! whole API), thin handlers named after the API operations call the [`Backend`], and the gate in
 //! front of every `/v1` route counts the request, injects latency and faults before the service
-//! acts, and checks the credentials. Errors become the CPH envelope in [`error_response`] only.
+//! acts, and checks the credentials. The batch handlers inject the acted faults after the service
+//! performed the batch: a 500 under the same request id, or an answer marked [`DropConnection`]
+//! that the gate never lets out (it drops the connection). Errors become the CPH envelope in
+//! [`error_response`] only.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::{Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,8 +20,9 @@ use cph_types::{BatchOperation, ErrorBody};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Credentials, Received, authenticate, decode_query};
-use crate::backend::Backend;
+use crate::backend::{ActedFault, Backend};
 use crate::config::Faults;
+use crate::conn::Connection;
 use crate::error::SimError;
 
 /// The largest request body accepted, in bytes (a 1000-phone batch is well below).
@@ -36,6 +40,11 @@ pub(crate) struct AppState {
 /// The request id the gate issued for this call.
 #[derive(Clone, Debug)]
 struct RequestId(String);
+
+/// Marks an answer that must never be written: the gate drops the connection instead, so the
+/// client gets no answer at all (the acted-drop fault).
+#[derive(Clone, Copy, Debug)]
+struct DropConnection;
 
 /// The whole API: six batch operations, jobs, phones, the admin API and the fallback.
 pub(crate) fn router(state: AppState) -> Router {
@@ -119,7 +128,8 @@ fn answer<T: Serialize>(request_id: &RequestId, result: Result<T, SimError>) -> 
 }
 
 /// In front of every `/v1` route: counts, delays, authenticates, injects faults, issues the
-/// request id, and stamps `X-Request-Id` on the answer.
+/// request id, and stamps `X-Request-Id` on the answer; drops the connection, unanswered, when the
+/// handler marked its answer [`DropConnection`].
 async fn gate(
     State((state, operation)): State<(AppState, &'static str)>,
     request: Request,
@@ -167,10 +177,22 @@ async fn gate(
     if let Some(error) = faults.error {
         return error_response(&request_id, &error);
     }
+    let connection = parts
+        .extensions
+        .get::<ConnectInfo<Connection>>()
+        .map(|info| info.0.clone());
     parts.extensions.insert(RequestId(request_id.clone()));
     let mut response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
+    if response.extensions().get::<DropConnection>().is_some() {
+        match connection {
+            Some(connection) => connection.drop_without_answer(),
+            // Not served by `Simulator` (no connection to drop): the marked answer, a 500
+            // under the request id, goes out instead; never the 200.
+            None => tracing::warn!("no connection to drop; answering 500 instead"),
+        }
+    }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(X_REQUEST_ID, value);
     }
@@ -183,28 +205,44 @@ async fn log_request(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
+    let status = if response.extensions().get::<DropConnection>().is_some() {
+        "dropped".to_owned()
+    } else {
+        response.status().as_u16().to_string()
+    };
     tracing::info!(
         %method,
         %path,
-        status = response.status().as_u16(),
+        %status,
         latency_ms = %format_args!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
         "request"
     );
     response
 }
 
+/// One batch operation: the service acts (or refuses the body with a 400), then an acted fault
+/// may replace the 200: a 500 `CPS.0003` under the request id the jobs were recorded with, or no
+/// answer at all.
 fn batch(
     state: &AppState,
     operation: BatchOperation,
     request_id: &RequestId,
     body: &[u8],
 ) -> Response {
-    answer(
-        request_id,
-        state
-            .backend
-            .batch(operation, body, &request_id.0, SystemTime::now()),
-    )
+    let backend = &state.backend;
+    let performed = match backend.batch(operation, body, &request_id.0, SystemTime::now()) {
+        Ok(performed) => performed,
+        Err(error) => return error_response(&request_id.0, &error),
+    };
+    match backend.decide_acted_fault() {
+        None => Json(performed).into_response(),
+        Some(ActedFault::Error) => error_response(&request_id.0, &SimError::ServerErrorAfterActing),
+        Some(ActedFault::Drop) => {
+            let mut response = error_response(&request_id.0, &SimError::ServerErrorAfterActing);
+            response.extensions_mut().insert(DropConnection);
+            response
+        }
+    }
 }
 
 async fn reset_cloud_phone(

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::auth::Credentials;
 use crate::backend::Backend;
 use crate::config::{Faults, SimConfig};
+use crate::conn::{Connection, SimListener};
 use crate::routes::{AppState, router};
 use crate::stats::Stats;
 
@@ -45,8 +46,11 @@ impl Simulator {
             credentials: Arc::new(Credentials::from_config(&config)),
         });
         let (stop, stopped) = oneshot::channel::<()>();
+        // Served through `SimListener` so a handler can drop its connection without answering
+        // (the acted-drop fault): each request carries its `Connection` as `ConnectInfo`.
+        let make_service = app.into_make_service_with_connect_info::<Connection>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
+            axum::serve(SimListener(listener), make_service)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
                 })
@@ -86,8 +90,9 @@ impl Simulator {
         self.backend.phone_ids()
     }
 
-    /// Replaces the faults in force (as `PUT /_sim/faults`). Out-of-range rates are clamped to
-    /// `0..=1` and an invalid server error status becomes 503.
+    /// Replaces the faults in force (as `PUT /_sim/faults`). Out-of-range rates (the acted ones
+    /// included) are clamped to `0..=1`, NaN becomes 0, and an invalid server error status
+    /// becomes 503.
     pub fn set_faults(&self, faults: Faults) {
         let clamp = |rate: f64| {
             if rate.is_nan() {
@@ -101,6 +106,8 @@ impl Simulator {
             job_failure_rate: clamp(faults.job_failure_rate),
             throttle_rate: clamp(faults.throttle_rate),
             server_error_rate: clamp(faults.server_error_rate),
+            acted_error_rate: clamp(faults.acted_error_rate),
+            acted_drop_rate: clamp(faults.acted_drop_rate),
             server_error_status: if (500..=599).contains(&status) {
                 status
             } else {
@@ -128,7 +135,9 @@ impl Simulator {
         self.backend.reset_stats();
     }
 
-    /// One phone as ShowCloudPhoneDetail would answer it (without a request id).
+    /// One phone as ShowCloudPhoneDetail would answer it (without a request id), except that
+    /// `property` holds every property: the API's answer shows at most
+    /// [`crate::DETAIL_PROPERTY_BYTES_MAX`] bytes of them.
     pub fn phone(&self, phone_id: &str) -> Option<PhoneDetail> {
         self.backend.phone(phone_id, SystemTime::now())
     }
@@ -151,14 +160,16 @@ impl Simulator {
         self.backend.fail_next_job(phone_id)
     }
 
-    /// A job's current status: running until its duration has passed, then its final status.
+    /// A job's current status: running until its duration has passed, then its final status;
+    /// `None` for an unknown job or one forgotten after [`SimConfig::job_retention`].
     pub fn job_truth(&self, job_id: &str) -> Option<JobStatus> {
         self.backend.job_status(job_id, SystemTime::now())
     }
 
-    /// The status a job ends (or ended) with, decided when it was submitted.
+    /// The status a job ends (or ended) with, decided when it was submitted; `None` for an
+    /// unknown job or one forgotten after [`SimConfig::job_retention`].
     pub fn job_outcome(&self, job_id: &str) -> Option<JobStatus> {
-        self.backend.job_outcome(job_id)
+        self.backend.job_outcome(job_id, SystemTime::now())
     }
 
     /// Stops accepting connections, lets in-flight requests finish (at most 5 s), and returns.

@@ -12,7 +12,9 @@ pub struct Stats {
     /// Requests received per API operation name (e.g. `RestartCloudPhone`, `ListJobs`),
     /// faulted and refused ones included.
     pub requests: BTreeMap<String, u64>,
-    /// Injected faults per HTTP status, e.g. `"429"`, `"503"`.
+    /// Injected faults: those answered before the service acts per HTTP status (`"429"`,
+    /// `"500"`, `"503"`, ...), those after a batch operation was performed as `"acted_500"`
+    /// (answered 500) and `"acted_drop"` (connection closed without an answer).
     pub faults_injected: BTreeMap<String, u64>,
     /// Per phone id: how many times a batch operation acted on it (created a job).
     pub submissions: BTreeMap<String, u64>,
@@ -54,7 +56,12 @@ impl Stats {
 
     /// Counts one injected fault answered with `status`.
     pub(crate) fn count_fault(&mut self, status: u16) {
-        *self.faults_injected.entry(status.to_string()).or_default() += 1;
+        self.count_fault_named(&status.to_string());
+    }
+
+    /// Counts one injected fault under `key` (e.g. `acted_drop`).
+    pub(crate) fn count_fault_named(&mut self, key: &str) {
+        *self.faults_injected.entry(key.to_owned()).or_default() += 1;
     }
 
     /// Counts a job created on `phone_id`.
@@ -82,11 +89,13 @@ mod tests {
         stats.note_running_jobs(5);
         stats.note_running_jobs(3);
         stats.count_fault(429);
+        stats.count_fault_named("acted_drop");
         stats.count_submission("p");
         stats.count_rejection("q");
         assert_eq!(stats.requests.get("ListJobs"), Some(&2));
         assert_eq!(stats.total_requests, 3);
         assert_eq!(stats.faults_injected.get("429"), Some(&1));
+        assert_eq!(stats.faults_injected.get("acted_drop"), Some(&1));
         assert_eq!(stats.submissions.get("p"), Some(&1));
         assert_eq!(stats.rejected.get("q"), Some(&1));
         // 0.9 s into one second, then 0.1 and 0.2 s into the next.

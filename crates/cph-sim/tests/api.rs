@@ -736,3 +736,474 @@ async fn start_refuses_out_of_range_faults() {
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert!(err.to_string().contains("job_failure_rate"), "{err}");
 }
+
+/// Sends one request on a keep-alive connection (no `Connection: close`) and reads until the
+/// server closes the connection, or `wait` has passed with nothing received, or 300 ms have
+/// passed since the first bytes: every byte received, and whether the server closed the
+/// connection.
+async fn exchange_keep_alive(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &str,
+    wait: Duration,
+) -> (Vec<u8>, bool) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut request = format!(
+        "{method} {target} HTTP/1.1\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut deadline = tokio::time::Instant::now() + wait;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return (raw, false),
+            Ok(Ok(0)) => return (raw, true),
+            Ok(Ok(n)) => {
+                if raw.is_empty() {
+                    deadline =
+                        deadline.min(tokio::time::Instant::now() + Duration::from_millis(300));
+                }
+                raw.extend_from_slice(&buf[..n]);
+            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => return (raw, true),
+            Ok(Err(e)) => panic!("reading the answer: {e}"),
+        }
+    }
+}
+
+/// Long enough that jobs are still running whenever a test looks at them.
+const LONG_JOB: Duration = Duration::from_secs(60);
+
+fn phone_status(detail: &Reply) -> i64 {
+    assert_eq!(detail.status, 200, "{}", detail.body);
+    detail.json()["status"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn acted_error_answers_500_under_the_request_id_of_the_jobs_it_created() {
+    let sim = start_with(9, LONG_JOB).await;
+    let client = Signer::for_sim(&sim);
+    let ids = sim.phone_ids();
+    sim.set_faults(Faults {
+        acted_error_rate: 1.0,
+        ..Faults::default()
+    });
+    let cases: Vec<(&str, Value, &[String], i64)> = vec![
+        (
+            "phones/batch-restart",
+            json!({ "phones": [{ "phone_id": ids[0] }, { "phone_id": ids[1] }] }),
+            &ids[0..2],
+            4,
+        ),
+        (
+            "phones/batch-stop",
+            json!({ "phone_ids": [ids[2], ids[3]] }),
+            &ids[2..4],
+            7,
+        ),
+        (
+            "phones/batch-reset",
+            json!({ "phones": [{ "phone_id": ids[4] }, { "phone_id": ids[5] }] }),
+            &ids[4..6],
+            3,
+        ),
+        (
+            "phones/batch-update-property",
+            json!({ "phones": [{ "phone_id": ids[6], "property": "{\"ro.install.auto\":\"1\"}" }] }),
+            &ids[6..7],
+            2,
+        ),
+        (
+            "phones/batch-restore",
+            json!({ "restore_infos": [{ "phone_id": ids[7], "bucket_name": "bkt", "object_path": "a.tar" }] }),
+            &ids[7..8],
+            2,
+        ),
+        (
+            "phones/batch-storage",
+            json!({ "storage_infos": [{ "phone_id": ids[8], "include_files": ["/data"], "bucket_name": "bkt", "object_path": "b.tar" }] }),
+            &ids[8..9],
+            2,
+        ),
+    ];
+    let mut answered = Vec::new();
+    for (suffix, body, phones, during) in &cases {
+        let reply = client.call("POST", suffix, &[], &body.to_string()).await;
+        assert_eq!(
+            (reply.status, reply.error_code().as_str()),
+            (500, "CPS.0003"),
+            "{suffix}: {}",
+            reply.body
+        );
+        let message = reply.json()["error_msg"].as_str().unwrap().to_owned();
+        assert!(message.starts_with("Internal error"), "{message}");
+        let request_id = reply.header("x-request-id").unwrap().to_owned();
+        answered.push((suffix, request_id, *phones, *during));
+    }
+    sim.set_faults(Faults::default());
+
+    for (suffix, request_id, phones, during) in answered {
+        let listed = client
+            .call("GET", "jobs", &[("request_id", &request_id)], "")
+            .await;
+        assert_eq!(listed.status, 200, "{}", listed.body);
+        let jobs = listed.json()["jobs"].as_array().unwrap().clone();
+        let listed_phones: Vec<&str> = jobs
+            .iter()
+            .map(|j| j["phone_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(listed_phones, phones, "{suffix}: the jobs of {request_id}");
+        for job in &jobs {
+            assert_eq!(job["status"], json!(1), "{suffix}: {job}");
+            assert_eq!(job["job_id"].as_str().map(str::len), Some(32), "{job}");
+        }
+        for phone in phones {
+            let detail = client
+                .call("GET", &format!("phones/{phone}"), &[], "")
+                .await;
+            assert_eq!(phone_status(&detail), during, "{suffix}: phone {phone}");
+        }
+    }
+    let stats = sim.stats();
+    assert_eq!(stats.faults_injected.get("acted_500"), Some(&6));
+    assert_eq!(
+        stats.faults_injected.len(),
+        1,
+        "{:?}",
+        stats.faults_injected
+    );
+    for id in &ids {
+        assert_eq!(stats.submissions.get(id), Some(&1), "{id} acted on once");
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn acted_drop_closes_the_connection_without_an_answer_while_the_jobs_exist() {
+    let sim = start_with(3, LONG_JOB).await;
+    let client = Signer::for_sim(&sim);
+    let ids = sim.phone_ids();
+    let post = |suffix: &str, body: &str| {
+        let (target, headers) = client.sign("POST", &client.path(suffix), &[], body);
+        let addr = sim.local_addr();
+        let body = body.to_owned();
+        async move {
+            exchange_keep_alive(
+                addr,
+                "POST",
+                &target,
+                &headers,
+                &body,
+                Duration::from_secs(10),
+            )
+            .await
+        }
+    };
+
+    // Without the fault, the same exchange is answered and the connection stays open.
+    let (target, headers) = client.sign(
+        "POST",
+        &client.path("phones/batch-restart"),
+        &[],
+        &restart_body(&ids[..1]),
+    );
+    let (raw, closed) = exchange_keep_alive(
+        sim.local_addr(),
+        "POST",
+        &target,
+        &headers,
+        &restart_body(&ids[..1]),
+        Duration::from_secs(10),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(
+        !closed,
+        "a keep-alive connection stays open after an answer"
+    );
+
+    sim.set_faults(Faults {
+        acted_drop_rate: 1.0,
+        ..Faults::default()
+    });
+    let (raw, closed) = post("phones/batch-restart", &restart_body(&ids[1..2])).await;
+    assert!(closed, "the connection is closed");
+    assert!(
+        raw.is_empty(),
+        "no status line, no header, no body: {:?}",
+        String::from_utf8_lossy(&raw)
+    );
+    let stop = json!({ "phone_ids": [ids[2]] }).to_string();
+    let (raw, closed) = post("phones/batch-stop", &stop).await;
+    assert!(
+        closed && raw.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&raw)
+    );
+
+    // The service acted: the jobs exist and the phones moved.
+    sim.set_faults(Faults::default());
+    let restarting = client
+        .call("GET", &format!("phones/{}", ids[1]), &[], "")
+        .await;
+    assert_eq!(phone_status(&restarting), 4);
+    let stopping = client
+        .call("GET", &format!("phones/{}", ids[2]), &[], "")
+        .await;
+    assert_eq!(phone_status(&stopping), 7);
+    let all = client.call("GET", "jobs", &[], "").await.json();
+    let listed: Vec<(&str, &Value)> = all["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (j["phone_id"].as_str().unwrap(), &j["status"]))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (ids[0].as_str(), &json!(1)),
+            (ids[1].as_str(), &json!(1)),
+            (ids[2].as_str(), &json!(1))
+        ]
+    );
+    let stats = sim.stats();
+    assert_eq!(stats.faults_injected.get("acted_drop"), Some(&2));
+    assert_eq!(
+        stats.faults_injected.len(),
+        1,
+        "{:?}",
+        stats.faults_injected
+    );
+    assert_eq!(stats.requests.get("RestartCloudPhone"), Some(&2));
+    assert_eq!(stats.requests.get("StopCloudPhone"), Some(&1));
+    for id in &ids {
+        assert_eq!(stats.submissions.get(id), Some(&1), "{id}");
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn acted_faults_hit_only_batch_operations_that_would_have_answered_200() {
+    let sim = start_with(2, LONG_JOB).await;
+    let client = Signer::for_sim(&sim);
+    let ids = sim.phone_ids();
+    let made = client
+        .call(
+            "POST",
+            "phones/batch-restart",
+            &[],
+            &restart_body(&ids[..1]),
+        )
+        .await
+        .json();
+    let request_id = made["request_id"].as_str().unwrap().to_owned();
+    let job = made["jobs"][0]["job_id"].as_str().unwrap().to_owned();
+    let wrong_sk = Signer {
+        secret_key: "nope".into(),
+        ..Signer::for_sim(&sim)
+    };
+    for acted in [
+        Faults {
+            acted_error_rate: 1.0,
+            ..Faults::default()
+        },
+        Faults {
+            acted_drop_rate: 1.0,
+            ..Faults::default()
+        },
+    ] {
+        sim.set_faults(acted.clone());
+        sim.reset_stats();
+        // Reads are never hit (`send` panics on a connection closed without an answer).
+        for (suffix, query) in [
+            ("phones".to_owned(), vec![]),
+            (format!("phones/{}", ids[0]), vec![]),
+            ("jobs".to_owned(), vec![("request_id", request_id.as_str())]),
+            (format!("jobs/{job}"), vec![]),
+        ] {
+            let reply = client.call("GET", &suffix, &query, "").await;
+            assert_eq!(reply.status, 200, "{suffix}: {}", reply.body);
+        }
+        // A batch refused as a whole keeps its answer.
+        let malformed = client
+            .call("POST", "phones/batch-restart", &[], "{\"phones\": [")
+            .await;
+        assert_eq!(
+            (malformed.status, malformed.error_code().as_str()),
+            (400, "CPS.0004")
+        );
+        let no_list = client.call("POST", "phones/batch-stop", &[], "{}").await;
+        assert_eq!(no_list.status, 400, "{}", no_list.body);
+        let unsigned = wrong_sk
+            .call(
+                "POST",
+                "phones/batch-restart",
+                &[],
+                &restart_body(&ids[1..]),
+            )
+            .await;
+        assert_eq!(unsigned.status, 401, "{}", unsigned.body);
+        // A fault before acting stays what it is.
+        sim.set_faults(Faults {
+            throttle_rate: 1.0,
+            ..acted.clone()
+        });
+        let throttled = client
+            .call(
+                "POST",
+                "phones/batch-restart",
+                &[],
+                &restart_body(&ids[1..]),
+            )
+            .await;
+        assert_eq!(
+            (throttled.status, throttled.error_code().as_str()),
+            (429, "APIG.0308")
+        );
+        let stats = sim.stats();
+        assert_eq!(
+            stats.faults_injected.keys().collect::<Vec<_>>(),
+            ["429"],
+            "{acted:?}"
+        );
+        assert!(stats.submissions.is_empty(), "{:?}", stats.submissions);
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn admin_api_sets_the_acted_faults_by_name() {
+    let sim = start(1).await;
+    let addr = sim.local_addr();
+    let put = send(
+        addr,
+        "PUT",
+        "/_sim/faults",
+        &[],
+        r#"{"acted_error_rate": 0.5, "acted_drop_rate": 0.25}"#,
+    )
+    .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let got = send(addr, "GET", "/_sim/faults", &[], "").await.json();
+    assert_eq!(got["acted_error_rate"], json!(0.5));
+    assert_eq!(got["acted_drop_rate"], json!(0.25));
+    assert_eq!(got["throttle_rate"], json!(0.0));
+    let bad = send(
+        addr,
+        "PUT",
+        "/_sim/faults",
+        &[],
+        r#"{"acted_drop_rate": 1.5}"#,
+    )
+    .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("acted_drop_rate"), "{}", bad.body);
+    assert_eq!(sim.faults().acted_drop_rate, 0.25);
+    sim.set_faults(Faults {
+        acted_error_rate: 7.0,
+        acted_drop_rate: f64::NAN,
+        ..Faults::default()
+    });
+    assert_eq!(
+        (sim.faults().acted_error_rate, sim.faults().acted_drop_rate),
+        (1.0, 0.0)
+    );
+}
+
+#[tokio::test]
+async fn jobs_are_forgotten_once_ended_longer_ago_than_the_retention() {
+    let job_duration = Duration::from_millis(500);
+    let retention = Duration::from_millis(1500);
+    let sim = Simulator::start(SimConfig {
+        phones: 1,
+        job_duration,
+        job_retention: retention,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = Signer::for_sim(&sim);
+    let ids = sim.phone_ids();
+    let answer = client
+        .call("POST", "phones/batch-restart", &[], &restart_body(&ids))
+        .await
+        .json();
+    let request_id = answer["request_id"].as_str().unwrap().to_owned();
+    let job = answer["jobs"][0]["job_id"].as_str().unwrap().to_owned();
+    let shown = client.call("GET", &format!("jobs/{job}"), &[], "").await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+
+    tokio::time::sleep(job_duration + retention + Duration::from_millis(500)).await;
+    let forgotten = client.call("GET", &format!("jobs/{job}"), &[], "").await;
+    assert_eq!(
+        (forgotten.status, forgotten.error_code().as_str()),
+        (404, "CPS.0005")
+    );
+    let by_request = client
+        .call("GET", "jobs", &[("request_id", &request_id)], "")
+        .await
+        .json();
+    assert_eq!(by_request["jobs"], json!([]));
+    let all = client.call("GET", "jobs", &[], "").await.json();
+    assert_eq!(all["jobs"], json!([]));
+    assert_eq!(sim.job_truth(&job), None);
+    let detail = client
+        .call("GET", &format!("phones/{}", ids[0]), &[], "")
+        .await;
+    assert_eq!(phone_status(&detail), 2, "the restart's effect stays");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn detail_property_is_capped_at_2048_bytes_while_the_admin_view_is_whole() {
+    let sim = start(1).await;
+    let client = Signer::for_sim(&sim);
+    let id = sim.phone_ids()[0].clone();
+    let properties: std::collections::BTreeMap<String, String> = (0..60)
+        .map(|i| (format!("vendor.sim.key{i:02}"), "v".repeat(80)))
+        .collect();
+    let whole = serde_json::to_string(&properties).unwrap();
+    assert!(whole.len() > cph_sim::DETAIL_PROPERTY_BYTES_MAX && whole.len() < 7800);
+    let body = json!({ "phones": [{ "phone_id": id, "property": whole }] }).to_string();
+    let update = client
+        .call("POST", "phones/batch-update-property", &[], &body)
+        .await;
+    assert_eq!(update.status, 200, "{}", update.body);
+    assert!(
+        update.json()["jobs"][0]["job_id"].is_string(),
+        "{}",
+        update.body
+    );
+    tokio::time::sleep(JOB * 3).await;
+
+    let detail = client.call("GET", &format!("phones/{id}"), &[], "").await;
+    assert_eq!(detail.status, 200, "{}", detail.body);
+    let shown = detail.json()["property"].as_str().unwrap().to_owned();
+    assert!(shown.len() <= 2048, "{} bytes", shown.len());
+    let shown: std::collections::BTreeMap<String, String> = serde_json::from_str(&shown).unwrap();
+    let prefix: std::collections::BTreeMap<String, String> = properties
+        .iter()
+        .take(shown.len())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert!(!shown.is_empty() && shown.len() < properties.len());
+    assert_eq!(shown, prefix, "the shown keys are a key-order prefix");
+
+    let admin = send(sim.local_addr(), "GET", "/_sim/phones", &[], "")
+        .await
+        .json();
+    assert_eq!(admin["phones"][0]["property"], json!(whole));
+    let truth = sim.phone(&id).unwrap().properties().unwrap();
+    assert_eq!(truth.len(), 60);
+    sim.shutdown().await;
+}
