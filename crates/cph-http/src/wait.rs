@@ -30,6 +30,10 @@ use crate::submit::{Submission, SubmitResult};
 /// recorded jobs) concludes it from one such answer.
 const SHOW_JOB_MISSES_TO_LOSE: u32 = 3;
 
+/// What the record of a phone waited on by its status says while it waits.
+const ACTING_NOTE: &str =
+    "its job is not known (the request's answer was lost), so the phone is waited on by its status";
+
 /// How many ShowJob calls of a polling round are in flight at once (each still waits its turn in
 /// the client's flow control).
 const SHOW_JOB_CONCURRENCY: usize = 8;
@@ -917,9 +921,9 @@ impl Waiter {
     fn add_acting(&mut self, phones: Vec<PhoneId>) {
         for phone_id in phones {
             self.by_status.push(self.report.outcomes.len());
-            self.report
-                .outcomes
-                .push(Self::outcome(phone_id, None, PhoneState::Running));
+            let mut outcome = Self::outcome(phone_id, None, PhoneState::Running);
+            outcome.error_msg = Some(ACTING_NOTE.to_owned());
+            self.report.outcomes.push(outcome);
         }
     }
 
@@ -945,6 +949,10 @@ impl Waiter {
                 tracing::info!(phone = %phone_id, status = status.code(), "an ambiguous request had acted: the phone is waited on by its status");
                 outcome.state = PhoneState::Running;
                 outcome.error_code = None;
+                outcome.error_msg = Some(format!(
+                    "{earlier}; the phone was found {}, so the service had acted: {ACTING_NOTE}",
+                    status_words(status)
+                ));
                 self.by_status.push(index);
             }
             Reconciliation::NoSign { why, .. } => {

@@ -18,7 +18,7 @@ use crate::planner::{self, PhonePlan, Policy, Prior, Reason, Summary, Work};
 use crate::records::{Record, Records, Status, read_records, records_value, request_ids};
 use crate::report::{self, Context as ReportContext, title};
 use crate::rollout::RolloutSpec;
-use crate::runner::{Interruption, PhoneResult, RunOutcome, Runner, running_job};
+use crate::runner::{Interruption, PhoneResult, RunOutcome, Runner, acting_phone, running_job};
 use crate::timeouts::{TimeoutKind, timeout};
 
 /// The attribute holding the main operation's records.
@@ -561,9 +561,11 @@ async fn main_phases<O: Operation>(
         .map(|p| p.phone_id)
         .collect();
     let mut resumed = Vec::new();
+    let mut acting = reconciled.acting.clone();
     for p in plans {
         if p.main == Work::Wait {
             resumed.extend(prior.main.get(p.phone_id).and_then(running_job));
+            acting.extend(prior.main.get(p.phone_id).and_then(acting_phone));
         }
         resumed.extend(p.busy.iter().filter_map(|r| running_job(r)));
     }
@@ -575,7 +577,7 @@ async fn main_phases<O: Operation>(
     let resumed_count = resumed.len();
     let earlier = Earlier {
         jobs: resumed,
-        acting: reconciled.acting.clone(),
+        acting,
     };
     let first = runner
         .run(request.as_ref(), earlier, rollout.resolve(needing))
@@ -679,6 +681,7 @@ async fn follow_up_phase<O: Operation>(
     let mut records: HashMap<String, Record> = reconciled.held.clone();
     let mut restart = Vec::new();
     let mut resumed = reconciled.jobs.clone();
+    let mut acting = reconciled.acting.clone();
     let mut not_restarted = |id: &str, why: String| {
         records.insert(id.to_owned(), Record::not_submitted(id, why));
     };
@@ -692,7 +695,10 @@ async fn follow_up_phase<O: Operation>(
             Work::Keep => {}
             // Still running as recorded when the run ended first; the next apply waits on it.
             Work::Wait if interrupted => {}
-            Work::Wait => resumed.extend(prior.follow.get(p.phone_id).and_then(running_job)),
+            Work::Wait => {
+                resumed.extend(prior.follow.get(p.phone_id).and_then(running_job));
+                acting.extend(prior.follow.get(p.phone_id).and_then(acting_phone));
+            }
             Work::Submit(_) if interrupted => not_restarted(p.phone_id, cut_short.to_owned()),
             Work::Submit(_) if !main_ok => not_restarted(
                 p.phone_id,
@@ -707,14 +713,14 @@ async fn follow_up_phase<O: Operation>(
             },
         }
     }
-    let needing = restart.len() + resumed.len() + reconciled.acting.len();
+    let needing = restart.len() + resumed.len() + acting.len();
     let request = RestartRequest {
         image_id: None,
         phones: restart,
     };
     let earlier = Earlier {
         jobs: resumed,
-        acting: reconciled.acting.clone(),
+        acting,
     };
     let outcome = runner
         .run(Some(&request), earlier, rollout.resolve(needing))

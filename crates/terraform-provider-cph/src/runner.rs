@@ -27,6 +27,16 @@ pub(crate) fn running_job(record: &Record) -> Option<RunningJob> {
     })
 }
 
+/// The phone of `record` when it is recorded running with no job: an ambiguous failure hid its job,
+/// the phone was found acting, and the wait on its status ended first. The next apply waits on its
+/// status again.
+pub(crate) fn acting_phone(record: &Record) -> Option<PhoneId> {
+    if record.status != Status::Running || !record.job_id.is_empty() {
+        return None;
+    }
+    PhoneId::new(record.phone_id.as_str()).ok()
+}
+
 /// What became of one phone, typed until it is written to state.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PhoneResult {

@@ -53,6 +53,22 @@ impl SoakConfig {
             server_error_status: 503,
             latency_ms: 10,
             latency_jitter_ms: 50,
+            ..Faults::default()
+        }
+    }
+
+    /// The ambiguous mix: 10% 429 and 10% 503 before the service acts, 30% of batch requests
+    /// answered 500 and 20% left without an answer after it acted, 5% job failures, latency jitter.
+    pub fn ambiguous_faults() -> Faults {
+        Faults {
+            job_failure_rate: 0.05,
+            throttle_rate: 0.1,
+            server_error_rate: 0.1,
+            server_error_status: 503,
+            acted_error_rate: 0.3,
+            acted_drop_rate: 0.2,
+            latency_ms: 10,
+            latency_jitter_ms: 50,
         }
     }
 }
