@@ -412,22 +412,36 @@ impl Client {
                     } else {
                         let (window, remaining) = pending.split_at(room);
                         rest = (!remaining.is_empty()).then_some(remaining);
-                        let submission = match self.submit(&window, options).await {
-                            Ok(submission) => submission,
-                            // Checked before the first window: a window cannot fail its checks.
-                            Err(error) => {
-                                waiter.add_unsent(Some(window), &format!("not sent: {error}"));
+                        // Chunk by chunk, so that a chunk that failed ambiguously is reconciled
+                        // while its phones still show the operation's in-progress status.
+                        let mut chunks = window.chunks(settings.batch_size).into_iter();
+                        while let Some(chunk) = chunks.next() {
+                            let submission = match self.submit(&chunk, options).await {
+                                Ok(submission) => submission,
+                                // Checked before the first window: a chunk cannot fail its checks.
+                                Err(error) => {
+                                    waiter.add_unsent(Some(chunk), &format!("not sent: {error}"));
+                                    for chunk in chunks {
+                                        waiter.add_unsent(
+                                            Some(chunk),
+                                            "not sent: the run ended first",
+                                        );
+                                    }
+                                    waiter.add_unsent(rest.take(), "not sent: the run ended first");
+                                    return WaitEnd::Failed(error);
+                                }
+                            };
+                            waiter.add(&submission);
+                            self.settle_unsure(waiter, ctl, options).await;
+                            if let Some(interrupted) = &submission.interrupted {
+                                for chunk in chunks {
+                                    waiter.add_unsent(Some(chunk), "not sent: the run ended first");
+                                }
                                 waiter.add_unsent(rest.take(), "not sent: the run ended first");
-                                return WaitEnd::Failed(error);
+                                return end_of_submit(interrupted);
                             }
-                        };
-                        waiter.add(&submission);
-                        self.settle_unsure(waiter, ctl, options).await;
-                        delay = settings.first_poll_delay;
-                        if let Some(interrupted) = &submission.interrupted {
-                            waiter.add_unsent(rest.take(), "not sent: the run ended first");
-                            return end_of_submit(interrupted);
                         }
+                        delay = settings.first_poll_delay;
                     }
                 }
             }

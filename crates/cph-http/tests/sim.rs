@@ -10,7 +10,10 @@ use cph_http::{
     WaitEnd, WaitOptions,
 };
 use cph_sim::{Faults, SimConfig, Simulator};
-use cph_types::{JobStatus, PhoneId, ProjectId, RestartPhone, RestartRequest};
+use cph_types::{
+    BatchOperation, JobStatus, PhoneId, ProjectId, PropertyMap, RestartPhone, RestartRequest,
+    StatusPath, StopRequest, UpdatePropertyPhone, UpdatePropertyRequest,
+};
 use tokio_util::sync::CancellationToken;
 
 async fn simulator(phones: usize, job_duration: Duration, faults: Faults) -> Simulator {
@@ -386,4 +389,199 @@ async fn refused_connections_are_retried_then_reported_as_connect_failures() {
         matches!(&submission.phones[0].result, SubmitResult::Failed { .. }),
         "nothing was sent, so the chunk certainly failed"
     );
+}
+
+/// Faults that hit after the service acted, besides throttling and server errors before it.
+fn acted_faults() -> Faults {
+    Faults {
+        throttle_rate: 0.1,
+        server_error_rate: 0.1,
+        server_error_status: 503,
+        acted_error_rate: 0.3,
+        acted_drop_rate: 0.2,
+        job_failure_rate: 0.1,
+        ..Faults::default()
+    }
+}
+
+/// Whether `outcome` is the simulator's truth: by its job when it has one, else by the phone's status.
+fn agrees_with_truth(sim: &Simulator, outcome: &cph_http::PhoneOutcome, path: StatusPath) -> bool {
+    match (&outcome.job_id, outcome.state) {
+        (Some(job), PhoneState::Succeeded) => {
+            sim.job_outcome(job.as_str()) == Some(JobStatus::Success)
+        }
+        (Some(job), PhoneState::Failed) => sim.job_outcome(job.as_str()) == Some(JobStatus::Failed),
+        (None, PhoneState::Succeeded) => {
+            sim.phone(outcome.phone_id.as_str())
+                .and_then(|p| p.summary.status)
+                == Some(path.success)
+        }
+        (None, PhoneState::Failed) => {
+            sim.phone(outcome.phone_id.as_str())
+                .and_then(|p| p.summary.status)
+                == Some(path.failure)
+        }
+        _ => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_acted_500s_and_dropped_answers_every_phone_ends_with_its_true_outcome_submitted_once()
+ {
+    for operation in [BatchOperation::Restart, BatchOperation::Stop] {
+        let sim = simulator(60, Duration::from_millis(1500), acted_faults()).await;
+        let client = builder(&sim, ak_sk())
+            .batch_size(NonZeroUsize::new(5).unwrap())
+            .max_retries(10)
+            .build()
+            .unwrap();
+        let ids = sim.phone_ids();
+        let report = match operation {
+            BatchOperation::Stop => client
+                .stop(
+                    &StopRequest {
+                        phone_ids: ids
+                            .iter()
+                            .map(|id| PhoneId::new(id.as_str()).unwrap())
+                            .collect(),
+                    },
+                    &WaitOptions::new(),
+                )
+                .await
+                .unwrap(),
+            _ => client
+                .restart(&restart(&ids), &WaitOptions::new())
+                .await
+                .unwrap(),
+        };
+        assert_eq!(report.end, WaitEnd::Finished, "{operation:?}");
+        let stats = sim.stats();
+        assert!(
+            stats.faults_injected.get("acted_500").copied().unwrap_or(0) > 0
+                && stats
+                    .faults_injected
+                    .get("acted_drop")
+                    .copied()
+                    .unwrap_or(0)
+                    > 0,
+            "{operation:?}: {:?}",
+            stats.faults_injected
+        );
+        let path = operation.status_path().unwrap();
+        for outcome in &report.outcomes {
+            assert!(
+                agrees_with_truth(&sim, outcome, path),
+                "{operation:?}: phone {} ended {:?} (job {:?}, {:?}), the simulator says otherwise",
+                outcome.phone_id,
+                outcome.state,
+                outcome.job_id,
+                outcome.error_msg
+            );
+        }
+        // Reconciled by status: no job id, but a true outcome all the same.
+        assert!(
+            report.outcomes.iter().any(|o| o.job_id.is_none()),
+            "{operation:?}: no answer was dropped after acting"
+        );
+        for id in &ids {
+            assert_eq!(
+                stats.submissions.get(id),
+                Some(&1),
+                "{operation:?}: phone {id}"
+            );
+        }
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_without_a_status_trace_is_found_by_its_jobs_or_left_unknown_never_resent() {
+    let update = |ids: &[String]| UpdatePropertyRequest {
+        phones: ids
+            .iter()
+            .map(|id| UpdatePropertyPhone {
+                phone_id: PhoneId::new(id.as_str()).unwrap(),
+                property: {
+                    let mut map = PropertyMap::new();
+                    map.insert("sys.prop.writewifissid", "lab");
+                    map.to_api_string()
+                },
+                custom_property: None,
+            })
+            .collect(),
+    };
+    // A 500 after acting names the request: ListJobs finds its jobs.
+    let faults = Faults {
+        acted_error_rate: 1.0,
+        ..Faults::default()
+    };
+    let sim = simulator(3, Duration::from_millis(300), faults).await;
+    let client = builder(&sim, ak_sk()).build().unwrap();
+    let report = client
+        .update_property(&update(&sim.phone_ids()), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert!(report.all_succeeded(), "{:?}", report.unsuccessful().next());
+    assert!(report.outcomes.iter().all(|o| o.job_id.is_some()));
+    sim.shutdown().await;
+
+    // No answer at all: nothing can show whether it acted; unknown, saying so, and not sent again.
+    let faults = Faults {
+        acted_drop_rate: 1.0,
+        ..Faults::default()
+    };
+    let sim = simulator(3, Duration::from_millis(300), faults).await;
+    let client = builder(&sim, ak_sk()).build().unwrap();
+    let ids = sim.phone_ids();
+    let report = client
+        .update_property(&update(&ids), &WaitOptions::new())
+        .await
+        .unwrap();
+    for outcome in &report.outcomes {
+        assert_eq!(outcome.state, PhoneState::SubmitUnknown);
+        let message = outcome.error_msg.as_deref().unwrap();
+        assert!(
+            message.contains("the service may have acted, but nothing shows it")
+                && message.contains("does not show in a phone's status"),
+            "{message}"
+        );
+    }
+    let stats = sim.stats();
+    assert_eq!(stats.requests.get("UpdateCloudPhoneProperty"), Some(&1));
+    assert!(ids.iter().all(|id| stats.submissions.get(id) == Some(&1)));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_forgotten_before_it_was_seen_finished_is_lost_never_a_success() {
+    let sim = Simulator::start(SimConfig {
+        phones: 2,
+        job_duration: Duration::from_millis(300),
+        job_retention: Duration::ZERO,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    // Polling slower than the job: it ends, and is forgotten, between two rounds.
+    let client = builder(&sim, ak_sk())
+        .poll_interval(Duration::from_millis(600))
+        .first_poll_delay(Duration::from_millis(600))
+        .build()
+        .unwrap();
+    let ids = sim.phone_ids();
+    let report = client
+        .restart(&restart(&ids), &WaitOptions::new())
+        .await
+        .unwrap();
+    for outcome in &report.outcomes {
+        assert_eq!(outcome.state, PhoneState::Lost, "{outcome:?}");
+        let message = outcome.error_msg.as_deref().unwrap();
+        let job = outcome.job_id.as_ref().unwrap();
+        assert!(
+            message.contains(&format!("job {job} of phone {}", outcome.phone_id))
+                && message.contains("is no longer known to the service"),
+            "{message}"
+        );
+    }
+    sim.shutdown().await;
 }

@@ -1,13 +1,15 @@
 //! The soak command: 1,000 phones restarted through real Terraform against an in-process `cph-sim` that
-//! injects 20% 429, 10% 503, 5% per-phone job failures and latency jitter. Prints wall time, API calls per
-//! route and the result of each check, and exits non-zero when a check fails. `scripts/soak.sh` builds the
+//! injects 20% 429, 10% 503, 5% per-phone job failures and latency jitter (with `--ambiguous`: 10% 429,
+//! 10% 503, 30% of batch requests answered 500 and 20% left unanswered after the service acted, 5% job
+//! failures). Prints wall time, API calls per route and the result of each check, and exits non-zero when
+//! a check fails. `scripts/soak.sh` builds the
 //! provider in release mode and runs this; see BENCHMARKS.md ("Soak") for figures.
 //!
 //! ```text
 //! cargo build --release -p terraform-provider-cph
 //! cargo run --release -p terraform-provider-cph --example soak -- [--phones 1000] [--job-duration 5s]
 //!     [--batch-size 100] [--max-retries 20] [--poll-interval 1s] [--seed 1] [--time-bound 300s]
-//!     [--terraform-version 1.11] [--provider PATH]
+//!     [--terraform-version 1.11] [--provider PATH] [--ambiguous]
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -20,7 +22,8 @@ use std::time::Duration;
 use run::{SoakConfig, run};
 
 const USAGE: &str = "usage: soak [--phones N] [--job-duration 5s] [--batch-size N] [--max-retries N] \
-[--poll-interval 1s] [--seed N] [--time-bound 300s] [--terraform-version 1.11] [--provider PATH]";
+[--poll-interval 1s] [--seed N] [--time-bound 300s] [--terraform-version 1.11] [--provider PATH] \
+[--ambiguous]";
 
 struct Args {
     phones: usize,
@@ -32,6 +35,7 @@ struct Args {
     time_bound: Duration,
     terraform_version: String,
     provider: Option<PathBuf>,
+    ambiguous: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -45,11 +49,16 @@ fn parse_args() -> Result<Args, String> {
         time_bound: Duration::from_secs(300),
         terraform_version: "1.11".into(),
         provider: None,
+        ambiguous: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--help" || flag == "-h" {
             return Err(USAGE.into());
+        }
+        if flag == "--ambiguous" {
+            args.ambiguous = true;
+            continue;
         }
         let value = it
             .next()
@@ -123,7 +132,11 @@ fn main() -> ExitCode {
     let config = SoakConfig {
         phones: args.phones,
         job_duration: args.job_duration,
-        faults: SoakConfig::issue_faults(),
+        faults: if args.ambiguous {
+            SoakConfig::ambiguous_faults()
+        } else {
+            SoakConfig::issue_faults()
+        },
         batch_size: args.batch_size,
         max_retries: args.max_retries,
         poll_interval: args.poll_interval,

@@ -1,8 +1,9 @@
 //! The soak run shared by the `soak` example (1,000 phones) and the test suite (`tests/faults.rs`, 100
 //! phones): real Terraform applies one `cph_phone_restart` of every phone against an in-process `cph-sim`
-//! that injects throttling (429), server errors (503), per-phone job failures and latency jitter; then
-//! every phone's recorded outcome is compared with the simulator's truth and the simulator's counters
-//! prove that no phone was submitted twice.
+//! that injects throttling (429), server errors (503), per-phone job failures and latency jitter, and
+//! optionally batch requests answered 500 or left unanswered after the service acted; then every phone's
+//! recorded outcome is compared with the simulator's truth and the simulator's counters prove that no
+//! phone was submitted twice within an apply.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cph_sim::{Faults, SIM_JOB_FAILED, SimConfig, Simulator, Stats};
-use cph_types::JobStatus;
+use cph_types::{JobStatus, PhoneStatus};
 use terraform_provider_cph::PROVIDER_ADDRESS;
 use test_support::terraform::{TerraformBinary, Workdir};
 
@@ -240,20 +241,23 @@ fn drive(config: &SoakConfig, sim: &Simulator) -> Result<SoakReport, String> {
     let jobs = restart_jobs(&state);
 
     let phone_ids = sim.phone_ids();
+    let ambiguous = config.faults.acted_error_rate > 0.0 || config.faults.acted_drop_rate > 0.0;
     checks.push(check_jobs_follow_phones(&jobs, &phone_ids));
-    let (outcome_check, succeeded, failed) = check_outcomes_match_truth(&jobs, sim);
-    checks.push(outcome_check);
+    let truth = check_outcomes_match_truth(&jobs, sim);
+    let (succeeded, failed, unknown) = (truth.succeeded, truth.failed, truth.unknown);
+    checks.push(truth.check);
 
     let stats = sim.stats();
     checks.push(check_submitted_once(&stats, &phone_ids));
-    checks.push(check_faults_injected(&stats));
+    checks.push(check_faults_injected(&stats, ambiguous));
     checks.push(check_failure_warning(
         &apply.combined(),
-        failed,
+        failed + unknown,
         phone_ids.len(),
     ));
 
-    // The second plan calls nothing and plans exactly the failed phones again (none when all succeeded).
+    // The second plan calls nothing and plans exactly the failed (and unknown) phones again (none when
+    // all succeeded).
     let plan = dir.run(&["plan", "-input=false", "-detailed-exitcode"]);
     let after = sim.stats();
     let resubmitted =
@@ -262,16 +266,21 @@ fn drive(config: &SoakConfig, sim: &Simulator) -> Result<SoakReport, String> {
         plan.code,
         &plan.combined(),
         failed,
+        unknown,
         resubmitted,
     ));
 
-    // A second apply acts on the failed phones alone, each once.
-    if failed > 0 {
+    // A second apply (with the faults off after an ambiguous run) acts on the failed and unknown phones
+    // alone, each at most once, and leaves state agreeing with the simulator for every phone.
+    if failed + unknown > 0 {
         let failed_ids: Vec<&str> = jobs
             .iter()
             .filter(|j| field(j, "status") != "success")
             .map(|j| field(j, "phone_id"))
             .collect();
+        if ambiguous {
+            sim.set_faults(Faults::default());
+        }
         let retry = dir.run(&["apply", "-auto-approve", "-input=false"]);
         let retried = sim.stats();
         let acted: Vec<(&String, u64)> = retried
@@ -282,20 +291,42 @@ fn drive(config: &SoakConfig, sim: &Simulator) -> Result<SoakReport, String> {
                 (*n > before).then_some((id, n - before))
             })
             .collect();
-        let only_failed = acted.len() == failed_ids.len()
+        // A phone recorded `unknown` whose earlier request is found performed is waited on, not sent.
+        let only_failed = acted.len() <= failed_ids.len()
+            && acted.len() + unknown >= failed_ids.len()
             && acted
                 .iter()
                 .all(|(id, n)| *n == 1 && failed_ids.contains(&id.as_str()));
         checks.push(Check {
-            name: "a second apply retries the failed phones alone, once each",
+            name: "a second apply retries the failed and unknown phones alone, at most once each",
             passed: retry.code == 0 && only_failed,
             detail: format!(
-                "exit code {}, {} phones acted on, {} had failed",
+                "exit code {}, {} phones acted on, {} had failed, {unknown} unknown",
                 retry.code,
                 acted.len(),
                 failed_ids.len()
             ),
         });
+        if ambiguous {
+            let show = dir.run(&["show", "-json"]);
+            let state: serde_json::Value = serde_json::from_str(&show.stdout)
+                .map_err(|e| format!("terraform show -json is not JSON: {e}"))?;
+            let after_retry = check_outcomes_match_truth(&restart_jobs(&state), sim);
+            checks.push(Check {
+                name: "after the second apply, state agrees with the simulator for every phone",
+                passed: after_retry.check.passed && after_retry.unknown == 0,
+                detail: format!(
+                    "{}; {} unknown",
+                    after_retry.check.detail, after_retry.unknown
+                ),
+            });
+            let most = retried.submissions.values().copied().max().unwrap_or(0);
+            checks.push(Check {
+                name: "no phone acted on more than twice over both applies",
+                passed: most <= 2,
+                detail: format!("at most {most} submissions of one phone"),
+            });
+        }
     }
 
     Ok(SoakReport {
@@ -368,27 +399,51 @@ fn check_jobs_follow_phones(jobs: &[serde_json::Value], phones: &[String]) -> Ch
     }
 }
 
-/// Each record's status is the simulator's final status of that job; failed ones carry its error code.
-fn check_outcomes_match_truth(
-    jobs: &[serde_json::Value],
-    sim: &Simulator,
-) -> (Check, usize, usize) {
+/// What comparing the records with the simulator found.
+struct Truth {
+    check: Check,
+    succeeded: usize,
+    failed: usize,
+    /// Records that honestly say the outcome is not known.
+    unknown: usize,
+}
+
+/// Each record's status is the simulator's final status of that job (failed ones carry its error
+/// code); a record whose job was hidden by an ambiguous failure (no job id) agrees with the phone's
+/// status; `unknown` records are counted apart (they claim nothing).
+fn check_outcomes_match_truth(jobs: &[serde_json::Value], sim: &Simulator) -> Truth {
     let mut succeeded = 0;
     let mut failed = 0;
+    let mut unknown = 0;
     let mut mismatches: Vec<String> = Vec::new();
     for job in jobs {
         let job_id = field(job, "job_id");
         let status = field(job, "status");
         let truth = sim.job_truth(job_id);
         let outcome = sim.job_outcome(job_id);
-        let agrees = match (status, truth, outcome) {
-            ("success", Some(JobStatus::Success), Some(JobStatus::Success)) => {
+        let phone_status = sim
+            .phone(field(job, "phone_id"))
+            .and_then(|p| p.summary.status);
+        let agrees = match (status, job_id.is_empty(), truth, outcome) {
+            ("unknown", _, _, _) => {
+                unknown += 1;
+                true
+            }
+            ("success", false, Some(JobStatus::Success), Some(JobStatus::Success)) => {
                 succeeded += 1;
                 true
             }
-            ("failed", Some(JobStatus::Failed), Some(JobStatus::Failed))
+            ("failed", false, Some(JobStatus::Failed), Some(JobStatus::Failed))
                 if field(job, "error_code") == SIM_JOB_FAILED =>
             {
+                failed += 1;
+                true
+            }
+            ("success", true, _, _) if phone_status == Some(PhoneStatus::Running) => {
+                succeeded += 1;
+                true
+            }
+            ("failed", true, _, _) if phone_status == Some(PhoneStatus::RestartFailed) => {
                 failed += 1;
                 true
             }
@@ -404,7 +459,7 @@ fn check_outcomes_match_truth(
     }
     let passed = mismatches.is_empty() && !jobs.is_empty();
     let detail = if passed {
-        format!("{succeeded} success and {failed} failed, as the simulator says")
+        format!("{succeeded} success and {failed} failed, as the simulator says; {unknown} unknown")
     } else if jobs.is_empty() {
         "no job recorded in state".to_string()
     } else {
@@ -419,15 +474,16 @@ fn check_outcomes_match_truth(
                 .join("; ")
         )
     };
-    (
-        Check {
+    Truth {
+        check: Check {
             name: "every phone's outcome matches the simulator's truth",
             passed,
             detail,
         },
         succeeded,
         failed,
-    )
+        unknown,
+    }
 }
 
 /// Every phone acted on exactly once, none rejected, no other phone touched.
@@ -459,31 +515,45 @@ fn check_submitted_once(stats: &Stats, phones: &[String]) -> Check {
     }
 }
 
-/// The soak proves nothing unless faults were actually injected.
-fn check_faults_injected(stats: &Stats) -> Check {
-    let throttled = stats.faults_injected.get("429").copied().unwrap_or(0);
-    let unavailable = stats.faults_injected.get("503").copied().unwrap_or(0);
+/// The soak proves nothing unless faults were actually injected (after acting too, in an ambiguous run).
+fn check_faults_injected(stats: &Stats, ambiguous: bool) -> Check {
+    let count = |key: &str| stats.faults_injected.get(key).copied().unwrap_or(0);
+    let (throttled, unavailable) = (count("429"), count("503"));
+    let (acted_500, acted_drop) = (count("acted_500"), count("acted_drop"));
     Check {
         name: "faults were injected",
-        passed: throttled + unavailable > 0,
-        detail: format!("{throttled} x 429, {unavailable} x 503"),
+        passed: throttled + unavailable > 0 && (!ambiguous || (acted_500 > 0 && acted_drop > 0)),
+        detail: format!(
+            "{throttled} x 429, {unavailable} x 503, {acted_500} x 500 after acting, {acted_drop} x no answer after acting"
+        ),
     }
 }
 
 /// The plan after the apply calls nothing; it shows no changes when every phone succeeded, and
 /// otherwise an update that retries exactly the failed phones.
-fn check_second_plan(code: i32, output: &str, failed: usize, resubmitted: u64) -> Check {
+fn check_second_plan(
+    code: i32,
+    output: &str,
+    failed: usize,
+    unknown: usize,
+    resubmitted: u64,
+) -> Check {
     let flat = output.split_whitespace().collect::<Vec<_>>().join(" ");
     let expected = match failed {
         0 => String::new(),
         1 => "1 phone failed last time and will be retried".to_owned(),
         n => format!("{n} phones failed last time and will be retried"),
     };
+    let expected_unknown = match unknown {
+        0 => String::new(),
+        1 => "1 phone has an unknown outcome".to_owned(),
+        n => format!("{n} phones have an unknown outcome"),
+    };
     let passed = resubmitted == 0
-        && if failed == 0 {
+        && if failed + unknown == 0 {
             code == 0
         } else {
-            code == 2 && flat.contains(&expected)
+            code == 2 && flat.contains(&expected) && flat.contains(&expected_unknown)
         };
     Check {
         name: "second plan calls nothing and retries exactly the failed phones",
