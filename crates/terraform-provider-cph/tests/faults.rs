@@ -47,6 +47,18 @@ impl Sim {
         }))
     }
 
+    fn start_with(phones: usize, job_duration: Duration, faults: Faults) -> Sim {
+        Sim(BackgroundSim::start(SimConfig {
+            phones,
+            job_duration,
+            access_key: ACCESS_KEY.into(),
+            secret_key: SECRET_KEY.into(),
+            project_id: PROJECT_ID.into(),
+            faults,
+            ..SimConfig::default()
+        }))
+    }
+
     fn sim(&self) -> &Simulator {
         self.0.sim()
     }
@@ -384,6 +396,225 @@ fn provider_killed_mid_apply_fails_terraform_clearly_and_leaves_no_provider_proc
             tagged_processes(&apply.tag).is_empty(),
             "processes remain: {:?}",
             tagged_processes(&apply.tag)
+        );
+    });
+}
+
+/// The records of `cph_phone_restart.fleet` in state, by phone id.
+fn fleet_records(dir: &Workdir) -> std::collections::BTreeMap<String, serde_json::Value> {
+    state_resource(dir, "cph_phone_restart.fleet")
+        .and_then(|r| r["values"]["jobs"].as_object().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn after_500s_and_lost_answers_the_service_acted_on_state_ends_equal_to_the_truth_and_no_phone_is_acted_on_three_times()
+ {
+    each_terraform(|tf| {
+        let faults = Faults {
+            throttle_rate: 0.1,
+            server_error_rate: 0.1,
+            server_error_status: 503,
+            acted_error_rate: 0.3,
+            acted_drop_rate: 0.2,
+            ..Faults::default()
+        };
+        let sim = Sim::start_with(60, Duration::from_millis(1500), faults);
+        let ids = sim.sim().phone_ids();
+        let mut dir = sim.workdir(tf);
+        dir.env("CPH_BATCH_SIZE", "5").env("CPH_MAX_RETRIES", "10");
+        dir.write("main.tf", &restart_config(&ids, ""));
+
+        let first = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        let unknown: Vec<String> = fleet_records(&dir)
+            .into_iter()
+            .filter(|(_, r)| r["status"] == "unknown")
+            .map(|(id, _)| id)
+            .collect();
+        let stats = sim.sim().stats();
+        assert!(
+            stats.faults_injected.get("acted_500").copied().unwrap_or(0) > 0
+                && stats
+                    .faults_injected
+                    .get("acted_drop")
+                    .copied()
+                    .unwrap_or(0)
+                    > 0,
+            "{tf}: {:?}",
+            stats.faults_injected
+        );
+        // Within one apply no phone is sent twice.
+        assert!(
+            stats.submissions.values().all(|n| *n == 1),
+            "{tf}: {:?}",
+            stats.submissions
+        );
+        if first.code != 0 {
+            // Only unknown phones can fail this apply (no job fails); each is named, with the words.
+            let text = flat(&first.combined());
+            assert!(!unknown.is_empty(), "{tf}: {text}");
+            assert!(text.contains("the service may have acted"), "{tf}: {text}");
+            for id in &unknown {
+                assert!(text.contains(id.as_str()), "{tf}: {id} not named: {text}");
+            }
+            dir.run(&["untaint", "cph_phone_restart.fleet"])
+                .assert_success();
+        }
+
+        sim.sim().set_faults(Faults::default());
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let records = fleet_records(&dir);
+        assert_eq!(records.len(), 60, "{tf}");
+        for (id, record) in &records {
+            assert_eq!(record["status"], "success", "{tf}: {id}: {record}");
+            let phone = sim.sim().phone(id).unwrap();
+            assert_eq!(
+                phone.summary.status,
+                Some(cph_types::PhoneStatus::Running),
+                "{tf}: {id}"
+            );
+            let job = record["job_id"].as_str().unwrap();
+            if !job.is_empty() {
+                assert_eq!(
+                    sim.sim().job_outcome(job),
+                    Some(cph_types::JobStatus::Success),
+                    "{tf}: {id}"
+                );
+            }
+        }
+        let stats = sim.sim().stats();
+        for (id, n) in &stats.submissions {
+            assert!(
+                *n == 1 || (*n == 2 && unknown.contains(id)),
+                "{tf}: phone {id} submitted {n} times (unknown after the first apply: {unknown:?})"
+            );
+        }
+        println!(
+            "{tf}: first apply exit {}, {} unknown, {} phones sent twice",
+            first.code,
+            unknown.len(),
+            stats.submissions.values().filter(|n| **n == 2).count()
+        );
+    });
+}
+
+#[test]
+fn a_wait_on_phones_found_acting_that_was_cut_short_is_resumed_by_their_status_never_resent() {
+    each_terraform(|tf| {
+        let faults = Faults {
+            acted_drop_rate: 1.0,
+            ..Faults::default()
+        };
+        let sim = Sim::start_with(6, Duration::from_secs(6), faults);
+        let ids = sim.sim().phone_ids();
+        let mut dir = sim.workdir(tf);
+        dir.write(
+            "main.tf",
+            &restart_config(&ids, "timeouts {\n    create = \"2s\"\n  }"),
+        );
+        let first = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(first.code, 0, "{tf}: the 2 s timeout must cut the wait");
+        let records = fleet_records(&dir);
+        assert_eq!(records.len(), 6, "{tf}");
+        for (id, record) in &records {
+            assert_eq!(record["status"], "running", "{tf}: {id}: {record}");
+            assert_eq!(
+                record["job_id"], "",
+                "{tf}: {id}: the answer with the job was lost"
+            );
+            assert!(
+                record["error_msg"]
+                    .as_str()
+                    .unwrap()
+                    .contains("waited on by its status"),
+                "{tf}: {record}"
+            );
+        }
+        dir.run(&["untaint", "cph_phone_restart.fleet"])
+            .assert_success();
+        sim.sim().set_faults(Faults::default());
+        let plan = dir.run(&["plan", "-input=false"]);
+        plan.assert_success();
+        assert!(
+            flat(&plan.combined()).contains(
+                "6 phones still have a job running and will be waited on, not submitted again"
+            ),
+            "{tf}: {}",
+            plan.combined()
+        );
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        for (id, record) in fleet_records(&dir) {
+            assert_eq!(record["status"], "success", "{tf}: {id}: {record}");
+        }
+        let stats = sim.sim().stats();
+        assert!(
+            ids.iter().all(|id| stats.submissions.get(id) == Some(&1)),
+            "{tf}: {:?}",
+            stats.submissions
+        );
+        assert_eq!(stats.requests.get("RestartCloudPhone"), Some(&1), "{tf}");
+    });
+}
+
+#[test]
+fn an_unknown_phone_with_no_sign_of_its_request_is_read_then_sent_once_more_by_the_next_apply() {
+    each_terraform(|tf| {
+        // The request is performed and its answer lost; the phone is read only after its short job has
+        // ended (every request is slowed down), so nothing shows that the request was performed.
+        let faults = Faults {
+            acted_drop_rate: 1.0,
+            latency_ms: 700,
+            ..Faults::default()
+        };
+        let sim = Sim::start_with(3, Duration::from_millis(100), faults);
+        let ids = sim.sim().phone_ids();
+        let dir = sim.workdir(tf);
+        dir.write("main.tf", &restart_config(&ids, ""));
+        let first = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(first.code, 0, "{tf}");
+        let text = flat(&first.combined());
+        assert!(
+            text.contains("3 of 3 Phones Failed to Restart")
+                && text.contains("the service may have acted, but nothing shows it")
+                && text.contains("the phone was running (2), not restarting (4), when read"),
+            "{tf}: {text}"
+        );
+        for (id, record) in fleet_records(&dir) {
+            assert_eq!(record["status"], "unknown", "{tf}: {id}: {record}");
+        }
+        dir.run(&["untaint", "cph_phone_restart.fleet"])
+            .assert_success();
+        sim.sim().set_faults(Faults::default());
+        let plan = dir.run(&["plan", "-input=false"]);
+        assert!(
+            flat(&plan.combined()).contains("3 phones have an unknown outcome (the service may have acted) last time and will be read first"),
+            "{tf}: {}",
+            plan.combined()
+        );
+        let second = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        second.assert_success();
+        let text = flat(&second.combined());
+        assert!(
+            text.contains("3 phones showed no sign of it and were sent once more"),
+            "{tf}: {text}"
+        );
+        for (id, record) in fleet_records(&dir) {
+            assert_eq!(record["status"], "success", "{tf}: {id}: {record}");
+        }
+        // Acted on twice, in two applies: the documented cost of an answer lost after a short job.
+        let stats = sim.sim().stats();
+        assert!(
+            ids.iter().all(|id| stats.submissions.get(id) == Some(&2)),
+            "{tf}: {:?}",
+            stats.submissions
         );
     });
 }
