@@ -159,6 +159,27 @@ mod tests {
     }
 
     #[test]
+    fn the_clients_status_paths_are_the_simulators_transitions() {
+        // cph-http reconciles an ambiguous failure by the statuses cph-types names for each operation:
+        // the simulator must move phones through exactly those.
+        for operation in BatchOperation::ALL {
+            let t = TRANSITIONS
+                .iter()
+                .find(|t| t.operation == operation)
+                .copied()
+                .unwrap_or_else(|| panic!("no transition for {operation:?}"));
+            match operation.status_path() {
+                Some(path) => {
+                    assert_eq!(t.during, Some(path.during), "{operation:?}");
+                    assert_eq!(t.on_success, Some(path.success), "{operation:?}");
+                    assert_eq!(t.on_failure, Some(path.failure), "{operation:?}");
+                }
+                None => assert_eq!(t.during, None, "{operation:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn documented_paths_hold() {
         let ok = Outcome::Success;
         assert_eq!(path(BatchOperation::Restart, Running, &ok), Some((4, 2)));
