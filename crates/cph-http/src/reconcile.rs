@@ -14,7 +14,7 @@
 //!
 //! A service that cannot be read leaves the phone [`Reconciliation::Unreadable`]: nothing is sent.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use cph_types::{
     BatchOperation, JobId, LIST_JOBS_MAX_LIMIT, PhoneId, PhoneStatus, RequestId, StatusPath,
@@ -27,9 +27,10 @@ use crate::error::Error;
 use crate::retry::{FailureClass, classify};
 use crate::wait::{RunningJob, WaitOptions};
 
-/// Up to this many phones are read one by one (ShowCloudPhoneDetail); more, and every phone is
-/// listed instead (ListCloudPhones, 200 per page).
-const READ_ONE_BY_ONE_MAX: usize = 20;
+/// Up to this many phones are read one by one (ShowCloudPhoneDetail, exact statuses); for more, the
+/// phones in the operation's in-progress status are listed instead (ListCloudPhones filtered by that
+/// status, 200 per page), which costs a call per 200 phones in progress rather than one per phone.
+const READ_ONE_BY_ONE_MAX: usize = 4;
 
 /// How many ShowCloudPhoneDetail calls are in flight at once (each still waits its turn in the
 /// client's flow control).
@@ -202,32 +203,32 @@ impl Client {
         match operation.status_path() {
             Some(path) if !rest.is_empty() => {
                 let ids: Vec<PhoneId> = rest.iter().map(|p| p.phone_id.clone()).collect();
-                match self.read_statuses(&ids, options).await {
+                match self.read_statuses(&ids, path.during, options).await {
                     Ok(statuses) => {
                         for phone in rest {
+                            let no_sign = |what: String| Reconciliation::NoSign {
+                                phone_id: phone.phone_id.clone(),
+                                why: format!("{}, and {what}", job_words(phone)),
+                            };
                             let verdict = match statuses.get(phone.phone_id.as_str()) {
-                                Some(Some(status)) if *status == path.during => {
+                                Some(Seen::Status(status)) if *status == path.during => {
                                     Reconciliation::Acting {
                                         phone_id: phone.phone_id.clone(),
                                         status: *status,
                                     }
                                 }
-                                Some(Some(status)) => Reconciliation::NoSign {
-                                    phone_id: phone.phone_id.clone(),
-                                    why: format!(
-                                        "{}, and the phone was {}, not {}, when read",
-                                        job_words(phone),
-                                        status_words(*status),
-                                        status_words(path.during)
-                                    ),
-                                },
-                                _ => Reconciliation::NoSign {
-                                    phone_id: phone.phone_id.clone(),
-                                    why: format!(
-                                        "{}, and the service no longer knows the phone",
-                                        job_words(phone)
-                                    ),
-                                },
+                                Some(Seen::Status(status)) => no_sign(format!(
+                                    "the phone was {}, not {}, when read",
+                                    status_words(*status),
+                                    status_words(path.during)
+                                )),
+                                Some(Seen::NotIn(during)) => no_sign(format!(
+                                    "the phone was not {} when read",
+                                    status_words(*during)
+                                )),
+                                Some(Seen::Gone) | None => {
+                                    no_sign("the service no longer knows the phone".to_owned())
+                                }
                             };
                             found.insert(phone.phone_id.as_str(), verdict);
                         }
@@ -313,31 +314,47 @@ impl Client {
         Ok(jobs)
     }
 
-    /// The status of each phone (`None`: the service does not know it): one by one for a few
-    /// phones, else from a listing of every phone.
+    /// What the service shows of each phone: for a few phones, each phone's status (one by one);
+    /// for more, whether it is among the phones in status `during` (one filtered listing).
     pub(crate) async fn read_statuses(
         &self,
         phone_ids: &[PhoneId],
+        during: PhoneStatus,
         options: &WaitOptions,
-    ) -> Result<HashMap<String, Option<PhoneStatus>>, Error> {
-        let mut statuses: HashMap<String, Option<PhoneStatus>> = HashMap::new();
-        if phone_ids.len() > READ_ONE_BY_ONE_MAX {
-            let listed = self
-                .list_phones_within(&PhoneFilter::default(), options)
-                .await?;
-            let wanted: HashMap<&str, ()> = phone_ids.iter().map(|p| (p.as_str(), ())).collect();
-            for phone in listed {
-                if let Some(id) = phone.phone_id {
-                    if wanted.contains_key(id.as_str()) {
-                        statuses.insert(id, phone.status);
-                    }
-                }
-            }
-            for id in phone_ids {
-                statuses.entry(id.as_str().to_owned()).or_insert(None);
-            }
-            return Ok(statuses);
+    ) -> Result<HashMap<String, Seen>, Error> {
+        if phone_ids.len() <= READ_ONE_BY_ONE_MAX {
+            return self.show_statuses(phone_ids, options).await;
         }
+        let filter = PhoneFilter {
+            status: Some(during),
+            ..PhoneFilter::default()
+        };
+        let acting: HashSet<String> = self
+            .list_phones_within(&filter, options)
+            .await?
+            .into_iter()
+            .filter(|p| p.status == Some(during))
+            .filter_map(|p| p.phone_id)
+            .collect();
+        Ok(phone_ids
+            .iter()
+            .map(|id| {
+                let seen = if acting.contains(id.as_str()) {
+                    Seen::Status(during)
+                } else {
+                    Seen::NotIn(during)
+                };
+                (id.as_str().to_owned(), seen)
+            })
+            .collect())
+    }
+
+    /// Each phone's status, read one by one (ShowCloudPhoneDetail, a few at a time).
+    pub(crate) async fn show_statuses(
+        &self,
+        phone_ids: &[PhoneId],
+        options: &WaitOptions,
+    ) -> Result<HashMap<String, Seen>, Error> {
         let reads = phone_ids.iter().cloned().map(|id| async move {
             let answer = self.show_phone_within(&id, options).await;
             (id, answer)
@@ -347,19 +364,31 @@ impl Client {
                 .buffer_unordered(SHOW_PHONE_CONCURRENCY)
                 .collect()
                 .await;
+        let mut statuses = HashMap::new();
         for (id, answer) in answers {
-            match answer {
-                Ok(detail) => {
-                    statuses.insert(id.as_str().to_owned(), detail.summary.status);
-                }
-                Err(error) if is_not_found(&error) => {
-                    statuses.insert(id.as_str().to_owned(), None);
-                }
+            let seen = match answer {
+                Ok(detail) => match detail.summary.status {
+                    Some(status) => Seen::Status(status),
+                    None => Seen::Status(PhoneStatus::Unknown(0)),
+                },
+                Err(error) if is_not_found(&error) => Seen::Gone,
                 Err(error) => return Err(error),
-            }
+            };
+            statuses.insert(id.as_str().to_owned(), seen);
         }
         Ok(statuses)
     }
+}
+
+/// What reading a phone showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// Its status.
+    Status(PhoneStatus),
+    /// It is not among the phones in this status (its own status was not read).
+    NotIn(PhoneStatus),
+    /// The service does not know it.
+    Gone,
 }
 
 /// Whether ShowCloudPhoneDetail's error says the phone does not exist.

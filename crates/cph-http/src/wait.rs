@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::client::{Client, Failure};
 use crate::control::{Control, Interrupt};
 use crate::error::Error;
-use crate::reconcile::{Reconciliation, StatusVerdict, UnsurePhone, judge, status_words};
+use crate::reconcile::{Reconciliation, Seen, StatusVerdict, UnsurePhone, judge, status_words};
 use crate::retry::{FailureClass, classify};
 use crate::submit::{Submission, SubmitResult};
 
@@ -687,22 +687,38 @@ impl Client {
             .iter()
             .map(|&i| waiter.report.outcomes[i].phone_id.clone())
             .collect();
-        let statuses = match self.read_statuses(&ids, options).await {
-            Ok(statuses) => statuses,
-            Err(error) => {
-                return match stop_for(Failure {
-                    error,
-                    may_have_acted: false,
-                }) {
-                    Verdict::Stop(stop) => Err(stop),
-                    Verdict::Permanent | Verdict::TryLater => Ok(()),
-                };
-            }
+        let failed = |error: Error| match stop_for(Failure {
+            error,
+            may_have_acted: false,
+        }) {
+            Verdict::Stop(stop) => Err(stop),
+            Verdict::Permanent | Verdict::TryLater => Ok(()),
         };
+        let mut statuses = match self.read_statuses(&ids, path.during, options).await {
+            Ok(statuses) => statuses,
+            Err(error) => return failed(error),
+        };
+        // Phones that left the in-progress status: their status now says how the operation ended.
+        let left: Vec<PhoneId> = ids
+            .iter()
+            .filter(|id| matches!(statuses.get(id.as_str()), Some(Seen::NotIn(_))))
+            .cloned()
+            .collect();
+        if !left.is_empty() {
+            match self.show_statuses(&left, options).await {
+                Ok(read) => statuses.extend(read),
+                Err(error) => return failed(error),
+            }
+        }
         let verb = waiter.report.operation.api_name();
         for index in indices {
             let outcome = &mut waiter.report.outcomes[index];
-            match statuses.get(outcome.phone_id.as_str()).copied().flatten() {
+            let status = match statuses.get(outcome.phone_id.as_str()) {
+                Some(Seen::Status(status)) => Some(*status),
+                Some(Seen::NotIn(_)) => continue,
+                Some(Seen::Gone) | None => None,
+            };
+            match status {
                 Some(status) => match judge(path, status) {
                     StatusVerdict::Acting => {}
                     StatusVerdict::Succeeded => {
