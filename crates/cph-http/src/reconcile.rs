@@ -349,6 +349,33 @@ impl Client {
             .collect())
     }
 
+    /// Each phone's status: read one by one for a few phones, else from a listing of every phone.
+    pub(crate) async fn exact_statuses(
+        &self,
+        phone_ids: &[PhoneId],
+        options: &WaitOptions,
+    ) -> Result<HashMap<String, Seen>, Error> {
+        if phone_ids.len() <= READ_ONE_BY_ONE_MAX {
+            return self.show_statuses(phone_ids, options).await;
+        }
+        let listed: HashMap<String, Option<PhoneStatus>> = self
+            .list_phones_within(&PhoneFilter::default(), options)
+            .await?
+            .into_iter()
+            .filter_map(|p| Some((p.phone_id?, p.status)))
+            .collect();
+        Ok(phone_ids
+            .iter()
+            .map(|id| {
+                let seen = match listed.get(id.as_str()) {
+                    Some(status) => Seen::Status(status.unwrap_or(PhoneStatus::Unknown(0))),
+                    None => Seen::Gone,
+                };
+                (id.as_str().to_owned(), seen)
+            })
+            .collect())
+    }
+
     /// Each phone's status, read one by one (ShowCloudPhoneDetail, a few at a time).
     pub(crate) async fn show_statuses(
         &self,

@@ -705,7 +705,7 @@ impl Client {
             .cloned()
             .collect();
         if !left.is_empty() {
-            match self.show_statuses(&left, options).await {
+            match self.exact_statuses(&left, options).await {
                 Ok(read) => statuses.extend(read),
                 Err(error) => return failed(error),
             }
