@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed inputs of the fuzz targets into fuzz/seeds/<target>/ (small, committed).
 
-Run from anywhere: `python3 fuzz/make_seeds.py`. cph_sim_auth takes structured (`arbitrary`)
-input and starts from an empty corpus, so it has no seeds here.
+Run from anywhere: `python3 fuzz/make_seeds.py`. cph_sim_auth and paging take structured
+(`arbitrary`) input and start from an empty corpus, so they have no seeds here.
 """
 import json
 import os
@@ -164,8 +164,35 @@ def provider_seeds():
         write("provider_state", name, bytes([version]) + json.dumps(state).encode())
 
 
+def phone_ids_seeds():
+    """phone_ids: a mode byte (0 msgpack, 1 JSON, else structured), then a resource-like object."""
+    a, b = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
+    msgpack = {
+        "ids_with_problems": {"phone_ids": [a, b, a, None, UNKNOWN, "bad id!", ""]},
+        "ids_unknown": {"phone_ids": UNKNOWN, "state": "running"},
+        "ids_empty": {"phone_ids": [], "state": "stopped"},
+        "phones_with_properties": {"phones": [
+            {"phone_id": a, "properties": {"com.cph.mainkeys": "1", "k": UNKNOWN}},
+            {"phone_id": UNKNOWN, "properties": None},
+            {"phone_id": a, "factory_reset": True}], "restart_after_update": True},
+        "both_set": {"phones": [{"phone_id": a}], "phone_ids": [b], "image_id": "img"},
+        "neither_set": {"triggers": {"t": "1"}, "allow_partial_failure": True},
+    }
+    for name, doc in msgpack.items():
+        write("phone_ids", name, b"\x00" + mp(doc))
+    documents = {
+        "json_restore": {"phones": [{"phone_id": a, "bucket_name": "bkt", "object_path": "p/a.tar",
+                                     "include_files": ["/data/app"], "exclude_files": ["/data/app/x"]},
+                                    None, {"phone_id": None}]},
+        "json_power": {"phone_ids": [a, b, b], "state": "stopped"},
+    }
+    for name, doc in documents.items():
+        write("phone_ids", name, b"\x01" + json.dumps(doc).encode())
+
+
 if __name__ == "__main__":
     msgpack_seeds()
     json_seeds()
     types_seeds()
     provider_seeds()
+    phone_ids_seeds()

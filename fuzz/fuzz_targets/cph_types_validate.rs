@@ -8,16 +8,21 @@
 //!   bound), and with serde deserialisation;
 //! - the responses (`BatchResponse`, `ListJobsResponse`, `PhoneDetail`, `ShowJobResponse`,
 //!   `ListCloudPhonesResponse`, `ErrorBody`) from arbitrary bytes: never panic, and a decoded body
-//!   serialises and decodes again to the same value.
+//!   serialises and decodes again to the same value;
+//! - the paged lists (`ListJobsResponse`, `ListCloudPhonesPage`): their account of the list
+//!   (`ListDecoding`) adds up (decoded plus undecodable elements make the wire length, a reason
+//!   exactly when something did not decode), and serialised again they hold the same elements,
+//!   all decoding; `ListCloudPhonesPage` and the lenient `ListCloudPhonesResponse` keep the same
+//!   phones of any body.
 
 #![no_main]
 
 use std::sync::LazyLock;
 
 use cph_types::{
-    BatchResponse, BucketName, ErrorBody, ImageId, JobId, ListCloudPhonesResponse,
-    ListJobsResponse, ObjectPath, PhoneDetail, PhoneId, ProjectId, PropertyMap, RequestId,
-    ShowJobResponse, catalogue, lookup, validate_properties,
+    BatchResponse, BucketName, ErrorBody, ImageId, JobId, ListCloudPhonesPage,
+    ListCloudPhonesResponse, ListDecoding, ListJobsResponse, ObjectPath, PhoneDetail, PhoneId,
+    ProjectId, PropertyMap, RequestId, ShowJobResponse, catalogue, lookup, validate_properties,
 };
 use libfuzzer_sys::fuzz_target;
 use regex::Regex;
@@ -123,6 +128,59 @@ fn check_properties(text: &str) {
     }
 }
 
+/// Checks the account of a paged list: `items` decoded of a list accounted for by `decoding`.
+fn check_account(items: usize, decoding: &ListDecoding) {
+    assert_eq!(
+        items + decoding.undecoded,
+        decoding.raw_len,
+        "decoded and undecodable elements must make the wire length: {decoding:?}"
+    );
+    assert_eq!(
+        decoding.first_error.is_some(),
+        decoding.undecoded > 0,
+        "a reason exactly when something did not decode: {decoding:?}"
+    );
+    if let Some(reason) = &decoding.first_error {
+        assert!(reason.starts_with("element "), "{reason}");
+        assert!(reason.chars().count() <= 203, "{reason}");
+    }
+}
+
+/// Decodes `bytes` as a paged answer `T` (`account` gives its list's decoded length and
+/// account); the account adds up, and serialised and decoded again it is the same answer with
+/// every element decoding (the undecodable ones are not written back).
+fn round_trip_page<T>(
+    bytes: &[u8],
+    account: impl Fn(&mut T) -> (usize, &mut ListDecoding),
+) -> Option<T>
+where
+    T: DeserializeOwned + Serialize + PartialEq + Clone + std::fmt::Debug,
+{
+    let mut value: T = serde_json::from_slice(bytes).ok()?;
+    let (len, decoding) = account(&mut value);
+    check_account(len, decoding);
+    let mut expected = value.clone();
+    let (len, decoding) = account(&mut expected);
+    *decoding = ListDecoding::complete(len);
+    let json = match serde_json::to_vec(&value) {
+        Ok(json) => json,
+        Err(e) => panic!("{value:?} decoded but does not serialise: {e}"),
+    };
+    match serde_json::from_slice::<T>(&json) {
+        Ok(again) => assert_eq!(
+            again,
+            expected,
+            "changed through {}",
+            String::from_utf8_lossy(&json)
+        ),
+        Err(e) => panic!(
+            "{value:?} serialised as {} does not decode: {e}",
+            String::from_utf8_lossy(&json)
+        ),
+    }
+    Some(value)
+}
+
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     check_properties(&text);
@@ -147,9 +205,16 @@ fuzz_target!(|data: &[u8]| {
     check_id!(ObjectPath, &text);
 
     let _ = round_trip::<BatchResponse>(data);
-    let _ = round_trip::<ListJobsResponse>(data);
+    let _ = round_trip_page::<ListJobsResponse>(data, |r| (r.jobs.len(), &mut r.jobs_decoding));
     let _ = round_trip::<ShowJobResponse>(data);
-    let _ = round_trip::<ListCloudPhonesResponse>(data);
+    let lenient = round_trip::<ListCloudPhonesResponse>(data);
+    let page =
+        round_trip_page::<ListCloudPhonesPage>(data, |p| (p.phones.len(), &mut p.phones_decoding));
+    if let Some(page) = page {
+        let lenient =
+            lenient.unwrap_or_else(|| panic!("the page decodes, the lenient answer does not"));
+        assert_eq!(ListCloudPhonesResponse::from(page), lenient);
+    }
     let _ = round_trip::<ErrorBody>(data);
     if let Some(detail) = round_trip::<PhoneDetail>(data) {
         if let Ok(map) = detail.properties() {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cph_types::{
     BatchRequest, BatchResponse, ErrorBody, Job, JobId, LIST_JOBS_MAX_LIMIT,
-    LIST_JOBS_MAX_REQUEST_IDS, LIST_PHONES_MAX_LIMIT, ListCloudPhonesResponse, ListJobsResponse,
+    LIST_JOBS_MAX_REQUEST_IDS, LIST_PHONES_MAX_LIMIT, ListCloudPhonesPage, ListJobsResponse,
     PhoneDetail, PhoneId, PhoneStatus, PhoneSummary, ProjectId, RequestId, ShowJobResponse,
     cloud_phone_path,
 };
@@ -18,6 +18,7 @@ use url::Url;
 use crate::control::Control;
 use crate::error::Error;
 use crate::flow::FlowControl;
+use crate::paging::{PageFacts, Pager, Step};
 use crate::retry::{FailureClass, RetryPolicy, classify, parse_retry_after};
 use crate::secret::Credentials;
 use crate::signer::{Headers, auth_headers, canonical_query};
@@ -462,17 +463,28 @@ impl Client {
 
     /// [`Client::list_phones`] bounded by the deadline and cancellation of `options` (retries
     /// included): [`Error::Timeout`] or [`Error::Cancelled`] when they end it first.
+    ///
+    /// The pages are judged by a [`Pager`]: a phone that does not decode fails the listing with
+    /// [`Error::Decode`] (naming how many and the first reason) instead of shortening it; a page
+    /// that repeats phones already listed (a service ignoring `offset`), a listing that ends below
+    /// the `count` the service reports, or one past [`crate::DEFAULT_MAX_PAGES`] pages fails with
+    /// [`Error::Paging`]. A full page that goes past the count means the count is stale: paging
+    /// goes on until a short page.
     pub async fn list_phones_within(
         &self,
         filter: &PhoneFilter,
         options: &WaitOptions,
     ) -> Result<Vec<PhoneSummary>, Error> {
+        const OPERATION: &str = "ListCloudPhones";
         let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
-        let limit = LIST_PHONES_MAX_LIMIT;
+        let mut pager = Pager::new(OPERATION, LIST_PHONES_MAX_LIMIT);
         let mut phones: Vec<PhoneSummary> = Vec::new();
-        let mut offset: u32 = 0;
         loop {
-            let mut query = vec![("offset", offset.to_string()), ("limit", limit.to_string())];
+            let offset = pager.offset();
+            let mut query = vec![
+                ("offset", offset.to_string()),
+                ("limit", pager.limit().to_string()),
+            ];
             if let Some(name) = &filter.phone_name {
                 query.push(("phone_name", name.clone()));
             }
@@ -486,23 +498,31 @@ impl Client {
                 query.push(("type", kind.to_string()));
             }
             let call = Call {
-                operation: "ListCloudPhones",
+                operation: OPERATION,
                 method: Method::Get,
                 suffix: "phones".to_owned(),
                 query,
                 body: Vec::new(),
             };
-            let page: ListCloudPhonesResponse =
-                self.execute(&call, &ctl).await.map_err(|f| f.error)?;
-            let got = page.phones.len();
+            let page: ListCloudPhonesPage = self.execute(&call, &ctl).await.map_err(|f| f.error)?;
+            let step = pager.page(&PageFacts::new(
+                &page.phones_decoding,
+                page.phones.iter().map(|p| p.phone_id.as_deref()),
+                page.count,
+            ));
+            let step = step.map_err(|e| {
+                tracing::warn!(error = %e, listed = phones.len(), "listing phones stopped");
+                Error::from(e)
+            })?;
             phones.extend(page.phones);
-            let total_reached = page
-                .count
-                .is_some_and(|count| i64::try_from(phones.len()).unwrap_or(i64::MAX) >= count);
-            if got < limit as usize || total_reached {
+            if step == Step::Done {
+                tracing::debug!(
+                    phones = phones.len(),
+                    pages = pager.pages(),
+                    "listed phones"
+                );
                 return Ok(phones);
             }
-            offset = offset.saturating_add(limit);
         }
     }
 

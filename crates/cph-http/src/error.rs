@@ -69,6 +69,19 @@ pub enum Error {
         /// Why decoding failed.
         message: String,
     },
+    /// A listing was stopped because its pages contradict themselves: a page repeats elements
+    /// already listed (the service ignored `offset`), the listing ends short of the count the
+    /// service reports or makes no progress, or it runs past the most pages allowed. Nothing is
+    /// returned rather than a list with phones missing or twice.
+    #[error("{operation} paging stopped at offset {offset}: {message}")]
+    Paging {
+        /// The API operation, e.g. `ListCloudPhones`.
+        operation: &'static str,
+        /// The offset of the page that stopped the listing.
+        offset: u32,
+        /// What was wrong, with the figures.
+        message: String,
+    },
     /// The caller's deadline passed before the operation completed.
     #[error("{operation} did not complete before the deadline ({elapsed:?} after it started)")]
     Timeout {

@@ -18,7 +18,9 @@
 //! - Flow control: every request of a client and its clones waits its turn in one token bucket
 //!   ([`ClientBuilder::max_requests_per_second`]), and a 429's `Retry-After` holds every caller.
 //! - Reads: [`Client::list_phones`] ([`PhoneFilter`]), [`Client::show_phone`],
-//!   [`Client::show_job`], [`Client::list_jobs`].
+//!   [`Client::show_job`], [`Client::list_jobs`]. Listings are paged by a [`Pager`], a pure state
+//!   machine that stops with an error ([`Error::Paging`], [`Error::Decode`]) rather than return a
+//!   list with phones lost or repeated.
 //! - Signing as a pure function: [`sign`] / [`auth_headers`] -> [`Signature`].
 //! - Time: [`Timer`] ([`TokioTimer`] in production, [`ManualTimer`] in tests).
 //! - Errors: [`Error`]; secrets: [`Secret`] (its `Debug` prints `***`).
@@ -52,6 +54,7 @@ mod client;
 mod control;
 mod error;
 mod flow;
+mod paging;
 mod reconcile;
 mod retry;
 mod secret;
@@ -66,6 +69,7 @@ mod tests;
 
 pub use client::{Client, ClientBuilder, DEFAULT_USER_AGENT, Endpoint, PhoneFilter, Settings};
 pub use error::{Error, TransportKind};
+pub use paging::{DEFAULT_MAX_PAGES, PageFacts, Pager, PagingError, PagingProblem, Step};
 pub use reconcile::{Reconciliation, UnsurePhone};
 pub use retry::RetryPolicy;
 pub use secret::{Credentials, Secret};

@@ -23,6 +23,8 @@ enum Fault {
     Status(u16, Option<&'static str>),
     /// A 200 with this body, without acting.
     Body(&'static str),
+    /// A 200 with this JSON body, without acting.
+    Json(Value),
     Wire(TransportKind),
     /// Acts on the request, then answers this status with a CPH error body naming the request.
     ActedStatus(u16),
@@ -47,6 +49,10 @@ struct FakeState {
     phones: usize,
     /// ListJobs refuses (400) any call naming this request id.
     refused_request_id: Option<String>,
+    /// ListCloudPhones answers every call with the first page, whatever the offset.
+    phones_ignore_offset: bool,
+    /// ListCloudPhones reports this `count` instead of the number of phones.
+    phones_count: Option<i64>,
 }
 
 /// An in-memory CPH: phone ids choose their fate by prefix: `rej` rejected at submit, `fail`
@@ -204,13 +210,20 @@ impl Fake {
             return ok(json!({"request_id": "show", "phone_id": phone_id, "status": status}));
         }
         if path.ends_with("/phones") {
-            let total = self.state.lock().unwrap().phones;
-            let offset: usize = param("offset").unwrap().parse().unwrap();
+            let (total, ignore_offset, count) = {
+                let state = self.state.lock().unwrap();
+                (state.phones, state.phones_ignore_offset, state.phones_count)
+            };
+            let mut offset: usize = param("offset").unwrap().parse().unwrap();
+            if ignore_offset {
+                offset = 0;
+            }
             let limit: usize = param("limit").unwrap().parse().unwrap();
             let phones: Vec<Value> = (offset..total.min(offset + limit))
                 .map(|i| json!({"phone_id": format!("p{i}"), "status": 2}))
                 .collect();
-            return ok(json!({"request_id": "r", "count": total, "phones": phones}));
+            let count = count.unwrap_or(i64::try_from(total).unwrap());
+            return ok(json!({"request_id": "r", "count": count, "phones": phones}));
         }
         panic!("unexpected request {path}");
     }
@@ -233,6 +246,11 @@ impl Transport for Fake {
             Some(Fault::Body(body)) => Ok(WireResponse {
                 status: 200,
                 body: body.as_bytes().to_vec(),
+                ..WireResponse::default()
+            }),
+            Some(Fault::Json(body)) => Ok(WireResponse {
+                status: 200,
+                body: serde_json::to_vec(&body).unwrap(),
                 ..WireResponse::default()
             }),
             Some(Fault::Wire(kind)) => Err(WireError {
@@ -998,9 +1016,168 @@ async fn list_phones_reads_every_page() {
     fake.state.lock().unwrap().phones = 450;
     let phones = client.list_phones(&PhoneFilter::default()).await.unwrap();
     assert_eq!(phones.len(), 450);
-    assert_eq!(phones[449].phone_id.as_deref(), Some("p449"));
+    let ids: Vec<String> = phones.iter().map(|p| p.phone_id.clone().unwrap()).collect();
+    assert_eq!(ids, names("p", 450), "every phone once, in order");
+    let queries: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|r| r.url.query().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        queries,
+        [
+            "limit=200&offset=0",
+            "limit=200&offset=200",
+            "limit=200&offset=400"
+        ]
+    );
+}
+
+/// The body of a full ListCloudPhones page (200 phones from `first`) whose element `bad` is not a
+/// phone, with `count`.
+fn phones_page_with_garbage(first: usize, bad: usize, count: usize) -> Value {
+    let mut phones: Vec<Value> = (first..first + 200)
+        .map(|i| json!({"phone_id": format!("p{i}"), "status": 2}))
+        .collect();
+    phones[bad] = json!("not a phone");
+    json!({"request_id": "r", "count": count, "phones": phones})
+}
+
+#[tokio::test]
+async fn list_phones_fails_on_an_undecodable_phone_instead_of_returning_a_truncated_list() {
+    // 450 phones; the first page has one element that is not a phone. Counting decoded phones
+    // only, the page looked short (199) and the listing ended with 199 of 450 phones.
+    let (client, fake, _) = setup(|b| b);
+    fake.state.lock().unwrap().phones = 450;
+    fake.fault(Fault::Json(phones_page_with_garbage(0, 17, 450)));
+    let err = client
+        .list_phones(&PhoneFilter::default())
+        .await
+        .unwrap_err();
+    assert_eq!(fake.requests().len(), 1, "a decoding error is not retried");
+    let Error::Decode {
+        operation,
+        status,
+        message,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((*operation, *status), ("ListCloudPhones", 200));
+    assert_eq!(
+        message,
+        "page at offset 0: 1 of the page's 200 elements could not be decoded (the first: element \
+         17: invalid type: string \"not a phone\", expected struct PhoneSummary)"
+    );
+    // On a later page too: the error names that page's offset (page 1 scripted as served).
+    let (client, fake, _) = setup(|b| b);
+    fake.state.lock().unwrap().phones = 450;
+    let page_one = json!({"request_id": "r", "count": 450, "phones": (0..200)
+        .map(|i| json!({"phone_id": format!("p{i}")})).collect::<Vec<_>>()});
+    fake.fault(Fault::Json(page_one));
+    fake.fault(Fault::Json(phones_page_with_garbage(200, 199, 450)));
+    let err = client
+        .list_phones(&PhoneFilter::default())
+        .await
+        .unwrap_err();
+    assert_eq!(fake.requests().len(), 2);
+    assert!(
+        err.to_string().starts_with(
+            "ListCloudPhones answered http 200 with an unreadable body: page at offset 200: 1 of"
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("element 199"), "{err}");
+}
+
+#[tokio::test]
+async fn list_phones_stops_with_an_error_when_the_service_ignores_the_offset() {
+    let (client, fake, _) = setup(|b| b);
+    {
+        let mut state = fake.state.lock().unwrap();
+        state.phones = 450;
+        state.phones_ignore_offset = true;
+    }
+    let err = client
+        .list_phones(&PhoneFilter::default())
+        .await
+        .unwrap_err();
+    assert_eq!(fake.requests().len(), 2, "page 1, then its repeat: no spin");
+    assert_eq!(
+        err,
+        Error::Paging {
+            operation: "ListCloudPhones",
+            offset: 200,
+            message: "the page repeats 200 element(s) already listed, the first \"p0\": the \
+                      service ignored the offset, or the listing changed while it was paged"
+                .to_owned(),
+        }
+    );
+    assert_eq!(err.status(), None);
+}
+
+#[tokio::test]
+async fn list_phones_fails_when_the_pages_end_below_the_reported_count() {
+    // Decided: a count the pages never reach is an error, not a clean end. The count and the
+    // short page come in the same answer, so they contradict each other: the service dropped
+    // phones (or caps pages below the limit asked), and a list cut short must not pass as whole.
+    let (client, fake, _) = setup(|b| b);
+    {
+        let mut state = fake.state.lock().unwrap();
+        state.phones = 450;
+        state.phones_count = Some(500);
+    }
+    let err = client
+        .list_phones(&PhoneFilter::default())
+        .await
+        .unwrap_err();
     assert_eq!(fake.requests().len(), 3);
-    assert_eq!(fake.requests()[2].url.query(), Some("limit=200&offset=400"));
+    assert_eq!(
+        err.to_string(),
+        "ListCloudPhones paging stopped at offset 400: the listing ended after 450 elements (a \
+         page of 50, below the limit of 200) although the service counts 500"
+    );
+    // The pages end exactly at a page boundary: the empty page is no progress.
+    let (client, fake, _) = setup(|b| b);
+    {
+        let mut state = fake.state.lock().unwrap();
+        state.phones = 400;
+        state.phones_count = Some(500);
+    }
+    let err = client
+        .list_phones(&PhoneFilter::default())
+        .await
+        .unwrap_err();
+    assert_eq!(fake.requests().len(), 3);
+    assert!(
+        matches!(&err, Error::Paging { offset: 400, message, .. } if message.contains("makes no progress")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn list_phones_is_not_cut_short_by_a_stale_smaller_count() {
+    let (client, fake, _) = setup(|b| b);
+    {
+        let mut state = fake.state.lock().unwrap();
+        state.phones = 450;
+        state.phones_count = Some(100);
+    }
+    let phones = client.list_phones(&PhoneFilter::default()).await.unwrap();
+    assert_eq!(phones.len(), 450);
+    assert_eq!(fake.requests().len(), 3);
+    // A count reached exactly by a full page ends the listing without an empty page.
+    let (client, fake, _) = setup(|b| b);
+    fake.state.lock().unwrap().phones = 400;
+    assert_eq!(
+        client
+            .list_phones(&PhoneFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        400
+    );
+    assert_eq!(fake.requests().len(), 2);
 }
 
 #[test]

@@ -92,8 +92,8 @@ pub use requests::{
     UpdatePropertyPhone, UpdatePropertyRequest, cloud_phone_path,
 };
 pub use responses::{
-    BatchResponse, ErrorBody, Job, ListCloudPhonesResponse, ListJobsResponse, PhoneDetail,
-    PhoneJob, PhoneSummary, ShowJobResponse,
+    BatchResponse, ErrorBody, Job, ListCloudPhonesPage, ListCloudPhonesResponse, ListDecoding,
+    ListJobsResponse, PhoneDetail, PhoneJob, PhoneSummary, ShowJobResponse,
 };
 pub use schema::{SCHEMAS_COMMAND, SchemaDocument, schema_documents, write_schemas};
 pub use status::{JobStatus, PhoneStatus};

@@ -32,6 +32,9 @@ fn lenient_int<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>
 }
 
 /// Reads a list, treating `null` and non-arrays as empty, and skipping elements that do not decode.
+/// Only for lists where a lost element cannot go unnoticed (a batch answer's entries are matched to
+/// the phones sent, and a phone without its entry is reported): the paged lists use
+/// [`accounted_list`], which says what it skipped.
 fn lenient_list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
@@ -44,6 +47,94 @@ where
             .collect(),
         _ => Vec::new(),
     })
+}
+
+/// The longest reason [`ListDecoding::first_error`] keeps, in characters (serde quotes the
+/// offending value, which may be long).
+const FIRST_ERROR_MAX_CHARS: usize = 200;
+
+/// How a list field of a response decoded, element by element: how many elements it held on the
+/// wire and how many of them could not be read (those are absent from the decoded list). This is
+/// what lets a pager tell a short page (the listing ends) from a full page with unreadable
+/// elements (the listing must not silently lose them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListDecoding {
+    /// Elements the field held on the wire, decoded or not. A missing or `null` field is an empty
+    /// list; a field of another kind (a string, an object, ...) counts as one element that did not
+    /// decode. A response built in code rather than decoded has `0` here.
+    pub raw_len: usize,
+    /// How many of them could not be decoded.
+    pub undecoded: usize,
+    /// Why the first of them could not be decoded, naming its index (at most 200 characters).
+    pub first_error: Option<String>,
+}
+
+impl ListDecoding {
+    /// The account of a list of `len` elements that all decoded.
+    pub fn complete(len: usize) -> Self {
+        ListDecoding {
+            raw_len: len,
+            undecoded: 0,
+            first_error: None,
+        }
+    }
+
+    /// Whether every element decoded.
+    pub fn is_complete(&self) -> bool {
+        self.undecoded == 0
+    }
+
+    fn failed(&mut self, index: usize, reason: &str) {
+        self.undecoded += 1;
+        if self.first_error.is_none() {
+            let mut text = format!("element {index}: {reason}");
+            if let Some((cut, _)) = text.char_indices().nth(FIRST_ERROR_MAX_CHARS) {
+                text.truncate(cut);
+                text.push_str("...");
+            }
+            self.first_error = Some(text);
+        }
+    }
+}
+
+/// Reads a list like [`lenient_list`] (`null` is empty, unknown keys of elements are ignored) but
+/// accounts for every element: those that do not decode are counted in the [`ListDecoding`], and a
+/// value that is not a list at all counts as one element that did not decode.
+fn accounted_list<'de, D, T>(deserializer: D) -> Result<(Vec<T>, ListDecoding), D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let mut decoding = ListDecoding::default();
+    let items = match Value::deserialize(deserializer)? {
+        Value::Null => Vec::new(),
+        Value::Array(items) => {
+            decoding.raw_len = items.len();
+            items
+                .into_iter()
+                .enumerate()
+                .filter_map(|(index, item)| match serde_json::from_value(item) {
+                    Ok(decoded) => Some(decoded),
+                    Err(e) => {
+                        decoding.failed(index, &e.to_string());
+                        None
+                    }
+                })
+                .collect()
+        }
+        other => {
+            let kind = match other {
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::String(_) => "a string",
+                _ => "an object",
+            };
+            decoding.raw_len = 1;
+            decoding.failed(0, &format!("expected a list, found {kind}"));
+            Vec::new()
+        }
+    };
+    Ok((items, decoding))
 }
 
 /// Reads any JSON value; `null` becomes `None`.
@@ -151,15 +242,39 @@ pub struct ShowJobResponse {
     pub job: Job,
 }
 
-/// ListJobs' answer. There is no total count: page until a page is shorter than the limit.
+/// ListJobs' answer. There is no total count: page until a page is shorter than the limit, counting
+/// the elements on the wire ([`ListDecoding::raw_len`] of `jobs_decoding`), not the decoded jobs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ListJobsWire")]
 pub struct ListJobsResponse {
     /// The request id of this call.
-    #[serde(default, deserialize_with = "lenient_string")]
     pub request_id: Option<String>,
-    /// The jobs of this page.
-    #[serde(default, deserialize_with = "lenient_list")]
+    /// The jobs of this page that decoded, in the order listed.
     pub jobs: Vec<Job>,
+    /// How the page's `jobs` list decoded: its length on the wire and the elements that could not
+    /// be read (absent from `jobs`). Not serialised: the wire shape has only `request_id` and `jobs`.
+    #[serde(skip_serializing)]
+    pub jobs_decoding: ListDecoding,
+}
+
+/// The wire shape [`ListJobsResponse`] is decoded from.
+#[derive(Deserialize)]
+struct ListJobsWire {
+    #[serde(default, deserialize_with = "lenient_string")]
+    request_id: Option<String>,
+    #[serde(default, deserialize_with = "accounted_list")]
+    jobs: (Vec<Job>, ListDecoding),
+}
+
+impl From<ListJobsWire> for ListJobsResponse {
+    fn from(wire: ListJobsWire) -> Self {
+        let (jobs, jobs_decoding) = wire.jobs;
+        ListJobsResponse {
+            request_id: wire.request_id,
+            jobs,
+            jobs_decoding,
+        }
+    }
 }
 
 /// A phone as ListCloudPhones reports it.
@@ -203,7 +318,10 @@ pub struct PhoneSummary {
     pub update_time: Option<String>,
 }
 
-/// ListCloudPhones' answer.
+/// ListCloudPhones' answer, as a service writes it (the simulator serialises this).
+///
+/// Decoding it skips phones that do not decode and keeps no account of them: a reader that pages
+/// or must not lose phones decodes [`ListCloudPhonesPage`] instead, which says what it skipped.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListCloudPhonesResponse {
     /// The request id of this call.
@@ -215,6 +333,70 @@ pub struct ListCloudPhonesResponse {
     /// The phones of this page.
     #[serde(default, deserialize_with = "lenient_list")]
     pub phones: Vec<PhoneSummary>,
+}
+
+/// ListCloudPhones' answer as a client reads it: the fields of [`ListCloudPhonesResponse`] and the
+/// account of the `phones` list ([`ListDecoding`]), so that a phone that does not decode is
+/// reported instead of shortening the page. Serialises to the same wire shape.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ListCloudPhonesWire")]
+pub struct ListCloudPhonesPage {
+    /// The request id of this call.
+    pub request_id: Option<String>,
+    /// The total number of phones matching the filters (all pages), as the service counts them.
+    pub count: Option<i64>,
+    /// The phones of this page that decoded, in the order listed.
+    pub phones: Vec<PhoneSummary>,
+    /// How the page's `phones` list decoded: its length on the wire and the elements that could
+    /// not be read (absent from `phones`). Not serialised.
+    #[serde(skip_serializing)]
+    pub phones_decoding: ListDecoding,
+}
+
+/// The wire shape [`ListCloudPhonesPage`] is decoded from.
+#[derive(Deserialize)]
+struct ListCloudPhonesWire {
+    #[serde(default, deserialize_with = "lenient_string")]
+    request_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    count: Option<i64>,
+    #[serde(default, deserialize_with = "accounted_list")]
+    phones: (Vec<PhoneSummary>, ListDecoding),
+}
+
+impl From<ListCloudPhonesWire> for ListCloudPhonesPage {
+    fn from(wire: ListCloudPhonesWire) -> Self {
+        let (phones, phones_decoding) = wire.phones;
+        ListCloudPhonesPage {
+            request_id: wire.request_id,
+            count: wire.count,
+            phones,
+            phones_decoding,
+        }
+    }
+}
+
+impl From<ListCloudPhonesResponse> for ListCloudPhonesPage {
+    /// A page whose phones all decoded.
+    fn from(response: ListCloudPhonesResponse) -> Self {
+        ListCloudPhonesPage {
+            phones_decoding: ListDecoding::complete(response.phones.len()),
+            request_id: response.request_id,
+            count: response.count,
+            phones: response.phones,
+        }
+    }
+}
+
+impl From<ListCloudPhonesPage> for ListCloudPhonesResponse {
+    /// The page without its account of the phones that did not decode.
+    fn from(page: ListCloudPhonesPage) -> Self {
+        ListCloudPhonesResponse {
+            request_id: page.request_id,
+            count: page.count,
+            phones: page.phones,
+        }
+    }
 }
 
 /// ShowCloudPhoneDetail's answer: the summary fields plus properties and access details.
@@ -402,6 +584,108 @@ mod tests {
         let jobs: ListJobsResponse = serde_json::from_str(json).unwrap();
         let ids: Vec<_> = jobs.jobs.iter().map(|j| j.job_id.as_deref()).collect();
         assert_eq!(ids, [Some("a"), Some("b")]);
+    }
+
+    #[test]
+    fn list_jobs_accounts_for_the_elements_it_could_not_decode() {
+        let json = r#"{"jobs":[{"job_id":"a","status":1},"garbage",7,{"job_id":"b"}]}"#;
+        let jobs: ListJobsResponse = serde_json::from_str(json).unwrap();
+        assert_eq!(jobs.jobs.len(), 2);
+        let account = &jobs.jobs_decoding;
+        assert_eq!(account.raw_len, 4);
+        assert_eq!(account.undecoded, 2);
+        assert!(!account.is_complete());
+        assert_eq!(
+            account.first_error.as_deref(),
+            Some(r#"element 1: invalid type: string "garbage", expected struct Job"#)
+        );
+        let whole: ListJobsResponse =
+            serde_json::from_str(r#"{"jobs":[{"job_id":"a"},{"job_id":"b"}]}"#).unwrap();
+        assert_eq!(whole.jobs_decoding, ListDecoding::complete(2));
+    }
+
+    #[test]
+    fn missing_and_null_lists_are_empty_and_complete_other_kinds_are_one_undecoded_element() {
+        for json in ["{}", r#"{"jobs":null}"#, r#"{"jobs":[]}"#] {
+            let jobs: ListJobsResponse = serde_json::from_str(json).unwrap();
+            assert_eq!(jobs.jobs_decoding, ListDecoding::complete(0), "{json}");
+        }
+        for (json, kind) in [
+            (r#"{"phones":"x","count":3}"#, "a string"),
+            (r#"{"phones":{"phone_id":"p"}}"#, "an object"),
+            (r#"{"phones":12}"#, "a number"),
+            (r#"{"phones":true}"#, "a boolean"),
+        ] {
+            let page: ListCloudPhonesPage = serde_json::from_str(json).unwrap();
+            assert!(page.phones.is_empty());
+            assert_eq!(page.phones_decoding.raw_len, 1, "{json}");
+            assert_eq!(page.phones_decoding.undecoded, 1, "{json}");
+            assert_eq!(
+                page.phones_decoding.first_error,
+                Some(format!("element 0: expected a list, found {kind}")),
+                "{json}"
+            );
+            // The lenient response type still reads it as an empty page.
+            let lenient: ListCloudPhonesResponse = serde_json::from_str(json).unwrap();
+            assert!(lenient.phones.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_phones_page_keeps_the_count_and_names_the_first_undecodable_phone() {
+        let mut phones: Vec<Value> = (0..200)
+            .map(|i| serde_json::json!({"phone_id": format!("p{i}"), "status": 2}))
+            .collect();
+        phones[17] = Value::from("not a phone");
+        phones[90] = Value::from(false);
+        let json = serde_json::json!({"request_id": "r", "count": 450, "phones": phones});
+        let page: ListCloudPhonesPage = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(page.count, Some(450));
+        assert_eq!(page.phones.len(), 198);
+        assert_eq!(page.phones_decoding.raw_len, 200);
+        assert_eq!(page.phones_decoding.undecoded, 2);
+        assert_eq!(
+            page.phones_decoding.first_error.as_deref(),
+            Some(r#"element 17: invalid type: string "not a phone", expected struct PhoneSummary"#)
+        );
+        // The same body read as the lenient type: the same phones, no account.
+        let lenient: ListCloudPhonesResponse = serde_json::from_value(json).unwrap();
+        assert_eq!(lenient.phones, page.phones);
+        assert_eq!(ListCloudPhonesResponse::from(page.clone()), lenient);
+        let back = ListCloudPhonesPage::from(lenient);
+        assert_eq!(back.phones_decoding, ListDecoding::complete(198));
+    }
+
+    #[test]
+    fn a_long_reason_is_cut_to_two_hundred_characters() {
+        let long = "x".repeat(5000);
+        let json = serde_json::json!({"jobs": [long]});
+        let jobs: ListJobsResponse = serde_json::from_value(json).unwrap();
+        let reason = jobs.jobs_decoding.first_error.unwrap();
+        assert_eq!(reason.chars().count(), 203, "{reason}");
+        assert!(reason.starts_with("element 0: invalid type: string \"xxx"));
+        assert!(reason.ends_with("..."));
+    }
+
+    #[test]
+    fn pages_serialise_to_the_wire_shape_without_their_account() {
+        let page: ListCloudPhonesPage =
+            serde_json::from_str(r#"{"request_id":"r","count":2,"phones":[{"phone_id":"p"},1]}"#)
+                .unwrap();
+        let json: Value = serde_json::to_value(&page).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["count", "phones", "request_id"]);
+        assert_eq!(json["phones"].as_array().unwrap().len(), 1);
+        let jobs: ListJobsResponse =
+            serde_json::from_str(r#"{"jobs":[{"job_id":"j"},[]]}"#).unwrap();
+        let json: Value = serde_json::to_value(&jobs).unwrap();
+        assert!(json.get("jobs_decoding").is_none());
+        assert_eq!(json["request_id"], Value::Null);
     }
 
     #[test]
