@@ -24,6 +24,7 @@ use futures_util::StreamExt;
 use crate::client::{Client, PhoneFilter};
 use crate::control::Control;
 use crate::error::Error;
+use crate::paging::{PageFacts, Pager, Step};
 use crate::retry::{FailureClass, classify};
 use crate::wait::{RunningJob, WaitOptions};
 
@@ -277,10 +278,10 @@ impl Client {
     ) -> Result<JobsOfRequest, Error> {
         let group = [request_id.clone()];
         let mut jobs = Vec::new();
-        let mut offset: u32 = 0;
-        for _ in 0..JOB_PAGES_MAX {
+        let mut pager = Pager::new("ListJobs", LIST_JOBS_MAX_LIMIT).max_pages(JOB_PAGES_MAX);
+        loop {
             let page = match self
-                .list_jobs_in(&group, offset, LIST_JOBS_MAX_LIMIT, ctl)
+                .list_jobs_in(&group, pager.offset(), pager.limit(), ctl)
                 .await
             {
                 Ok(page) => page,
@@ -298,7 +299,11 @@ impl Client {
                     return if refused_id { Ok(jobs) } else { Err(error) };
                 }
             };
-            let short = page.jobs.len() < LIST_JOBS_MAX_LIMIT as usize;
+            let step = pager.page(&PageFacts::new(
+                &page.jobs_decoding,
+                page.jobs.iter().map(|j| j.job_id.as_deref()),
+                None,
+            ));
             for job in page.jobs {
                 if let (Some(phone), Some(id)) = (job.phone_id, job.job_id) {
                     if let Ok(job_id) = JobId::new(&id) {
@@ -306,10 +311,13 @@ impl Client {
                     }
                 }
             }
-            if short {
-                break;
+            match step {
+                Ok(Step::Done) => break,
+                Ok(Step::Fetch { .. }) => {}
+                // Jobs that cannot all be read: a phone missing from them is not proof that the
+                // request did not act on it.
+                Err(error) => return Err(error.into()),
             }
-            offset = offset.saturating_add(LIST_JOBS_MAX_LIMIT);
         }
         Ok(jobs)
     }

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::client::{Client, Failure};
 use crate::control::{Control, Interrupt};
 use crate::error::Error;
+use crate::paging::{PageFacts, Pager, Step};
 use crate::reconcile::{Reconciliation, Seen, StatusVerdict, UnsurePhone, judge, status_words};
 use crate::retry::{FailureClass, classify};
 use crate::submit::{Submission, SubmitResult};
@@ -606,21 +607,33 @@ impl Client {
         while let Some(group) = groups.pop_front() {
             let expected: HashSet<usize> = waiter.running_of(&group);
             let mut seen: HashSet<usize> = HashSet::new();
-            let mut offset: u32 = 0;
+            let mut pager = Pager::new("ListJobs", LIST_JOBS_MAX_LIMIT);
             let complete = loop {
                 match self
-                    .list_jobs_in(&group, offset, LIST_JOBS_MAX_LIMIT, ctl)
+                    .list_jobs_in(&group, pager.offset(), pager.limit(), ctl)
                     .await
                 {
                     Ok(page) => {
-                        let short = page.jobs.len() < LIST_JOBS_MAX_LIMIT as usize;
+                        // Decoded jobs are good even when the page as a whole is not.
                         for job in &page.jobs {
                             seen.extend(waiter.apply(job));
                         }
-                        if short || expected.is_subset(&seen) {
-                            break true;
+                        let facts = PageFacts::new(
+                            &page.jobs_decoding,
+                            page.jobs.iter().map(|j| j.job_id.as_deref()),
+                            None,
+                        );
+                        match pager.page(&facts) {
+                            Ok(Step::Done) => break true,
+                            Ok(Step::Fetch { .. }) if expected.is_subset(&seen) => break true,
+                            Ok(Step::Fetch { .. }) => {}
+                            // A listing that cannot be trusted further (an undecodable job, a page
+                            // repeated): the jobs it did not show are asked for one by one.
+                            Err(error) => {
+                                tracing::warn!(%error, "ListJobs paging stopped; the jobs it did not show are asked for with ShowJob");
+                                break true;
+                            }
                         }
-                        offset = offset.saturating_add(LIST_JOBS_MAX_LIMIT);
                     }
                     Err(failure) => match stop_for(failure) {
                         Verdict::Stop(stop) => return Err(stop),

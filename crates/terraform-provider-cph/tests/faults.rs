@@ -514,7 +514,7 @@ fn a_wait_on_phones_found_acting_that_was_cut_short_is_resumed_by_their_status_n
         };
         let sim = Sim::start_with(6, Duration::from_secs(6), faults);
         let ids = sim.sim().phone_ids();
-        let mut dir = sim.workdir(tf);
+        let dir = sim.workdir(tf);
         dir.write(
             "main.tf",
             &restart_config(&ids, "timeouts {\n    create = \"2s\"\n  }"),
