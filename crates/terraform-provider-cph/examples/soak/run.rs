@@ -59,7 +59,10 @@ impl SoakConfig {
     }
 
     /// The ambiguous mix: 10% 429 and 10% 503 before the service acts, 30% of batch requests
-    /// answered 500 and 20% left without an answer after it acted, 5% job failures, latency jitter.
+    /// answered 500 and 20% left without an answer after it acted, 5% job failures, latency jitter
+    /// (`soak --ambiguous`; the test suite's run of these faults is the 60-phone test in
+    /// `tests/faults.rs`, which shares this module but not this mix).
+    #[allow(dead_code)]
     pub fn ambiguous_faults() -> Faults {
         Faults {
             job_failure_rate: 0.05,
