@@ -343,7 +343,15 @@ fn simulator_restarted_mid_wait_fails_clearly_and_keeps_request_and_job_ids() {
                 None,
                 "the new simulator knows {job_id}"
             );
-            assert_eq!(job["status"], "failed", "{job}");
+            // Whether the lost job ran is not known: never a success, never claimed failed either.
+            assert_eq!(job["status"], "unknown", "{job}");
+            assert!(
+                job["error_msg"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("job {job_id} of phone")),
+                "{job}"
+            );
         }
         assert_eq!(
             resource["tainted"], true,
