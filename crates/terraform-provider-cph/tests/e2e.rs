@@ -1617,6 +1617,51 @@ fn property_drift_made_outside_terraform_shows_in_the_next_plan_and_is_corrected
 }
 
 #[test]
+fn properties_beyond_the_services_2048_byte_display_limit_do_not_show_as_endless_drift() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(2);
+        let ids = sim.ids();
+        let dir = sim.workdir(tf);
+        // 14 keys of 200 characters: about 3,000 bytes, over what ShowCloudPhoneDetail shows (2,048) and
+        // within what UpdateCloudPhoneProperty accepts (7,800).
+        let keys: Vec<String> = (0..14)
+            .map(|i| format!("    \"vendor.lab.note{i:02}\" = \"{}\"", "n".repeat(200)))
+            .collect();
+        let config = format!(
+            r#"{}
+resource "cph_phone_property" "big" {{
+  phones = [{{
+    phone_id   = "{id}"
+    properties = {{
+{keys}
+    }}
+  }}]
+}}
+"#,
+            provider_block(),
+            id = ids[0],
+            keys = keys.join("\n")
+        );
+        dir.write("main.tf", &config);
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        // The refresh cannot read the keys beyond the limit back: they keep their values, with a warning,
+        // and the plan is empty instead of an update no apply could ever make stick.
+        let plan = dir.run(&["plan", "-input=false", "-detailed-exitcode"]);
+        plan.assert_code(0);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("Beyond the Display Limit") && out.contains("vendor.lab.note13"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("vendor.lab.note00,"),
+            "a key shown is not listed: {out}"
+        );
+    });
+}
+
+#[test]
 fn phone_property_imports_by_comma_separated_phone_ids() {
     each_terraform(|tf| {
         let sim = Sim::quick(4);
