@@ -86,8 +86,9 @@ impl Endpoint {
                 return Err(Error::invalid(
                     "endpoint",
                     format!(
-                        "{text:?} uses plain http to a non-loopback host; use https \
-                         (or call danger_allow_insecure_http)"
+                        "{text:?} uses plain http to a host that is not a loopback address: the endpoint \
+                         must use https (plain http is accepted only for 127.0.0.1, ::1 and localhost, such as \
+                         a local simulator)"
                     ),
                 ));
             }
@@ -621,6 +622,7 @@ impl Client {
         let policy = self.inner.settings.retry;
         let idempotent = call.method.is_idempotent();
         let mut retry: u32 = 0;
+        let started = ctl.timer().now();
         loop {
             // Every attempt waits its turn in the client-wide flow control (nothing is sent yet).
             self.inner
@@ -660,6 +662,9 @@ impl Client {
                         operation: call.operation,
                         kind: wire.kind,
                         message: wire.message,
+                        endpoint: self.inner.base.as_str().trim_end_matches('/').to_owned(),
+                        attempts: retry + 1,
+                        elapsed: ctl.timer().now().saturating_duration_since(started),
                     },
                     None,
                 ),

@@ -16,6 +16,27 @@ pub enum TransportKind {
     Other,
 }
 
+impl TransportKind {
+    /// What the user should check, in words.
+    pub fn what_to_check(self) -> &'static str {
+        match self {
+            TransportKind::Connect => {
+                "Check that the endpoint is right (the provider's `endpoint` or CPH_ENDPOINT, or the host of \
+                 `region` / HW_REGION_NAME), that its host name resolves and that it accepts connections from here \
+                 (a proxy or firewall in the way, a simulator not started)"
+            }
+            TransportKind::Timeout => {
+                "The service did not answer in time: check the network to the endpoint; a batch request that timed \
+                 out may still have been performed and is never sent again blindly"
+            }
+            TransportKind::Other => {
+                "The connection broke: check the network and any proxy between here and the endpoint; a batch \
+                 request cut off this way may still have been performed and is never sent again blindly"
+            }
+        }
+    }
+}
+
 impl fmt::Display for TransportKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -50,7 +71,14 @@ pub enum Error {
         request_id: Option<String>,
     },
     /// The request did not get an HTTP answer (connection refused, reset, per-attempt timeout).
-    #[error("{operation} failed: {kind}: {message}")]
+    /// The message names the endpoint, how many attempts were made over how long, and what to
+    /// check.
+    #[error(
+        "{operation} to {endpoint} failed after {attempts} {} over {:.1} s: {kind}: {message}. {}",
+        if *attempts == 1 { "attempt" } else { "attempts" },
+        elapsed.as_secs_f64(),
+        kind.what_to_check()
+    )]
     Transport {
         /// The API operation.
         operation: &'static str,
@@ -58,6 +86,12 @@ pub enum Error {
         kind: TransportKind,
         /// The underlying error and its causes, as text.
         message: String,
+        /// The endpoint's base URL (no credentials ever appear in it).
+        endpoint: String,
+        /// Attempts made, retries included.
+        attempts: u32,
+        /// From the first attempt to the last failure.
+        elapsed: Duration,
     },
     /// A 2xx answer whose body could not be read as the operation's response.
     #[error("{operation} answered http {status} with an unreadable body: {message}")]

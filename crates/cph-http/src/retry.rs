@@ -119,6 +119,9 @@ mod tests {
             operation: "X",
             kind,
             message: String::new(),
+            endpoint: "https://cph.example".into(),
+            attempts: 1,
+            elapsed: std::time::Duration::ZERO,
         }
     }
 

@@ -1206,6 +1206,16 @@ fn endpoints_resolve_and_insecure_http_needs_the_danger_door() {
         err.to_string().contains("\"http://cph.example.com\""),
         "{err}"
     );
+    // Words about the setting, no name of a Rust method.
+    let err = build(Endpoint::url("http://10.1.2.3:8080"), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("must use https")
+            && err.contains("plain http is accepted only for 127.0.0.1, ::1 and localhost"),
+        "{err}"
+    );
+    assert!(!err.contains("danger") && !err.contains('_'), "{err}");
     assert!(build(Endpoint::url("http://cph.example.com"), true).is_ok());
     assert!(build(Endpoint::url("ftp://x"), true).is_err());
     assert!(build(Endpoint::url("https://x/?a=b"), false).is_err());

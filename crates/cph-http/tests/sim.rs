@@ -373,10 +373,21 @@ async fn refused_connections_are_retried_then_reported_as_connect_failures() {
             Error::Transport {
                 kind: cph_http::TransportKind::Connect,
                 operation: "ListCloudPhones",
+                attempts: 3,
                 ..
             }
         ),
         "{err}"
+    );
+    // The words name the endpoint, the attempts made and what to check.
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "ListCloudPhones to http://127.0.0.1:{port} failed after 3 attempts over "
+        )) && text.contains("connection failed")
+            && text.contains("Check that the endpoint is right")
+            && text.contains("CPH_ENDPOINT"),
+        "{text}"
     );
     let submission = client
         .submit(
