@@ -354,6 +354,24 @@ pub fn deprecated_replacement(key: &str) -> Option<&'static str> {
         .map(|(_, new)| *new)
 }
 
+/// The known key `key` most likely misspells: the catalogue key (or deprecated alias) at most two
+/// edits away (a letter added, removed, changed, or two neighbours swapped; case ignored), the
+/// closest first. `None` for a known key or when nothing is that close.
+pub fn suggest_key(key: &str) -> Option<&'static str> {
+    if lookup(key).is_some() {
+        return None;
+    }
+    let lower = key.to_ascii_lowercase();
+    CATALOGUE
+        .iter()
+        .map(|entry| entry.key)
+        .chain(DEPRECATED_KEYS.iter().map(|(old, _)| *old))
+        .map(|known| (strsim::damerau_levenshtein(&lower, known), known))
+        .filter(|(distance, _)| *distance <= 2)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, known)| known)
+}
+
 /// What is wrong with one property.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -371,7 +389,10 @@ pub enum IssueKind {
         bytes: usize,
     },
     /// The key is not in the catalogue (a warning: newer images accept more keys).
-    UnknownKey,
+    UnknownKey {
+        /// A known key one or two edits away ([`suggest_key`]), most likely what was meant.
+        suggestion: Option<&'static str>,
+    },
     /// The key is a deprecated alias (a warning).
     DeprecatedKey {
         /// The key to use instead.
@@ -406,9 +427,15 @@ impl PropertyIssue {
             IssueKind::TooLarge { bytes } => {
                 format!("properties take {bytes} bytes, over the limit of {PROPERTY_BYTES_MAX}")
             }
-            IssueKind::UnknownKey => {
+            IssueKind::UnknownKey { suggestion: None } => {
                 format!("property {key} is not in the known catalogue; it is sent as is")
             }
+            IssueKind::UnknownKey {
+                suggestion: Some(known),
+            } => format!(
+                "property {key} is not in the known catalogue; did you mean {known}? (an unknown key is sent as \
+                 is, for images newer than the catalogue)"
+            ),
             IssueKind::DeprecatedKey { replacement } => {
                 format!("property {key} is deprecated; use {replacement}")
             }
@@ -472,9 +499,13 @@ pub fn validate_properties(phone_id: &str, map: &PropertyMap) -> PropertyReport 
                 },
             )),
             Some(_) => {}
-            None => report
-                .warnings
-                .push(issue(key, value, IssueKind::UnknownKey)),
+            None => report.warnings.push(issue(
+                key,
+                value,
+                IssueKind::UnknownKey {
+                    suggestion: suggest_key(key),
+                },
+            )),
         }
     }
     let bytes = map.to_api_string().byte_len();
@@ -554,6 +585,40 @@ fn capitalise(text: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_near_miss_key_gets_the_known_key_as_a_suggestion() {
+        assert_eq!(
+            suggest_key("sys.prop.writeimis"),
+            Some("sys.prop.writeimsi")
+        );
+        assert_eq!(
+            suggest_key("sys.prop.writephonenumb"),
+            Some("sys.prop.writephonenum")
+        );
+        assert_eq!(
+            suggest_key("SYS.PROP.WRITEIMSI"),
+            Some("sys.prop.writeimsi")
+        );
+        assert_eq!(suggest_key("qemu.hw.mainkey"), Some("qemu.hw.mainkeys"));
+        // Known keys and far-off keys get none.
+        assert_eq!(suggest_key("sys.prop.writeimsi"), None);
+        assert_eq!(suggest_key("vendor.lab.note"), None);
+        let mut map = PropertyMap::new();
+        map.insert("sys.prop.writeimis", "460001234567890");
+        let report = validate_properties("p", &map);
+        assert_eq!(
+            report.warnings[0].kind,
+            IssueKind::UnknownKey {
+                suggestion: Some("sys.prop.writeimsi")
+            }
+        );
+        assert!(
+            report.warnings[0]
+                .describe()
+                .contains("did you mean sys.prop.writeimsi?")
+        );
+    }
 
     fn rule(key: &str) -> PropertyRule {
         lookup(key).unwrap().rule
@@ -635,7 +700,10 @@ mod tests {
             report.warnings[0].to_string(),
             "phone phone-1: property qemu.hw.mainkeys is deprecated; use com.cph.mainkeys"
         );
-        assert_eq!(report.warnings[1].kind, IssueKind::UnknownKey);
+        assert_eq!(
+            report.warnings[1].kind,
+            IssueKind::UnknownKey { suggestion: None }
+        );
     }
 
     #[test]

@@ -69,7 +69,7 @@ mod text;
 
 pub use catalogue::{
     Applies, CatalogueEntry, DEPRECATED_KEYS, IssueKind, PropertyIssue, PropertyReport,
-    PropertyRule, catalogue, deprecated_replacement, lookup, validate_properties,
+    PropertyRule, catalogue, deprecated_replacement, lookup, suggest_key, validate_properties,
 };
 pub use codes::{
     APIG_AUTH_FAILED, APIG_THROTTLED, APIGW_AUTH_FAILED, CPS_INTERNAL_ERROR, CPS_INVALID_PARAMETER,

@@ -2,7 +2,7 @@
 //! `cph-types` defines once), default and description side by side.
 
 use cph_types::{
-    BucketName, ImageId, IssueKind, ObjectPath, PhoneId, PropertyMap, check_property_size,
+    BucketName, ImageId, IssueKind, ObjectPath, PROPERTY_BYTES_MAX, PhoneId, PropertyMap,
     validate_properties,
 };
 use tfplugin::{
@@ -47,10 +47,36 @@ pub(crate) fn phones(presence: Presence, what: &str, inputs: Vec<Attribute>) -> 
     } else {
         " Set this or `phone_ids`."
     };
-    Attribute::nested("phones", ObjectNesting::List, presence, attributes).description(format!(
-        "{what}, at least one, each phone at most once.{either} Adding a phone acts on it alone; removing one or \
-         reordering the list calls nothing."
-    ))
+    Attribute::nested("phones", ObjectNesting::List, presence, attributes)
+        .description(format!(
+            "{what}, at least one, each phone at most once.{either} Adding a phone acts on it alone; removing one or \
+             reordering the list calls nothing."
+        ))
+        .validator(Validator::new(
+            "each phone's properties known to the catalogue, within the size limit",
+            check_phones_properties,
+        ))
+}
+
+/// Checks the `properties` of every element of `phones` against the catalogue, at
+/// `phones[i].properties["key"]`, naming the phone when its id is known (it may be known only at
+/// apply time, e.g. from a data source; the path alone then says which element).
+fn check_phones_properties(value: &Value, at: &AttributePath, diags: &mut Diagnostics) {
+    for (i, element) in value.as_elements().unwrap_or_default().iter().enumerate() {
+        let Some(properties) = element.get("properties") else {
+            continue;
+        };
+        let phone = element
+            .get("phone_id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty());
+        check_properties(
+            properties,
+            &at.clone().index(i).attr("properties"),
+            phone,
+            diags,
+        );
+    }
 }
 
 /// `phone_ids`: the phones by id alone.
@@ -77,17 +103,23 @@ pub(crate) fn properties(presence: Presence, what: &str) -> Attribute {
     Attribute::new("properties", Type::map(Type::String), presence)
         .description(format!(
             "{what} Values are checked against the property catalogue when the configuration is validated: a bad \
-             value for a known key is an error, an unknown key a warning."
-        ))
-        .validator(Validator::new(
-            "properties known to the catalogue, within the size limit",
-            check_properties,
+             value for a known key is an error, an unknown key a warning (with the known key it most likely \
+             misspells)."
         ))
 }
 
 /// Checks a `properties` map against the catalogue: each bad value at its key, unknown keys as
-/// warnings, the size of what is known.
-fn check_properties(value: &Value, at: &AttributePath, diags: &mut Diagnostics) {
+/// warnings, the size of what is known; the words name `phone` when it is known.
+fn check_properties(
+    value: &Value,
+    at: &AttributePath,
+    phone: Option<&str>,
+    diags: &mut Diagnostics,
+) {
+    let words = |issue: &cph_types::PropertyIssue| match phone {
+        Some(id) => format!("phone {id}: {}", issue.describe()),
+        None => issue.describe(),
+    };
     let Some(entries) = value.as_entries() else {
         return;
     };
@@ -108,7 +140,7 @@ fn check_properties(value: &Value, at: &AttributePath, diags: &mut Diagnostics) 
             IssueKind::EmptyKey => ("Empty Property Key", at.clone()),
             _ => ("Invalid Property Value", at.clone().key(issue.key.clone())),
         };
-        diags.push(Diagnostic::error(summary, issue.describe()).with_attribute(path));
+        diags.push(Diagnostic::error(summary, words(&issue)).with_attribute(path));
     }
     for issue in report.warnings {
         let summary = match issue.kind {
@@ -116,15 +148,24 @@ fn check_properties(value: &Value, at: &AttributePath, diags: &mut Diagnostics) 
             _ => "Unknown Property Key",
         };
         diags.push(
-            Diagnostic::warning(summary, issue.describe())
+            Diagnostic::warning(summary, words(&issue))
                 .with_attribute(at.clone().key(issue.key.clone())),
         );
     }
     // validate_properties checked the size of a complete map; with values still unknown, check
     // what is known so a map that is already too large is reported now.
     if !all_known {
-        if let Err(e) = check_property_size("", Some(&map.to_api_string()), None) {
-            diags.push(Diagnostic::error("Properties Too Large", e.to_string()));
+        let bytes = map.to_api_string().byte_len();
+        if bytes > PROPERTY_BYTES_MAX {
+            let detail = format!(
+                "the properties known so far take {bytes} bytes, over the limit of {PROPERTY_BYTES_MAX}"
+            );
+            let detail = match phone {
+                Some(id) => format!("phone {id}: {detail}"),
+                None => detail,
+            };
+            diags
+                .push(Diagnostic::error("Properties Too Large", detail).with_attribute(at.clone()));
         }
     }
 }
@@ -429,13 +470,62 @@ mod tests {
             warning.attribute.as_ref().unwrap().to_string(),
             "phones[0].properties[\"vendor.new.key\"]"
         );
+        // The phone is named when its id is known ...
         let value_error = diags.iter().find(|d| d.detail.contains("12ab")).unwrap();
         assert!(
-            value_error
-                .detail
-                .starts_with("phones[0].properties[\"sys.prop.writephonenum\"]: property"),
+            value_error.detail.starts_with(&format!(
+                "phones[0].properties[\"sys.prop.writephonenum\"]: phone {A}: property"
+            )),
             "{}",
             value_error.detail
+        );
+
+        // ... and the path alone says which when it is not known yet (from a data source, say).
+        let mut unknown_id = phone(A, &[("sys.prop.writeimsi", "x1")], "ok-bucket", "a/b");
+        unknown_id.set_path(&AttributePath::root("phone_id"), Value::Unknown);
+        let config = Value::object([
+            ("phones", Value::List(vec![unknown_id])),
+            ("phone_ids", Value::Null),
+            ("image_id", Value::Null),
+        ]);
+        let diags = schema().validate(&config);
+        let error = diags
+            .iter()
+            .find(|d| d.severity == Severity::Error)
+            .unwrap();
+        assert_eq!(
+            error.detail,
+            "phones[0].properties[\"sys.prop.writeimsi\"]: property sys.prop.writeimsi has invalid value \"x1\": must \
+             be at most 15 decimal digits"
+        );
+        assert!(
+            diags.iter().all(|d| !d.detail.contains("unknown")),
+            "{diags:?}"
+        );
+
+        // A near miss of a known key gets the key it most likely misspells.
+        let config = Value::object([
+            (
+                "phones",
+                Value::List(vec![phone(
+                    A,
+                    &[("sys.prop.writeimis", "460001234567890")],
+                    "ok-bucket",
+                    "a/b",
+                )]),
+            ),
+            ("phone_ids", Value::Null),
+            ("image_id", Value::Null),
+        ]);
+        let diags = schema().validate(&config);
+        let warning = diags
+            .iter()
+            .find(|d| d.severity == Severity::Warning)
+            .unwrap();
+        assert!(
+            warning.detail.contains("did you mean sys.prop.writeimsi?"),
+            "{}",
+            warning.detail
         );
     }
 

@@ -256,6 +256,66 @@ fn phones_data_source_example_lists_every_phone_sorted_by_id() {
 }
 
 #[test]
+fn the_phones_name_filter_is_exact_and_name_contains_matches_any_part() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(20);
+        let dir = sim.workdir(tf);
+        dir.write(
+            "main.tf",
+            &format!(
+                r#"{}
+data "cph_phones" "exact" {{
+  name = "sim-phone-0012"
+}}
+data "cph_phones" "prefix_as_name" {{
+  name = "sim-phone-001"
+}}
+data "cph_phones" "contains" {{
+  name_contains = "sim-phone-001"
+}}
+output "exact" {{
+  value = data.cph_phones.exact.phones[*].phone_name
+}}
+output "prefix_as_name" {{
+  value = length(data.cph_phones.prefix_as_name.phones)
+}}
+output "contains" {{
+  value = length(data.cph_phones.contains.phones)
+}}
+"#,
+                provider_block()
+            ),
+        );
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        let output = |name: &str| {
+            let out = dir.run(&["output", "-json", name]);
+            out.assert_success();
+            out.stdout.trim().to_owned()
+        };
+        assert_eq!(output("exact"), r#"["sim-phone-0012"]"#, "{tf}");
+        // The service's filter matches sim-phone-0010 to 0019: `name` keeps none of them.
+        assert_eq!(output("prefix_as_name"), "0", "{tf}");
+        assert_eq!(output("contains"), "10", "{tf}");
+
+        dir.write(
+            "main.tf",
+            &format!(
+                "{}\ndata \"cph_phones\" \"empty\" {{\n  name = \"\"\n}}\n",
+                provider_block()
+            ),
+        );
+        let validate = dir.run(&["validate"]);
+        validate.assert_code(1);
+        assert!(
+            flat(&validate.combined()).contains("`name` is empty"),
+            "{tf}: {}",
+            validate.combined()
+        );
+    });
+}
+
+#[test]
 fn quickstart_restarts_the_fleet_then_sets_properties_on_three_phones() {
     each_terraform(|tf| {
         let sim = Sim::quick(12);

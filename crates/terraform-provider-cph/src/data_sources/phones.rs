@@ -1,5 +1,7 @@
 //! `cph_phones`: lists phones (every page of ListCloudPhones), optionally filtered by server, status
-//! or name, so configurations can act on "every phone of server X" without pasting ids.
+//! or name, so configurations can act on "every phone of server X" without pasting ids. The service's
+//! name filter matches substrings: `name` keeps the exact matches of it, `name_contains` is the
+//! service's own filter.
 
 use cph_http::PhoneFilter;
 use cph_types::PhoneStatus;
@@ -68,7 +70,13 @@ impl DataSource<ProviderData> for Phones {
                     Attribute::optional("status", Type::String)
                         .description(format!("Only phones in this status: one of {}.", status_names())),
                 )
-                .attribute(Attribute::optional("name", Type::String).description("Only phones with this name."))
+                .attribute(Attribute::optional("name", Type::String).description(
+                    "Only the phones named exactly this. (The service's name filter matches any part of a name; the \
+                     provider keeps the exact matches, so `sim-phone-0001` does not also select `sim-phone-00012`.)",
+                ))
+                .attribute(Attribute::optional("name_contains", Type::String).description(
+                    "Only phones whose name contains this text anywhere (the service's own name filter).",
+                ))
                 .attribute(Attribute::computed("phones", Type::list(phone_type())).description(
                     "The matching phones, sorted by phone id: `phone_id`, `phone_name`, `server_id`, \
                      `status` (a name as in the `status` filter), `image_id`, `image_version` (the image's AOSP \
@@ -82,6 +90,19 @@ impl DataSource<ProviderData> for Phones {
         if let Some(name) = filter_string(config, "status") {
             if let Err(d) = parse_status(&name) {
                 diags.push(d);
+            }
+        }
+        for attribute in ["name", "name_contains", "server_id"] {
+            if filter_string(config, attribute).is_some_and(|v| v.is_empty()) {
+                diags.push(
+                    Diagnostic::error(
+                        "Empty Filter",
+                        format!(
+                            "`{attribute}` is empty; leave it out to list phones of any {attribute}"
+                        ),
+                    )
+                    .with_attribute(AttributePath::root(attribute)),
+                );
             }
         }
         diags
@@ -100,8 +121,11 @@ impl DataSource<ProviderData> for Phones {
             Ok(s) => s,
             Err(d) => return (config, d.into()),
         };
+        let exact = filter_string(&config, "name");
+        let contains = filter_string(&config, "name_contains");
+        // The service matches substrings: ask it for the narrower text, keep what truly matches.
         let filter = PhoneFilter {
-            phone_name: filter_string(&config, "name"),
+            phone_name: exact.clone().or_else(|| contains.clone()),
             server_id: filter_string(&config, "server_id"),
             status,
             ..PhoneFilter::default()
@@ -113,6 +137,11 @@ impl DataSource<ProviderData> for Phones {
                 return (config, diags);
             }
         };
+        phones.retain(|p| {
+            let name = p.phone_name.as_deref().unwrap_or_default();
+            exact.as_deref().is_none_or(|e| name == e)
+                && contains.as_deref().is_none_or(|c| name.contains(c))
+        });
         // Sorted by id, so that plans do not churn with the service's listing order.
         phones.sort_by(|a, b| a.phone_id.cmp(&b.phone_id));
         let text = |s: &Option<String>| Value::from(s.clone().unwrap_or_default());
@@ -133,7 +162,7 @@ impl DataSource<ProviderData> for Phones {
             })
             .collect();
         let mut digest = Sha256::new();
-        for name in ["server_id", "status", "name"] {
+        for name in ["server_id", "status", "name", "name_contains"] {
             digest.update(name.as_bytes());
             digest.update([0]);
             digest.update(filter_string(&config, name).unwrap_or_default().as_bytes());
