@@ -1787,6 +1787,27 @@ resource "cph_phone_property" "imported" {{
         );
         dir.run(&["plan", "-input=false", "-detailed-exitcode"])
             .assert_code(0);
+
+        // Imported in another order than the configuration's, naming the managed key: the phones are
+        // recorded sorted by id and with that key alone, so the very first plan is empty although the
+        // phones hold other keys too.
+        assert!(
+            sim.sim()
+                .set_phone_property(&ids[0], "sys.prop.writewifissid", "unmanaged")
+        );
+        let again = sim.workdir(tf);
+        again.write("main.tf", &config);
+        let import_id = format!("{},{}/sys.prop.writephonenum", ids[1], ids[0]);
+        again
+            .run(&[
+                "import",
+                "-input=false",
+                "cph_phone_property.imported",
+                &import_id,
+            ])
+            .assert_success();
+        let plan = again.run(&["plan", "-input=false", "-detailed-exitcode"]);
+        plan.assert_code(0);
     });
 }
 

@@ -226,8 +226,8 @@ impl Resource<ProviderData> for PhoneProperty {
             diagnostics,
             ..ImportResponse::default()
         };
-        let ids = match import_ids(&id) {
-            Ok(ids) => ids,
+        let (ids, keys) = match import_ids(&id) {
+            Ok(parsed) => parsed,
             Err(diags) => return failed(diags),
         };
         let data = match ctx.data() {
@@ -248,6 +248,10 @@ impl Resource<ProviderData> for PhoneProperty {
                         Value::Map(
                             actual
                                 .iter()
+                                // Only the named keys come under management, when keys are named.
+                                .filter(|(k, _)| {
+                                    keys.as_ref().is_none_or(|keys| keys.iter().any(|n| n == k))
+                                })
                                 .map(|(k, v)| (k, Value::from(v.to_owned())))
                                 .collect(),
                         ),
@@ -322,10 +326,16 @@ async fn apply(ctx: &Context<ProviderData>, req: ApplyRequest, kind: TimeoutKind
     applied.into()
 }
 
-/// The phone ids of an import id `id1,id2,...`, each valid and listed once.
-fn import_ids(id: &str) -> Result<Vec<PhoneId>, Diagnostics> {
+/// What an import id names: `<phone_id>[,<phone_id>...][/<key>[,<key>...]]`. The phones come back
+/// sorted by id, whatever their order in the id (as `cph_phones` lists them, so that a configuration
+/// built from it plans no reordering); the keys, when named, are the only ones imported.
+fn import_ids(id: &str) -> Result<(Vec<PhoneId>, Option<Vec<String>>), Diagnostics> {
     let mut diags = Diagnostics::new();
-    let parts: Vec<&str> = id
+    let (phones_part, keys_part) = match id.split_once('/') {
+        Some((phones, keys)) => (phones, Some(keys)),
+        None => (id, None),
+    };
+    let parts: Vec<&str> = phones_part
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -333,7 +343,10 @@ fn import_ids(id: &str) -> Result<Vec<PhoneId>, Diagnostics> {
     if parts.is_empty() {
         diags.error(
             "Invalid Import Id",
-            format!("import id {id:?} names no phone; use <phone_id>[,<phone_id>...]"),
+            format!(
+                "import id {id:?} names no phone; use <phone_id>[,<phone_id>...], optionally followed by \
+                 /<key>[,<key>...] to import only those properties"
+            ),
         );
     }
     let mut ids = Vec::new();
@@ -350,10 +363,26 @@ fn import_ids(id: &str) -> Result<Vec<PhoneId>, Diagnostics> {
             ),
         }
     }
+    let keys = keys_part.map(|keys| {
+        let keys: Vec<String> = keys
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if keys.is_empty() {
+            diags.error(
+                "Invalid Import Id",
+                format!("import id {id:?} has a `/` but names no property key after it"),
+            );
+        }
+        keys
+    });
     if diags.has_errors() {
         Err(diags)
     } else {
-        Ok(ids)
+        ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        Ok((ids, keys))
     }
 }
 
@@ -543,14 +572,32 @@ mod tests {
     }
 
     #[test]
-    fn import_ids_are_valid_and_listed_once() {
+    fn import_ids_are_valid_listed_once_sorted_and_may_name_the_keys() {
         let a = "0123456789abcdef0123456789abcdef";
-        assert_eq!(import_ids(&format!(" {a} ,")).unwrap().len(), 1);
+        let b = "00000000000000000000000000000001";
+        assert_eq!(import_ids(&format!(" {a} ,")).unwrap().0.len(), 1);
+        // Sorted by id whatever the order given; no keys named: every key is imported.
+        let (ids, keys) = import_ids(&format!("{a},{b}")).unwrap();
+        assert_eq!(ids.iter().map(PhoneId::as_str).collect::<Vec<_>>(), [b, a]);
+        assert_eq!(keys, None);
+        let (_, keys) = import_ids(&format!(
+            "{a}/sys.prop.writephonenum, sys.prop.writewifissid"
+        ))
+        .unwrap();
+        assert_eq!(
+            keys,
+            Some(vec![
+                "sys.prop.writephonenum".to_owned(),
+                "sys.prop.writewifissid".to_owned()
+            ])
+        );
         for bad in [
             String::new(),
             ",,".into(),
             format!("{a},{a}"),
             "not a phone!".into(),
+            format!("{a}/"),
+            format!("/{a}"),
         ] {
             let diags = import_ids(&bad).unwrap_err();
             assert_eq!(
