@@ -315,6 +315,66 @@ output "contains" {{
     });
 }
 
+/// Words a user should never read: Rust paths, methods, debug renderings.
+fn rust_names_in(text: &str) -> Vec<&'static str> {
+    ["::", "danger_", "()", "Some(", "None", "Err(", "Ok("]
+        .into_iter()
+        .filter(|needle| text.contains(needle))
+        .collect()
+}
+
+#[test]
+fn endpoint_errors_name_the_url_the_attempts_and_what_to_check_in_words_about_the_settings() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(1);
+        let mut dir = sim.workdir(tf);
+        dir.write(
+            "main.tf",
+            &format!("{}\ndata \"cph_phones\" \"all\" {{}}\n", provider_block()),
+        );
+        // Nothing listens there: the error names the URL, the attempts made over how long, and what to check.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        dir.env("CPH_ENDPOINT", &url).env("CPH_MAX_RETRIES", "1");
+        let plan = dir.run(&["plan", "-input=false"]);
+        plan.assert_code(1);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains(&format!(
+                "ListCloudPhones to {url} failed after 2 attempts over"
+            )) && out.contains("Check that the endpoint is right")
+                && out.contains("CPH_ENDPOINT"),
+            "{tf}: {out}"
+        );
+        assert!(
+            rust_names_in(&out).is_empty(),
+            "{tf}: {:?} in {out}",
+            rust_names_in(&out)
+        );
+
+        // Plain http to a host that is not loopback: words about the setting, no Rust method.
+        dir.env("CPH_ENDPOINT", "http://10.1.2.3:8080");
+        let plan = dir.run(&["plan", "-input=false"]);
+        plan.assert_code(1);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("must use https")
+                && out.contains("plain http is accepted only for 127.0.0.1, ::1 and localhost"),
+            "{tf}: {out}"
+        );
+        let without_loopback_list = out.replace("::1", "");
+        assert!(
+            rust_names_in(&without_loopback_list).is_empty(),
+            "{tf}: {:?} in {out}",
+            rust_names_in(&without_loopback_list)
+        );
+    });
+}
+
 #[test]
 fn quickstart_restarts_the_fleet_then_sets_properties_on_three_phones() {
     each_terraform(|tf| {
