@@ -4,11 +4,13 @@
 //! wall time <= job duration + two poll intervals.
 //!
 //! `cargo run --release -p cph-http --example bench_wait -- --phones 1000 --job-duration 5s`
-//! (also `--batch-size 100`, `--poll-interval 5s`, `--latency-ms 0`, and `--per-job` to poll each job with
-//! its own ShowJob call instead, for comparison).
+//! (also `--batch-size 100`, `--poll-interval 5s`, `--latency-ms 0`, `--max-requests-per-second 10` as the
+//! provider's default, `--runs 5` to repeat and summarise, tighter targets `--max-calls 30` and
+//! `--max-lag 1s` (wall time minus job duration), and `--per-job` to poll each job with its own ShowJob
+//! call instead, for comparison).
 #![allow(clippy::print_stdout)]
 
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -36,10 +38,30 @@ struct Args {
     /// Latency the simulator adds to every request.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Cap the client's requests per second, as the provider does (its default is 10).
+    #[arg(long)]
+    max_requests_per_second: Option<NonZeroU32>,
+    /// Runs of the same wait, one after the other against the same simulator; with more than one,
+    /// a summary (median, min, max) follows.
+    #[arg(long, default_value_t = 1)]
+    runs: usize,
+    /// Also a target: at most this many API calls in every run.
+    #[arg(long)]
+    max_calls: Option<u64>,
+    /// Also a target: every run ends within this long after the job duration.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    max_lag: Option<Duration>,
     /// Instead of the bulk waiter, poll every job with its own ShowJob call each round (the
     /// one-job-at-a-time way), for comparison.
     #[arg(long)]
     per_job: bool,
+}
+
+/// What one run measured.
+struct Run {
+    wall: Duration,
+    calls: u64,
+    rounds: usize,
 }
 
 #[tokio::main]
@@ -66,15 +88,17 @@ async fn run() -> Result<(), String> {
     })
     .await
     .map_err(|e| format!("cannot start the simulator: {e}"))?;
-    let client = Client::builder(
+    let mut builder = Client::builder(
         Endpoint::url(sim.base_url()),
         ProjectId::new(sim.project_id()).map_err(|e| e.to_string())?,
         Credentials::ak_sk(cph_sim::DEFAULT_ACCESS_KEY, cph_sim::DEFAULT_SECRET_KEY),
     )
     .batch_size(args.batch_size)
-    .poll_interval(args.poll_interval)
-    .build()
-    .map_err(|e| e.to_string())?;
+    .poll_interval(args.poll_interval);
+    if let Some(rate) = args.max_requests_per_second {
+        builder = builder.max_requests_per_second(rate);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
     let request = RestartRequest {
         image_id: None,
         phones: sim
@@ -90,26 +114,6 @@ async fn run() -> Result<(), String> {
             .map_err(|e| e.to_string())?,
     };
 
-    sim.reset_stats();
-    let started = Instant::now();
-    let (rounds, succeeded, failed, end) = if args.per_job {
-        per_job_wait(&client, &request, args.poll_interval).await?
-    } else {
-        let report = client
-            .restart(&request, &WaitOptions::new())
-            .await
-            .map_err(|e| e.to_string())?;
-        (
-            report.rounds as usize,
-            report.count(PhoneState::Succeeded),
-            report.count(PhoneState::Failed),
-            format!("{:?}", report.end),
-        )
-    };
-    let wall = started.elapsed();
-    let stats = sim.stats();
-    sim.shutdown().await;
-
     let n = args.phones;
     let batch = args.batch_size.get();
     let requests = n.div_ceil(batch);
@@ -122,40 +126,111 @@ async fn run() -> Result<(), String> {
             jobs.div_ceil(100)
         })
         .sum();
-    let call_target = requests + rounds * per_round;
     let wall_target = args.job_duration + 2 * args.poll_interval;
 
     println!(
-        "cph-http bench_wait ({}): {n} phones, batch size {batch}, job duration {:?}, poll interval {:?}",
+        "cph-http bench_wait ({}): {n} phones, batch size {batch}, job duration {:?}, poll interval {:?}{}",
         if args.per_job {
             "one ShowJob per job per round"
         } else {
             "bulk ListJobs waiter"
         },
         args.job_duration,
-        args.poll_interval
+        args.poll_interval,
+        args.max_requests_per_second
+            .map_or_else(String::new, |r| format!(", at most {r} requests/s"))
     );
-    println!(
-        "outcome: {succeeded} succeeded, {failed} failed, {} other; end {end}; {rounds} polling rounds",
-        n - succeeded - failed
-    );
-    println!(
-        "wall time: {:.2}s (target <= {:.2}s = job duration + 2 poll intervals)",
-        wall.as_secs_f64(),
-        wall_target.as_secs_f64()
-    );
-    println!(
-        "API calls: {} (target <= {call_target} = {requests} submits + {rounds} rounds x {per_round} ListJobs pages)",
-        stats.total_requests
-    );
-    for (route, count) in &stats.requests {
-        println!("  {route}: {count}");
+    let mut runs = Vec::new();
+    let mut missed = false;
+    for number in 1..=args.runs.max(1) {
+        sim.reset_stats();
+        let started = Instant::now();
+        let (rounds, succeeded, failed, end) = if args.per_job {
+            per_job_wait(&client, &request, args.poll_interval).await?
+        } else {
+            let report = client
+                .restart(&request, &WaitOptions::new())
+                .await
+                .map_err(|e| e.to_string())?;
+            (
+                report.rounds as usize,
+                report.count(PhoneState::Succeeded),
+                report.count(PhoneState::Failed),
+                format!("{:?}", report.end),
+            )
+        };
+        let wall = started.elapsed();
+        let stats = sim.stats();
+        let call_target = requests + rounds * per_round;
+        let lag = wall.saturating_sub(args.job_duration);
+
+        if args.runs > 1 {
+            println!("run {number}:");
+        }
+        println!(
+            "outcome: {succeeded} succeeded, {failed} failed, {} other; end {end}; {rounds} polling rounds",
+            n - succeeded - failed
+        );
+        println!(
+            "wall time: {:.2}s (target <= {:.2}s = job duration + 2 poll intervals{}); {:.2}s after the job duration",
+            wall.as_secs_f64(),
+            wall_target.as_secs_f64(),
+            args.max_lag.map_or_else(String::new, |l| format!(
+                ", and <= {:.2}s after it",
+                l.as_secs_f64()
+            )),
+            lag.as_secs_f64()
+        );
+        println!(
+            "API calls: {} (target <= {call_target} = {requests} submits + {rounds} rounds x {per_round} ListJobs pages{})",
+            stats.total_requests,
+            args.max_calls
+                .map_or_else(String::new, |c| format!(", and <= {c}"))
+        );
+        for (route, count) in &stats.requests {
+            println!("  {route}: {count}");
+        }
+        // The per-job run is the comparison: no target, it shows what the bulk waiter saves.
+        if !args.per_job
+            && (stats.total_requests as usize > call_target
+                || wall > wall_target
+                || succeeded != n
+                || args.max_calls.is_some_and(|c| stats.total_requests > c)
+                || args.max_lag.is_some_and(|l| lag > l))
+        {
+            missed = true;
+        }
+        runs.push(Run {
+            wall,
+            calls: stats.total_requests,
+            rounds,
+        });
     }
-    if args.per_job {
-        // The comparison run: no target, it shows what the bulk waiter saves.
-        return Ok(());
+    sim.shutdown().await;
+    if runs.len() > 1 {
+        let mut walls: Vec<Duration> = runs.iter().map(|r| r.wall).collect();
+        let mut calls: Vec<u64> = runs.iter().map(|r| r.calls).collect();
+        let mut rounds: Vec<usize> = runs.iter().map(|r| r.rounds).collect();
+        walls.sort_unstable();
+        calls.sort_unstable();
+        rounds.sort_unstable();
+        let mid = runs.len() / 2;
+        println!(
+            "summary of {} runs (median, min, max): wall time {:.2}s, {:.2}s, {:.2}s; API calls {}, {}, {}; \
+             polling rounds {}, {}, {}",
+            runs.len(),
+            walls[mid].as_secs_f64(),
+            walls[0].as_secs_f64(),
+            walls[runs.len() - 1].as_secs_f64(),
+            calls[mid],
+            calls[0],
+            calls[runs.len() - 1],
+            rounds[mid],
+            rounds[0],
+            rounds[runs.len() - 1]
+        );
     }
-    if stats.total_requests as usize > call_target || wall > wall_target || succeeded != n {
+    if missed {
         return Err("target missed".to_owned());
     }
     Ok(())

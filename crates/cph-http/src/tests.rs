@@ -994,20 +994,208 @@ async fn deadline_during_submission_leaves_later_chunks_unsent() {
     assert_eq!(report.count(PhoneState::NotSubmitted), 2);
 }
 
+/// When each polling round came, in microseconds from the start of the manual clock (every sleep
+/// of these tests is a polling delay: no fault, no retry).
+fn poll_instants(timer: &ManualTimer) -> Vec<u128> {
+    timer
+        .sleeps()
+        .iter()
+        .scan(Duration::ZERO, |at, sleep| {
+            *at += *sleep;
+            Some(at.as_micros())
+        })
+        .collect()
+}
+
+/// Options that cancel the wait once `rounds` polling rounds are done. The manual clock records
+/// the delay the waiter then asks for too (its sleep advances at once; the wait stops without
+/// polling again), so `rounds + 1` sleeps: the last is when the next round would have come.
+fn cancel_after(rounds: u32) -> WaitOptions {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    WaitOptions::new().cancel(token).on_progress(move |p| {
+        if p.round >= rounds {
+            cancel.cancel();
+        }
+    })
+}
+
 #[tokio::test]
-async fn poll_interval_is_jittered_and_first_poll_comes_early() {
-    let (client, _, timer) = setup(|b| b.poll_interval(Duration::from_secs(10)));
-    timer.set_fraction(0.0);
-    let submission = client
-        .submit(&restart(&["a"]), &WaitOptions::new())
+async fn a_short_job_is_seen_finished_within_a_second_of_its_end() {
+    // The default poll interval of 5 s: a fixed interval saw the 2 s job at 1 + 5 = 6 s.
+    for fraction in [0.0, 0.5, 0.999_999] {
+        let (client, fake, timer) = setup(|b| b.poll_interval(Duration::from_secs(5)));
+        timer.set_fraction(fraction);
+        let report = client
+            .restart(&restart(&["a"]), &WaitOptions::new())
+            .await
+            .unwrap();
+        assert!(report.all_succeeded(), "{report:?}");
+        let lag = timer.elapsed() - JOB_DURATION;
+        assert!(
+            lag <= Duration::from_secs(1),
+            "jitter {fraction}: seen {lag:?} after the job's end, polls at {:?} us",
+            poll_instants(&timer)
+        );
+        assert_eq!(report.rounds, 3, "jitter {fraction}");
+        assert_eq!(fake.count(Method::Get, "/jobs"), 3);
+    }
+    // Without jitter: 1 s after submitting, then half the time elapsed since.
+    let (client, _, timer) = setup(|b| b.poll_interval(Duration::from_secs(5)));
+    client
+        .restart(&restart(&["a"]), &WaitOptions::new())
         .await
         .unwrap();
-    let report = client.wait(&submission, &WaitOptions::new()).await;
-    assert!(report.all_succeeded());
+    assert_eq!(poll_instants(&timer), [1_000_000, 1_500_000, 2_250_000]);
+}
+
+#[tokio::test]
+async fn polls_back_off_to_the_poll_interval() {
+    // A job that never finishes ("odd": an undocumented status), polled for 12 rounds.
+    let (client, fake, timer) = setup(|b| b.poll_interval(Duration::from_secs(5)));
+    let report = client
+        .restart(&restart(&["odd1"]), &cancel_after(12))
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::Cancelled);
+    assert_eq!(report.rounds, 12);
+    assert_eq!(fake.count(Method::Get, "/jobs"), 12);
+    // Each delay is half the time since submitting, from 0.5 s up to the 5 s interval.
+    assert_eq!(
+        poll_instants(&timer),
+        [
+            1_000_000, 1_500_000, 2_250_000, 3_375_000, 5_062_500, 7_593_750, 11_390_625,
+            16_390_625, 21_390_625, 26_390_625, 31_390_625, 36_390_625, 41_390_625
+        ]
+    );
+    let sleeps = timer.sleeps();
+    // After the first poll (1 s), the delays never shrink.
+    assert!(sleeps[1..].windows(2).all(|w| w[0] <= w[1]), "{sleeps:?}");
+    assert_eq!(sleeps.last(), Some(&Duration::from_secs(5)));
+    // An interval shorter than the back-off is the ceiling from the first round on.
+    let (client, _, timer) = setup(|b| {
+        b.poll_interval(Duration::from_millis(300))
+            .first_poll_delay(Duration::from_secs(1))
+    });
+    client
+        .restart(&restart(&["odd1"]), &cancel_after(4))
+        .await
+        .unwrap();
     assert_eq!(
         timer.sleeps(),
-        [Duration::from_secs(1), Duration::from_secs(9)]
+        [
+            Duration::from_secs(1),
+            Duration::from_millis(300),
+            Duration::from_millis(300),
+            Duration::from_millis(300),
+            Duration::from_millis(300)
+        ]
     );
+}
+
+#[tokio::test]
+async fn poll_delays_stay_within_the_jitter_bounds() {
+    let interval = Duration::from_secs(5);
+    for fraction in [0.0, 0.25, 0.5, 0.75, 0.999_999] {
+        let (client, _, timer) = setup(|b| b.poll_interval(interval));
+        timer.set_fraction(fraction);
+        client
+            .restart(&restart(&["odd1"]), &cancel_after(15))
+            .await
+            .unwrap();
+        let sleeps = timer.sleeps();
+        assert_eq!(sleeps.len(), 16);
+        // The first poll is not jittered; each later delay is 0.9 to 1.1 times half the time
+        // since submitting (at least 0.5 s for the one call a round makes, at most the interval).
+        assert_eq!(sleeps[0], Duration::from_secs(1));
+        let mut at = sleeps[0];
+        for &sleep in &sleeps[1..] {
+            let base = (at / 2).clamp(Duration::from_millis(500), interval);
+            let ratio = sleep.as_secs_f64() / base.as_secs_f64();
+            assert!(
+                (0.9 - 1e-9..=1.1 + 1e-9).contains(&ratio),
+                "jitter {fraction}: {sleep:?} after {at:?} is {ratio} times {base:?}"
+            );
+            assert!(
+                (ratio - (0.9 + 0.2 * fraction)).abs() < 1e-6,
+                "jitter {fraction}: {ratio}"
+            );
+            at += sleep;
+        }
+        // Backed off to the interval, jittered around it, never past 1.1 times it.
+        let last = *sleeps.last().unwrap();
+        assert!(
+            last >= interval.mul_f64(0.9) && last <= interval.mul_f64(1.1),
+            "jitter {fraction}: {last:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_new_rollout_window_restarts_the_fast_polling() {
+    // Two phones in flight at most: "odd1" never finishes, "a" does at 2 s, then "b" goes out.
+    let (client, fake, timer) = setup(|b| b.poll_interval(Duration::from_secs(5)));
+    let options = cancel_after(8).rollout(Rollout {
+        max_in_flight: NonZeroUsize::new(2),
+        max_failures: None,
+    });
+    let report = client
+        .run_batch(
+            Some(&restart(&["odd1", "a", "b"])),
+            Earlier::default(),
+            &options,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::Cancelled);
+    assert_eq!(window_sizes(&fake), [2, 1]);
+    let states: Vec<PhoneState> = report.outcomes.iter().map(|o| o.state).collect();
+    assert_eq!(
+        states,
+        [
+            PhoneState::Running,
+            PhoneState::Succeeded,
+            PhoneState::Succeeded
+        ]
+    );
+    // "b" was submitted at 2.25 s, when "a" was seen finished: 1 s later the first poll, then
+    // half the time since that submission again (not since the first), so "b", done at 4.25 s, is
+    // seen at 4.5 s; "odd1" alone is then polled less and less often.
+    assert_eq!(
+        poll_instants(&timer),
+        [
+            1_000_000, 1_500_000, 2_250_000, 3_250_000, 3_750_000, 4_500_000, 5_625_000, 7_312_500,
+            9_843_750
+        ]
+    );
+}
+
+#[tokio::test]
+async fn many_jobs_are_polled_no_faster_than_half_a_second_per_call() {
+    // 1,000 phones in 10 requests: a round lists 10 pages of 100 jobs, so it waits 10 x 0.5 s,
+    // capped at the 5 s interval: rounds at 1 s and 6 s, as with a fixed interval.
+    let phones = names("p", 1000);
+    let ids: Vec<&str> = phones.iter().map(String::as_str).collect();
+    let (client, fake, timer) = setup(|b| b.poll_interval(Duration::from_secs(5)));
+    let report = client
+        .restart(&restart(&ids), &WaitOptions::new())
+        .await
+        .unwrap();
+    assert!(report.all_succeeded());
+    assert_eq!(report.rounds, 2);
+    assert_eq!(poll_instants(&timer), [1_000_000, 6_000_000]);
+    assert_eq!(fake.count(Method::Get, "/jobs"), 20);
+    // 150 phones, two pages a round: at least 1 s between rounds.
+    let phones = names("p", 150);
+    let ids: Vec<&str> = phones.iter().map(String::as_str).collect();
+    let (client, fake, timer) = setup(|b| b.poll_interval(Duration::from_secs(5)));
+    let report = client
+        .restart(&restart(&ids), &cancel_after(3))
+        .await
+        .unwrap();
+    assert!(report.all_succeeded());
+    assert_eq!(poll_instants(&timer), [1_000_000, 2_000_000]);
+    assert_eq!(fake.count(Method::Get, "/jobs"), 4);
 }
 
 #[tokio::test]

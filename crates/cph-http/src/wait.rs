@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cph_types::{
     BatchOperation, BatchRequest, Job, JobId, JobStatus, LIST_JOBS_MAX_LIMIT,
@@ -38,6 +38,35 @@ const ACTING_NOTE: &str =
 /// How many ShowJob calls of a polling round are in flight at once (each still waits its turn in
 /// the client's flow control).
 const SHOW_JOB_CONCURRENCY: usize = 8;
+
+/// The wait before a polling round grows with the time since the last submission: this fraction
+/// of it, so a job is seen finished within about half its duration of its end (a 2 s job: polls
+/// at 1 s, 1.5 s, 2.25 s after submitting)...
+const POLL_DELAY_PER_ELAPSED: f64 = 0.5;
+
+/// ...but a round waits at least this long per call it is expected to make, so early polling stays
+/// cheap: a handful of phones (one ListJobs call a round) are polled about twice a second at
+/// first, while 1,000 phones (ten ListJobs pages a round) wait 5 s, the default poll interval.
+const POLL_DELAY_PER_CALL: Duration = Duration::from_millis(500);
+
+/// The wait before the next polling round, `elapsed` after the last submission, the round
+/// expected to make `calls` calls: `clamp(elapsed * 0.5, 0.5 s * calls, interval)` (the interval
+/// winning over the per-call floor), times a jitter of 0.9 to 1.1 drawn from `fraction` (in
+/// `[0, 1)`).
+fn poll_delay(elapsed: Duration, calls: usize, interval: Duration, fraction: f64) -> Duration {
+    let calls = u32::try_from(calls.max(1)).unwrap_or(u32::MAX);
+    let floor = POLL_DELAY_PER_CALL.saturating_mul(calls);
+    let delay = elapsed
+        .mul_f64(POLL_DELAY_PER_ELAPSED)
+        .max(floor)
+        .min(interval);
+    let fraction = if (0.0..=1.0).contains(&fraction) {
+        fraction
+    } else {
+        0.5
+    };
+    delay.mul_f64(0.9 + 0.2 * fraction)
+}
 
 /// A progress callback, called after every polling round.
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
@@ -400,7 +429,10 @@ impl Client {
         let rollout = options.rollout;
         let mut rest: Option<R> = request.cloned();
         let mut stopped: Option<WaitEnd> = None;
+        // The first round comes `first_poll_delay` after a submission; later ones back off from
+        // there to the poll interval as time passes since that submission ([`poll_delay`]).
         let mut delay = settings.first_poll_delay;
+        let mut submitted = ctl.timer().now();
         loop {
             // Submit while the window has room (and the budget has not been exceeded).
             if stopped.is_none() {
@@ -443,6 +475,7 @@ impl Client {
                             }
                         }
                         delay = settings.first_poll_delay;
+                        submitted = ctl.timer().now();
                     }
                 }
             }
@@ -512,8 +545,13 @@ impl Client {
                     });
                 }
             }
-            let jitter = 0.9 + 0.2 * ctl.timer().random_fraction();
-            delay = settings.poll_interval.mul_f64(jitter);
+            let timer = ctl.timer();
+            delay = poll_delay(
+                timer.now().saturating_duration_since(submitted),
+                waiter.round_calls(),
+                settings.poll_interval,
+                timer.random_fraction(),
+            );
         }
     }
 
@@ -1047,6 +1085,33 @@ impl Waiter {
             .filter(|id| running.contains(id) && seen.insert(*id))
             .cloned()
             .collect()
+    }
+
+    /// About how many calls the next polling round makes: per group of 20 request ids with running
+    /// jobs, a ListJobs call per 100 jobs of those ids (finished ones are listed too; at least one),
+    /// a ShowJob per running job whose request id is unknown, and one status read for the phones
+    /// waited on by their status.
+    fn round_calls(&self) -> usize {
+        let mut jobs_of: HashMap<&RequestId, usize> = HashMap::new();
+        for outcome in &self.report.outcomes {
+            if let (Some(request_id), Some(_)) = (&outcome.request_id, &outcome.job_id) {
+                *jobs_of.entry(request_id).or_default() += 1;
+            }
+        }
+        let listings: usize = self
+            .requests_with_running()
+            .chunks(LIST_JOBS_MAX_REQUEST_IDS)
+            .map(|group| {
+                let jobs: usize = group.iter().filter_map(|id| jobs_of.get(id)).sum();
+                jobs.div_ceil(LIST_JOBS_MAX_LIMIT as usize).max(1)
+            })
+            .sum();
+        let by_status = self
+            .by_status
+            .iter()
+            .filter_map(|&i| self.report.outcomes.get(i))
+            .any(|o| o.state == PhoneState::Running);
+        listings + self.running_without_request().len() + usize::from(by_status)
     }
 
     /// Running phones whose request id is unknown: only ShowJob can find their jobs.
