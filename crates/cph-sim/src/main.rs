@@ -1,6 +1,8 @@
 //! The `cph-sim` binary: parses flags into a [`SimConfig`], starts the simulator, prints the one
-//! line `cph-sim listening on http://HOST:PORT` on stdout, logs to stderr, and exits 0 on
-//! SIGINT or SIGTERM.
+//! line `cph-sim listening on http://HOST:PORT` on stdout and, on stderr, a line to paste into the
+//! shell that runs Terraform (`export CPH_ENDPOINT=... HW_PROJECT_ID=... HW_ACCESS_KEY=...
+//! HW_SECRET_KEY=...`, with the secret key configured), logs to stderr, and exits 0 on SIGINT or
+//! SIGTERM.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -155,6 +157,44 @@ fn announce(base_url: &str) -> std::io::Result<()> {
     out.flush()
 }
 
+/// `value` as one shell word: as it is when it holds only characters no shell treats specially,
+/// else single-quoted (a `'` inside written `'\''`).
+fn shell_word(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b':' | b'@' | b'%' | b'+' | b',' | b'=')
+        });
+    if plain {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+/// The line that points the provider at this simulator, ready to paste into a shell: the variables
+/// the provider reads, with the endpoint, the project and the access key and secret key configured
+/// (the secret too: it is what the provider needs to sign; the default one is a public test value).
+fn export_line(base_url: &str, config: &SimConfig) -> String {
+    format!(
+        "export CPH_ENDPOINT={} HW_PROJECT_ID={} HW_ACCESS_KEY={} HW_SECRET_KEY={}",
+        shell_word(base_url),
+        shell_word(&config.project_id),
+        shell_word(&config.access_key),
+        shell_word(&config.secret_key)
+    )
+}
+
+/// The ready-to-paste line on stderr, after a comment line saying what it is for, written at once
+/// so that no log line comes between them.
+fn announce_exports(line: &str) -> std::io::Result<()> {
+    let mut err = std::io::stderr().lock();
+    writeln!(
+        err,
+        "# To point terraform-provider-cph at this simulator, paste into the shell that runs Terraform:\n{line}"
+    )?;
+    err.flush()
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -172,6 +212,7 @@ async fn main() -> ExitCode {
         access_key = %config.access_key,
         "starting cph-sim"
     );
+    let exports = config.clone();
     let sim = match Simulator::start(config).await {
         Ok(sim) => sim,
         Err(error) => {
@@ -183,6 +224,10 @@ async fn main() -> ExitCode {
         tracing::error!(%error, "cannot write the listening line to stdout");
         return ExitCode::FAILURE;
     }
+    if let Err(error) = announce_exports(&export_line(&sim.base_url(), &exports)) {
+        tracing::error!(%error, "cannot write the export line to stderr");
+        return ExitCode::FAILURE;
+    }
     terminated().await;
     tracing::info!("signal received, shutting down");
     sim.shutdown().await;
@@ -192,6 +237,19 @@ async fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_export_line_quotes_only_values_a_shell_would_misread() {
+        let config = Args::parse_from(["cph-sim"]).into_config();
+        assert_eq!(
+            export_line("http://127.0.0.1:41619", &config),
+            "export CPH_ENDPOINT=http://127.0.0.1:41619 HW_PROJECT_ID=0123456789abcdef0123456789abcdef \
+             HW_ACCESS_KEY=SIMACCESSKEY00000001 HW_SECRET_KEY=simsecretkey"
+        );
+        assert_eq!(shell_word("it's a $ecret"), r"'it'\''s a $ecret'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("a+b/c=d"), "a+b/c=d");
+    }
 
     #[test]
     fn durations_parse_in_humantime_style() {

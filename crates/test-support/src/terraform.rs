@@ -99,6 +99,7 @@ pub struct Workdir {
     dir: tempfile::TempDir,
     terraform: TerraformBinary,
     extra_env: Vec<(String, String)>,
+    removed_env: Vec<String>,
 }
 
 /// What one terraform command did.
@@ -178,6 +179,7 @@ impl Workdir {
             dir,
             terraform: terraform.clone(),
             extra_env: Vec::new(),
+            removed_env: Vec::new(),
         }
     }
 
@@ -195,6 +197,15 @@ impl Workdir {
     pub fn env(&mut self, key: &str, value: &str) -> &mut Self {
         self.extra_env.retain(|(k, _)| k != key);
         self.extra_env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Keeps an environment variable of the test process from every later command (unless [`Workdir::env`]
+    /// sets it), e.g. to run Terraform with only the variables a user was told to set.
+    pub fn env_remove(&mut self, key: &str) -> &mut Self {
+        if !self.removed_env.iter().any(|k| k == key) {
+            self.removed_env.push(key.to_string());
+        }
         self
     }
 
@@ -230,6 +241,9 @@ impl Workdir {
             .env_remove("TF_LOG_PATH")
             .env_remove("TF_LOG_PROVIDER")
             .stdin(Stdio::null());
+        for k in &self.removed_env {
+            cmd.env_remove(k);
+        }
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }

@@ -1,0 +1,245 @@
+//! Every folder of `examples/` (each directory holding `.tf` files) as a user runs it: copied alone into a fresh
+//! directory, then `validate`, `plan`, `apply`, a second `plan` that must be empty and `destroy`, on Terraform
+//! 1.0.3 and 1.11, against an in-process simulator started as `cph-sim` with no flags (the default fixture: 20
+//! phones, seed 1, the default credentials and 2-second jobs). Terraform gets only the environment variables
+//! README.md tells a user to set (its "Running the simulator on its own" block), with the simulator's URL; the
+//! provider's other variables are taken out of the inherited environment. A folder with an `import.sh` also has
+//! its `terraform import` lines run after the destroy: the phones they name are the ones the folder's
+//! configuration manages, so the import needs nothing more from the service.
+//!
+//! `docs/` and `README.md` show configurations only as copies of these files (`tests/schema.rs` checks it), so
+//! what they show runs too.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use cph_sim::SimConfig;
+use terraform_provider_cph::PROVIDER_ADDRESS;
+use test_support::sim::BackgroundSim;
+use test_support::terraform::{TerraformBinary, Workdir, binaries};
+
+/// The folders of `examples/` the tests below apply (relative paths).
+const EXAMPLES: [&str; 11] = [
+    "backup-and-clone",
+    "data-sources/cph_phones",
+    "provider",
+    "quickstart",
+    "resources/cph_phone_backup",
+    "resources/cph_phone_power",
+    "resources/cph_phone_property",
+    "resources/cph_phone_reset",
+    "resources/cph_phone_restart",
+    "resources/cph_phone_restore",
+    "rollout",
+];
+
+/// The variables the provider reads from the environment: those README.md does not tell a user to set are
+/// removed from what Terraform inherits.
+const PROVIDER_VARIABLE_PREFIXES: [&str; 2] = ["HW_", "CPH_"];
+
+fn examples_root() -> std::path::PathBuf {
+    test_support::workspace_root().join("examples")
+}
+
+/// Every directory under `dir` holding a `.tf` file, relative to `root`.
+fn folders_with_tf(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            folders_with_tf(root, &path, out);
+        } else if path.extension().is_some_and(|e| e == "tf") {
+            let relative = dir.strip_prefix(root).unwrap();
+            out.insert(relative.to_string_lossy().into_owned());
+        }
+    }
+}
+
+#[test]
+fn every_example_folder_is_applied_by_a_test_of_this_file() {
+    let mut found = BTreeSet::new();
+    folders_with_tf(&examples_root(), &examples_root(), &mut found);
+    let tested: BTreeSet<String> = EXAMPLES.iter().map(|s| (*s).to_owned()).collect();
+    assert_eq!(
+        found, tested,
+        "add a test for each new folder of examples/ (and remove the tests of folders that are gone)"
+    );
+}
+
+/// The `NAME=VALUE` assignments of the `export` lines in README.md's "Running the simulator on its own"
+/// block, in order.
+fn readme_exports() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(test_support::workspace_root().join("README.md")).unwrap();
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("Running the simulator on its own"))
+        .expect("README.md has a section \"Running the simulator on its own\"");
+    let exports: Vec<(String, String)> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .flat_map(|l| l.split_whitespace())
+        .map(|word| {
+            let (name, value) = word
+                .split_once('=')
+                .unwrap_or_else(|| panic!("README.md: {word:?} in an export line is not NAME=VALUE"));
+            (name.to_owned(), value.to_owned())
+        })
+        .collect();
+    let names: BTreeSet<&str> = exports.iter().map(|(n, _)| n.as_str()).collect();
+    for needed in [
+        "CPH_ENDPOINT",
+        "HW_PROJECT_ID",
+        "HW_ACCESS_KEY",
+        "HW_SECRET_KEY",
+    ] {
+        assert!(names.contains(needed), "README.md exports {names:?}, not {needed}");
+    }
+    exports
+}
+
+#[test]
+fn the_readme_exports_the_default_fixtures_credentials() {
+    let config = SimConfig::default();
+    let exports = readme_exports();
+    let value = |name: &str| {
+        exports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(value("HW_PROJECT_ID"), Some(config.project_id.as_str()));
+    assert_eq!(value("HW_ACCESS_KEY"), Some(config.access_key.as_str()));
+    assert_eq!(value("HW_SECRET_KEY"), Some(config.secret_key.as_str()));
+}
+
+/// A work directory for `tf` holding the files of `examples/<name>`, with the README's environment pointed at
+/// `sim` and nothing else of the provider's.
+fn example_dir(tf: &TerraformBinary, sim: &BackgroundSim, name: &str) -> Workdir {
+    let mut dir = Workdir::new(
+        tf,
+        PROVIDER_ADDRESS,
+        env!("CARGO_BIN_EXE_terraform-provider-cph"),
+    );
+    for (key, _) in std::env::vars() {
+        if PROVIDER_VARIABLE_PREFIXES
+            .iter()
+            .any(|p| key.starts_with(p))
+        {
+            dir.env_remove(&key);
+        }
+    }
+    for (key, value) in readme_exports() {
+        let value = if key == "CPH_ENDPOINT" {
+            sim.sim().base_url()
+        } else {
+            value
+        };
+        dir.env(&key, &value);
+    }
+    for entry in std::fs::read_dir(examples_root().join(name)).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let file = path.file_name().unwrap().to_str().unwrap().to_owned();
+            dir.write(&file, &std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    dir
+}
+
+/// The `terraform import ...` commands of an `import.sh`, as argument lists after `terraform`.
+fn import_commands(script: &str) -> Vec<Vec<String>> {
+    script
+        .lines()
+        .filter(|l| l.starts_with("terraform import "))
+        .map(|l| l.split_whitespace().skip(1).map(str::to_owned).collect())
+        .collect()
+}
+
+fn run_example(name: &str) {
+    let files: String = std::fs::read_dir(examples_root().join(name))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    let has_resources = files.contains("\nresource \"");
+    for tf in binaries() {
+        println!("--- examples/{name} with {tf}");
+        let sim = BackgroundSim::start(SimConfig::default());
+        let dir = example_dir(&tf, &sim, name);
+        dir.run(&["validate"]).assert_success();
+        dir.run(&["plan", "-input=false"]).assert_success();
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+        let stats = sim.sim().stats();
+        assert!(stats.requests.contains_key("ListCloudPhones"), "examples/{name} never reached the simulator: {stats:?}");
+        assert!(
+            stats.rejected.is_empty(),
+            "examples/{name} names phones the default fixture does not have: {stats:?}"
+        );
+        assert_eq!(
+            !stats.submissions.is_empty(),
+            has_resources,
+            "examples/{name}: its resources should act on phones, and only they: {stats:?}"
+        );
+        dir.run(&["destroy", "-auto-approve", "-input=false"])
+            .assert_success();
+
+        let script = examples_root().join(name).join("import.sh");
+        if script.exists() {
+            let commands = import_commands(&std::fs::read_to_string(&script).unwrap());
+            assert!(!commands.is_empty(), "{} runs no terraform import", script.display());
+            sim.sim().reset_stats();
+            for args in &commands {
+                let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+                args.insert(1, "-input=false");
+                dir.run(&args).assert_success();
+            }
+            // The imported phones are those the configuration manages, already as it declares them.
+            dir.run(&["apply", "-auto-approve", "-input=false"])
+                .assert_success();
+            dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+                .assert_code(0);
+            let stats = sim.sim().stats();
+            assert!(
+                stats.submissions.is_empty() && stats.rejected.is_empty(),
+                "examples/{name}: after import.sh the apply acted on phones: {stats:?}"
+            );
+            dir.run(&["destroy", "-auto-approve", "-input=false"])
+                .assert_success();
+        }
+    }
+}
+
+macro_rules! example_tests {
+    ($($test:ident => $folder:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                run_example($folder);
+            }
+        )*
+
+        #[test]
+        fn the_tests_of_this_file_are_the_examples_listed() {
+            let tested = [$($folder),*];
+            assert_eq!(tested, EXAMPLES);
+        }
+    };
+}
+
+example_tests! {
+    backup_and_clone => "backup-and-clone",
+    data_source_cph_phones => "data-sources/cph_phones",
+    provider => "provider",
+    quickstart => "quickstart",
+    resource_cph_phone_backup => "resources/cph_phone_backup",
+    resource_cph_phone_power => "resources/cph_phone_power",
+    resource_cph_phone_property => "resources/cph_phone_property",
+    resource_cph_phone_reset => "resources/cph_phone_reset",
+    resource_cph_phone_restart => "resources/cph_phone_restart",
+    resource_cph_phone_restore => "resources/cph_phone_restore",
+    rollout => "rollout",
+}
