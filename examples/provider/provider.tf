@@ -14,7 +14,7 @@ provider "cph" {
   # access_key / secret_key from HW_ACCESS_KEY / HW_SECRET_KEY: keep secrets out of .tf files.
 
   batch_size    = 100  # phones per batch request
-  poll_interval = "5s" # between polling rounds while waiting on jobs
+  poll_interval = "5s" # the longest wait between polling rounds on jobs
   max_retries   = 5    # transient failures (throttling, 5xx) are retried with backoff
 }
 

@@ -162,7 +162,11 @@ fn announce(base_url: &str) -> std::io::Result<()> {
 fn shell_word(value: &str) -> String {
     let plain = !value.is_empty()
         && value.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b':' | b'@' | b'%' | b'+' | b',' | b'=')
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'_' | b'-' | b'.' | b'/' | b':' | b'@' | b'%' | b'+' | b',' | b'='
+                )
         });
     if plain {
         value.to_owned()

@@ -167,7 +167,11 @@ fn readme_block(readme: &str) -> (Vec<String>, String, String) {
     let mut block = Vec::new();
     for line in text.lines() {
         if line.starts_with("```") {
-            if in_block && block.iter().any(|l: &&str| l.contains("cargo run -p cph-sim")) {
+            if in_block
+                && block
+                    .iter()
+                    .any(|l: &&str| l.contains("cargo run -p cph-sim"))
+            {
                 break;
             }
             in_block = !in_block;

@@ -16,7 +16,10 @@ use crate::records::{Status, record_type};
 pub(crate) fn id() -> Attribute {
     Attribute::computed("id", Type::String)
         .use_state_for_unknown()
-        .description("The request id of the first batch request the resource sent.")
+        .description(
+            "The request id of the first batch request the resource sent (for `cph_phone_power`, the first phone's id \
+             when no request was needed); kept for the resource's life.",
+        )
 }
 
 /// The check of a phone id.
@@ -84,7 +87,7 @@ pub(crate) fn phone_ids(verb: &str) -> Attribute {
     Attribute::optional("phone_ids", Type::list(Type::String))
         .description(format!(
             "The ids of the phones to {verb}, at least one, each at most once, with no per-phone settings. Set this \
-             or `phones`. For thousands of phones Terraform plans this much faster than `phones`, e.g. \
+             or `phones`; the same id rules apply. For thousands of phones Terraform plans this much faster than `phones`, e.g. \
              `phone_ids = data.cph_phones.fleet.phones[*].phone_id`."
         ))
         .validator(Validator::each_string(
@@ -103,8 +106,9 @@ pub(crate) fn properties(presence: Presence, what: &str) -> Attribute {
     Attribute::new("properties", Type::map(Type::String), presence)
         .description(format!(
             "{what} Values are checked against the property catalogue when the configuration is validated: a bad \
-             value for a known key is an error, an unknown key a warning (with the known key it most likely \
-             misspells)."
+             value for a known key is an error at `phones[i].properties[\"key\"]`, an unknown key a warning (with the \
+             known key it most likely misspells); the catalogue is in the `cph_phone_property` page. For example \
+             `{{ \"sys.prop.writephonenum\" = \"13666666666\" }}`."
         ))
 }
 

@@ -89,7 +89,7 @@ fn settings() -> Vec<Setting> {
             "project_id",
             "HW_PROJECT_ID",
             Type::String,
-            "Project id used in every API path. Required.".into(),
+            "Project id (32 hex characters) used in every API path. Required.".into(),
         ),
         setting(
             "access_key",
@@ -128,8 +128,9 @@ fn settings() -> Vec<Setting> {
             "endpoint",
             "CPH_ENDPOINT",
             Type::String,
-            "Base URL overriding the regional endpoint (private cloud, local simulator). Plain `http://` only for \
-             loopback addresses."
+            "Base URL overriding the regional endpoint, e.g. a private cloud or the local simulator \
+             `http://127.0.0.1:41619`. It must use `https://`; plain `http://` is accepted only for the loopback \
+             addresses `127.0.0.1`, `::1` and `localhost`."
                 .into(),
         ),
         Setting {
@@ -139,8 +140,9 @@ fn settings() -> Vec<Setting> {
                 "CPH_MAX_RETRIES",
                 Type::Number,
                 format!(
-                    "Retries of a request that failed transiently, with exponential backoff and jitter, 0 to \
-                     {MAX_RETRIES}. Default {}.",
+                    "Retries of a request that failed transiently (throttling, 5xx, connection errors), with \
+                     exponential backoff and jitter, honouring `Retry-After`, 0 to {MAX_RETRIES}. A batch \
+                     submission is retried only when the service certainly did not act on it. Default {}.",
                     defaults.retry.max_retries
                 ),
             )
@@ -152,8 +154,9 @@ fn settings() -> Vec<Setting> {
                 "CPH_POLL_INTERVAL",
                 Type::String,
                 format!(
-                    "Interval between polling rounds while waiting on jobs, e.g. `5s` (at most 7 days). Default \
-                     `{}`.",
+                    "The longest wait between polling rounds while waiting on jobs, e.g. `5s` (at most 7 days). \
+                     Rounds come sooner while the jobs are young: the first about a second after submitting, then \
+                     after half the time elapsed since, growing to this interval (jittered). Default `{}`.",
                     humantime::format_duration(defaults.poll_interval)
                 ),
             )

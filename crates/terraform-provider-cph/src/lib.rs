@@ -30,6 +30,8 @@ mod phones;
 mod planner;
 mod provider;
 mod records;
+#[doc(hidden)]
+pub mod reference_docs;
 mod report;
 mod resources;
 mod rollout;

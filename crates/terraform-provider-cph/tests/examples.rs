@@ -79,9 +79,9 @@ fn readme_exports() -> Vec<(String, String)> {
         .filter_map(|l| l.strip_prefix("export "))
         .flat_map(|l| l.split_whitespace())
         .map(|word| {
-            let (name, value) = word
-                .split_once('=')
-                .unwrap_or_else(|| panic!("README.md: {word:?} in an export line is not NAME=VALUE"));
+            let (name, value) = word.split_once('=').unwrap_or_else(|| {
+                panic!("README.md: {word:?} in an export line is not NAME=VALUE")
+            });
             (name.to_owned(), value.to_owned())
         })
         .collect();
@@ -92,7 +92,10 @@ fn readme_exports() -> Vec<(String, String)> {
         "HW_ACCESS_KEY",
         "HW_SECRET_KEY",
     ] {
-        assert!(names.contains(needed), "README.md exports {names:?}, not {needed}");
+        assert!(
+            names.contains(needed),
+            "README.md exports {names:?}, not {needed}"
+        );
     }
     exports
 }
@@ -174,7 +177,10 @@ fn run_example(name: &str) {
         dir.run(&["plan", "-input=false", "-detailed-exitcode"])
             .assert_code(0);
         let stats = sim.sim().stats();
-        assert!(stats.requests.contains_key("ListCloudPhones"), "examples/{name} never reached the simulator: {stats:?}");
+        assert!(
+            stats.requests.contains_key("ListCloudPhones"),
+            "examples/{name} never reached the simulator: {stats:?}"
+        );
         assert!(
             stats.rejected.is_empty(),
             "examples/{name} names phones the default fixture does not have: {stats:?}"
@@ -190,7 +196,11 @@ fn run_example(name: &str) {
         let script = examples_root().join(name).join("import.sh");
         if script.exists() {
             let commands = import_commands(&std::fs::read_to_string(&script).unwrap());
-            assert!(!commands.is_empty(), "{} runs no terraform import", script.display());
+            assert!(
+                !commands.is_empty(),
+                "{} runs no terraform import",
+                script.display()
+            );
             sim.sim().reset_stats();
             for args in &commands {
                 let mut args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -146,3 +146,236 @@ fn docs_document_every_served_attribute_and_block() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The pages' argument and attribute lists are what `write-reference-docs` renders from the schemas.
+#[test]
+fn reference_lists_in_docs_are_rendered_from_the_schemas() {
+    let mut stale = Vec::new();
+    for page in terraform_provider_cph::reference_docs::reference_pages() {
+        let text =
+            std::fs::read_to_string(test_support::workspace_root().join(&page.path)).unwrap();
+        match page.render(&text) {
+            Ok(rendered) if rendered == text => {}
+            Ok(_) => stale.push(page.path.clone()),
+            Err(e) => stale.push(e),
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "these pages' generated lists differ from the schemas: {stale:?}; run `cargo run -p terraform-provider-cph \
+         --example write-reference-docs` and review the diff"
+    );
+}
+
+/// One line per description, as the generated lists write them.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `(name, required, optional, description)` of every attribute and nested block of `block` (as Terraform
+/// serves it), with the block's own path prefix.
+fn served_items(block: &Value, out: &mut Vec<(String, bool, bool, String)>) {
+    if let Some(attrs) = block["attributes"].as_object() {
+        for (name, attr) in attrs {
+            out.push((
+                name.clone(),
+                attr["required"].as_bool().unwrap_or(false),
+                attr["optional"].as_bool().unwrap_or(false),
+                one_line(attr["description"].as_str().unwrap_or("")),
+            ));
+            if attr["nested_type"].is_object() {
+                served_items(&attr["nested_type"], out);
+            }
+        }
+    }
+    if let Some(blocks) = block["block_types"].as_object() {
+        for (name, nested) in blocks {
+            out.push((
+                name.clone(),
+                nested["min_items"].as_u64().unwrap_or(0) > 0,
+                nested["min_items"].as_u64().unwrap_or(0) == 0,
+                one_line(nested["block"]["description"].as_str().unwrap_or("")),
+            ));
+            served_items(&nested["block"], out);
+        }
+    }
+}
+
+/// What Terraform 1.11 is served (the golden file `served_schema_matches_the_golden_files` checks) is what each
+/// page's lists say: for every attribute and block, a line with its name, `Required` or `Optional` (neither for
+/// what only the provider sets), and its served description, whose last sentence gives the default.
+#[test]
+fn each_page_gives_every_served_attribute_its_presence_description_and_default() {
+    let tf = binaries().pop().unwrap();
+    let schema = served_schema(&tf);
+    let provider = &schema["provider_schemas"][PROVIDER_ADDRESS];
+    let mut pages = vec![("index.md".to_owned(), &provider["provider"]["block"])];
+    for (kind, dir) in [
+        ("resource_schemas", "resources"),
+        ("data_source_schemas", "data-sources"),
+    ] {
+        for (name, s) in provider[kind].as_object().unwrap() {
+            pages.push((
+                format!("{dir}/{}.md", name.trim_start_matches("cph_")),
+                &s["block"],
+            ));
+        }
+    }
+    let mut problems = Vec::new();
+    for (page, block) in pages {
+        let doc = read_doc(&page);
+        let mut items = Vec::new();
+        served_items(block, &mut items);
+        for (name, required, optional, description) in items {
+            let presence = if required {
+                "Required, "
+            } else if optional {
+                "Optional, "
+            } else {
+                ""
+            };
+            let found = doc.lines().any(|line| {
+                let Some(rest) = line.trim_start().strip_prefix(&format!("* `{name}` (")) else {
+                    return false;
+                };
+                let says_presence =
+                    rest.starts_with("Required, ") || rest.starts_with("Optional, ");
+                rest.starts_with(presence)
+                    && (says_presence || presence.is_empty())
+                    && rest.ends_with(&description)
+            });
+            if !found {
+                problems.push(format!(
+                    "docs/{page}: no line `* `{name}` ({presence}...) {description}`"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The ```` ```terraform ```` and ```` ```shell ```` blocks of README.md and docs/: configurations and
+/// `terraform import` lines a user copies. (```` ```sh ```` blocks are commands of this repository's scripts,
+/// ```` ```hcl ```` blocks Terraform CLI configuration.)
+fn user_snippets() -> Vec<(String, String)> {
+    let root = test_support::workspace_root();
+    let mut files = vec![root.join("README.md")];
+    let mut dirs = vec![root.join("docs")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                files.push(path);
+            }
+        }
+    }
+    let mut snippets = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            let fence = line.trim_start();
+            if fence == "```terraform" || fence == "```shell" {
+                let indent = line.len() - fence.len();
+                let body: Vec<&str> = lines
+                    .by_ref()
+                    .take_while(|l| l.trim_start() != "```")
+                    .map(|l| l.get(indent..).unwrap_or(l.trim_start()))
+                    .collect();
+                let name = file.strip_prefix(&root).unwrap().display().to_string();
+                snippets.push((name, body.join("\n") + "\n"));
+            }
+        }
+    }
+    snippets
+}
+
+/// Every configuration and import line shown in README.md and docs/ is copied from a file of `examples/`
+/// (whole, or a run of whole lines), and `tests/examples.rs` applies every folder of `examples/` against the
+/// simulator: so what the documentation shows runs.
+#[test]
+fn readme_and_docs_snippets_are_copied_from_examples() {
+    let root = test_support::workspace_root().join("examples");
+    let mut examples = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "tf" || e == "sh") {
+                examples.push("\n".to_owned() + &std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let snippets = user_snippets();
+    assert!(
+        snippets.len() >= 10,
+        "expected the snippets of README.md and docs/, found {}",
+        snippets.len()
+    );
+    let strays: Vec<String> = snippets
+        .into_iter()
+        .filter(|(_, body)| !examples.iter().any(|e| e.contains(&format!("\n{body}"))))
+        .map(|(file, body)| format!("{file}:\n{body}"))
+        .collect();
+    assert!(
+        strays.is_empty(),
+        "snippets that are not copied from a file of examples/ (copy them from one, or add them to one that \
+         tests/examples.rs applies):\n{}",
+        strays.join("\n")
+    );
+}
+
+/// The first column of a page's "How this resource converges" table.
+fn convergence_table_changes(doc: &str) -> String {
+    let section = doc
+        .split("\n## ")
+        .find(|s| s.starts_with("How this resource converges"))
+        .unwrap_or("");
+    section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("|---"))
+        .filter_map(|l| l.split(" | ").next())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Each resource page says, in its "How this resource converges" table, what a change to each argument does: every
+/// argument a configuration sets (nested attributes included) and every block is named in the table's first column.
+#[test]
+fn each_resource_page_says_what_a_change_to_each_argument_does() {
+    let tf = binaries().pop().unwrap();
+    let schema = served_schema(&tf);
+    let provider = &schema["provider_schemas"][PROVIDER_ADDRESS];
+    let mut problems = Vec::new();
+    for (name, resource) in provider["resource_schemas"].as_object().unwrap() {
+        let page = format!("resources/{}.md", name.trim_start_matches("cph_"));
+        let changes = convergence_table_changes(&read_doc(&page));
+        // Attributes, nested ones included; a nested block is covered by its own name (what a change inside
+        // `rollout` or `timeouts` does is said for the whole block).
+        let mut attributes = resource["block"].clone();
+        let blocks = attributes["block_types"].take();
+        let mut items = Vec::new();
+        served_items(&attributes, &mut items);
+        let block_names = blocks
+            .as_object()
+            .into_iter()
+            .flat_map(|b| b.keys().cloned());
+        let arguments = items
+            .into_iter()
+            .filter(|(_, required, optional, _)| *required || *optional)
+            .map(|(name, ..)| name)
+            .chain(block_names);
+        for argument in arguments {
+            if !changes.contains(&format!("`{argument}`")) {
+                problems.push(format!(
+                    "docs/{page}: the \"How this resource converges\" table does not say what a change to `{argument}` does"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -85,6 +85,7 @@ pub(crate) mod proto {
 
 mod codec;
 mod diag;
+pub mod docs;
 mod error;
 mod fields;
 mod grpc;

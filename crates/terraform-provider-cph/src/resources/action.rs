@@ -87,8 +87,10 @@ impl<A: Action> Resource<ProviderData> for ActionResource<A> {
             block = block.attribute(attributes::records(
                 RESTART_JOBS,
                 &format!(
-                    "The latest follow-up restart of each phone (after its {}).",
-                    A::VERB
+                    "The latest follow-up restart of each phone (after its {verb}); a phone whose {verb} did not \
+                     succeed is recorded `not_submitted`. While the follow-up restart is turned off, only the \
+                     records of earlier restarts remain.",
+                    verb = A::VERB
                 ),
             ));
         }

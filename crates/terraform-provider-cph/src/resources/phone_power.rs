@@ -240,8 +240,8 @@ impl Resource<ProviderData> for PhonePower {
             .attribute(
                 Attribute::computed("statuses", Type::map(Type::String)).description(
                     "Each phone's status as last read, keyed by phone id: `running`, `stopped`, `restarting`, \
-                     `stopping`, `restart_failed`, `stop_failed`, ... (the names of the `cph_phones` data source), \
-                     or `not_found`.",
+                     `stopping`, `restart_failed`, `stop_failed`, ... (the names of the `cph_phones` data source's \
+                     `status` filter), or `not_found` for a phone the service does not list.",
                 ),
             )
             .attribute(attributes::request_ids())

@@ -143,7 +143,9 @@ impl Resource<ProviderData> for PhoneProperty {
             ))
             .attribute(attributes::records(
                 RESTART_JOBS,
-                "The latest follow-up restart of each phone (after its property update).",
+                "The latest follow-up restart of each phone (after its property update); a phone whose update did not \
+                 succeed is recorded `not_submitted`. While `restart_after_update = false`, only the records of \
+                 earlier restarts remain.",
             ))
             .block(rollout_block("property update"))
             .block(timeouts_block());
