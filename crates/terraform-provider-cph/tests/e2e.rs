@@ -356,6 +356,20 @@ fn endpoint_errors_name_the_url_the_attempts_and_what_to_check_in_words_about_th
             rust_names_in(&out)
         );
 
+        // A host name that does not resolve (as a mistyped region gives): the same, naming the URL.
+        let nowhere = "https://cph.xx-nowhere-1.invalid";
+        dir.env("CPH_ENDPOINT", nowhere);
+        let plan = dir.run(&["plan", "-input=false"]);
+        plan.assert_code(1);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains(&format!("ListCloudPhones to {nowhere}"))
+                && out.contains("failed after 2 attempts over")
+                && out.contains("that its host name resolves"),
+            "{tf}: {out}"
+        );
+        assert!(rust_names_in(&out).is_empty(), "{tf}: {out}");
+
         // Plain http to a host that is not loopback: words about the setting, no Rust method.
         dir.env("CPH_ENDPOINT", "http://10.1.2.3:8080");
         let plan = dir.run(&["plan", "-input=false"]);
