@@ -315,6 +315,72 @@ output "contains" {{
     });
 }
 
+#[test]
+fn property_diagnostics_give_the_path_or_the_phone_never_an_unknown_phone_and_suggest_near_keys() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(4);
+        let dir = sim.workdir(tf);
+        // The phone id comes from the data source: unknown when the configuration is validated.
+        dir.write(
+            "main.tf",
+            &format!(
+                r#"{}
+data "cph_phones" "fleet" {{}}
+resource "cph_phone_property" "lab" {{
+  phones = [{{
+    phone_id   = data.cph_phones.fleet.phones[0].phone_id
+    properties = {{
+      "sys.prop.writeimsi"     = "x1"
+      "sys.prop.writephonenun" = "13800000001"
+    }}
+  }}]
+}}
+"#,
+                provider_block()
+            ),
+        );
+        let plan = dir.run(&["plan", "-input=false"]);
+        plan.assert_code(1);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("property sys.prop.writeimsi has invalid value \"x1\": must be at most 15 decimal digits"),
+            "{tf}: {out}"
+        );
+        assert!(
+            out.contains("did you mean sys.prop.writephonenum?"),
+            "{tf}: {out}"
+        );
+        assert!(!out.contains("(unknown)"), "{tf}: {out}");
+        assert!(rust_names_in(&out).is_empty(), "{tf}: {out}");
+        assert!(sim.stats().submissions.is_empty(), "{tf}");
+
+        // A literal id is known: the diagnostic names the phone.
+        let id = sim.ids()[0].clone();
+        dir.write(
+            "main.tf",
+            &format!(
+                r#"{}
+resource "cph_phone_property" "lab" {{
+  phones = [{{
+    phone_id   = "{id}"
+    properties = {{ "sys.prop.writeimsi" = "x1" }}
+  }}]
+}}
+"#,
+                provider_block()
+            ),
+        );
+        let validate = dir.run(&["validate"]);
+        validate.assert_code(1);
+        let out = flat(&validate.combined());
+        assert!(
+            out.contains(&format!("phone {id}: property sys.prop.writeimsi")),
+            "{tf}: {out}"
+        );
+        assert!(!out.contains("(unknown)"), "{tf}: {out}");
+    });
+}
+
 /// Words a user should never read: Rust paths, methods, debug renderings.
 fn rust_names_in(text: &str) -> Vec<&'static str> {
     ["::", "danger_", "()", "Some(", "None", "Err(", "Ok("]
