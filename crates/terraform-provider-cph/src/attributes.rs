@@ -17,8 +17,7 @@ pub(crate) fn id() -> Attribute {
     Attribute::computed("id", Type::String)
         .use_state_for_unknown()
         .description(
-            "The request id of the first batch request the resource sent (for `cph_phone_power`, the first phone's id \
-             when no request was needed); kept for the resource's life.",
+"The request id of the first batch request the resource sent; kept for the resource's life.",
         )
 }
 

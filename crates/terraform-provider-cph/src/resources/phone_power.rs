@@ -209,7 +209,10 @@ impl Resource<ProviderData> for PhonePower {
                  transitional status (restarting, stopping, ...) are waited on, never acted on twice. Destroying it \
                  calls nothing and leaves the phones as they are.",
             )
-            .attribute(attributes::id())
+            .attribute(attributes::id().description(
+                "The request id of the first batch request the resource sent, or the first phone's id when no \
+                 request was needed; kept for the resource's life.",
+            ))
             .attribute(
                 Attribute::required("phone_ids", Type::list(Type::String))
                     .description(
