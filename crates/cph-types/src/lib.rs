@@ -68,9 +68,9 @@ mod status;
 mod text;
 
 pub use catalogue::{
-    Applies, CATALOGUE_BEGIN, CATALOGUE_END, CatalogueEntry, DEPRECATED_KEYS, IssueKind,
-    PropertyIssue, PropertyReport, PropertyRule, catalogue, catalogue_markdown,
-    deprecated_replacement, lookup, suggest_key, validate_properties, with_catalogue,
+    Applies, CatalogueEntry, DEPRECATED_KEYS, IssueKind, PropertyIssue, PropertyReport,
+    PropertyRule, catalogue, catalogue_markdown, deprecated_replacement, lookup, suggest_key,
+    validate_properties,
 };
 pub use codes::{
     APIG_AUTH_FAILED, APIG_THROTTLED, APIGW_AUTH_FAILED, CPS_INTERNAL_ERROR, CPS_INVALID_PARAMETER,

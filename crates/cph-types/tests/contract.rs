@@ -411,24 +411,3 @@ fn arbitrary_input_never_panics() {
         let _ = serde_json::from_str::<JobStatus>(&text);
     }
 }
-
-#[test]
-fn the_property_page_shows_the_catalogue_as_generated() {
-    let page =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/resources/phone_property.md");
-    let text = std::fs::read_to_string(&page).unwrap();
-    let generated = cph_types::with_catalogue(&text)
-        .expect("docs/resources/phone_property.md keeps the property-catalogue markers");
-    assert!(
-        generated == text,
-        "the catalogue table in {} is not current: run `cargo run -p cph-types --example write-catalogue-docs`",
-        page.display()
-    );
-    for entry in cph_types::catalogue() {
-        assert!(
-            text.contains(&format!("| `{}` |", entry.key)),
-            "{}",
-            entry.key
-        );
-    }
-}

@@ -1,5 +1,6 @@
-//! Writes the argument and attribute lists of every page of `docs/` from the schemas the provider
-//! serves, between their `<!-- arguments:begin -->` / `<!-- attributes:begin -->` markers:
+//! Writes the generated parts of every page of `docs/` (between their `<!-- NAME:begin -->` and
+//! `<!-- NAME:end -->` marker lines): the argument and attribute lists, from the schemas the
+//! provider serves, and the property catalogue of the `cph_phone_property` page, from cph-types:
 //! `cargo run -p terraform-provider-cph --example write-reference-docs`.
 #![allow(clippy::print_stdout)]
 

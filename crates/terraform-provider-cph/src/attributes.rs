@@ -369,6 +369,18 @@ pub(crate) fn records(name: &str, what: &str) -> Attribute {
     ))
 }
 
+/// `restart_jobs`: the records of the follow-up restarts after the resource's `verb`, turned on
+/// and off by `setting`.
+pub(crate) fn restart_records(verb: &str, setting: &str) -> Attribute {
+    records(
+        crate::converge::RESTART_JOBS,
+        &format!(
+            "The latest follow-up restart of each phone (after its {verb}); a phone whose {verb} did not succeed is \
+             recorded `not_submitted`. While `{setting} = false`, only the records of earlier restarts remain."
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use tfplugin::{Block, Schema, Severity};

@@ -1,6 +1,8 @@
-//! The argument and attribute lists of the pages in `docs/`, rendered from the schemas the provider
-//! serves (see [`tfplugin::docs`]): `cargo run -p terraform-provider-cph --example
-//! write-reference-docs` writes them, and a test checks that the pages hold what it would write.
+//! The generated parts of the pages in `docs/`: the argument and attribute lists, rendered from the
+//! schemas the provider serves (see [`tfplugin::docs`]), and the property catalogue of the
+//! `cph_phone_property` page, rendered from cph-types' catalogue. `cargo run -p
+//! terraform-provider-cph --example write-reference-docs` writes them, and a test checks that the
+//! pages hold what it would write.
 
 use tfplugin::Schema;
 use tfplugin::docs::{
@@ -14,18 +16,25 @@ use crate::CphProvider;
 pub const ARGUMENTS_MARKER: &str = "arguments";
 /// The marker of the generated list of attributes only the provider sets.
 pub const ATTRIBUTES_MARKER: &str = "attributes";
+/// The marker of the property catalogue table, in the page of the resource named
+/// [`CATALOGUE_RESOURCE`].
+pub const CATALOGUE_MARKER: &str = "property-catalogue";
+/// The resource whose page shows the property catalogue.
+pub const CATALOGUE_RESOURCE: &str = "cph_phone_property";
 
-/// One page of `docs/` with a generated reference.
+/// One page of `docs/` with generated parts.
 pub struct ReferencePage {
     /// Its path, relative to the repository's root.
     pub path: String,
     /// What it documents.
     pub kind: SchemaKind,
+    /// The type name it documents (empty for the provider).
+    pub name: String,
     /// The schema it documents.
     pub schema: Schema,
 }
 
-/// Every page with a generated reference: `docs/index.md` for the provider, `docs/resources/<type
+/// Every page with generated parts: `docs/index.md` for the provider, `docs/resources/<type
 /// without cph_>.md` for each resource and `docs/data-sources/<type without cph_>.md` for each data
 /// source.
 pub fn reference_pages() -> Vec<ReferencePage> {
@@ -38,28 +47,37 @@ pub fn reference_pages() -> Vec<ReferencePage> {
                 SchemaKind::Resource => format!("docs/resources/{short}.md"),
                 SchemaKind::DataSource => format!("docs/data-sources/{short}.md"),
             };
-            ReferencePage { path, kind, schema }
+            ReferencePage {
+                path,
+                kind,
+                name,
+                schema,
+            }
         })
         .collect()
 }
 
 impl ReferencePage {
-    /// `text` (the page as it is) with its generated lists as the schema gives them.
-    pub fn render(&self, text: &str) -> Result<String, String> {
-        let text = replace_generated(
-            text,
-            ARGUMENTS_MARKER,
-            &arguments_markdown(&self.schema.block),
-        )
-        .map_err(|e| format!("{}: {e}", self.path))?;
-        if self.kind == SchemaKind::Provider {
-            return Ok(text);
+    /// Each generated part of the page: its marker and its text.
+    fn generated(&self) -> Vec<(&'static str, String)> {
+        let mut parts = vec![(ARGUMENTS_MARKER, arguments_markdown(&self.schema.block))];
+        if self.kind != SchemaKind::Provider {
+            parts.push((ATTRIBUTES_MARKER, attributes_markdown(&self.schema.block)));
         }
-        replace_generated(
-            &text,
-            ATTRIBUTES_MARKER,
-            &attributes_markdown(&self.schema.block),
-        )
-        .map_err(|e| format!("{}: {e}", self.path))
+        if self.kind == SchemaKind::Resource && self.name == CATALOGUE_RESOURCE {
+            parts.push((CATALOGUE_MARKER, cph_types::catalogue_markdown()));
+        }
+        parts
+    }
+
+    /// `text` (the page as it is) with its generated parts as the schema and the catalogue give
+    /// them.
+    pub fn render(&self, text: &str) -> Result<String, String> {
+        let mut text = text.to_owned();
+        for (marker, content) in self.generated() {
+            text = replace_generated(&text, marker, &content)
+                .map_err(|e| format!("{}: {e}", self.path))?;
+        }
+        Ok(text)
     }
 }

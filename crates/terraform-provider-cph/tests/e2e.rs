@@ -1,7 +1,10 @@
 //! End-to-end tests: real Terraform (1.0.3 and 1.11) drives the built provider against an in-process
-//! `cph-sim`, for every example and the failure scenarios, and the simulator's counters prove how many
+//! `cph-sim`, for the convergence rules and the failure scenarios (the examples are applied by
+//! `tests/examples.rs`), and the simulator's counters prove how many
 //! batch requests were sent and that no phone was submitted twice.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+mod common;
 
 use std::os::unix::process::CommandExt;
 use std::time::Duration;
@@ -10,7 +13,12 @@ use cph_sim::{Faults, SimConfig, Simulator, Stats};
 use cph_types::{BatchOperation, PhoneStatus};
 use terraform_provider_cph::PROVIDER_ADDRESS;
 use test_support::sim::BackgroundSim;
-use test_support::terraform::{TerraformBinary, Workdir, binaries};
+use test_support::terraform::{TerraformBinary, Workdir};
+
+use common::{
+    assert_each_submitted_once, copy_example, each_terraform, flat, jobs_of, requests, resource,
+    sorted_ids, state_json,
+};
 
 const ACCESS_KEY: &str = "E2EACCESSKEY00000001";
 const SECRET_KEY: &str = "e2e-secret-key-value-not-for-logs";
@@ -54,9 +62,7 @@ impl Sim {
 
     /// The phone ids as the `cph_phones` data source lists them: sorted.
     fn ids(&self) -> Vec<String> {
-        let mut ids = self.sim().phone_ids();
-        ids.sort();
-        ids
+        sorted_ids(self.sim())
     }
 
     /// A Terraform working directory pointed at this simulator.
@@ -71,22 +77,6 @@ impl Sim {
     }
 }
 
-fn requests(stats: &Stats, op: BatchOperation) -> u64 {
-    stats.requests.get(op.api_name()).copied().unwrap_or(0)
-}
-
-/// Copies the `.tf` files of `examples/<name>` into the work directory.
-fn copy_example(dir: &Workdir, name: &str) {
-    let src = test_support::workspace_root().join("examples").join(name);
-    for entry in std::fs::read_dir(&src).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "tf") {
-            let file = path.file_name().unwrap().to_str().unwrap().to_string();
-            dir.write(&file, &std::fs::read_to_string(&path).unwrap());
-        }
-    }
-}
-
 /// validate, plan, apply, a second plan with no changes, destroy: the acceptance loop.
 fn lifecycle(dir: &Workdir) {
     dir.run(&["validate"]).assert_success();
@@ -97,162 +87,6 @@ fn lifecycle(dir: &Workdir) {
         .assert_code(0);
     dir.run(&["destroy", "-auto-approve", "-input=false"])
         .assert_success();
-}
-
-fn state_json(dir: &Workdir) -> serde_json::Value {
-    let run = dir.run(&["show", "-json"]);
-    run.assert_success();
-    serde_json::from_str(&run.stdout).unwrap()
-}
-
-fn resource<'a>(state: &'a serde_json::Value, address: &str) -> &'a serde_json::Value {
-    state["values"]["root_module"]["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["address"] == address)
-        .unwrap_or_else(|| panic!("{address} not in state: {state}"))
-}
-
-/// The `jobs` records of a resource in `terraform show -json` output: a map keyed by phone id.
-fn jobs_of(r: &serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
-    r["values"]["jobs"]
-        .as_object()
-        .unwrap_or_else(|| panic!("jobs is not a map: {r}"))
-        .clone()
-}
-
-/// Terraform's output with its line wrapping undone, so that a sentence of a diagnostic can be
-/// searched for whole.
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn each_terraform(test: impl Fn(&TerraformBinary)) {
-    for tf in binaries() {
-        println!("--- {tf}");
-        test(&tf);
-    }
-}
-
-fn assert_each_submitted_once(stats: &Stats, phones: &[String]) {
-    for phone in phones {
-        assert_eq!(
-            stats.submissions.get(phone).copied(),
-            Some(1),
-            "phone {phone}: {stats:?}"
-        );
-    }
-}
-
-#[test]
-fn restart_example_restarts_three_phones_in_one_batch_request() {
-    each_terraform(|tf| {
-        let sim = Sim::quick(8);
-        let dir = sim.workdir(tf);
-        copy_example(&dir, "resources/cph_phone_restart");
-        lifecycle(&dir);
-        let stats = sim.stats();
-        assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
-        assert_each_submitted_once(&stats, &sim.ids()[..3]);
-        assert_eq!(stats.submissions.len(), 3, "{stats:?}");
-    });
-}
-
-#[test]
-fn reset_example_resets_two_phones_and_records_their_jobs() {
-    each_terraform(|tf| {
-        let sim = Sim::quick(8);
-        let dir = sim.workdir(tf);
-        copy_example(&dir, "resources/cph_phone_reset");
-        dir.run(&["validate"]).assert_success();
-        dir.run(&["plan", "-input=false"]).assert_success();
-        dir.run(&["apply", "-auto-approve", "-input=false"])
-            .assert_success();
-        let state = state_json(&dir);
-        let jobs = jobs_of(resource(&state, "cph_phone_reset.lab"));
-        assert_eq!(jobs.len(), 2);
-        assert!(
-            jobs.values()
-                .all(|j| j["status"] == "success" && !j["job_id"].as_str().unwrap().is_empty()),
-            "{jobs:?}"
-        );
-        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
-            .assert_code(0);
-        dir.run(&["destroy", "-auto-approve", "-input=false"])
-            .assert_success();
-        let stats = sim.stats();
-        assert_eq!(requests(&stats, BatchOperation::Reset), 1, "{stats:?}");
-        assert_each_submitted_once(&stats, &sim.ids()[..2]);
-    });
-}
-
-#[test]
-fn property_example_sets_properties_visible_in_the_phone_detail() {
-    each_terraform(|tf| {
-        let sim = Sim::quick(8);
-        let dir = sim.workdir(tf);
-        copy_example(&dir, "resources/cph_phone_property");
-        lifecycle(&dir);
-        let ids = sim.ids();
-        let detail = sim.sim().phone(&ids[2]).unwrap();
-        let props = detail.properties().unwrap();
-        assert_eq!(props.get("sys.prop.writephonenum"), Some("13900000001"));
-        assert_eq!(props.get("sys.prop.writewifissid"), Some("lab-wifi"));
-        let stats = sim.stats();
-        assert_eq!(
-            requests(&stats, BatchOperation::UpdateProperty),
-            1,
-            "{stats:?}"
-        );
-        assert_each_submitted_once(&stats, &ids[2..4]);
-    });
-}
-
-#[test]
-fn restore_example_restores_then_restarts_the_restored_phones() {
-    each_terraform(|tf| {
-        let sim = Sim::quick(8);
-        let dir = sim.workdir(tf);
-        copy_example(&dir, "resources/cph_phone_restore");
-        lifecycle(&dir);
-        let stats = sim.stats();
-        assert_eq!(requests(&stats, BatchOperation::Restore), 1, "{stats:?}");
-        assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
-        let ids = sim.ids();
-        // Each phone was acted on twice: once restored, once restarted; never re-submitted.
-        for phone in &ids[4..6] {
-            assert_eq!(stats.submissions.get(phone).copied(), Some(2), "{stats:?}");
-        }
-    });
-}
-
-#[test]
-fn phones_data_source_example_lists_every_phone_sorted_by_id() {
-    each_terraform(|tf| {
-        let sim = Sim::quick(8);
-        let dir = sim.workdir(tf);
-        copy_example(&dir, "data-sources/cph_phones");
-        lifecycle(&dir);
-        dir.run(&["apply", "-auto-approve", "-input=false"])
-            .assert_success();
-        let out = dir.run(&["output", "-json", "phone_count"]);
-        out.assert_success();
-        assert_eq!(out.stdout.trim(), "8");
-        let listed: Vec<String> =
-            resource(&state_json(&dir), "data.cph_phones.all")["values"]["phones"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["phone_id"].as_str().unwrap().to_owned())
-                .collect();
-        assert_ne!(
-            sim.sim().phone_ids(),
-            sim.ids(),
-            "the simulator lists them unsorted"
-        );
-        assert_eq!(listed, sim.ids());
-    });
 }
 
 #[test]
@@ -452,32 +286,6 @@ fn endpoint_errors_name_the_url_the_attempts_and_what_to_check_in_words_about_th
             "{tf}: {:?} in {out}",
             rust_names_in(&without_loopback_list)
         );
-    });
-}
-
-#[test]
-fn quickstart_restarts_the_fleet_then_sets_properties_on_three_phones() {
-    each_terraform(|tf| {
-        let sim = Sim::quick(12);
-        let dir = sim.workdir(tf);
-        copy_example(&dir, "quickstart");
-        lifecycle(&dir);
-        let stats = sim.stats();
-        assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
-        assert_eq!(
-            requests(&stats, BatchOperation::UpdateProperty),
-            1,
-            "{stats:?}"
-        );
-        let ids = sim.ids();
-        for (i, phone) in ids.iter().enumerate() {
-            let expected = if i < 3 { 2 } else { 1 };
-            assert_eq!(
-                stats.submissions.get(phone).copied(),
-                Some(expected),
-                "phone {i}: {stats:?}"
-            );
-        }
     });
 }
 
@@ -1302,20 +1110,6 @@ fn phone_power_imports_by_comma_separated_phone_ids_with_the_state_read_from_the
         dir.run(&["plan", "-input=false", "-detailed-exitcode"])
             .assert_code(0);
         assert!(sim.stats().submissions.is_empty());
-    });
-}
-
-#[test]
-fn backup_example_exports_two_phones_once_each() {
-    each_terraform(|tf| {
-        let sim = Sim::quick(4);
-        let dir = sim.workdir(tf);
-        copy_example(&dir, "resources/cph_phone_backup");
-        lifecycle(&dir);
-        let stats = sim.stats();
-        assert_eq!(requests(&stats, BatchOperation::Storage), 1, "{stats:?}");
-        assert_each_submitted_once(&stats, &sim.ids()[..2]);
-        assert_eq!(stats.submissions.len(), 2);
     });
 }
 

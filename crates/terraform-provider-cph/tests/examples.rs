@@ -7,17 +7,24 @@
 //! its `terraform import` lines run after the destroy: the phones they name are the ones the folder's
 //! configuration manages, so the import needs nothing more from the service.
 //!
+//! Each folder also has its own checks of what it did, by the simulator's counters and the state (how many batch
+//! requests, which phones, each once), run after the empty plan.
+//!
 //! `docs/` and `README.md` show configurations only as copies of these files (`tests/schema.rs` checks it), so
 //! what they show runs too.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-use std::collections::BTreeSet;
-use std::path::Path;
+mod common;
 
-use cph_sim::SimConfig;
+use std::collections::BTreeSet;
+
+use cph_sim::{SimConfig, Simulator};
+use cph_types::BatchOperation;
 use terraform_provider_cph::PROVIDER_ADDRESS;
 use test_support::sim::BackgroundSim;
 use test_support::terraform::{TerraformBinary, Workdir, binaries};
+
+use common::{assert_each_submitted_once, jobs_of, requests, resource, sorted_ids, state_json};
 
 /// The folders of `examples/` the tests below apply (relative paths).
 const EXAMPLES: [&str; 11] = [
@@ -42,23 +49,21 @@ fn examples_root() -> std::path::PathBuf {
     test_support::workspace_root().join("examples")
 }
 
-/// Every directory under `dir` holding a `.tf` file, relative to `root`.
-fn folders_with_tf(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            folders_with_tf(root, &path, out);
-        } else if path.extension().is_some_and(|e| e == "tf") {
-            let relative = dir.strip_prefix(root).unwrap();
-            out.insert(relative.to_string_lossy().into_owned());
-        }
-    }
-}
-
 #[test]
 fn every_example_folder_is_applied_by_a_test_of_this_file() {
-    let mut found = BTreeSet::new();
-    folders_with_tf(&examples_root(), &examples_root(), &mut found);
+    let root = examples_root();
+    let found: BTreeSet<String> = test_support::files_under(&root)
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+        .map(|p| {
+            p.parent()
+                .unwrap()
+                .strip_prefix(&root)
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
     let tested: BTreeSet<String> = EXAMPLES.iter().map(|s| (*s).to_owned()).collect();
     assert_eq!(
         found, tested,
@@ -158,7 +163,11 @@ fn import_commands(script: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn run_example(name: &str) {
+/// What an example's own checks get: the simulator (its counters count every command so far) and the
+/// directory, after the apply and the empty plan.
+type Check = fn(&Simulator, &Workdir);
+
+fn run_example(name: &str, check: Check) {
     let files: String = std::fs::read_dir(examples_root().join(name))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -190,6 +199,7 @@ fn run_example(name: &str) {
             has_resources,
             "examples/{name}: its resources should act on phones, and only they: {stats:?}"
         );
+        check(sim.sim(), &dir);
         dir.run(&["destroy", "-auto-approve", "-input=false"])
             .assert_success();
 
@@ -223,12 +233,109 @@ fn run_example(name: &str) {
     }
 }
 
+/// No checks beyond the common ones.
+fn nothing_more(_: &Simulator, _: &Workdir) {}
+
+/// The first three running phones, restarted in one batch request, each once.
+fn three_phones_restarted_in_one_request(sim: &Simulator, _: &Workdir) {
+    let stats = sim.stats();
+    assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
+    assert_each_submitted_once(&stats, &sorted_ids(sim)[..3]);
+    assert_eq!(stats.submissions.len(), 3, "{stats:?}");
+}
+
+/// Two phones reset in one request, each recorded with its job.
+fn two_phones_reset_with_their_jobs(sim: &Simulator, dir: &Workdir) {
+    let jobs = jobs_of(resource(&state_json(dir), "cph_phone_reset.lab"));
+    assert_eq!(jobs.len(), 2);
+    assert!(
+        jobs.values()
+            .all(|j| j["status"] == "success" && !j["job_id"].as_str().unwrap().is_empty()),
+        "{jobs:?}"
+    );
+    let stats = sim.stats();
+    assert_eq!(requests(&stats, BatchOperation::Reset), 1, "{stats:?}");
+    assert_each_submitted_once(&stats, &sorted_ids(sim)[..2]);
+}
+
+/// The third and fourth phones show the properties in their detail, set by one request.
+fn properties_visible_in_the_phone_detail(sim: &Simulator, _: &Workdir) {
+    let ids = sorted_ids(sim);
+    let detail = sim.phone(&ids[2]).unwrap();
+    let props = detail.properties().unwrap();
+    assert_eq!(props.get("sys.prop.writephonenum"), Some("13900000001"));
+    assert_eq!(props.get("sys.prop.writewifissid"), Some("lab-wifi"));
+    let stats = sim.stats();
+    assert_eq!(
+        requests(&stats, BatchOperation::UpdateProperty),
+        1,
+        "{stats:?}"
+    );
+    assert_each_submitted_once(&stats, &ids[2..4]);
+}
+
+/// The fifth and sixth phones restored, then restarted: each acted on twice, never re-submitted.
+fn two_phones_restored_then_restarted(sim: &Simulator, _: &Workdir) {
+    let stats = sim.stats();
+    assert_eq!(requests(&stats, BatchOperation::Restore), 1, "{stats:?}");
+    assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
+    for phone in &sorted_ids(sim)[4..6] {
+        assert_eq!(stats.submissions.get(phone).copied(), Some(2), "{stats:?}");
+    }
+}
+
+/// Two phones exported in one request, each once.
+fn two_phones_backed_up_once_each(sim: &Simulator, _: &Workdir) {
+    let stats = sim.stats();
+    assert_eq!(requests(&stats, BatchOperation::Storage), 1, "{stats:?}");
+    assert_each_submitted_once(&stats, &sorted_ids(sim)[..2]);
+    assert_eq!(stats.submissions.len(), 2, "{stats:?}");
+}
+
+/// Every phone listed, sorted by id although the simulator lists them in another order.
+fn every_phone_listed_sorted_by_id(sim: &Simulator, dir: &Workdir) {
+    let out = dir.run(&["output", "-json", "phone_count"]);
+    out.assert_success();
+    assert_eq!(out.stdout.trim(), sim.phone_ids().len().to_string());
+    let listed: Vec<String> = resource(&state_json(dir), "data.cph_phones.all")["values"]["phones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["phone_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_ne!(
+        sim.phone_ids(),
+        sorted_ids(sim),
+        "the simulator lists them unsorted"
+    );
+    assert_eq!(listed, sorted_ids(sim));
+}
+
+/// The whole fleet restarted in one request, then three phones given properties in one more.
+fn fleet_restarted_then_three_phones_given_properties(sim: &Simulator, _: &Workdir) {
+    let stats = sim.stats();
+    assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
+    assert_eq!(
+        requests(&stats, BatchOperation::UpdateProperty),
+        1,
+        "{stats:?}"
+    );
+    for (i, phone) in sorted_ids(sim).iter().enumerate() {
+        let expected = if i < 3 { 2 } else { 1 };
+        assert_eq!(
+            stats.submissions.get(phone).copied(),
+            Some(expected),
+            "phone {i}: {stats:?}"
+        );
+    }
+}
+
 macro_rules! example_tests {
-    ($($test:ident => $folder:literal,)*) => {
+    ($($test:ident => $folder:literal, $check:ident;)*) => {
         $(
             #[test]
             fn $test() {
-                run_example($folder);
+                run_example($folder, $check);
             }
         )*
 
@@ -241,15 +348,15 @@ macro_rules! example_tests {
 }
 
 example_tests! {
-    backup_and_clone => "backup-and-clone",
-    data_source_cph_phones => "data-sources/cph_phones",
-    provider => "provider",
-    quickstart => "quickstart",
-    resource_cph_phone_backup => "resources/cph_phone_backup",
-    resource_cph_phone_power => "resources/cph_phone_power",
-    resource_cph_phone_property => "resources/cph_phone_property",
-    resource_cph_phone_reset => "resources/cph_phone_reset",
-    resource_cph_phone_restart => "resources/cph_phone_restart",
-    resource_cph_phone_restore => "resources/cph_phone_restore",
-    rollout => "rollout",
+    backup_and_clone => "backup-and-clone", nothing_more;
+    data_source_cph_phones => "data-sources/cph_phones", every_phone_listed_sorted_by_id;
+    provider => "provider", nothing_more;
+    quickstart => "quickstart", fleet_restarted_then_three_phones_given_properties;
+    resource_cph_phone_backup => "resources/cph_phone_backup", two_phones_backed_up_once_each;
+    resource_cph_phone_power => "resources/cph_phone_power", nothing_more;
+    resource_cph_phone_property => "resources/cph_phone_property", properties_visible_in_the_phone_detail;
+    resource_cph_phone_reset => "resources/cph_phone_reset", two_phones_reset_with_their_jobs;
+    resource_cph_phone_restart => "resources/cph_phone_restart", three_phones_restarted_in_one_request;
+    resource_cph_phone_restore => "resources/cph_phone_restore", two_phones_restored_then_restarted;
+    rollout => "rollout", nothing_more;
 }

@@ -5,6 +5,7 @@
 //! environment and killed when the test ends, pass or fail.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+mod common;
 #[path = "../examples/soak/run.rs"]
 mod soak;
 
@@ -16,20 +17,15 @@ use std::time::{Duration, Instant};
 use cph_sim::{Faults, SimConfig, Simulator};
 use terraform_provider_cph::PROVIDER_ADDRESS;
 use test_support::sim::BackgroundSim;
-use test_support::terraform::{TerraformBinary, Workdir, binaries};
+use test_support::terraform::{TerraformBinary, Workdir};
+
+use common::{each_terraform, find_resource, flat, state_json};
 
 const ACCESS_KEY: &str = "FAULTSACCESSKEY00001";
 const SECRET_KEY: &str = "faults-secret-key-value-not-for-logs";
 const PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
 /// The environment variable whose value tags the processes one test starts.
 const TAG_VAR: &str = "CPH_FAULTS_TEST_TAG";
-
-fn each_terraform(test: impl Fn(&TerraformBinary)) {
-    for tf in binaries() {
-        println!("--- {tf}");
-        test(&tf);
-    }
-}
 
 /// A simulator on its own runtime, which can be stopped and replaced by a fresh one on the same address.
 struct Sim(BackgroundSim);
@@ -259,15 +255,7 @@ resource "cph_phone_restart" "fleet" {{
 }
 
 fn state_resource(dir: &Workdir, address: &str) -> Option<serde_json::Value> {
-    let run = dir.run(&["show", "-json"]);
-    run.assert_success();
-    let state: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    state["values"]["root_module"]["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|r| r["address"] == address)
-        .cloned()
+    find_resource(&state_json(dir), address).cloned()
 }
 
 #[test]
@@ -415,10 +403,6 @@ fn fleet_records(dir: &Workdir) -> std::collections::BTreeMap<String, serde_json
         .unwrap_or_default()
         .into_iter()
         .collect()
-}
-
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[test]

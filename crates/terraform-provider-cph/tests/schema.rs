@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use terraform_provider_cph::PROVIDER_ADDRESS;
@@ -25,6 +26,13 @@ fn served_schema(tf: &TerraformBinary) -> Value {
     let run = dir.run(&["providers", "schema", "-json"]);
     run.assert_success();
     serde_json::from_str(&run.stdout).unwrap()
+}
+
+/// The schema the newest Terraform is served, read once for the tests of this file that check the docs
+/// against it.
+fn served_to_the_newest_terraform() -> &'static Value {
+    static SERVED: OnceLock<Value> = OnceLock::new();
+    SERVED.get_or_init(|| served_schema(&binaries().pop().unwrap()))
 }
 
 fn golden_path(tf: &TerraformBinary) -> PathBuf {
@@ -110,8 +118,7 @@ fn read_doc(relative: &str) -> String {
 
 #[test]
 fn docs_document_every_served_attribute_and_block() {
-    let tf = binaries().pop().unwrap();
-    let schema = served_schema(&tf);
+    let schema = served_to_the_newest_terraform();
     let provider = &schema["provider_schemas"][PROVIDER_ADDRESS];
     let mut problems = Vec::new();
     let mut check = |doc_path: String, block: &Value| {
@@ -206,8 +213,7 @@ fn served_items(block: &Value, out: &mut Vec<(String, bool, bool, String)>) {
 /// what only the provider sets), and its served description, whose last sentence gives the default.
 #[test]
 fn each_page_gives_every_served_attribute_its_presence_description_and_default() {
-    let tf = binaries().pop().unwrap();
-    let schema = served_schema(&tf);
+    let schema = served_to_the_newest_terraform();
     let provider = &schema["provider_schemas"][PROVIDER_ADDRESS];
     let mut pages = vec![("index.md".to_owned(), &provider["provider"]["block"])];
     for (kind, dir) in [
@@ -238,10 +244,11 @@ fn each_page_gives_every_served_attribute_its_presence_description_and_default()
                 let Some(rest) = line.trim_start().strip_prefix(&format!("* `{name}` (")) else {
                     return false;
                 };
+                // An argument's line says Required or Optional; a computed attribute's says neither.
                 let says_presence =
                     rest.starts_with("Required, ") || rest.starts_with("Optional, ");
                 rest.starts_with(presence)
-                    && (says_presence || presence.is_empty())
+                    && says_presence != presence.is_empty()
                     && rest.ends_with(&description)
             });
             if !found {
@@ -260,17 +267,11 @@ fn each_page_gives_every_served_attribute_its_presence_description_and_default()
 fn user_snippets() -> Vec<(String, String)> {
     let root = test_support::workspace_root();
     let mut files = vec![root.join("README.md")];
-    let mut dirs = vec![root.join("docs")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                files.push(path);
-            }
-        }
-    }
+    files.extend(
+        test_support::files_under(&root.join("docs"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "md")),
+    );
     let mut snippets = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -298,18 +299,11 @@ fn user_snippets() -> Vec<(String, String)> {
 #[test]
 fn readme_and_docs_snippets_are_copied_from_examples() {
     let root = test_support::workspace_root().join("examples");
-    let mut examples = Vec::new();
-    let mut dirs = vec![root.clone()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "tf" || e == "sh") {
-                examples.push("\n".to_owned() + &std::fs::read_to_string(&path).unwrap());
-            }
-        }
-    }
+    let examples: Vec<String> = test_support::files_under(&root)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "tf" || e == "sh"))
+        .map(|p| "\n".to_owned() + &std::fs::read_to_string(&p).unwrap())
+        .collect();
     let snippets = user_snippets();
     assert!(
         snippets.len() >= 10,
@@ -347,8 +341,7 @@ fn convergence_table_changes(doc: &str) -> String {
 /// argument a configuration sets (nested attributes included) and every block is named in the table's first column.
 #[test]
 fn each_resource_page_says_what_a_change_to_each_argument_does() {
-    let tf = binaries().pop().unwrap();
-    let schema = served_schema(&tf);
+    let schema = served_to_the_newest_terraform();
     let provider = &schema["provider_schemas"][PROVIDER_ADDRESS];
     let mut problems = Vec::new();
     for (name, resource) in provider["resource_schemas"].as_object().unwrap() {

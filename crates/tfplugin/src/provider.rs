@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::docs::{SchemaKind, served_schemas};
 use crate::{AttributePath, Diagnostic, Diagnostics, Result, Schema, Type, Value};
 
 /// What every operation receives: the configured provider data and the stop signal.
@@ -517,20 +518,15 @@ impl<D: Send + Sync + 'static> Registry<D> {
 ///
 /// Returns each problem prefixed with the schema it was found in.
 pub fn check_provider_schemas<P: Provider>(provider: &P) -> Result<(), Vec<String>> {
-    let mut registry = Registry::new();
-    provider.register(&mut registry);
     let mut problems = Vec::new();
-    if let Err(p) = provider.schema().check_provider() {
-        problems.extend(p.into_iter().map(|p| format!("provider: {p}")));
-    }
-    for (name, schema) in registry.resource_schemas() {
-        if let Err(p) = schema.check_resource() {
-            problems.extend(p.into_iter().map(|p| format!("resource {name}: {p}")));
-        }
-    }
-    for (name, schema) in registry.data_source_schemas() {
-        if let Err(p) = schema.check_resource() {
-            problems.extend(p.into_iter().map(|p| format!("data source {name}: {p}")));
+    for (kind, name, schema) in served_schemas(provider) {
+        let (checked, what) = match kind {
+            SchemaKind::Provider => (schema.check_provider(), "provider".to_owned()),
+            SchemaKind::Resource => (schema.check_resource(), format!("resource {name}")),
+            SchemaKind::DataSource => (schema.check_resource(), format!("data source {name}")),
+        };
+        if let Err(p) = checked {
+            problems.extend(p.into_iter().map(|p| format!("{what}: {p}")));
         }
     }
     if problems.is_empty() {

@@ -16,7 +16,7 @@ use tfplugin::{
 
 use crate::attributes;
 use crate::config::ProviderData;
-use crate::converge::{self, JOBS, Operation, RESTART_JOBS};
+use crate::converge::{self, JOBS, Operation};
 use crate::phones::read_phones;
 use crate::records::{self, SCHEMA_VERSION};
 use crate::rollout::rollout_block;
@@ -83,16 +83,8 @@ impl<A: Action> Resource<ProviderData> for ActionResource<A> {
         for extra in A::extra_attributes() {
             block = block.attribute(extra);
         }
-        if A::FOLLOW_UP.is_some() {
-            block = block.attribute(attributes::records(
-                RESTART_JOBS,
-                &format!(
-                    "The latest follow-up restart of each phone (after its {verb}); a phone whose {verb} did not \
-                     succeed is recorded `not_submitted`. While the follow-up restart is turned off, only the \
-                     records of earlier restarts remain.",
-                    verb = A::VERB
-                ),
-            ));
+        if let Some(setting) = A::FOLLOW_UP {
+            block = block.attribute(attributes::restart_records(A::VERB, setting));
         }
         Schema::new(
             SCHEMA_VERSION,

@@ -141,11 +141,9 @@ impl Resource<ProviderData> for PhoneProperty {
                 JOBS,
                 "The latest property update of each phone (none for a phone imported and never updated).",
             ))
-            .attribute(attributes::records(
-                RESTART_JOBS,
-                "The latest follow-up restart of each phone (after its property update); a phone whose update did not \
-                 succeed is recorded `not_submitted`. While `restart_after_update = false`, only the records of \
-                 earlier restarts remain.",
+            .attribute(attributes::restart_records(
+                "property update",
+                "restart_after_update",
             ))
             .block(rollout_block("property update"))
             .block(timeouts_block());
