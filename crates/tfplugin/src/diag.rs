@@ -1,5 +1,6 @@
 //! Diagnostics (errors and warnings shown to the user) and attribute paths that point at configuration.
 
+use std::collections::HashMap;
 use std::fmt;
 
 /// One step of an [`AttributePath`].
@@ -11,6 +12,13 @@ pub enum PathStep {
     Key(String),
     /// A list or tuple index.
     Index(i64),
+}
+
+impl PathStep {
+    /// The step to list element `index`.
+    pub fn index(index: usize) -> Self {
+        PathStep::Index(i64::try_from(index).unwrap_or(i64::MAX))
+    }
 }
 
 /// A path into a value, such as `phones[3].properties["key"]`.
@@ -50,6 +58,12 @@ impl AttributePath {
     /// This path followed by map key `key`.
     pub fn key(mut self, key: impl Into<String>) -> Self {
         self.steps.push(PathStep::Key(key.into()));
+        self
+    }
+
+    /// `step` followed by this path.
+    pub fn prefixed(mut self, step: PathStep) -> Self {
+        self.steps.insert(0, step);
         self
     }
 
@@ -196,6 +210,62 @@ impl Diagnostics {
         self.push(Diagnostic::warning(summary, detail));
     }
 
+    /// At most `limit` diagnostics about each top-level attribute (its own, or about any part of it,
+    /// as `phone_ids[7]`): the rest of each are replaced by one, of the same severity, saying how
+    /// many more there were. A list of ten thousand bad ids then costs twenty diagnostics, not ten
+    /// thousand (Terraform prints each with its source line). Diagnostics about no attribute are
+    /// all kept.
+    pub fn capped_per_attribute(self, limit: usize) -> Diagnostics {
+        let mut seen: HashMap<PathStep, (usize, usize, usize)> = HashMap::new();
+        let mut kept = Vec::with_capacity(self.0.len().min(64));
+        for diag in self.0 {
+            let Some(top) = diag.attribute.as_ref().and_then(|p| p.steps().first()) else {
+                kept.push(diag);
+                continue;
+            };
+            let entry = seen.entry(top.clone()).or_insert((0, 0, 0));
+            entry.0 += 1;
+            if entry.0 <= limit {
+                kept.push(diag);
+            } else if diag.severity == Severity::Error {
+                entry.1 += 1;
+            } else {
+                entry.2 += 1;
+            }
+        }
+        let mut overflows: Vec<(PathStep, usize, usize)> = seen
+            .into_iter()
+            .filter_map(|(top, (_, errors, warnings))| {
+                (errors + warnings > 0).then_some((top, errors, warnings))
+            })
+            .collect();
+        overflows.sort_by_key(|(top, _, _)| format!("{top:?}"));
+        for (top, errors, warnings) in overflows {
+            let path = AttributePath::empty().step(top);
+            for (n, severity) in [(errors, Severity::Error), (warnings, Severity::Warning)] {
+                if n == 0 {
+                    continue;
+                }
+                let (summary, kind) = match (severity, n) {
+                    (Severity::Error, 1) => ("1 More Error".to_owned(), "error"),
+                    (Severity::Error, _) => (format!("{n} More Errors"), "errors"),
+                    (_, 1) => ("1 More Warning".to_owned(), "warning"),
+                    (_, _) => (format!("{n} More Warnings"), "warnings"),
+                };
+                kept.push(Diagnostic {
+                    severity,
+                    summary,
+                    detail: format!(
+                        "{path}: and {n} more {kind} like the ones above; only the first {limit} about one attribute \
+                         are shown."
+                    ),
+                    attribute: Some(path.clone()),
+                });
+            }
+        }
+        Diagnostics(kept)
+    }
+
     /// Adds an error about the attribute at `path`.
     pub fn attribute_error(
         &mut self,
@@ -236,8 +306,15 @@ impl Diagnostics {
         self.0.iter()
     }
 
+    /// The diagnostics as the wire carries them, at most [`DIAGNOSTICS_PER_ATTRIBUTE`] about each
+    /// attribute (see [`Diagnostics::capped_per_attribute`]).
     pub(crate) fn to_proto(&self) -> Vec<crate::proto::tfplugin6::Diagnostic> {
-        self.0.iter().map(Diagnostic::to_proto).collect()
+        self.clone()
+            .capped_per_attribute(DIAGNOSTICS_PER_ATTRIBUTE)
+            .0
+            .iter()
+            .map(Diagnostic::to_proto)
+            .collect()
     }
 }
 
@@ -252,6 +329,7 @@ impl From<crate::Error> for Diagnostic {
         let attribute = match &e {
             crate::Error::TypeMismatch { path, .. }
             | crate::Error::MissingAttribute { path, .. }
+            | crate::Error::Model { path, .. }
             | crate::Error::Unknown(path) => Some(path.clone()).filter(|p| !p.is_empty()),
             _ => None,
         };
@@ -310,5 +388,73 @@ mod tests {
         assert_eq!(wire.len(), 2);
         assert!(wire[0].attribute.is_none());
         assert_eq!(wire[1].attribute.as_ref().map(|a| a.steps.len()), Some(1));
+    }
+}
+
+/// How many diagnostics about one attribute reach Terraform; the rest are counted in one more.
+pub const DIAGNOSTICS_PER_ATTRIBUTE: usize = 20;
+
+/// How many characters of a value [`shown`] prints before cutting it.
+pub const SHOWN_CHARS_MAX: usize = 64;
+
+/// A value as a diagnostic quotes it: in double quotes, every character outside printable ASCII
+/// escaped (`\u{430}`, so a Cyrillic `а` never passes for a Latin `a`), and cut after
+/// [`SHOWN_CHARS_MAX`] characters with the length said, so that a huge value is not echoed whole.
+pub fn shown(text: &str) -> String {
+    let total = text.chars().count();
+    let mut out = String::with_capacity(text.len().min(SHOWN_CHARS_MAX * 2) + 2);
+    out.push('"');
+    for c in text.chars().take(SHOWN_CHARS_MAX) {
+        match c {
+            ' '..='~' if c != '"' && c != '\\' => out.push(c),
+            _ => out.extend(c.escape_default()),
+        }
+    }
+    out.push('"');
+    if total > SHOWN_CHARS_MAX {
+        out.push_str(&format!("... ({total} characters)"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+
+    #[test]
+    fn diagnostics_are_capped_per_top_level_attribute_with_the_rest_counted() {
+        let mut diags = Diagnostics::new();
+        for i in 0..1000 {
+            diags.push(
+                Diagnostic::error("Invalid Phone Id", format!("bad {i}"))
+                    .with_attribute(AttributePath::root("phone_ids").index(i)),
+            );
+        }
+        diags.push(
+            Diagnostic::warning("Unknown Key", "w")
+                .with_attribute(AttributePath::root("phones").index(0)),
+        );
+        diags.error("General", "no attribute");
+        let capped = diags.capped_per_attribute(20);
+        let summaries: Vec<&str> = capped.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(capped.iter().count(), 20 + 1 + 1 + 1, "{summaries:?}");
+        let more = capped.iter().last().unwrap();
+        assert_eq!(more.summary, "980 More Errors");
+        assert_eq!(more.attribute, Some(AttributePath::root("phone_ids")));
+        assert!(
+            more.detail.starts_with("phone_ids: and 980 more errors"),
+            "{}",
+            more.detail
+        );
+    }
+
+    #[test]
+    fn shown_values_are_quoted_escaped_and_cut() {
+        assert_eq!(shown("abc"), "\"abc\"");
+        assert_eq!(shown("\u{430}b\n\"c"), "\"\\u{430}b\\n\\\"c\"");
+        let long = "x".repeat(100_000);
+        let s = shown(&long);
+        assert!(s.ends_with("... (100000 characters)"), "{s}");
+        assert!(s.len() < 100, "{s}");
     }
 }

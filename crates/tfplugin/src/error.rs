@@ -39,9 +39,15 @@ pub enum Error {
     /// A value contained an unknown where only known values are allowed.
     #[error("value at {0} is unknown")]
     Unknown(AttributePath),
-    /// A typed model could not be converted to or from a value.
-    #[error("model conversion failed: {0}")]
-    Model(String),
+    /// A typed model could not be converted to or from a value (at `path`, the whole value when
+    /// empty).
+    #[error("{}{message}", if path.is_empty() { String::new() } else { format!("{path}: ") })]
+    Model {
+        /// Where in the value.
+        path: AttributePath,
+        /// What was wrong.
+        message: String,
+    },
     /// The magic cookie was missing or wrong: the binary was not launched by Terraform.
     #[error("this binary is a terraform plugin and is not meant to be executed directly")]
     NotLaunchedByTerraform,

@@ -100,10 +100,13 @@ mod validate;
 mod value;
 
 pub use codec::{from_json, from_json_bytes, from_msgpack, to_json, to_msgpack};
-pub use diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
+pub use diag::{
+    AttributePath, DIAGNOSTICS_PER_ATTRIBUTE, Diagnostic, Diagnostics, PathStep, SHOWN_CHARS_MAX,
+    Severity, shown,
+};
 pub use error::{Error, Result};
 pub use fields::Fields;
-pub use model::{from_value, to_value};
+pub use model::{Maybe, field_names, from_value, to_value};
 pub use provider::{
     ApplyRequest, ApplyResponse, ConfigureRequest, Context, DataSource, ImportResponse,
     PlanRequest, PlanResponse, Provider, RawState, ReadRequest, ReadResponse, Registry, Resource,

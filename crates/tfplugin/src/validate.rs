@@ -1,10 +1,11 @@
 //! Validators and cross-attribute rules: the checks a schema declares with its attributes and
 //! blocks ([`crate::Schema::validate`] walks a configuration and runs them).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::{AttributePath, Diagnostic, Diagnostics, Value};
+use crate::{AttributePath, Diagnostic, Diagnostics, Value, shown};
 
 type CheckFn = dyn Fn(&Value, &AttributePath, &mut Diagnostics) + Send + Sync;
 
@@ -64,6 +65,82 @@ impl Validator {
                                 .with_attribute(path.clone().index(i)),
                         );
                     }
+                }
+            }
+        })
+    }
+
+    /// A string that must be one of `allowed`.
+    pub fn one_of(summary: &'static str, allowed: &'static [&'static str]) -> Self {
+        let listed = allowed
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let description = format!("one of {listed}");
+        let words = description.clone();
+        Self::string(summary, description, move |text| {
+            if allowed.contains(&text) {
+                Ok(())
+            } else {
+                Err(format!("{} is not {words}", shown(text)))
+            }
+        })
+    }
+
+    /// A list or set of at least `least` elements: an error titled `summary` saying `detail`.
+    pub fn min_items(summary: &'static str, least: usize, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        Self::new(
+            format!("at least {least} elements"),
+            move |value, _path, diags| {
+                if value.as_elements().is_some_and(|items| items.len() < least) {
+                    diags.error(summary, detail.clone());
+                }
+            },
+        )
+    }
+
+    /// A list whose elements (their attribute `key` for objects, the elements themselves for
+    /// strings) are each given at most once. A repeat is an error titled `summary` at the later
+    /// element (at its `key`), worded by `describe(value, first path, repeat path)`. Linear in the
+    /// length of the list; unknown and null elements are skipped.
+    pub fn unique(
+        summary: &'static str,
+        key: Option<&'static str>,
+        describe: impl Fn(&str, &AttributePath, &AttributePath) -> String + Send + Sync + 'static,
+    ) -> Self {
+        let what = key.map_or("each element at most once".to_owned(), |k| {
+            format!("each `{k}` at most once")
+        });
+        Self::new(what, move |value, path, diags| {
+            let Some(items) = value.as_elements() else {
+                return;
+            };
+            let mut first: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let element = match key {
+                    Some(k) => item.get(k),
+                    None => Some(item),
+                };
+                let Some(Value::String(text)) = element else {
+                    continue;
+                };
+                if let Some(&earlier) = first.get(text.as_str()) {
+                    let at = |n: usize| {
+                        let p = path.clone().index(n);
+                        match key {
+                            Some(k) => p.attr(k),
+                            None => p,
+                        }
+                    };
+                    let this = at(i);
+                    diags.push(
+                        Diagnostic::error(summary, describe(text, &at(earlier), &this))
+                            .with_attribute(this),
+                    );
+                } else {
+                    first.insert(text.as_str(), i);
                 }
             }
         })
@@ -161,5 +238,78 @@ impl ExactlyOneOf {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(v: &Validator, value: Value) -> Vec<(String, String)> {
+        let mut diags = Diagnostics::new();
+        v.run(&value, &AttributePath::root("ids"), &mut diags);
+        diags
+            .iter()
+            .map(|d| (d.attribute.as_ref().unwrap().to_string(), d.detail.clone()))
+            .collect()
+    }
+
+    fn strings(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|s| Value::from(*s)).collect())
+    }
+
+    #[test]
+    fn one_of_names_the_allowed_values_and_escapes_the_given_one() {
+        let v = Validator::one_of("Invalid State", &["running", "stopped"]);
+        assert!(run(&v, Value::from("running")).is_empty());
+        let found = run(&v, Value::from("runnin\u{433}"));
+        assert_eq!(
+            found,
+            [(
+                "ids".to_owned(),
+                "ids: \"runnin\\u{433}\" is not one of `running`, `stopped`".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn min_items_counts_the_elements() {
+        let v = Validator::min_items("No Phones", 1, "list at least one phone");
+        assert_eq!(run(&v, strings(&[])).len(), 1);
+        assert!(run(&v, strings(&["a"])).is_empty());
+    }
+
+    #[test]
+    fn unique_points_at_each_repeat_and_names_the_first_in_linear_time() {
+        let describe = |v: &str, first: &AttributePath, this: &AttributePath| {
+            format!("{v} at {first} and {this}")
+        };
+        let v = Validator::unique("Duplicate", None, describe);
+        let found = run(&v, strings(&["a", "b", "a", "a"]));
+        assert_eq!(
+            found,
+            [
+                (
+                    "ids[2]".to_owned(),
+                    "ids[2]: a at ids[0] and ids[2]".to_owned()
+                ),
+                (
+                    "ids[3]".to_owned(),
+                    "ids[3]: a at ids[0] and ids[3]".to_owned()
+                ),
+            ]
+        );
+        let objects = Value::List(vec![
+            Value::object([("phone_id", Value::from("p"))]),
+            Value::object([("phone_id", Value::Unknown)]),
+            Value::object([("phone_id", Value::from("p"))]),
+        ]);
+        let by_id = Validator::unique("Duplicate", Some("phone_id"), describe);
+        let found = run(&by_id, objects);
+        assert_eq!(found[0].0, "ids[2].phone_id");
+        // 100,000 distinct elements: one hash look-up each.
+        let many: Vec<String> = (0..100_000).map(|i| format!("{i:032x}")).collect();
+        let value = Value::List(many.iter().map(|s| Value::from(s.as_str())).collect());
+        assert!(run(&v, value).is_empty());
     }
 }
