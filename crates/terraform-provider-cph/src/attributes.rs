@@ -10,11 +10,12 @@ use tfplugin::{
     Value,
 };
 
+use crate::model::names;
 use crate::records::{Status, record_type};
 
 /// `id`: set when the resource is created, kept for its life.
 pub(crate) fn id() -> Attribute {
-    Attribute::computed("id", Type::String)
+    Attribute::computed(names::ID, Type::String)
         .use_state_for_unknown()
         .description(
 "The request id of the first batch request the resource sent; kept for the resource's life.",
@@ -30,7 +31,7 @@ fn phone_id_check(id: &str) -> Result<(), String> {
 
 /// `phones[*].phone_id`.
 pub(crate) fn phone_id() -> Attribute {
-    Attribute::required("phone_id", Type::String)
+    Attribute::required(names::PHONE_ID, Type::String)
         .description("The phone's id (at most 32 characters of letters, digits, `-` and `_`).")
         .validator(Validator::string(
             "Invalid Phone Id",
@@ -49,11 +50,14 @@ pub(crate) fn phones(presence: Presence, what: &str, inputs: Vec<Attribute>) -> 
     } else {
         " Set this or `phone_ids`."
     };
-    Attribute::nested("phones", ObjectNesting::List, presence, attributes)
+    Attribute::nested(names::PHONES, ObjectNesting::List, presence, attributes)
         .description(format!(
             "{what}, at least one, each phone at most once.{either} Adding a phone acts on it alone; removing one or \
              reordering the list calls nothing."
         ))
+        .validator(at_least_one_phone(names::PHONES))
+        .validator(no_null_phone())
+        .validator(each_phone_once(Some(names::PHONE_ID)))
         .validator(Validator::new(
             "each phone's properties known to the catalogue, within the size limit",
             check_phones_properties,
@@ -65,35 +69,79 @@ pub(crate) fn phones(presence: Presence, what: &str, inputs: Vec<Attribute>) -> 
 /// apply time, e.g. from a data source; the path alone then says which element).
 fn check_phones_properties(value: &Value, at: &AttributePath, diags: &mut Diagnostics) {
     for (i, element) in value.as_elements().unwrap_or_default().iter().enumerate() {
-        let Some(properties) = element.get("properties") else {
+        let Some(properties) = element.get(names::PROPERTIES) else {
             continue;
         };
         let phone = element
-            .get("phone_id")
+            .get(names::PHONE_ID)
             .and_then(Value::as_str)
             .filter(|id| !id.is_empty());
         check_properties(
             properties,
-            &at.clone().index(i).attr("properties"),
+            &at.clone().index(i).attr(names::PROPERTIES),
             phone,
             diags,
         );
     }
 }
 
-/// `phone_ids`: the phones by id alone.
-pub(crate) fn phone_ids(verb: &str) -> Attribute {
-    Attribute::optional("phone_ids", Type::list(Type::String))
-        .description(format!(
-            "The ids of the phones to {verb}, at least one, each at most once, with no per-phone settings. Set this \
-             or `phones`; the same id rules apply. For thousands of phones Terraform plans this much faster than `phones`, e.g. \
-             `phone_ids = data.cph_phones.fleet.phones[*].phone_id`."
-        ))
+/// `phone_ids`: the phones by id alone, `presence` [`Presence::Required`] where the resource has no
+/// `phones`.
+pub(crate) fn phone_ids(presence: Presence, description: String) -> Attribute {
+    Attribute::new(names::PHONE_IDS, Type::list(Type::String), presence)
+        .description(description)
+        .validator(at_least_one_phone(names::PHONE_IDS))
+        .validator(no_null_phone())
+        .validator(each_phone_once(None))
         .validator(Validator::each_string(
             "Invalid Phone Id",
             "phone ids",
             phone_id_check,
         ))
+}
+
+/// The description of `phone_ids` of a resource that also has `phones`.
+pub(crate) fn phone_ids_besides_phones(verb: &str) -> String {
+    format!(
+        "The ids of the phones to {verb}, at least one, each at most once, with no per-phone settings. Set this or \
+         `phones`; the same id rules apply. For thousands of phones Terraform plans this much faster than `phones`, \
+         e.g. `phone_ids = data.cph_phones.fleet.phones[*].phone_id`."
+    )
+}
+
+/// A phone list must name at least one phone.
+fn at_least_one_phone(name: &'static str) -> Validator {
+    Validator::min_items(
+        "No Phones",
+        1,
+        format!("`{name}` must list at least one phone to act on."),
+    )
+}
+
+/// A phone list must not hold null where a phone belongs.
+fn no_null_phone() -> Validator {
+    Validator::new("no null phone", |value, path, diags| {
+        for (i, element) in value.as_elements().unwrap_or_default().iter().enumerate() {
+            if element.is_null() {
+                diags.push(
+                    Diagnostic::error("Missing Phone Id", "a phone id must not be null.")
+                        .with_attribute(path.clone().index(i)),
+                );
+            }
+        }
+    })
+}
+
+/// Each phone at most once per resource (by `key` for a list of objects), so that it is submitted
+/// once.
+fn each_phone_once(key: Option<&'static str>) -> Validator {
+    Validator::unique("Duplicate Phone Id", key, |id, first, this| {
+        format!(
+            "phone {} is listed twice, at {first} and {this}; each phone may appear once per resource, so that it is \
+             submitted once.",
+            tfplugin::shown(id)
+        )
+    })
 }
 
 /// What `exactly_one_of(["phones", "phone_ids"])` tells the user.
@@ -102,7 +150,7 @@ pub(crate) const PHONES_OR_IDS: &str =
 
 /// `properties` of a phone, checked against the property catalogue.
 pub(crate) fn properties(presence: Presence, what: &str) -> Attribute {
-    Attribute::new("properties", Type::map(Type::String), presence)
+    Attribute::new(names::PROPERTIES, Type::map(Type::String), presence)
         .description(format!(
             "{what} Values are checked against the property catalogue when the configuration is validated: a bad \
              value for a known key is an error at `phones[i].properties[\"key\"]`, an unknown key a warning (with the \
@@ -173,27 +221,9 @@ fn check_properties(
     }
 }
 
-/// The properties a phone's `properties` value sets (unknown values skipped).
-pub(crate) fn property_map(value: Option<&Value>) -> PropertyMap {
-    let mut map = PropertyMap::new();
-    if let Some(entries) = value.and_then(Value::as_entries) {
-        for (k, v) in entries.iter() {
-            if let Some(v) = v.as_str() {
-                map.insert(k.clone(), v);
-            }
-        }
-    }
-    map
-}
-
-/// Whether a `properties` value is known through and through (null counts as known: none).
-pub(crate) fn properties_known(value: Option<&Value>) -> bool {
-    value.is_none_or(Value::is_wholly_known)
-}
-
 /// `phones[*].bucket_name`.
 pub(crate) fn bucket_name(what: &str) -> Attribute {
-    Attribute::required("bucket_name", Type::String)
+    Attribute::required(names::BUCKET_NAME, Type::String)
         .description(format!(
             "{what}: 3 to 63 characters of `a-z`, `0-9`, `-` and `.`."
         ))
@@ -206,7 +236,7 @@ pub(crate) fn bucket_name(what: &str) -> Attribute {
 
 /// `phones[*].object_path`.
 pub(crate) fn object_path(what: &str) -> Attribute {
-    Attribute::required("object_path", Type::String)
+    Attribute::required(names::OBJECT_PATH, Type::String)
         .description(format!("{what}, 1 to 1024 characters."))
         .validator(Validator::string(
             "Invalid Object Path",
@@ -217,7 +247,7 @@ pub(crate) fn object_path(what: &str) -> Attribute {
 
 /// `phones[*].object_path` of an export: the export API's stricter rule.
 pub(crate) fn export_object_path(what: &str) -> Attribute {
-    Attribute::required("object_path", Type::String)
+    Attribute::required(names::OBJECT_PATH, Type::String)
         .description(format!(
             "{what}: {}.",
             cph_types::ExportObjectPath::rule_description()
@@ -257,7 +287,7 @@ fn check_export_list(
         }
     }
     let paths: Vec<&str> = known.iter().map(|(_, p)| p.as_str()).collect();
-    let issues = if list == "include_files" {
+    let issues = if list == names::INCLUDE_FILES {
         cph_types::check_export_selection(&paths, &[])
     } else {
         cph_types::check_export_selection(&[], &paths)
@@ -275,7 +305,7 @@ fn check_export_list(
 
 /// `phones[*].include_files` of an export.
 pub(crate) fn include_files() -> Attribute {
-    Attribute::required("include_files", Type::list(Type::String))
+    Attribute::required(names::INCLUDE_FILES, Type::list(Type::String))
         .description(format!(
             "The files and directories to export, at least one: each {}. `/data/misc` can only be named \
              exactly, and naming it requires `/data/system` and `/data/system_de` too.",
@@ -290,25 +320,25 @@ pub(crate) fn include_files() -> Attribute {
                         "`include_files` must name at least one file or directory.",
                     );
                 }
-                check_export_list("include_files", value, at, diags);
+                check_export_list(names::INCLUDE_FILES, value, at, diags);
             },
         ))
 }
 
 /// `phones[*].exclude_files` of an export.
 pub(crate) fn exclude_files() -> Attribute {
-    Attribute::optional("exclude_files", Type::list(Type::String))
+    Attribute::optional(names::EXCLUDE_FILES, Type::list(Type::String))
         .description(
             "Files and directories to leave out, winning over `include_files`: the same path rule.",
         )
         .validator(Validator::new("export paths", |value, at, diags| {
-            check_export_list("exclude_files", value, at, diags);
+            check_export_list(names::EXCLUDE_FILES, value, at, diags);
         }))
 }
 
 /// `image_id`: a resource-wide input, so a change performs the operation on every phone again.
 pub(crate) fn image_id(doing: &str) -> Attribute {
-    Attribute::optional("image_id", Type::String)
+    Attribute::optional(names::IMAGE_ID, Type::String)
         .requires_replace()
         .description(format!(
             "Switch the phones to this image while {doing}. Changing it replaces the resource: every phone again."
@@ -320,7 +350,7 @@ pub(crate) fn image_id(doing: &str) -> Attribute {
 
 /// `triggers`: arbitrary values whose change performs the operation on every phone again.
 pub(crate) fn triggers(verb: &str) -> Attribute {
-    Attribute::optional("triggers", Type::map(Type::String))
+    Attribute::optional(names::TRIGGERS, Type::map(Type::String))
         .requires_replace()
         .description(format!(
             "Arbitrary values; changing any of them replaces the resource, performing the {verb} on every phone \
@@ -330,7 +360,7 @@ pub(crate) fn triggers(verb: &str) -> Attribute {
 
 /// `allow_partial_failure`.
 pub(crate) fn allow_partial_failure() -> Attribute {
-    Attribute::optional_computed("allow_partial_failure", Type::Bool)
+    Attribute::optional_computed(names::ALLOW_PARTIAL_FAILURE, Type::Bool)
         .default(Value::Bool(false))
         .description(
             "When true, failed or rejected phones are warnings instead of an error (the next plan retries them). \
@@ -350,7 +380,7 @@ pub(crate) fn restart_after(name: &str, default: bool, what: &str) -> Attribute 
 
 /// `request_ids`.
 pub(crate) fn request_ids() -> Attribute {
-    Attribute::computed("request_ids", Type::list(Type::String)).description(
+    Attribute::computed(names::REQUEST_IDS, Type::list(Type::String)).description(
         "The request ids of the batch requests behind the recorded jobs, sorted (one per `batch_size` phones of \
          an apply).",
     )
@@ -373,7 +403,7 @@ pub(crate) fn records(name: &str, what: &str) -> Attribute {
 /// and off by `setting`.
 pub(crate) fn restart_records(verb: &str, setting: &str) -> Attribute {
     records(
-        crate::converge::RESTART_JOBS,
+        names::RESTART_JOBS,
         &format!(
             "The latest follow-up restart of each phone (after its {verb}); a phone whose {verb} did not succeed is \
              recorded `not_submitted`. While `{setting} = false`, only the records of earlier restarts remain."
@@ -412,7 +442,7 @@ mod tests {
                         object_path("The path"),
                     ],
                 ))
-                .attribute(phone_ids("restart"))
+                .attribute(phone_ids(Presence::Optional, phone_ids_besides_phones("restart")))
                 .attribute(image_id("restarting"))
                 .exactly_one_of(["phones", "phone_ids"], PHONES_OR_IDS),
         )

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use cph_http::{Client, Credentials, Endpoint, Settings};
 use cph_types::ProjectId;
+use serde::Deserialize;
 use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Type, Validator, Value};
 
 use crate::timeouts::parse_duration;
@@ -31,7 +32,8 @@ const DEFAULT_REQUEST_RATE: u32 = 10;
 /// The check of a setting's value in its text form; `Err` says why it is wrong.
 type Check = fn(&str) -> Result<(), String>;
 
-/// A provider setting: its attribute, environment fallback, description and check.
+/// A provider setting: its attribute, environment fallback, description, check, and its field of
+/// [`Resolved`].
 struct Setting {
     name: &'static str,
     env: &'static str,
@@ -40,6 +42,70 @@ struct Setting {
     description: String,
     /// The check of a configured or environment value.
     check: Option<Check>,
+    /// Its value in the resolved configuration.
+    slot: fn(&mut Resolved) -> &mut Option<Text>,
+}
+
+/// A setting's value as text: HCL gives numbers for some settings, strings for others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_owned()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The provider configuration after environment fallbacks: one field per setting, named as the
+/// attribute (decoded from the `provider` block, then filled from the environment).
+#[derive(Debug, Default, Deserialize)]
+struct Resolved {
+    #[serde(default)]
+    region: Option<Text>,
+    #[serde(default)]
+    project_id: Option<Text>,
+    #[serde(default)]
+    access_key: Option<Text>,
+    #[serde(default)]
+    secret_key: Option<Text>,
+    #[serde(default)]
+    security_token: Option<Text>,
+    #[serde(default)]
+    auth_token: Option<Text>,
+    #[serde(default)]
+    endpoint: Option<Text>,
+    #[serde(default)]
+    max_retries: Option<Text>,
+    #[serde(default)]
+    poll_interval: Option<Text>,
+    #[serde(default)]
+    max_requests_per_second: Option<Text>,
+    #[serde(default)]
+    batch_size: Option<Text>,
+}
+
+/// The text of a resolved setting.
+fn text(value: &Option<Text>) -> Option<&str> {
+    value.as_ref().map(|t| t.0.as_str())
 }
 
 fn whole_number(text: &str, min: u64, max: u64) -> Result<u64, String> {
@@ -60,6 +126,20 @@ fn parse_request_rate(text: &str) -> Result<NonZeroU32, String> {
         .map(|n| NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN))
 }
 
+/// The shortest `poll_interval` accepted: shorter would only spend the request rate on polls.
+const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+fn parse_poll_interval(text: &str) -> Result<Duration, String> {
+    let interval = parse_duration(text)?;
+    if interval < MIN_POLL_INTERVAL {
+        return Err(format!(
+            "must be at least {}, got {text:?}",
+            humantime::format_duration(MIN_POLL_INTERVAL)
+        ));
+    }
+    Ok(interval)
+}
+
 fn parse_batch_size(text: &str) -> Result<NonZeroUsize, String> {
     whole_number(text, 1, MAX_BATCH_SIZE)
         .map(|n| NonZeroUsize::new(usize::try_from(n).unwrap_or(1)).unwrap_or(NonZeroUsize::MIN))
@@ -68,13 +148,14 @@ fn parse_batch_size(text: &str) -> Result<NonZeroUsize, String> {
 /// Every provider setting, in the order the schema and the docs list them.
 fn settings() -> Vec<Setting> {
     let defaults = Settings::default();
-    let setting = |name, env, ty, description: String| Setting {
+    let setting = |name, env, ty, description: String, slot| Setting {
         name,
         env,
         ty,
         sensitive: false,
         description,
         check: None,
+        slot,
     };
     vec![
         setting(
@@ -84,18 +165,21 @@ fn settings() -> Vec<Setting> {
             "Region of the endpoint `https://cph.{region}.myhuaweicloud.com`, e.g. `cn-north-4`. Required unless \
              `endpoint` is set."
                 .into(),
+            |r| &mut r.region,
         ),
         setting(
             "project_id",
             "HW_PROJECT_ID",
             Type::String,
             "Project id (32 hex characters) used in every API path. Required.".into(),
+            |r| &mut r.project_id,
         ),
         setting(
             "access_key",
             "HW_ACCESS_KEY",
             Type::String,
             "Access key id for AK/SK signing.".into(),
+            |r| &mut r.access_key,
         ),
         Setting {
             sensitive: true,
@@ -104,6 +188,7 @@ fn settings() -> Vec<Setting> {
                 "HW_SECRET_KEY",
                 Type::String,
                 "Secret access key for AK/SK signing.".into(),
+                |r| &mut r.secret_key,
             )
         },
         Setting {
@@ -113,6 +198,7 @@ fn settings() -> Vec<Setting> {
                 "HW_SECURITY_TOKEN",
                 Type::String,
                 "Security token of temporary AK/SK credentials.".into(),
+                |r| &mut r.security_token,
             )
         },
         Setting {
@@ -122,6 +208,7 @@ fn settings() -> Vec<Setting> {
                 "HW_AUTH_TOKEN",
                 Type::String,
                 "IAM token sent as `X-Auth-Token`, used when no AK/SK is given.".into(),
+                |r| &mut r.auth_token,
             )
         },
         setting(
@@ -132,6 +219,7 @@ fn settings() -> Vec<Setting> {
              `http://127.0.0.1:41619`. It must use `https://`; plain `http://` is accepted only for the loopback \
              addresses `127.0.0.1`, `::1` and `localhost`."
                 .into(),
+            |r| &mut r.endpoint,
         ),
         Setting {
             check: Some(|t| parse_max_retries(t).map(drop)),
@@ -145,20 +233,23 @@ fn settings() -> Vec<Setting> {
                      submission is retried only when the service certainly did not act on it. Default {}.",
                     defaults.retry.max_retries
                 ),
+                |r| &mut r.max_retries,
             )
         },
         Setting {
-            check: Some(|t| parse_duration(t).map(drop)),
+            check: Some(|t| parse_poll_interval(t).map(drop)),
             ..setting(
                 "poll_interval",
                 "CPH_POLL_INTERVAL",
                 Type::String,
                 format!(
-                    "The longest wait between polling rounds while waiting on jobs, e.g. `5s` (at most 7 days). \
+                    "The longest wait between polling rounds while waiting on jobs, e.g. `5s` (at least `100ms`, at most \
+                     7 days). \
                      Rounds come sooner while the jobs are young: the first about a second after submitting, then \
                      after half the time elapsed since, growing to this interval (jittered). Default `{}`.",
                     humantime::format_duration(defaults.poll_interval)
                 ),
+                |r| &mut r.poll_interval,
             )
         },
         Setting {
@@ -174,6 +265,7 @@ fn settings() -> Vec<Setting> {
                      requests a second per API and user; raise it when your account's quota allows. Default \
                      {DEFAULT_REQUEST_RATE}."
                 ),
+                |r| &mut r.max_requests_per_second,
             )
         },
         Setting {
@@ -186,6 +278,7 @@ fn settings() -> Vec<Setting> {
                     "Phones per batch request, 1 to {MAX_BATCH_SIZE}. Default {}.",
                     defaults.batch_size
                 ),
+                |r| &mut r.batch_size,
             )
         },
     ]
@@ -229,35 +322,20 @@ fn text_of(value: &Value) -> Option<String> {
     }
 }
 
-/// The provider configuration after environment fallbacks.
-#[derive(Default)]
-struct Resolved {
-    values: Vec<(&'static str, Option<String>)>,
-}
-
-impl Resolved {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .find(|(n, _)| *n == name)
-            .and_then(|(_, v)| v.as_deref())
-    }
-}
-
-/// Reads each setting from `config`, falling back to its environment variable (`env` looks it up).
+/// Reads each setting from `config`, falling back to its environment variable (`env` looks it up);
+/// blank values count as unset.
 fn resolve(config: &Value, env: impl Fn(&str) -> Option<String>) -> Resolved {
-    let values = settings()
-        .iter()
-        .map(|s| {
-            let value = config
-                .get(s.name)
-                .and_then(text_of)
-                .or_else(|| env(s.env))
-                .filter(|v| !v.trim().is_empty());
-            (s.name, value)
-        })
-        .collect();
-    Resolved { values }
+    let mut resolved: Resolved = tfplugin::from_value(config).unwrap_or_default();
+    for s in settings() {
+        let slot = (s.slot)(&mut resolved);
+        if slot.is_none() {
+            *slot = env(s.env).map(Text);
+        }
+        if slot.as_ref().is_some_and(|t| t.0.trim().is_empty()) {
+            *slot = None;
+        }
+    }
+    resolved
 }
 
 fn attribute_error(name: &str, summary: &str, detail: impl Into<String>) -> Diagnostic {
@@ -272,10 +350,11 @@ pub(crate) fn configure(
     env: impl Fn(&str) -> Option<String>,
     diags: &mut Diagnostics,
 ) -> Option<ProviderData> {
-    let resolved = resolve(config, env);
+    let mut resolved = resolve(config, env);
     // Values from the environment were not seen by the schema's validators: check every value.
     for s in settings() {
-        if let (Some(check), Some(text)) = (s.check, resolved.get(s.name)) {
+        let value = (s.slot)(&mut resolved).clone();
+        if let (Some(check), Some(text)) = (s.check, text(&value)) {
             if let Err(reason) = check(text) {
                 diags.push(attribute_error(
                     s.name,
@@ -309,7 +388,7 @@ fn build_client(
     terraform_version: &str,
     diags: &mut Diagnostics,
 ) -> Option<Client> {
-    let endpoint = match (resolved.get("endpoint"), resolved.get("region")) {
+    let endpoint = match (text(&resolved.endpoint), text(&resolved.region)) {
         (Some(url), _) => Some(Endpoint::url(url)),
         (None, Some(region)) => Some(Endpoint::region(region)),
         (None, None) => {
@@ -321,7 +400,7 @@ fn build_client(
             None
         }
     };
-    let project_id = match resolved.get("project_id") {
+    let project_id = match text(&resolved.project_id) {
         None => {
             diags.push(attribute_error(
                 "project_id",
@@ -349,28 +428,22 @@ fn build_client(
     let (endpoint, project_id, credentials) = (endpoint?, project_id?, credentials?);
     let mut builder = Client::builder(endpoint, project_id, credentials)
         .user_agent(user_agent(terraform_version));
-    if let Some(n) = resolved
-        .get("max_retries")
-        .and_then(|t| parse_max_retries(t).ok())
+    if let Some(n) = text(&resolved.max_retries).and_then(|t| parse_max_retries(t).ok())
     {
         builder = builder.max_retries(n);
     }
-    let rate = resolved
-        .get("max_requests_per_second")
+    let rate = text(&resolved.max_requests_per_second)
         .and_then(|t| parse_request_rate(t).ok())
         .or(NonZeroU32::new(DEFAULT_REQUEST_RATE));
     if let Some(rate) = rate {
         builder = builder.max_requests_per_second(rate);
     }
-    if let Some(n) = resolved
-        .get("batch_size")
-        .and_then(|t| parse_batch_size(t).ok())
+    if let Some(n) = text(&resolved.batch_size).and_then(|t| parse_batch_size(t).ok())
     {
         builder = builder.batch_size(n);
     }
-    if let Some(interval) = resolved
-        .get("poll_interval")
-        .and_then(|t| parse_duration(t).ok())
+    if let Some(interval) =
+        text(&resolved.poll_interval).and_then(|t| parse_poll_interval(t).ok())
     {
         builder = builder
             .poll_interval(interval)
@@ -390,11 +463,11 @@ fn build_client(
 
 fn credentials(resolved: &Resolved, diags: &mut Diagnostics) -> Option<Credentials> {
     match (
-        resolved.get("access_key"),
-        resolved.get("secret_key"),
-        resolved.get("auth_token"),
+        text(&resolved.access_key),
+        text(&resolved.secret_key),
+        text(&resolved.auth_token),
     ) {
-        (Some(ak), Some(sk), _) => Some(match resolved.get("security_token") {
+        (Some(ak), Some(sk), _) => Some(match text(&resolved.security_token) {
             Some(token) => Credentials::temporary(ak, sk, token),
             None => Credentials::ak_sk(ak, sk),
         }),

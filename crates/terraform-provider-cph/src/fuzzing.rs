@@ -1,43 +1,42 @@
 //! A `#[doc(hidden)]` entry point for the fuzz targets in `fuzz/`: stored state of any shape through
-//! the provider's upgrade, validation and per-phone plan, as Terraform would drive them.
+//! the provider's upgrade, validation and per-phone plan, and configurations of any shape through
+//! the schemas' validators and the model's phone reader, as Terraform would drive them.
 
-use tfplugin::{PlanRequest, PlanResponse, RawState, Resource, Type, Value};
+use tfplugin::{PlanRequest, PlanResponse, RawState, Resource, Schema, Type, Value};
 
-use crate::converge::{self, Operation};
-use crate::phones::{PhoneInputs, PhoneList, read_phones};
-use crate::resources::action::{Action, ActionResource};
+use crate::engine::{self, Operation};
+use crate::model::{OperationModel, names};
+use crate::phones;
 use crate::resources::phone_backup::PhoneBackup;
-use crate::resources::phone_power::PhonePower;
+use crate::resources::phone_power::{PhonePower, Power, Start, Stop};
 use crate::resources::phone_property::PhoneProperty;
 use crate::resources::phone_reset::PhoneReset;
 use crate::resources::phone_restart::PhoneRestart;
 use crate::resources::phone_restore::PhoneRestore;
+use crate::resources::{self, Kind, OperationResource};
 
 /// Upgrades `json` as state of schema `version` for every resource type and, where that succeeds,
 /// validates it as a configuration and plans it against itself (nothing changed, and every record
 /// to be planned afresh). Panics only on a provider bug; plans must come out the same twice.
 pub fn upgrade_validate_and_plan(version: i64, json: &[u8]) {
-    action::<PhoneRestart>(version, json);
-    action::<PhoneReset>(version, json);
-    action::<PhoneRestore>(version, json);
-    action::<PhoneBackup>(version, json);
-    run::<PhoneProperty>(&PhoneProperty, version, json);
-    // The power resource plans from observed statuses: its upgrade and validation are fuzzed.
+    run::<PhoneRestart>(version, json);
+    run::<PhoneReset>(version, json);
+    run::<PhoneRestore>(version, json);
+    run::<PhoneBackup>(version, json);
+    run::<PhoneProperty>(version, json);
+    run::<Power<Stop>>(version, json);
+    run::<Power<Start>>(version, json);
     let raw = RawState {
         json: json.to_vec(),
         ..RawState::default()
     };
     if let Ok(state) = PhonePower.upgrade_state(version, raw) {
         let _ = PhonePower.schema().validate(&state);
-        let _ = PhonePower.validate(&state);
     }
 }
 
-fn action<A: Action>(version: i64, json: &[u8]) {
-    run::<A>(&ActionResource::<A>::new(), version, json);
-}
-
-fn run<O: Operation>(resource: &impl Resource<crate::ProviderData>, version: i64, json: &[u8]) {
+fn run<K: Kind>(version: i64, json: &[u8]) {
+    let resource = OperationResource::<K>::new();
     let raw = RawState {
         json: json.to_vec(),
         ..RawState::default()
@@ -45,11 +44,10 @@ fn run<O: Operation>(resource: &impl Resource<crate::ProviderData>, version: i64
     let Ok(state) = resource.upgrade_state(version, raw) else {
         return;
     };
-    let schema = resource.schema();
+    let schema = resources::schema::<K>();
     let _ = schema.validate(&state);
-    let _ = resource.validate(&state);
     let mut proposed = state.clone();
-    for name in ["jobs", "restart_jobs", "request_ids"] {
+    for name in [names::JOBS, names::RESTART_JOBS, names::REQUEST_IDS, names::STATUSES] {
         if let Value::Object(fields) = &mut proposed {
             if let Some(slot) = fields.get_mut(name) {
                 *slot = Value::Unknown;
@@ -68,7 +66,7 @@ fn run<O: Operation>(resource: &impl Resource<crate::ProviderData>, version: i64
                 planned_state: proposed.clone(),
                 ..PlanResponse::default()
             };
-            converge::plan::<O>(&req, &mut plan);
+            engine::plan::<K>(&schema, &req, &mut plan);
             plan
         };
         let (first, second) = (plan(&proposed), plan(&proposed));
@@ -81,41 +79,24 @@ fn run<O: Operation>(resource: &impl Resource<crate::ProviderData>, version: i64
 
 /// Reads `input` (a value of any shape, built from fuzz input) as the configuration of every
 /// resource that names phones: shaped to each resource's schema type (attributes of the same name
-/// and kind kept, anything else null), it goes through the schema's validators, the resource's
-/// `validate` and, for every resource with per-phone inputs, the phone list reader
-/// (`phones::read_phones`, in its `phones` and its `phone_ids` form). Panics on a provider bug:
-/// a panic inside them, results that differ between two runs, or a phone list that disagrees with
-/// the value it was read from (its length, paths, ids, inputs of the `phone_ids` form, one
-/// "Duplicate Phone Id" per repeated id, "No Phones" exactly for an empty list, "Invalid Phone Id"
-/// exactly at the `phone_ids` elements that are not phone ids, and a `phones`/`phone_ids`
-/// conflict or absence always reported).
+/// and kind kept, anything else null), it goes through the schema's validators and, where it
+/// decodes, the model's phone reader. Panics on a provider bug: a panic inside them, results that
+/// differ between two runs, or diagnostics that disagree with the value ("Invalid Phone Id" exactly
+/// at the `phone_ids` elements that are not phone ids, one "Duplicate Phone Id" per repeated id,
+/// "No Phones" exactly for an empty list, a `phones`/`phone_ids` conflict or absence always
+/// reported), or a phone list read with other ids than the value holds.
 pub fn read_phone_lists(input: &Value) {
-    phone_list::<PhoneRestart>(&ActionResource::<PhoneRestart>::new(), input);
-    phone_list::<PhoneReset>(&ActionResource::<PhoneReset>::new(), input);
-    phone_list::<PhoneRestore>(&ActionResource::<PhoneRestore>::new(), input);
-    phone_list::<PhoneBackup>(&ActionResource::<PhoneBackup>::new(), input);
-    phone_list::<PhoneProperty>(&PhoneProperty, input);
-    // The power resource's per-phone inputs are private to it: its `validate` is its list reader.
-    let (config, _) = schema_checks(&PhonePower, input);
-    let diags = PhonePower.validate(&config);
-    assert_eq!(
-        diags,
-        PhonePower.validate(&config),
-        "validation is deterministic"
-    );
-    let ids = config.get("phone_ids").unwrap_or(&Value::Null);
-    if let Some(elements) = ids.as_elements() {
-        assert_list_diags(&diags, "phone_ids", elements, |e| e);
-    }
+    phone_list::<PhoneRestart>(input);
+    phone_list::<PhoneReset>(input);
+    phone_list::<PhoneRestore>(input);
+    phone_list::<PhoneBackup>(input);
+    phone_list::<PhoneProperty>(input);
+    phone_list::<Power<Stop>>(input);
 }
 
-/// Shapes `input` to the resource's schema type and runs the schema's validators twice; returns
-/// the shaped configuration and what the validators found.
-fn schema_checks(
-    resource: &impl Resource<crate::ProviderData>,
-    input: &Value,
-) -> (Value, tfplugin::Diagnostics) {
-    let schema = resource.schema();
+/// Shapes `input` to the schema's type and runs the validators twice; returns the shaped
+/// configuration and what the validators found.
+fn schema_checks(schema: &Schema, input: &Value) -> (Value, tfplugin::Diagnostics) {
     let config = shape(input, &schema.value_type());
     let diags = schema.validate(&config);
     assert_eq!(
@@ -124,16 +105,11 @@ fn schema_checks(
         "schema validation is deterministic"
     );
     let count = |summary: &str| diags.iter().filter(|d| d.summary == summary).count();
-    let has_ids = schema
-        .block
-        .attributes
-        .iter()
-        .any(|a| a.name == "phone_ids");
-    let has_phones = schema.block.attributes.iter().any(|a| a.name == "phones");
+    let has = |name: &str| schema.block.attributes.iter().any(|a| a.name == name);
     // The rules apply to an object (a null or unknown configuration has nothing to check).
     let object = matches!(config, Value::Object(_));
-    if object && has_ids && has_phones {
-        let set = ["phones", "phone_ids"]
+    if object && has(names::PHONE_IDS) && has(names::PHONES) {
+        let set = [names::PHONES, names::PHONE_IDS]
             .iter()
             .filter(|name| config.get(name).is_some_and(|v| !v.is_null()))
             .count();
@@ -143,9 +119,9 @@ fn schema_checks(
             "exactly one of phones and phone_ids: {set} set, {diags:?}"
         );
     }
-    if has_ids {
+    if has(names::PHONE_IDS) {
         // Every known `phone_ids` element that is not a phone id is reported, at its index.
-        let ids = config.get("phone_ids").unwrap_or(&Value::Null);
+        let ids = config.get(names::PHONE_IDS).unwrap_or(&Value::Null);
         let invalid: Vec<String> = ids
             .as_elements()
             .unwrap_or_default()
@@ -165,92 +141,48 @@ fn schema_checks(
     (config, diags)
 }
 
-fn phone_list<O: Operation>(resource: &impl Resource<crate::ProviderData>, input: &Value) {
-    let (config, _) = schema_checks(resource, input);
-    let validated = resource.validate(&config);
-    assert_eq!(
-        validated,
-        resource.validate(&config),
-        "validation is deterministic"
-    );
-    let mut diags = tfplugin::Diagnostics::new();
-    let list = read_phones::<O::Inputs>(&config, &mut diags);
-    let mut again = tfplugin::Diagnostics::new();
-    assert_eq!(
-        list,
-        read_phones::<O::Inputs>(&config, &mut again),
-        "reading is deterministic"
-    );
-    assert_eq!(diags, again, "reading is deterministic");
-    for diag in diags.iter() {
-        assert!(
-            validated.iter().any(|d| d == diag),
-            "validate misses {diag:?}"
-        );
-    }
-    let ids_value = config.get("phone_ids").filter(|v| !v.is_null());
+fn phone_list<K: Kind>(input: &Value) {
+    let schema = resources::schema::<K>();
+    let (config, diags) = schema_checks(&schema, input);
+    let ids_value = config.get(names::PHONE_IDS).filter(|v| !v.is_null());
     let (name, value) = match ids_value {
-        Some(ids) => ("phone_ids", ids),
-        None => ("phones", config.get("phones").unwrap_or(&Value::Null)),
+        Some(ids) => (names::PHONE_IDS, ids),
+        None => (
+            names::PHONES,
+            config.get(names::PHONES).unwrap_or(&Value::Null),
+        ),
     };
-    let phones = match (&list, value) {
-        (PhoneList::Unknown, Value::Unknown) => {
-            assert!(diags.is_empty(), "{diags:?}");
-            assert_eq!(list.with_known_ids(), None);
-            return;
-        }
-        (PhoneList::Known(phones), _) if !value.is_unknown() => phones,
-        _ => panic!("{name} = {value:?} read as {list:?}"),
-    };
-    if value.is_null() {
-        assert!(phones.is_empty() && diags.is_empty(), "{list:?} {diags:?}");
-        return;
-    }
-    let elements = value.as_elements().unwrap_or_default();
-    let id_of = |e: &'_ Value| -> Value {
+    let id_of = |e: &Value| -> Value {
         if ids_value.is_some() {
             e.clone()
         } else {
-            e.get("phone_id").cloned().unwrap_or(Value::Null)
+            e.get(names::PHONE_ID).cloned().unwrap_or(Value::Null)
         }
     };
-    assert_eq!(phones.len(), elements.len(), "one phone per element");
-    for (i, (phone, element)) in phones.iter().zip(elements).enumerate() {
-        assert_eq!(phone.path.to_string(), format!("{name}[{i}]"));
-        let expected = match id_of(element) {
-            Value::String(s) => Some(s),
-            _ => None,
-        };
-        assert_eq!(phone.id, expected, "{name}[{i}]");
-        if ids_value.is_some() {
-            assert_eq!(phone.inputs, Some(O::Inputs::id_only()), "{name}[{i}]");
-        }
+    if let Some(elements) = value.as_elements() {
+        let ids: Vec<Value> = elements.iter().map(id_of).collect();
+        assert_list_diags(&diags, name, &ids);
     }
-    match list.with_known_ids() {
-        Some(known) => {
-            let ids: Vec<Option<&str>> = known.iter().map(|(id, _)| Some(*id)).collect();
-            let read: Vec<Option<&str>> = phones.iter().map(|p| p.id.as_deref()).collect();
-            assert_eq!(ids, read);
-        }
-        None => assert!(phones.iter().any(|p| p.id.is_none())),
+    // A configuration that validates decodes, and its phones are the ones it names.
+    let Ok(model) = tfplugin::from_value::<OperationModel<<K as Operation>::Phone>>(&config) else {
+        return;
+    };
+    let read = K::desired(&model);
+    assert_eq!(read.is_some(), K::desired(&model).is_some(), "reading is deterministic");
+    if let (Some(read), Some(elements)) = (phones::desired(&model), value.as_elements()) {
+        let expected: Vec<String> = elements
+            .iter()
+            .map(id_of)
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        let got: Vec<String> = read.iter().map(|(id, _)| id.as_str().to_owned()).collect();
+        assert_eq!(got, expected, "{name}");
     }
-    assert!(
-        list.by_id()
-            .keys()
-            .all(|id| phones.iter().any(|p| p.id.as_deref() == Some(*id)))
-    );
-    let ids: Vec<Value> = elements.iter().map(id_of).collect();
-    assert_list_diags(&diags, name, &ids, |v| v);
 }
 
 /// The list-wide diagnostics of a phone list whose ids are `ids`: "No Phones" exactly when it is
 /// empty, one "Duplicate Phone Id" per id already listed before it.
-fn assert_list_diags<'a, T>(
-    diags: &tfplugin::Diagnostics,
-    name: &str,
-    ids: &'a [T],
-    id: impl Fn(&'a T) -> &'a Value,
-) {
+fn assert_list_diags(diags: &tfplugin::Diagnostics, name: &str, ids: &[Value]) {
     let count = |summary: &str| diags.iter().filter(|d| d.summary == summary).count();
     assert_eq!(
         count("No Phones"),
@@ -260,10 +192,7 @@ fn assert_list_diags<'a, T>(
     let mut seen = std::collections::HashSet::new();
     let repeats = ids
         .iter()
-        .filter_map(|e| match id(e) {
-            Value::String(s) => Some(s.as_str()),
-            _ => None,
-        })
+        .filter_map(Value::as_str)
         .filter(|s| !seen.insert(*s))
         .count();
     assert_eq!(count("Duplicate Phone Id"), repeats, "{name}: {diags:?}");

@@ -22,10 +22,11 @@
 
 mod attributes;
 mod config;
-mod converge;
 mod data_sources;
+mod engine;
 #[doc(hidden)]
 pub mod fuzzing;
+mod model;
 mod phones;
 mod planner;
 mod provider;

@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use tfplugin::Maybe;
+
 use crate::records::{Record, Records, Status};
 
 /// Why a phone is submitted.
@@ -15,8 +17,11 @@ use crate::records::{Record, Records, Status};
 pub(crate) enum Reason {
     /// It is new in the list.
     New,
-    /// Its own inputs changed (or drifted, for a resource that reads them back).
+    /// Its own inputs changed.
     InputsChanged,
+    /// It holds something other than its inputs ask for, as read from the service (a resource that
+    /// reads its phones back: drift, or a change of the configuration).
+    Differs,
     /// Some of its inputs are known only at apply time.
     InputsUnknown,
     /// Its last attempt did not succeed.
@@ -69,6 +74,9 @@ pub(crate) struct Policy {
     /// resource such as `cph_phone_power`): a phone that already matches needs nothing, whatever
     /// its last record says.
     pub(crate) observed: bool,
+    /// Whether the prior inputs were read back from the service (`cph_phone_property`): a phone
+    /// whose inputs differ from them differs from what it holds.
+    pub(crate) reads_back: bool,
 }
 
 /// What the prior state says: each phone's inputs, and the records of the main operation and of
@@ -92,8 +100,8 @@ pub(crate) fn plan<'a, I>(
     desired
         .iter()
         .map(|&(phone_id, inputs)| {
-            let record = prior.main.get(phone_id);
-            let follow_record = prior.follow.get(phone_id);
+            let record = prior.main.get(phone_id).and_then(Maybe::known);
+            let follow_record = prior.follow.get(phone_id).and_then(Maybe::known);
             let main = main_work(
                 prior.inputs.get(phone_id).copied(),
                 record,
@@ -134,16 +142,28 @@ fn main_work<I>(
     let Some(desired) = desired else {
         return Work::Submit(Reason::InputsUnknown);
     };
-    if !met_by(desired, prior) {
-        return Work::Submit(Reason::InputsChanged);
-    }
+    let met = met_by(desired, prior);
     if policy.observed {
-        return Work::Keep;
+        return if met {
+            Work::Keep
+        } else {
+            Work::Submit(Reason::Differs)
+        };
     }
+    let changed = if policy.reads_back {
+        Reason::Differs
+    } else {
+        Reason::InputsChanged
+    };
     match record.map(|r| &r.status) {
-        Some(Status::Success) => Work::Keep,
-        Some(Status::Running) => Work::Wait,
+        // A job still running is waited on; with new inputs, it is waited on and then submitted.
+        Some(Status::Running) if met => Work::Wait,
+        Some(Status::Running) => Work::Submit(changed),
+        Some(Status::Success) if met => Work::Keep,
+        Some(Status::Success) => Work::Submit(changed),
+        // Whatever the inputs, a phone whose last attempt did not succeed is retried as such.
         Some(other) => Work::Submit(Reason::Retry(other.clone())),
+        None if !met => Work::Submit(changed),
         None if policy.unrecorded_needs_work => Work::Submit(Reason::NeverDone),
         None => Work::Keep,
     }
@@ -167,6 +187,7 @@ pub(crate) struct Summary {
     pub(crate) total: usize,
     pub(crate) new: usize,
     pub(crate) changed: usize,
+    pub(crate) differs: usize,
     pub(crate) unknown_inputs: usize,
     pub(crate) never_done: usize,
     /// Last attempt not successful, by status.
@@ -192,6 +213,7 @@ impl Summary {
                 Work::Wait => s.waited += 1,
                 Work::Submit(Reason::New) => s.new += 1,
                 Work::Submit(Reason::InputsChanged) => s.changed += 1,
+                Work::Submit(Reason::Differs) => s.differs += 1,
                 Work::Submit(Reason::InputsUnknown) => s.unknown_inputs += 1,
                 Work::Submit(Reason::NeverDone | Reason::AfterMain) => s.never_done += 1,
                 Work::Submit(Reason::Retry(status)) => {
@@ -205,87 +227,21 @@ impl Summary {
         s
     }
 
-    /// Whether any phone needs anything.
-    pub(crate) fn any_work(&self) -> bool {
+    /// How many phones need anything.
+    pub(crate) fn working(&self) -> usize {
         self.new
             + self.changed
+            + self.differs
             + self.unknown_inputs
             + self.never_done
             + self.waited
             + self.follow_only
             + self.retried.iter().map(|(_, n)| n).sum::<usize>()
-            > 0
     }
 
-    /// One sentence per reason, e.g. "3 phones failed last time and will be retried".
-    pub(crate) fn sentences(&self, verb: &str, follow: &str) -> Vec<String> {
-        // "1 phone was", "3 phones were": the count with the verb that agrees with it.
-        let phones = |n: usize, one: &str, many: &str| {
-            if n == 1 {
-                format!("1 phone {one}")
-            } else {
-                format!("{n} phones {many}")
-            }
-        };
-        let mut out = Vec::new();
-        for (status, n) in &self.retried {
-            let n = *n;
-            let last = match status {
-                Status::Failed => phones(n, "failed", "failed"),
-                Status::Rejected => phones(n, "was rejected", "were rejected"),
-                Status::NotSubmitted => phones(n, "was not submitted", "were not submitted"),
-                Status::Unknown => phones(
-                    n,
-                    "has an unknown outcome (the service may have acted)",
-                    "have an unknown outcome (the service may have acted)",
-                ),
-                other => format!("{} as {:?}", phones(n, "ended", "ended"), other.as_str()),
-            };
-            if *status == Status::Unknown {
-                out.push(format!(
-                    "{last} last time and will be read first: waited on if the service acted, else sent once more"
-                ));
-                continue;
-            }
-            out.push(format!("{last} last time and will be retried"));
-        }
-        if self.waited > 0 {
-            out.push(format!(
-                "{} running and will be waited on, not submitted again",
-                phones(self.waited, "still has a job", "still have a job")
-            ));
-        }
-        if self.new > 0 {
-            out.push(format!(
-                "{} and will be {verb}",
-                phones(self.new, "is new", "are new")
-            ));
-        }
-        if self.changed > 0 {
-            out.push(format!(
-                "{} and will be {verb} again",
-                phones(self.changed, "has changed inputs", "have changed inputs")
-            ));
-        }
-        if self.unknown_inputs > 0 {
-            out.push(format!(
-                "{} known only at apply time and will be {verb}",
-                phones(self.unknown_inputs, "has inputs", "have inputs")
-            ));
-        }
-        if self.never_done > 0 {
-            out.push(format!(
-                "{} of being {verb} and will be",
-                phones(self.never_done, "has no record", "have no record")
-            ));
-        }
-        if self.follow_only > 0 {
-            out.push(format!(
-                "{} their {follow}",
-                phones(self.follow_only, "will get", "will get")
-            ));
-        }
-        out
+    /// Whether any phone needs anything.
+    pub(crate) fn any_work(&self) -> bool {
+        self.working() > 0
     }
 }
 
@@ -297,15 +253,15 @@ mod tests {
 
     fn record(phone: &str, status: Status) -> Record {
         Record {
-            job_id: format!("job-{phone}"),
+            job_id: Some(cph_types::JobId::new(format!("job-{phone}")).unwrap()),
             status,
-            ..Record::not_submitted(phone, "")
+            ..Record::not_submitted(&cph_types::PhoneId::new(phone).unwrap(), "")
         }
     }
 
     fn records(list: &[(&str, Status)]) -> Records {
         list.iter()
-            .map(|(p, s)| ((*p).to_owned(), record(p, s.clone())))
+            .map(|(p, s)| ((*p).to_owned(), Maybe::Known(record(p, s.clone()))))
             .collect()
     }
 
@@ -313,6 +269,7 @@ mod tests {
         unrecorded_needs_work: true,
         follow_up: false,
         observed: false,
+        reads_back: false,
     };
 
     /// Plans `desired` against prior phones (id, inputs) and records; returns (id, main, follow).
@@ -427,7 +384,7 @@ mod tests {
         assert_eq!(plans[0].main, Work::Submit(Reason::InputsUnknown));
         assert!(plans[0].busy.is_empty());
         assert_eq!(plans[1].main, Work::Submit(Reason::InputsChanged));
-        assert_eq!(plans[1].busy, vec![&main["b"]]);
+        assert_eq!(plans[1].busy, vec![main["b"].known().unwrap()]);
     }
 
     #[test]
@@ -436,6 +393,7 @@ mod tests {
             unrecorded_needs_work: false,
             follow_up: false,
             observed: false,
+            reads_back: false,
         };
         let plans = run(
             &[("a", 1), ("b", 1)],
@@ -448,6 +406,18 @@ mod tests {
             mains(plans),
             vec![Work::Keep, Work::Submit(Reason::InputsChanged)]
         );
+        let read_back = Policy {
+            reads_back: true,
+            ..policy
+        };
+        let plans = run(
+            &[("a", 1), ("b", 1)],
+            &Records::new(),
+            &Records::new(),
+            &[("a", Some(1)), ("b", Some(3))],
+            read_back,
+        );
+        assert_eq!(mains(plans), vec![Work::Keep, Work::Submit(Reason::Differs)]);
     }
 
     #[test]
@@ -457,6 +427,7 @@ mod tests {
             unrecorded_needs_work: true,
             follow_up: true,
             observed: false,
+            reads_back: false,
         };
         let prior = [
             ("done", 1),
@@ -524,6 +495,7 @@ mod tests {
             unrecorded_needs_work: false,
             follow_up: false,
             observed: true,
+            reads_back: false,
         };
         // Observed now: a is as wanted (its last attempt failed), b is not, c has no record.
         let observed = [("a", 1), ("b", 2), ("c", 1)];
@@ -537,7 +509,7 @@ mod tests {
         );
         assert_eq!(
             mains(plans),
-            vec![Work::Keep, Work::Submit(Reason::InputsChanged), Work::Keep]
+            vec![Work::Keep, Work::Submit(Reason::Differs), Work::Keep]
         );
     }
 
@@ -564,7 +536,7 @@ mod tests {
             .collect();
         let main: Records = ids[..10_000]
             .iter()
-            .map(|id| (id.clone(), record(id, Status::Success)))
+            .map(|id| (id.clone(), Maybe::Known(record(id, Status::Success))))
             .collect();
         let follow = Records::new();
         // The desired list is the prior one reversed, plus one new phone.
@@ -597,7 +569,7 @@ mod tests {
     }
 
     #[test]
-    fn the_summary_says_how_many_phones_need_what_and_why() {
+    fn the_summary_counts_how_many_phones_need_what_and_why() {
         let prior = [("a", 1), ("b", 1), ("c", 1), ("d", 1), ("e", 1)];
         let main = records(&[
             ("a", Status::Failed),
@@ -629,13 +601,8 @@ mod tests {
         let summary = Summary::of(&plans);
         assert!(summary.any_work());
         assert_eq!(
-            summary.sentences("restarted", "restart"),
-            vec![
-                "3 phones failed last time and will be retried".to_owned(),
-                "1 phone still has a job running and will be waited on, not submitted again"
-                    .to_owned(),
-                "1 phone is new and will be restarted".to_owned(),
-            ]
+            (summary.retried.clone(), summary.waited, summary.new),
+            (vec![(Status::Failed, 3)], 1, 1)
         );
         let quiet = Summary::of(&plans[4..5]);
         assert!(!quiet.any_work());

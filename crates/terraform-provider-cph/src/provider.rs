@@ -5,7 +5,7 @@ use tfplugin::{ConfigureRequest, Diagnostic, Diagnostics, Provider, Registry, Sc
 
 use crate::config::{self, ProviderData};
 use crate::data_sources::phones::Phones;
-use crate::resources::action::ActionResource;
+use crate::resources::OperationResource;
 use crate::resources::phone_backup::PhoneBackup;
 use crate::resources::phone_power::PhonePower;
 use crate::resources::phone_property::PhoneProperty;
@@ -33,11 +33,11 @@ impl Provider for CphProvider {
 
     fn register(&self, registry: &mut Registry<ProviderData>) {
         registry
-            .resource(ActionResource::<PhoneRestart>::new())
-            .resource(ActionResource::<PhoneReset>::new())
-            .resource(ActionResource::<PhoneRestore>::new())
-            .resource(ActionResource::<PhoneBackup>::new())
-            .resource(PhoneProperty)
+            .resource(OperationResource::<PhoneRestart>::new())
+            .resource(OperationResource::<PhoneReset>::new())
+            .resource(OperationResource::<PhoneRestore>::new())
+            .resource(OperationResource::<PhoneBackup>::new())
+            .resource(OperationResource::<PhoneProperty>::new())
             .resource(PhonePower)
             .data_source(Phones);
     }

@@ -1,47 +1,197 @@
-//! Diagnostics of a run: an error (or, with `allow_partial_failure`, a warning) naming every phone
-//! that did not succeed with its code and message, an error when the run was cut short, and what the
-//! user can do next, which depends on whether the apply created the resource (Terraform then taints
-//! it) or updated it. This is the one place run results become Terraform diagnostics.
+//! Every diagnostic the provider words about phones and runs: what a plan will do and why, what a
+//! run did (an error, or with `allow_partial_failure` a warning, naming every phone that did not
+//! succeed with its code and message; an error when the run was cut short) and what the user can do
+//! next, which depends on whether the apply created the resource (Terraform then taints it),
+//! updated it, or recorded nothing at all. This is the one place where results become words, and
+//! every summary is a sentence whatever the counts (see the test that renders them with 1 and 2).
 
+use std::collections::{HashMap, HashSet};
+
+use cph_http::RunningJob;
+use cph_types::{BatchOperation, PhoneId};
 use tfplugin::{Diagnostic, Diagnostics};
 
-use crate::records::Status;
+use crate::planner::Summary;
+use crate::records::{Record, Status};
 use crate::runner::{Interruption, RunOutcome};
 
 /// The failed phones a diagnostic lists one by one; the rest are counted (all are in state).
 const LISTED_FAILURES: usize = 200;
 
+/// `n` and the noun, agreeing: "1 phone", "2 phones".
+pub(crate) fn phones(n: usize) -> String {
+    if n == 1 {
+        "1 phone".to_owned()
+    } else {
+        format!("{n} phones")
+    }
+}
+
+/// The same, title-cased for a summary: "1 Phone", "2 Phones".
+fn phones_title(n: usize) -> String {
+    if n == 1 {
+        "1 Phone".to_owned()
+    } else {
+        format!("{n} Phones")
+    }
+}
+
+/// "was" or "were", agreeing with `n`.
+fn was(n: usize) -> &'static str {
+    if n == 1 { "was" } else { "were" }
+}
+
+/// `property update` -> `Property Update`.
+pub(crate) fn title(verb: &str) -> String {
+    verb.split(' ')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The plan's warning: how many of the phones need work, and why, one clause per reason.
+pub(crate) fn plan_summary(type_name: &str, done: &str, summary: &Summary) -> Diagnostic {
+    let working = summary.working();
+    let need = if working == 1 { "Needs" } else { "Need" };
+    Diagnostic::warning(
+        format!(
+            "{working} of {} {need} Work",
+            phones_title(summary.total)
+        ),
+        format!(
+            "{type_name}: {}. The other phones keep their records and are not called.",
+            plan_reasons(summary, done, "restart").join("; ")
+        ),
+    )
+}
+
+/// One clause per reason, e.g. "3 phones failed last time and will be retried".
+pub(crate) fn plan_reasons(summary: &Summary, verb: &str, follow: &str) -> Vec<String> {
+    // "1 phone was", "3 phones were": the count with the verb that agrees with it.
+    let agree = |n: usize, one: &str, many: &str| {
+        format!("{} {}", phones(n), if n == 1 { one } else { many })
+    };
+    let mut out = Vec::new();
+    for (status, n) in &summary.retried {
+        let n = *n;
+        let last = match status {
+            Status::Failed => agree(n, "failed", "failed"),
+            Status::Rejected => agree(n, "was rejected", "were rejected"),
+            Status::NotSubmitted => agree(n, "was not submitted", "were not submitted"),
+            Status::Unknown => agree(
+                n,
+                "has an unknown outcome (the service may have acted)",
+                "have an unknown outcome (the service may have acted)",
+            ),
+            other => format!("{} as {:?}", agree(n, "ended", "ended"), other.as_str()),
+        };
+        if *status == Status::Unknown {
+            out.push(format!(
+                "{last} last time and will be read first: waited on if the service acted, else sent once more"
+            ));
+            continue;
+        }
+        out.push(format!("{last} last time and will be retried"));
+    }
+    if summary.waited > 0 {
+        out.push(format!(
+            "{} running and will be waited on, not submitted again",
+            agree(summary.waited, "still has a job", "still have a job")
+        ));
+    }
+    if summary.new > 0 {
+        out.push(format!(
+            "{} and will be {verb}",
+            agree(summary.new, "is new", "are new")
+        ));
+    }
+    if summary.changed > 0 {
+        out.push(format!(
+            "{} and will be {verb} again",
+            agree(summary.changed, "has changed inputs", "have changed inputs")
+        ));
+    }
+    if summary.differs > 0 {
+        out.push(format!(
+            "{} (changed outside Terraform, or in the configuration) and will be {verb}",
+            agree(
+                summary.differs,
+                "is not as the configuration says",
+                "are not as the configuration says"
+            )
+        ));
+    }
+    if summary.unknown_inputs > 0 {
+        out.push(format!(
+            "{} known only at apply time and will be {verb}",
+            agree(summary.unknown_inputs, "has inputs", "have inputs")
+        ));
+    }
+    if summary.never_done > 0 {
+        out.push(format!(
+            "{} of being {verb} and will be",
+            agree(summary.never_done, "has no record", "have no record")
+        ));
+    }
+    if summary.follow_only > 0 {
+        out.push(format!(
+            "{} their {follow}",
+            agree(summary.follow_only, "will get", "will get")
+        ));
+    }
+    out
+}
+
+/// What state a failed run leaves, which decides what the user can do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recorded {
+    /// A create that recorded what it did: Terraform taints the resource.
+    Tainted,
+    /// An update: nothing is tainted.
+    Updated,
+    /// A create that sent nothing: nothing is recorded, and nothing is tainted.
+    Nothing,
+}
+
 /// Who ran what, for the words of the diagnostics.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Context<'a> {
+pub(crate) struct RunContext<'a> {
     /// The resource type, e.g. `cph_phone_restart`.
     pub(crate) type_name: &'a str,
     /// The operation in words, e.g. `restart` or `property update`.
     pub(crate) verb: &'a str,
-    /// Whether the apply creates the resource (Terraform taints a failed create).
-    pub(crate) creating: bool,
+    /// What state the run leaves.
+    pub(crate) recorded: Recorded,
     /// `allow_partial_failure`.
     pub(crate) allow_partial: bool,
 }
 
-impl Context<'_> {
+impl RunContext<'_> {
     /// What the next apply does, and on a create how to keep the records through it.
     fn next_step(&self) -> String {
-        if self.creating {
-            format!(
+        match self.recorded {
+            Recorded::Tainted => format!(
                 "Every phone's result is recorded in state. Terraform marks a resource whose creation reported an \
                  error as tainted and would replace it, performing the {verb} on every phone again. To keep these \
                  records and have the next apply act only on the phones that need it, run `terraform untaint \
                  {ty}.<name>` (the resource's address) first.",
                 verb = self.verb,
                 ty = self.type_name
-            )
-        } else {
-            format!(
+            ),
+            Recorded::Updated => format!(
                 "Every phone's result is recorded in state; the next plan shows the phones that need the {} again \
                  and the next apply acts on those alone.",
                 self.verb
-            )
+            ),
+            Recorded::Nothing => {
+                "Nothing was sent, so nothing is recorded and nothing is tainted: the next apply starts afresh."
+                    .to_owned()
+            }
         }
     }
 }
@@ -64,27 +214,32 @@ pub(crate) fn lost_in_refresh(type_name: &str, outcome: &RunOutcome) -> Diagnost
         })
         .collect();
     let mut diags = Diagnostics::new();
-    if lost.is_empty() {
+    let n = lost.len();
+    if n == 0 {
         return diags;
     }
     diags.push(Diagnostic::warning(
-        "Jobs No Longer Known",
+        if n == 1 {
+            "A Running Job Is No Longer Known".to_owned()
+        } else {
+            format!("{n} Running Jobs Are No Longer Known")
+        },
         format!(
             "{type_name}: {} recorded as running {} no longer known to the service; whether {} succeeded is unknown, \
              and {} now recorded `unknown`:\n{}\n\nThe next apply reads each phone first and sends it again only \
              when nothing shows that its job ran.",
-            if lost.len() == 1 { "a job" } else { "jobs" },
-            if lost.len() == 1 { "is" } else { "are" },
-            if lost.len() == 1 { "it" } else { "they" },
-            if lost.len() == 1 { "the phone is" } else { "the phones are" },
+            if n == 1 { "a job" } else { "jobs" },
+            if n == 1 { "is" } else { "are" },
+            if n == 1 { "it" } else { "they" },
+            if n == 1 { "the phone is" } else { "the phones are" },
             lost.join("\n")
         ),
     ));
     diags
 }
 
-/// The diagnostics of `outcome` in `ctx`.
-pub(crate) fn report(outcome: &RunOutcome, ctx: Context<'_>) -> Diagnostics {
+/// The diagnostics of a run's `outcome` in `ctx`.
+pub(crate) fn run(outcome: &RunOutcome, ctx: RunContext<'_>) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let total = outcome.results.len();
     let failed: Vec<_> = outcome
@@ -103,11 +258,11 @@ pub(crate) fn report(outcome: &RunOutcome, ctx: Context<'_>) -> Diagnostics {
             .take(LISTED_FAILURES)
             .map(|r| {
                 let record = r.to_record();
-                let job = if record.job_id.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (job {})", record.job_id)
-                };
+                let job = record
+                    .job_id
+                    .as_ref()
+                    .map(|j| format!(" (job {j})"))
+                    .unwrap_or_default();
                 let msg = if record.error_msg.is_empty() {
                     String::new()
                 } else {
@@ -125,12 +280,12 @@ pub(crate) fn report(outcome: &RunOutcome, ctx: Context<'_>) -> Diagnostics {
                 failed.len() - LISTED_FAILURES
             ));
         }
-        let summary = format!(
-            "{} of {} Phones Failed to {}",
-            failed.len(),
-            total,
-            title(ctx.verb)
-        );
+        let of_total = if total == 1 {
+            "1 of 1 Phone".to_owned()
+        } else {
+            format!("{} of {total} Phones", failed.len())
+        };
+        let summary = format!("The {} Failed on {of_total}", title(ctx.verb));
         let ambiguous = failed.iter().any(|r| r.status == Status::Unknown);
         let unknown_note = if ambiguous {
             "\n\nA phone recorded `unknown` was in a request that failed without a clear answer, or its job was \
@@ -149,16 +304,23 @@ pub(crate) fn report(outcome: &RunOutcome, ctx: Context<'_>) -> Diagnostics {
                 .filter(|r| r.status == Status::NotSubmitted)
                 .count();
             diags.push(Diagnostic::error(
-                format!("Rollout Stopped: {failures} Phones Failed, More Than the Budget of {budget}"),
                 format!(
-                    "The {verb} rolls out with a failure budget (`rollout.max_failures`) of {budget} phones: {failures} \
-                     of {total} phones failed, so nothing more was submitted; the phones in flight were waited on, \
-                     and {unsent} phones were not submitted (recorded `not_submitted`). The phones that failed:\n{}\
-                     {unknown_note}\n\n{} The next apply carries on with the phones that still need the {verb} and \
-                     never submits a phone that succeeded again.",
+                    "The Rollout Stopped: {} Failed, More Than the Budget of {budget}",
+                    phones_title(*failures)
+                ),
+                format!(
+                    "The {verb} rolls out with a failure budget (`rollout.max_failures`) of {budget_phones}: {failures} \
+                     of {total_phones} failed, so nothing more was submitted; the phones in flight were waited on, \
+                     and {unsent_phones} {unsent_were} not submitted (recorded `not_submitted`). The phones that \
+                     failed:\n{}{unknown_note}\n\n{} The next apply carries on with the phones that still need the \
+                     {verb} and never submits a phone that succeeded again.",
                     lines.join("\n"),
                     ctx.next_step(),
-                    verb = ctx.verb
+                    verb = ctx.verb,
+                    budget_phones = phones(*budget),
+                    total_phones = phones(total),
+                    unsent_phones = phones(unsent),
+                    unsent_were = was(unsent),
                 ),
             ));
             return diags;
@@ -198,9 +360,11 @@ pub(crate) fn report(outcome: &RunOutcome, ctx: Context<'_>) -> Diagnostics {
             .filter(|r| r.status == Status::NotSubmitted)
             .count();
         let kept = format!(
-            "{running} of {total} phones were still running and {unsent} not yet submitted; every request id and \
-             job id known so far is recorded in state. The next apply waits on the running jobs rather than \
-             submitting them again. {}",
+            "{running} of {} {} still running and {unsent} not yet submitted; every request id and job id known so \
+             far is recorded in state. The next apply waits on the running jobs rather than submitting them again. \
+             {}",
+            phones(total),
+            was(running),
             ctx.next_step()
         );
         let diag = match interruption {
@@ -212,13 +376,13 @@ pub(crate) fn report(outcome: &RunOutcome, ctx: Context<'_>) -> Diagnostics {
                 ),
             ),
             Interruption::Cancelled => Diagnostic::error(
-                format!("{} Interrupted", title(ctx.verb)),
+                format!("The {} Was Interrupted", title(ctx.verb)),
                 format!(
                     "Terraform asked the provider to stop while it was submitting or waiting. {kept}"
                 ),
             ),
             Interruption::Failed(e) => Diagnostic::error(
-                format!("{} Failed", title(ctx.verb)),
+                format!("The {} Failed", title(ctx.verb)),
                 format!("{e}. {kept}"),
             ),
             // Reported with the failed phones above.
@@ -229,31 +393,366 @@ pub(crate) fn report(outcome: &RunOutcome, ctx: Context<'_>) -> Diagnostics {
     diags
 }
 
-/// `property update` -> `Property Update`.
-pub(crate) fn title(verb: &str) -> String {
-    verb.split(' ')
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
-        })
+/// What reading the service said about phones recorded `unknown` that need the operation again
+/// (their last request may have been performed).
+#[derive(Default)]
+pub(crate) struct Reconciled {
+    /// Jobs of their earlier requests: waited on, not sent again.
+    pub(crate) jobs: Vec<RunningJob>,
+    /// Phones found in the operation's in-progress status: waited on by their status.
+    pub(crate) acting: Vec<PhoneId>,
+    /// Records of the phones the service could not be read about: not sent.
+    pub(crate) held: HashMap<String, Record>,
+    /// Phones not to be sent (acted on, or held).
+    pub(crate) settled: HashSet<String>,
+    /// Phones that showed no sign of the earlier request: sent once more.
+    pub(crate) resent: usize,
+}
+
+impl Reconciled {
+    pub(crate) fn settled(&self, phone_id: &str) -> bool {
+        self.settled.contains(phone_id)
+    }
+
+    /// A warning saying what was read and what follows from it, when anything was read.
+    pub(crate) fn note(&self, type_name: &str, operation: BatchOperation) -> Diagnostics {
+        let read = self.jobs.len() + self.acting.len() + self.held.len() + self.resent;
+        if read == 0 {
+            return Diagnostics::new();
+        }
+        let mut parts = Vec::new();
+        let acted = self.jobs.len() + self.acting.len();
+        if acted > 0 {
+            let mut how = Vec::new();
+            if !self.jobs.is_empty() {
+                how.push(format!(
+                    "{} with a job of the earlier request",
+                    self.jobs.len()
+                ));
+            }
+            if let (false, Some(path)) = (self.acting.is_empty(), operation.status_path()) {
+                how.push(format!(
+                    "{} found {}",
+                    self.acting.len(),
+                    path.during.name()
+                ));
+            }
+            parts.push(format!(
+                "{} had been acted on ({}) and {} waited on instead of being sent again",
+                phones(acted),
+                how.join(", "),
+                was(acted)
+            ));
+        }
+        if self.resent > 0 {
+            parts.push(format!(
+                "{} showed no sign of it and {} sent once more",
+                phones(self.resent),
+                was(self.resent)
+            ));
+        }
+        if !self.held.is_empty() {
+            parts.push(format!(
+                "{} could not be read and {} not sent (still `unknown`)",
+                phones(self.held.len()),
+                was(self.held.len())
+            ));
+        }
+        Diagnostic::warning(
+            format!(
+                "{} Recorded Unknown {} Read First",
+                phones_title(read),
+                if read == 1 { "Was" } else { "Were" }
+            ),
+            format!(
+                "{type_name}: {} recorded `unknown` (an earlier {} request may have been performed) {} read before \
+                 anything was sent: {}.",
+                phones(read),
+                operation.api_name(),
+                was(read),
+                parts.join("; ")
+            ),
+        )
+        .into()
+    }
+}
+
+/// The message of a phone recorded `unknown` that was not sent again because the service could not
+/// be read about it.
+pub(crate) fn held_unknown(error: &str) -> String {
+    format!(
+        "not sent again: the earlier request may have been performed, and reading the service to find out \
+         failed: {error}"
+    )
+}
+
+/// The message of a phone not sent because its earlier jobs were still running.
+pub(crate) fn still_busy(jobs: &[&Record]) -> String {
+    let earlier = jobs
+        .iter()
+        .filter_map(|r| r.job_id.as_ref().map(|j| j.as_str()))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(", ");
+    format!(
+        "not sent: the phone's earlier job {earlier} was still running when the run ended; it is submitted once \
+         that job has finished"
+    )
+}
+
+/// The message of a follow-up restart not sent because the run ended first.
+pub(crate) fn follow_up_cut_short(interruption: Option<&Interruption>) -> String {
+    match interruption {
+        Some(Interruption::BudgetExceeded { .. }) => "not restarted: the rollout stopped first",
+        _ => "not restarted: the run ended first",
+    }
+    .to_owned()
+}
+
+/// The message of a follow-up restart not sent because the main operation did not succeed.
+pub(crate) fn follow_up_after_failure(verb: &str) -> String {
+    format!("not restarted: the {verb} did not succeed")
+}
+
+/// The warning of a refresh whose polling round was cut short.
+pub(crate) fn refresh_cut_short(
+    type_name: &str,
+    verb: &str,
+    interruption: &Interruption,
+) -> Diagnostic {
+    let why = match interruption {
+        Interruption::Timeout(t) => format!(
+            "the refresh timed out after {}",
+            humantime::format_duration(*t)
+        ),
+        Interruption::Cancelled => "Terraform asked the provider to stop".to_owned(),
+        Interruption::Failed(e) => e.clone(),
+        Interruption::BudgetExceeded { .. } => "a refresh has no failure budget".to_owned(),
+    };
+    Diagnostic::warning(
+        format!("Running {} Jobs Were Not Refreshed", title(verb)),
+        format!(
+            "{type_name}: {why}; phones whose jobs were not seen finished stay recorded as running, and the next \
+             apply waits on them."
+        ),
+    )
+}
+
+/// What an import id looks like, for an error about one that does not.
+pub(crate) fn import_id_form(id: &str, takes_keys: bool) -> String {
+    let keys = if takes_keys {
+        ", optionally followed by /<key>[,<key>...] to import only those properties"
+    } else {
+        ""
+    };
+    format!(
+        "import id {} does not name phones as this resource takes them; use <phone_id>[,<phone_id>...]{keys}",
+        tfplugin::shown(id)
+    )
+}
+
+/// An API failure in words, with what to check when the service refused the credentials (the
+/// gateway's `APIGW.03xx` codes, or a 401/403): the settings and environment variables to look at.
+pub(crate) fn api_failure(error: &cph_http::Error) -> String {
+    let credentials = error
+        .code()
+        .is_some_and(|c| c.starts_with("APIGW.03") || c.starts_with("APIG.03"))
+        || matches!(error.status(), Some(401 | 403));
+    if credentials {
+        format!(
+            "{error}. The service refused the credentials: check `access_key` and `secret_key` (HW_ACCESS_KEY, \
+             HW_SECRET_KEY; a signature that does not verify usually means a wrong secret key), `security_token` \
+             (HW_SECURITY_TOKEN) for temporary credentials, or `auth_token` (HW_AUTH_TOKEN), and that `project_id` \
+             (HW_PROJECT_ID) is the project they belong to"
+        )
+    } else {
+        error.to_string()
+    }
+}
+
+/// A listing of phones that failed.
+pub(crate) fn listing_failed(error: &cph_http::Error) -> Diagnostic {
+    Diagnostic::error("The Phones Could Not Be Listed", api_failure(error))
+}
+
+/// A phone a refresh found the service no longer knows, as an error of the plan at its place in
+/// the configuration (`list`: the attribute naming the phones).
+pub(crate) fn phone_gone(id: &PhoneId, at: tfplugin::AttributePath, list: &str) -> Diagnostic {
+    Diagnostic::error(
+        "A Phone No Longer Exists",
+        format!(
+            "{at}: phone {id} was not found when the resource was refreshed (the service does not list it, or \
+             answered {} or 404): it was deleted or never existed in this project. Remove it from `{list}`; its \
+             record leaves state with it.",
+            cph_types::CPS_NOT_FOUND
+        ),
+    )
+    .with_attribute(at)
+}
+
+/// The warning of a refresh that found phones the service no longer knows.
+pub(crate) fn phones_gone_warning(
+    type_name: &str,
+    gone: &std::collections::BTreeSet<String>,
+    list: &str,
+) -> Diagnostic {
+    let n = gone.len();
+    let listed: Vec<&str> = gone.iter().map(String::as_str).take(LISTED_FAILURES).collect();
+    Diagnostic::warning(
+        if n == 1 {
+            "A Phone No Longer Exists".to_owned()
+        } else {
+            format!("{n} Phones No Longer Exist")
+        },
+        format!(
+            "{type_name}: the service does not know {}; remove {} from `{list}`.",
+            listed.join(", "),
+            if n == 1 { "it" } else { "them" }
+        ),
+    )
+}
+
+/// The warnings of a property refresh: phones that could not be read, phones whose managed keys lie
+/// beyond the display limit, phones that no longer exist.
+pub(crate) fn property_refresh(
+    failed: &[String],
+    beyond: &[String],
+    gone: &std::collections::BTreeSet<String>,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let listed = |lines: &[String]| {
+        lines
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    if !failed.is_empty() {
+        let n = failed.len();
+        diags.push(Diagnostic::warning(
+            format!("{} {} Not Refreshed", phones_title(n), if n == 1 { "Was" } else { "Were" }),
+            format!(
+                "cph_phone_property could not read {}; {} the properties recorded in state, so drift on {} is \
+                 not seen until a later refresh reads {}:\n{}",
+                if n == 1 { "this phone" } else { "these phones" },
+                if n == 1 { "it keeps" } else { "they keep" },
+                if n == 1 { "it" } else { "them" },
+                if n == 1 { "it" } else { "them" },
+                listed(failed)
+            ),
+        ));
+    }
+    if !beyond.is_empty() {
+        let n = beyond.len();
+        diags.push(Diagnostic::warning(
+            format!(
+                "The Properties of {} {} Beyond the Display Limit",
+                phones_title(n),
+                if n == 1 { "Are" } else { "Are" }
+            ),
+            format!(
+                "cph_phone_property: ShowCloudPhoneDetail shows at most {} bytes of a phone's properties, and {} at \
+                 that limit. The managed keys missing from what it shows cannot be read back: their values in \
+                 state are kept, and drift on them is not seen:\n{}",
+                cph_types::PROPERTY_SHOWN_BYTES_MAX,
+                if n == 1 { "this phone's are" } else { "these phones' are" },
+                listed(beyond)
+            ),
+        ));
+    }
+    if !gone.is_empty() {
+        diags.push(phones_gone_warning("cph_phone_property", gone, "phones"));
+    }
+    diags
+}
+
+/// Reading the phone statuses failed.
+pub(crate) fn statuses_unread(error: &str) -> Diagnostic {
+    Diagnostic::error("The Phone Statuses Could Not Be Read", error.to_owned())
+}
+
+/// A refresh could not read the statuses: the recorded ones stay.
+pub(crate) fn statuses_kept(error: Diagnostic) -> Diagnostic {
+    Diagnostic::warning(
+        "The Phone Statuses Were Not Refreshed",
+        format!(
+            "cph_phone_power: {}; the statuses recorded in state are kept.",
+            error.detail
+        ),
+    )
+}
+
+/// Phones still in a transitional status when the wait ended: nothing was sent to them.
+pub(crate) fn still_changing(n: usize, why: Interruption) -> Diagnostic {
+    let why = match why {
+        Interruption::Cancelled => "Terraform asked the provider to stop".to_owned(),
+        Interruption::Timeout(t) => format!("timeout of {}", humantime::format_duration(t)),
+        Interruption::Failed(e) => e,
+        Interruption::BudgetExceeded { .. } => "the rollout stopped".to_owned(),
+    };
+    Diagnostic::error(
+        format!(
+            "{} {} Still Changing State",
+            phones_title(n),
+            if n == 1 { "Was" } else { "Were" }
+        ),
+        format!(
+            "{} {} still in a transitional status (restarting, stopping, ...) when the wait ended ({why}); nothing \
+             was sent to {}. The next apply waits on {} again.",
+            phones(n),
+            was(n),
+            if n == 1 { "it" } else { "them" },
+            if n == 1 { "it" } else { "them" },
+        ),
+    )
+}
+
+/// Phones the service does not list, left alone by an apply.
+pub(crate) fn phones_not_listed(missing: &[PhoneId], verb: &str) -> Diagnostic {
+    let n = missing.len();
+    let listed: Vec<&str> = missing.iter().take(LISTED_FAILURES).map(PhoneId::as_str).collect();
+    Diagnostic::error(
+        format!(
+            "{} Not Found: Nothing Was Sent to {}",
+            phones_title(n),
+            if n == 1 { "It" } else { "Them" }
+        ),
+        format!(
+            "cph_phone_power: the service does not list {}, so no {verb} was sent; remove {} from `phone_ids`.",
+            listed.join(", "),
+            if n == 1 { "it" } else { "them" }
+        ),
+    )
+}
+
+/// An import naming phones the service does not list.
+pub(crate) fn import_not_listed(missing: &std::collections::BTreeSet<String>) -> Diagnostic {
+    let listed: Vec<&str> = missing.iter().map(String::as_str).collect();
+    Diagnostic::error(
+        if missing.len() == 1 {
+            "A Phone Was Not Found".to_owned()
+        } else {
+            format!("{} Phones Were Not Found", missing.len())
+        },
+        format!(
+            "cannot import phones {}: the service does not list them",
+            listed.join(", ")
+        ),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
-    use cph_types::{JobId, PhoneId};
+    use cph_types::JobId;
 
     use super::*;
     use crate::runner::PhoneResult;
 
     fn result(phone: &str, status: Status, code: &str) -> PhoneResult {
         PhoneResult {
-            phone_id: PhoneId::new(phone).unwrap(),
+            phone_id: cph_types::PhoneId::new(phone).unwrap(),
             request_id: None,
             job_id: (status != Status::Rejected)
                 .then(|| JobId::new(format!("job-{phone}")).unwrap()),
@@ -272,11 +771,15 @@ mod tests {
         }
     }
 
-    fn ctx(creating: bool, allow_partial: bool) -> Context<'static> {
-        Context {
+    fn ctx(creating: bool, allow_partial: bool) -> RunContext<'static> {
+        RunContext {
             type_name: "cph_phone_restart",
             verb: "restart",
-            creating,
+            recorded: if creating {
+                Recorded::Tainted
+            } else {
+                Recorded::Updated
+            },
             allow_partial,
         }
     }
@@ -291,9 +794,9 @@ mod tests {
             ],
             None,
         );
-        let diags = report(&o, ctx(true, false));
+        let diags = run(&o, ctx(true, false));
         let d = diags.iter().next().unwrap();
-        assert_eq!(d.summary, "2 of 3 Phones Failed to Restart");
+        assert_eq!(d.summary, "The Restart Failed on 2 of 3 Phones");
         assert!(
             d.detail.contains("phone p2: rejected CPS.0005: went wrong"),
             "{}",
@@ -312,7 +815,7 @@ mod tests {
         );
         assert!(diags.has_errors());
         // On an update nothing is tainted: the advice is the per-phone retry.
-        let update = report(&o, ctx(false, false));
+        let update = run(&o, ctx(false, false));
         let d = update.iter().next().unwrap();
         assert!(
             !d.detail.contains("untaint") && d.detail.contains("acts on those alone"),
@@ -324,7 +827,7 @@ mod tests {
     #[test]
     fn allow_partial_failure_makes_failures_a_warning() {
         let o = outcome(vec![result("p1", Status::Failed, "CPS.0003")], None);
-        let diags = report(&o, ctx(true, true));
+        let diags = run(&o, ctx(true, true));
         assert!(!diags.has_errors());
         assert!(
             diags
@@ -346,11 +849,11 @@ mod tests {
             ],
             Some(Interruption::Timeout(Duration::from_secs(2))),
         );
-        let diags = report(&o, ctx(false, true));
+        let diags = run(&o, ctx(false, true));
         let d = diags.iter().next().unwrap();
         assert_eq!(d.summary, "Timed Out Waiting for the Restart");
         assert!(
-            d.detail.contains("within 2s") && d.detail.contains("1 of 3 phones were still running"),
+            d.detail.contains("within 2s") && d.detail.contains("1 of 3 phones was still running"),
             "{}",
             d.detail
         );
@@ -375,18 +878,18 @@ mod tests {
             }),
         );
         // Even with allow_partial_failure: the budget is the stronger rule.
-        let diags = report(&o, ctx(true, true));
+        let diags = run(&o, ctx(true, true));
         assert_eq!(diags.iter().count(), 1);
         let d = diags.iter().next().unwrap();
         assert!(diags.has_errors());
         assert_eq!(
             d.summary,
-            "Rollout Stopped: 2 Phones Failed, More Than the Budget of 1"
+            "The Rollout Stopped: 2 Phones Failed, More Than the Budget of 1"
         );
         for expected in [
             "phone p2 (job job-p2): failed CPS.0003",
             "phone p3: rejected CPS.0005",
-            "1 phones were not submitted",
+            "1 phone was not submitted",
             "terraform untaint",
         ] {
             assert!(d.detail.contains(expected), "{expected}: {}", d.detail);
@@ -396,7 +899,7 @@ mod tests {
     #[test]
     fn an_ambiguous_submission_is_said_to_maybe_have_acted() {
         let o = outcome(vec![result("p1", Status::Unknown, "")], None);
-        let diags = report(&o, ctx(false, false));
+        let diags = run(&o, ctx(false, false));
         assert!(
             diags
                 .iter()
@@ -410,11 +913,11 @@ mod tests {
     #[test]
     fn all_succeeded_is_silent_and_long_failure_lists_are_capped_and_counted() {
         let ok = outcome(vec![result("p1", Status::Success, "")], None);
-        assert!(report(&ok, ctx(true, false)).is_empty());
+        assert!(run(&ok, ctx(true, false)).is_empty());
         let many = (0..250)
             .map(|i| result(&format!("p{i}"), Status::Failed, "CPS.0003"))
             .collect();
-        let diags = report(&outcome(many, None), ctx(true, false));
+        let diags = run(&outcome(many, None), ctx(true, false));
         assert!(
             diags
                 .iter()
@@ -423,5 +926,99 @@ mod tests {
                 .detail
                 .contains("... and 50 more")
         );
+    }
+
+    /// Every summary this module words, for `n` phones (of `n` in all).
+    fn every_summary(n: usize) -> Vec<String> {
+        let ids: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
+        let failed: Vec<PhoneResult> = ids
+            .iter()
+            .map(|p| result(p, Status::Failed, "CPS.0003"))
+            .collect();
+        let running: Vec<PhoneResult> = ids
+            .iter()
+            .map(|p| result(p, Status::Running, ""))
+            .collect();
+        let unknown: Vec<PhoneResult> = ids
+            .iter()
+            .map(|p| result(p, Status::Unknown, ""))
+            .collect();
+        let mut diags = Diagnostics::new();
+        diags.extend(run(&outcome(failed.clone(), None), ctx(false, false)));
+        diags.extend(run(
+            &outcome(
+                failed,
+                Some(Interruption::BudgetExceeded {
+                    failures: n,
+                    budget: n,
+                }),
+            ),
+            ctx(false, false),
+        ));
+        for interruption in [
+            Interruption::Timeout(Duration::from_secs(1)),
+            Interruption::Cancelled,
+            Interruption::Failed("the endpoint went away".into()),
+        ] {
+            diags.extend(run(&outcome(running.clone(), Some(interruption.clone())), ctx(false, false)));
+            diags.push(refresh_cut_short("cph_phone_restart", "property update", &interruption));
+        }
+        diags.extend(lost_in_refresh("cph_phone_restart", &outcome(unknown, None)));
+        let summary = Summary {
+            total: n,
+            new: n,
+            ..Summary::default()
+        };
+        diags.push(plan_summary("cph_phone_restart", "restarted", &summary));
+        let reconciled = Reconciled {
+            resent: n,
+            ..Reconciled::default()
+        };
+        diags.extend(reconciled.note("cph_phone_restart", BatchOperation::Restart));
+        diags.iter().map(|d| d.summary.clone()).collect()
+    }
+
+    #[test]
+    fn every_summary_is_a_sentence_whatever_the_count() {
+        assert_eq!(
+            every_summary(1),
+            [
+                "The Restart Failed on 1 of 1 Phone",
+                "The Rollout Stopped: 1 Phone Failed, More Than the Budget of 1",
+                "Timed Out Waiting for the Restart",
+                "Running Property Update Jobs Were Not Refreshed",
+                "The Restart Was Interrupted",
+                "Running Property Update Jobs Were Not Refreshed",
+                "The Restart Failed",
+                "Running Property Update Jobs Were Not Refreshed",
+                "A Running Job Is No Longer Known",
+                "1 of 1 Phone Needs Work",
+                "1 Phone Recorded Unknown Was Read First",
+            ]
+        );
+        assert_eq!(
+            every_summary(2),
+            [
+                "The Restart Failed on 2 of 2 Phones",
+                "The Rollout Stopped: 2 Phones Failed, More Than the Budget of 2",
+                "Timed Out Waiting for the Restart",
+                "Running Property Update Jobs Were Not Refreshed",
+                "The Restart Was Interrupted",
+                "Running Property Update Jobs Were Not Refreshed",
+                "The Restart Failed",
+                "Running Property Update Jobs Were Not Refreshed",
+                "2 Running Jobs Are No Longer Known",
+                "2 of 2 Phones Need Work",
+                "2 Phones Recorded Unknown Were Read First",
+            ]
+        );
+        for n in [1, 2] {
+            for summary in every_summary(n) {
+                assert!(
+                    !summary.contains("1 Phones") && !summary.contains(" To "),
+                    "{summary}"
+                );
+            }
+        }
     }
 }

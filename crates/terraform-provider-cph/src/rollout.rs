@@ -6,7 +6,9 @@
 use std::num::NonZeroUsize;
 
 use cph_http::Rollout;
-use tfplugin::{Attribute, Block, NestedBlock, Type, Validator, Value};
+use tfplugin::{Attribute, Block, Maybe, NestedBlock, Type, Validator};
+
+use crate::model::{RolloutModel, names};
 
 /// A number of phones, or a percentage of the phones that need work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,19 +68,19 @@ pub(crate) struct RolloutSpec {
 }
 
 impl RolloutSpec {
-    /// The rollout of a resource value (configuration or plan); none without the block. Values
-    /// were validated before any apply, so text that does not parse here means unset.
-    pub(crate) fn read(resource: &Value) -> RolloutSpec {
-        let field = |name: &str, least| {
-            resource
-                .get("rollout")
-                .and_then(|b| b.get(name))
-                .and_then(Value::as_str)
+    /// The rollout of a `rollout` block; none without it. Values were validated before any
+    /// apply, so text that does not parse here means unset.
+    pub(crate) fn of(block: &Maybe<RolloutModel>) -> RolloutSpec {
+        let Some(block) = block.known() else {
+            return RolloutSpec::default();
+        };
+        let amount = |text: &Maybe<String>, least| {
+            text.known()
                 .and_then(|text| Amount::parse(text, least).ok())
         };
         RolloutSpec {
-            max_in_flight: field("max_in_flight", LEAST_IN_FLIGHT),
-            max_failures: field("max_failures", LEAST_FAILURES),
+            max_in_flight: amount(&block.max_in_flight, LEAST_IN_FLIGHT),
+            max_failures: amount(&block.max_failures, LEAST_FAILURES),
         }
     }
 
@@ -111,7 +113,7 @@ pub(crate) fn rollout_block(verb: &str) -> NestedBlock {
              state."
         ))
         .attribute(
-            Attribute::optional("max_in_flight", Type::String)
+            Attribute::optional(names::MAX_IN_FLIGHT, Type::String)
                 .description(
                     "At most this many phones with an unfinished job at any moment: as phones finish, the next ones \
                      (in the order of the list) are submitted. A percentage is rounded up, to at least one phone. \
@@ -120,7 +122,7 @@ pub(crate) fn rollout_block(verb: &str) -> NestedBlock {
                 .validator(amount_validator(LEAST_IN_FLIGHT)),
         )
         .attribute(
-            Attribute::optional("max_failures", Type::String)
+            Attribute::optional(names::MAX_FAILURES, Type::String)
                 .description(format!(
                     "When more phones than this have failed (a failed job or a rejection), nothing more is \
                      submitted: the phones in flight are waited on, the rest are recorded `not_submitted`, and the \
@@ -129,11 +131,13 @@ pub(crate) fn rollout_block(verb: &str) -> NestedBlock {
                 ))
                 .validator(amount_validator(LEAST_FAILURES)),
         );
-    NestedBlock::single("rollout", block)
+    NestedBlock::single(names::ROLLOUT, block)
 }
 
 #[cfg(test)]
 mod tests {
+    use tfplugin::Value;
+
     use super::*;
 
     #[test]
@@ -201,13 +205,15 @@ mod tests {
         assert_eq!(paths, ["rollout.max_in_flight", "rollout.max_failures"]);
         assert!(schema.validate(&config("150%", "x")).has_errors());
         assert!(schema.validate(&config("10%", "0")).is_empty());
+        let block: Maybe<RolloutModel> =
+            tfplugin::from_value(config("10%", "2").get(names::ROLLOUT).unwrap()).unwrap();
         assert_eq!(
-            RolloutSpec::read(&config("10%", "2")),
+            RolloutSpec::of(&block),
             RolloutSpec {
                 max_in_flight: Some(Amount::Percent(10)),
                 max_failures: Some(Amount::Phones(2)),
             }
         );
-        assert_eq!(RolloutSpec::read(&Value::Null), RolloutSpec::default());
+        assert_eq!(RolloutSpec::of(&Maybe::Null), RolloutSpec::default());
     }
 }

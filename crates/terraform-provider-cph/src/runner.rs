@@ -15,15 +15,15 @@ use tfplugin::CancellationToken;
 use crate::records::{Record, Status};
 
 /// The running job of `record`, to be waited on again; `None` when the record is not running or
-/// its ids do not parse (a hand-edited state): such a phone is then handled as if never submitted.
+/// has no job (see [`acting_phone`]).
 pub(crate) fn running_job(record: &Record) -> Option<RunningJob> {
-    if record.status != Status::Running {
+    if !record.is_running() {
         return None;
     }
     Some(RunningJob {
-        phone_id: PhoneId::new(record.phone_id.as_str()).ok()?,
-        request_id: RequestId::new(record.request_id.as_str()).ok(),
-        job_id: JobId::new(record.job_id.as_str()).ok()?,
+        phone_id: record.phone_id.clone(),
+        request_id: record.request_id.clone(),
+        job_id: record.job_id.clone()?,
     })
 }
 
@@ -31,10 +31,7 @@ pub(crate) fn running_job(record: &Record) -> Option<RunningJob> {
 /// the phone was found acting, and the wait on its status ended first. The next apply waits on its
 /// status again.
 pub(crate) fn acting_phone(record: &Record) -> Option<PhoneId> {
-    if record.status != Status::Running || !record.job_id.is_empty() {
-        return None;
-    }
-    PhoneId::new(record.phone_id.as_str()).ok()
+    (record.is_running() && record.job_id.is_none()).then(|| record.phone_id.clone())
 }
 
 /// What became of one phone, typed until it is written to state.
@@ -83,27 +80,20 @@ impl PhoneResult {
         }
     }
 
-    /// The record state keeps: where the outcome has no code of its own, a failure's code is its
-    /// status, so that every unsuccessful record says what happened.
+    /// The record state keeps: where the outcome has no code of its own, an unsuccessful record's
+    /// code is its status, so that every unsuccessful record says what happened (see
+    /// [`Status::fields`]).
     pub(crate) fn to_record(&self) -> Record {
         let text = |s: &Option<String>| s.clone().unwrap_or_default();
         let error_code = match (&self.status, &self.error_code) {
-            (Status::Success | Status::Running | Status::NotSubmitted, code) => text(code),
+            (Status::Success | Status::Running, code) => text(code),
             (_, Some(code)) if !code.is_empty() => code.clone(),
             (status, _) => status.as_str().to_owned(),
         };
         Record {
-            phone_id: self.phone_id.as_str().to_owned(),
-            request_id: self
-                .request_id
-                .as_ref()
-                .map(|r| r.as_str().to_owned())
-                .unwrap_or_default(),
-            job_id: self
-                .job_id
-                .as_ref()
-                .map(|j| j.as_str().to_owned())
-                .unwrap_or_default(),
+            phone_id: self.phone_id.clone(),
+            request_id: self.request_id.clone(),
+            job_id: self.job_id.clone(),
             status: self.status.clone(),
             error_code,
             error_msg: text(&self.error_msg),
@@ -139,18 +129,49 @@ pub(crate) struct Runner<'a> {
     client: &'a Client,
     options: WaitOptions,
     timeout: Duration,
+    deadline: Instant,
+    cancel: CancellationToken,
 }
 
 impl<'a> Runner<'a> {
     /// A runner whose runs end at `timeout` from now, or when `cancel` fires.
     pub(crate) fn new(client: &'a Client, cancel: &CancellationToken, timeout: Duration) -> Self {
-        let options = WaitOptions::new()
-            .deadline(Instant::now() + timeout)
-            .cancel(cancel.clone());
+        let deadline = Instant::now() + timeout;
+        let options = WaitOptions::new().deadline(deadline).cancel(cancel.clone());
         Runner {
             client,
             options,
             timeout,
+            deadline,
+            cancel: cancel.clone(),
+        }
+    }
+
+    /// The deadline and stop signal of the runner's calls, for reads made beside its runs.
+    pub(crate) fn options(&self) -> &WaitOptions {
+        &self.options
+    }
+
+    /// Whether the deadline passed or Terraform asked the provider to stop.
+    pub(crate) fn is_over(&self) -> bool {
+        self.cancel.is_cancelled() || Instant::now() >= self.deadline
+    }
+
+    /// Why the runner is over, once [`Runner::is_over`].
+    pub(crate) fn why_over(&self) -> Interruption {
+        if self.cancel.is_cancelled() {
+            Interruption::Cancelled
+        } else {
+            Interruption::Timeout(self.timeout)
+        }
+    }
+
+    /// Waits `wait` (at most until the deadline), or until Terraform asks the provider to stop.
+    pub(crate) async fn pause(&self, wait: Duration) {
+        let wait = wait.min(self.deadline.saturating_duration_since(Instant::now()));
+        tokio::select! {
+            () = self.cancel.cancelled() => {}
+            () = tokio::time::sleep(wait) => {}
         }
     }
 
@@ -182,12 +203,12 @@ impl<'a> Runner<'a> {
                         job_id: None,
                         status: Status::NotSubmitted,
                         error_code: None,
-                        error_msg: Some(format!("not sent: {error}")),
+                        error_msg: Some(format!("not sent: {}", crate::report::api_failure(&error))),
                         begin_time: None,
                         end_time: None,
                     })
                     .collect(),
-                interruption: Some(Interruption::Failed(error.to_string())),
+                interruption: Some(Interruption::Failed(crate::report::api_failure(&error))),
             },
         }
     }
@@ -247,7 +268,7 @@ impl<'a> Runner<'a> {
             WaitEnd::Finished => None,
             WaitEnd::DeadlineExceeded => Some(Interruption::Timeout(self.timeout)),
             WaitEnd::Cancelled => Some(Interruption::Cancelled),
-            WaitEnd::Failed(e) => Some(Interruption::Failed(e.to_string())),
+            WaitEnd::Failed(e) => Some(Interruption::Failed(crate::report::api_failure(&e))),
             WaitEnd::BudgetExceeded { failures, budget } => {
                 Some(Interruption::BudgetExceeded { failures, budget })
             }
@@ -307,20 +328,22 @@ mod tests {
         let unknown = PhoneResult::of(&outcome(PhoneState::SubmitUnknown, None));
         assert_eq!(unknown.to_record().error_code, "unknown");
         let unsent = PhoneResult::of(&outcome(PhoneState::NotSubmitted, None)).to_record();
-        assert_eq!(unsent.error_code, "");
+        assert_eq!(unsent.error_code, "not_submitted");
         assert!(unsent.error_msg.contains("not sent"), "{unsent:?}");
         let ok = PhoneResult::of(&outcome(PhoneState::Succeeded, None)).to_record();
         assert_eq!((ok.error_code.as_str(), ok.error_msg.as_str()), ("", ""));
     }
 
     #[test]
-    fn only_running_records_with_readable_ids_are_resumed() {
-        let mut record = Record::not_submitted("a", "");
+    fn only_running_records_with_a_job_are_resumed_and_running_ones_without_are_acting() {
+        let mut record = Record::not_submitted(&PhoneId::new("a").unwrap(), "");
         assert_eq!(running_job(&record), None);
         record.status = Status::Running;
         assert_eq!(running_job(&record), None, "no job id");
-        record.job_id = "j1".into();
-        record.request_id = "r1".into();
+        assert_eq!(acting_phone(&record).unwrap().as_str(), "a");
+        record.job_id = Some(JobId::new("j1").unwrap());
+        record.request_id = Some(RequestId::new("r1").unwrap());
+        assert_eq!(acting_phone(&record), None);
         let job = running_job(&record).unwrap();
         assert_eq!(job.job_id.as_str(), "j1");
         assert_eq!(

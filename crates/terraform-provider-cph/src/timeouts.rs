@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use tfplugin::{Attribute, Block, NestedBlock, Type, Validator, Value};
+use tfplugin::{Attribute, Block, Maybe, NestedBlock, Type, Validator};
+
+use crate::model::{TimeoutsModel, names};
 
 /// How long an operation may take when `timeouts` says nothing.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -82,23 +84,30 @@ pub(crate) fn timeouts_block() -> NestedBlock {
                 .validator(duration_validator("Invalid Timeout")),
         );
     }
-    NestedBlock::single("timeouts", block)
+    NestedBlock::single(names::TIMEOUTS, block)
 }
 
-/// The timeout of `kind` from a resource value's `timeouts` block (configuration, plan or state).
-/// The block was validated before any operation runs, so text that does not parse here (an old
-/// state, say) means the default.
-pub(crate) fn timeout(resource: &Value, kind: TimeoutKind) -> Duration {
-    resource
-        .get("timeouts")
-        .and_then(|t| t.get(kind.name()))
-        .and_then(Value::as_str)
+/// The timeout of `kind` from a resource's `timeouts` block (configuration, plan or state). The
+/// block was validated before any operation runs, so text that does not parse here (an old state,
+/// say) means the default.
+pub(crate) fn timeout(block: &Maybe<TimeoutsModel>, kind: TimeoutKind) -> Duration {
+    let Some(block) = block.known() else {
+        return DEFAULT_TIMEOUT;
+    };
+    let text = match kind {
+        TimeoutKind::Create => &block.create,
+        TimeoutKind::Update => &block.update,
+        TimeoutKind::Read => &block.read,
+    };
+    text.known()
         .and_then(|text| parse_duration(text).ok())
         .unwrap_or(DEFAULT_TIMEOUT)
 }
 
 #[cfg(test)]
 mod tests {
+    use tfplugin::Value;
+
     use super::*;
 
     #[test]
@@ -139,21 +148,18 @@ mod tests {
 
     #[test]
     fn missing_timeouts_use_the_default_and_set_ones_their_value() {
-        let state = Value::object([(
-            "timeouts",
-            Value::object([
-                ("create", Value::from("2m")),
-                ("update", Value::Null),
-                ("read", Value::from("whenever")),
-            ]),
-        )]);
+        let block = Maybe::Known(TimeoutsModel {
+            create: Maybe::Known("2m".into()),
+            update: Maybe::Null,
+            read: Maybe::Known("whenever".into()),
+        });
         assert_eq!(
-            timeout(&state, TimeoutKind::Create),
+            timeout(&block, TimeoutKind::Create),
             Duration::from_secs(120)
         );
-        assert_eq!(timeout(&state, TimeoutKind::Update), DEFAULT_TIMEOUT);
-        assert_eq!(timeout(&state, TimeoutKind::Read), DEFAULT_TIMEOUT);
-        assert_eq!(timeout(&Value::Null, TimeoutKind::Create), DEFAULT_TIMEOUT);
+        assert_eq!(timeout(&block, TimeoutKind::Update), DEFAULT_TIMEOUT);
+        assert_eq!(timeout(&block, TimeoutKind::Read), DEFAULT_TIMEOUT);
+        assert_eq!(timeout(&Maybe::Null, TimeoutKind::Create), DEFAULT_TIMEOUT);
     }
 
     #[test]

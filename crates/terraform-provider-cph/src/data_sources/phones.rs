@@ -5,16 +5,92 @@
 
 use cph_http::PhoneFilter;
 use cph_types::PhoneStatus;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tfplugin::{
-    Attribute, AttributePath, Block, Context, DataSource, Diagnostic, Diagnostics, Schema, Type,
-    Value,
+    Attribute, Block, Context, DataSource, Diagnostics, Schema, Type, Validator, Value,
 };
 
 use crate::config::ProviderData;
+use crate::model::{self, names};
 
 /// The `cph_phones` data source.
 pub(crate) struct Phones;
+
+/// The data source as Terraform holds it.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct PhonesModel {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    server_id: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    name_contains: Option<String>,
+    #[serde(default)]
+    phones: Option<Vec<PhoneSummary>>,
+}
+
+/// One phone as the data source lists it.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct PhoneSummary {
+    phone_id: String,
+    phone_name: String,
+    server_id: String,
+    status: String,
+    image_id: String,
+    image_version: String,
+}
+
+/// The names of the statuses a phone can be filtered by.
+pub(crate) fn status_names() -> Vec<&'static str> {
+    PhoneStatus::KNOWN.iter().map(|s| s.name()).collect()
+}
+
+/// The phone filters this data source (and the list resources) take: a filter left empty is
+/// refused at its attribute.
+pub(crate) fn filter_attributes() -> Vec<Attribute> {
+    let non_empty = |name: &'static str| {
+        Validator::string("Empty Filter", "not empty", move |v| {
+            if v.is_empty() {
+                Err(format!(
+                    "`{name}` is empty; leave it out to list phones of any {name}"
+                ))
+            } else {
+                Ok(())
+            }
+        })
+    };
+    let statuses: &'static [&'static str] = Box::leak(status_names().into_boxed_slice());
+    vec![
+        Attribute::optional(names::SERVER_ID, Type::String)
+            .description("Only phones of this server.")
+            .validator(non_empty(names::SERVER_ID)),
+        Attribute::optional(names::STATUS, Type::String)
+            .description(format!(
+                "Only phones in this status: one of {}.",
+                statuses
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .validator(non_empty(names::STATUS))
+            .validator(Validator::one_of("Invalid Phone Status", statuses)),
+        Attribute::optional(names::NAME, Type::String)
+            .description(
+                "Only the phones named exactly this. (The service's name filter matches any part of a name; the \
+                 provider keeps the exact matches, so `sim-phone-0001` does not also select `sim-phone-00012`.)",
+            )
+            .validator(non_empty(names::NAME)),
+        Attribute::optional(names::NAME_CONTAINS, Type::String)
+            .description("Only phones whose name contains this text anywhere (the service's own name filter).")
+            .validator(non_empty(names::NAME_CONTAINS)),
+    ]
+}
 
 fn phone_type() -> Type {
     Type::object([
@@ -27,85 +103,28 @@ fn phone_type() -> Type {
     ])
 }
 
-fn status_names() -> String {
-    PhoneStatus::KNOWN
-        .iter()
-        .map(|s| format!("`{}`", s.name()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn parse_status(name: &str) -> Result<PhoneStatus, Diagnostic> {
-    PhoneStatus::from_name(name)
-        .filter(|s| !matches!(s, PhoneStatus::Unknown(_)))
-        .ok_or_else(|| {
-            Diagnostic::error(
-                "Invalid Phone Status",
-                format!(
-                    "{name:?} is not a phone status; use one of {}",
-                    status_names()
-                ),
-            )
-            .with_attribute(AttributePath::root("status"))
-        })
-}
-
-fn filter_string(config: &Value, name: &str) -> Option<String> {
-    config.get(name).and_then(Value::as_str).map(str::to_owned)
-}
-
 impl DataSource<ProviderData> for Phones {
     fn type_name(&self) -> String {
         "cph_phones".into()
     }
 
     fn schema(&self) -> Schema {
+        let mut block = Block::new()
+            .description("Lists the project's cloud phones, optionally filtered by server, status or name.")
+            .attribute(Attribute::computed(names::ID, Type::String).description("A digest of the filters."));
+        for filter in filter_attributes() {
+            block = block.attribute(filter);
+        }
         Schema::new(
             0,
-            Block::new()
-                .description("Lists the project's cloud phones, optionally filtered by server, status or name.")
-                .attribute(Attribute::computed("id", Type::String).description("A digest of the filters."))
-                .attribute(Attribute::optional("server_id", Type::String).description("Only phones of this server."))
-                .attribute(
-                    Attribute::optional("status", Type::String)
-                        .description(format!("Only phones in this status: one of {}.", status_names())),
-                )
-                .attribute(Attribute::optional("name", Type::String).description(
-                    "Only the phones named exactly this. (The service's name filter matches any part of a name; the \
-                     provider keeps the exact matches, so `sim-phone-0001` does not also select `sim-phone-00012`.)",
-                ))
-                .attribute(Attribute::optional("name_contains", Type::String).description(
-                    "Only phones whose name contains this text anywhere (the service's own name filter).",
-                ))
-                .attribute(Attribute::computed("phones", Type::list(phone_type())).description(
+            block.attribute(
+                Attribute::computed(names::PHONES, Type::list(phone_type())).description(
                     "The matching phones, sorted by phone id: `phone_id`, `phone_name`, `server_id`, \
                      `status` (a name as in the `status` filter), `image_id`, `image_version` (the image's AOSP \
                      version, e.g. `AOSP11`: a backup restores only onto the same or a newer version).",
-                )),
+                ),
+            ),
         )
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        if let Some(name) = filter_string(config, "status") {
-            if let Err(d) = parse_status(&name) {
-                diags.push(d);
-            }
-        }
-        for attribute in ["name", "name_contains", "server_id"] {
-            if filter_string(config, attribute).is_some_and(|v| v.is_empty()) {
-                diags.push(
-                    Diagnostic::error(
-                        "Empty Filter",
-                        format!(
-                            "`{attribute}` is empty; leave it out to list phones of any {attribute}"
-                        ),
-                    )
-                    .with_attribute(AttributePath::root(attribute)),
-                );
-            }
-        }
-        diags
     }
 
     async fn read(&self, ctx: &Context<ProviderData>, config: Value) -> (Value, Diagnostics) {
@@ -114,26 +133,24 @@ impl DataSource<ProviderData> for Phones {
             Ok(d) => d,
             Err(d) => return (config, d.into()),
         };
-        let status = match filter_string(&config, "status")
-            .map(|s| parse_status(&s))
-            .transpose()
-        {
-            Ok(s) => s,
+        let mut state: PhonesModel = match model::decode(&config, "the configuration") {
+            Ok(m) => m,
             Err(d) => return (config, d.into()),
         };
-        let exact = filter_string(&config, "name");
-        let contains = filter_string(&config, "name_contains");
+        let status = state.status.as_deref().and_then(PhoneStatus::from_name);
+        let exact = state.name.clone();
+        let contains = state.name_contains.clone();
         // The service matches substrings: ask it for the narrower text, keep what truly matches.
         let filter = PhoneFilter {
             phone_name: exact.clone().or_else(|| contains.clone()),
-            server_id: filter_string(&config, "server_id"),
+            server_id: state.server_id.clone(),
             status,
             ..PhoneFilter::default()
         };
         let mut phones = match data.client.list_phones(&filter).await {
             Ok(p) => p,
             Err(e) => {
-                diags.error("Cannot List Phones", e.to_string());
+                diags.push(crate::report::listing_failed(&e));
                 return (config, diags);
             }
         };
@@ -144,34 +161,42 @@ impl DataSource<ProviderData> for Phones {
         });
         // Sorted by id, so that plans do not churn with the service's listing order.
         phones.sort_by(|a, b| a.phone_id.cmp(&b.phone_id));
-        let text = |s: &Option<String>| Value::from(s.clone().unwrap_or_default());
-        let list: Vec<Value> = phones
-            .iter()
-            .map(|p| {
-                Value::object([
-                    ("phone_id", text(&p.phone_id)),
-                    ("phone_name", text(&p.phone_name)),
-                    ("server_id", text(&p.server_id)),
-                    (
-                        "status",
-                        Value::from(p.status.map(|s| s.name().to_string()).unwrap_or_default()),
-                    ),
-                    ("image_id", text(&p.image_id)),
-                    ("image_version", text(&p.image_version)),
-                ])
-            })
-            .collect();
+        let text = |s: &Option<String>| s.clone().unwrap_or_default();
+        state.phones = Some(
+            phones
+                .iter()
+                .map(|p| PhoneSummary {
+                    phone_id: text(&p.phone_id),
+                    phone_name: text(&p.phone_name),
+                    server_id: text(&p.server_id),
+                    status: p.status.map(|s| s.name().to_string()).unwrap_or_default(),
+                    image_id: text(&p.image_id),
+                    image_version: text(&p.image_version),
+                })
+                .collect(),
+        );
         let mut digest = Sha256::new();
-        for name in ["server_id", "status", "name", "name_contains"] {
-            digest.update(name.as_bytes());
-            digest.update([0]);
-            digest.update(filter_string(&config, name).unwrap_or_default().as_bytes());
+        for filter in [&state.server_id, &state.status, &state.name, &state.name_contains] {
+            digest.update(filter.as_deref().unwrap_or_default().as_bytes());
             digest.update([0]);
         }
-        let id = hex::encode(&digest.finalize()[..8]);
-        let mut state = config;
-        state.set_path(&AttributePath::root("id"), Value::from(id));
-        state.set_path(&AttributePath::root("phones"), Value::List(list));
-        (state, diags)
+        state.id = Some(hex::encode(&digest.finalize()[..8]));
+        match model::encode(&state, &self.schema().value_type()) {
+            Ok(value) => (value, diags),
+            Err(d) => (config, d.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_agrees_with_the_model() {
+        let fields = tfplugin::field_names::<PhonesModel>();
+        for attr in &Phones.schema().block.attributes {
+            assert!(fields.contains(&attr.name.as_str()), "{}", attr.name);
+        }
     }
 }

@@ -2,96 +2,102 @@
 //! `cph_phone_restore` has backups to restore.
 
 use cph_types::{BucketName, ExportObjectPath, ExportPath, PhoneId, StorageInfo, StorageRequest};
-use tfplugin::{Attribute, Diagnostic, Value};
+use serde::{Deserialize, Serialize};
+use tfplugin::{Diagnostic, Maybe};
 
-use super::action::Action;
+use super::{Kind, PhoneList};
 use crate::attributes;
-use crate::converge::Operation;
-use crate::phones::PhoneInputs;
+use crate::engine::Operation;
+use crate::model::{OperationModel, PhoneModel};
 
-/// The backup action.
+/// The backup operation.
 pub(crate) struct PhoneBackup;
 
-/// What a phone of a backup carries: where its object goes and which files it holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct BackupInputs {
-    pub(crate) bucket_name: String,
-    pub(crate) object_path: String,
-    pub(crate) include_files: Vec<String>,
-    pub(crate) exclude_files: Vec<String>,
+/// A phone of a backup: where its object goes and which files it holds.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub(crate) struct BackupPhoneModel {
+    #[serde(default)]
+    pub(crate) phone_id: Maybe<PhoneId>,
+    #[serde(default)]
+    pub(crate) bucket_name: Maybe<BucketName>,
+    #[serde(default)]
+    pub(crate) object_path: Maybe<ExportObjectPath>,
+    #[serde(default)]
+    pub(crate) include_files: Maybe<Vec<Maybe<ExportPath>>>,
+    #[serde(default)]
+    pub(crate) exclude_files: Maybe<Vec<Maybe<ExportPath>>>,
 }
 
-/// The strings of a list attribute (`None` while any is unknown; an unset list is empty).
-fn strings(element: &Value, name: &str) -> Option<Vec<String>> {
-    match element.get(name) {
-        None | Some(Value::Null) => Some(Vec::new()),
-        Some(list) => list
-            .as_elements()?
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
-            .collect(),
+/// What a phone of a backup asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BackupInputs {
+    pub(crate) bucket_name: BucketName,
+    pub(crate) object_path: ExportObjectPath,
+    pub(crate) include_files: Vec<ExportPath>,
+    pub(crate) exclude_files: Vec<ExportPath>,
+}
+
+/// The known paths of a list, `None` while any is unknown (null is none).
+fn known_paths(list: &Maybe<Vec<Maybe<ExportPath>>>) -> Option<Vec<ExportPath>> {
+    match list {
+        Maybe::Unknown => None,
+        Maybe::Null => Some(Vec::new()),
+        Maybe::Known(items) => items.iter().map(|p| p.known().cloned()).collect(),
     }
 }
 
-impl PhoneInputs for BackupInputs {
-    fn read(element: &Value) -> Option<Self> {
-        let text = |name: &str| element.get(name).and_then(Value::as_str).map(str::to_owned);
+impl PhoneModel for BackupPhoneModel {
+    type Inputs = BackupInputs;
+
+    fn phone_id(&self) -> &Maybe<PhoneId> {
+        &self.phone_id
+    }
+
+    fn inputs(&self) -> Option<BackupInputs> {
         Some(BackupInputs {
-            bucket_name: text("bucket_name")?,
-            object_path: text("object_path")?,
-            include_files: strings(element, "include_files")?,
-            exclude_files: strings(element, "exclude_files")?,
+            bucket_name: self.bucket_name.known()?.clone(),
+            object_path: self.object_path.known()?.clone(),
+            include_files: known_paths(&self.include_files)?,
+            exclude_files: known_paths(&self.exclude_files)?,
         })
     }
 
-    /// Backups are never given by id alone (the resource has no `phone_ids`).
-    fn id_only() -> Self {
-        BackupInputs {
-            bucket_name: String::new(),
-            object_path: String::new(),
-            include_files: Vec::new(),
-            exclude_files: Vec::new(),
+    fn bare(phone_id: PhoneId) -> Self {
+        BackupPhoneModel {
+            phone_id: Maybe::Known(phone_id),
+            ..BackupPhoneModel::default()
         }
     }
 }
 
 impl Operation for PhoneBackup {
-    type Inputs = BackupInputs;
+    type Phone = BackupPhoneModel;
     type Request = StorageRequest;
     const TYPE_NAME: &'static str = "cph_phone_backup";
     const VERB: &'static str = "backup";
     const DONE: &'static str = "backed up";
 
     fn request(
-        _resource: &Value,
+        _model: &OperationModel<BackupPhoneModel>,
         phones: Vec<(PhoneId, &BackupInputs)>,
     ) -> Result<StorageRequest, Diagnostic> {
-        let invalid = |e: cph_types::Error| Diagnostic::error("Invalid Backup", e.to_string());
-        let paths = |list: &[String]| -> Result<Vec<ExportPath>, Diagnostic> {
-            list.iter()
-                .map(|p| ExportPath::new(p.as_str()).map_err(invalid))
-                .collect()
-        };
-        let storage_infos = phones
-            .into_iter()
-            .map(|(phone_id, inputs)| {
-                Ok(StorageInfo {
+        Ok(StorageRequest {
+            storage_infos: phones
+                .into_iter()
+                .map(|(phone_id, inputs)| StorageInfo {
                     phone_id,
-                    include_files: paths(&inputs.include_files)?,
+                    include_files: inputs.include_files.clone(),
                     exclude_files: (!inputs.exclude_files.is_empty())
-                        .then(|| paths(&inputs.exclude_files))
-                        .transpose()?,
-                    bucket_name: BucketName::new(inputs.bucket_name.as_str()).map_err(invalid)?,
-                    object_path: ExportObjectPath::new(inputs.object_path.as_str())
-                        .map_err(invalid)?,
+                        .then(|| inputs.exclude_files.clone()),
+                    bucket_name: inputs.bucket_name.clone(),
+                    object_path: inputs.object_path.clone(),
                 })
-            })
-            .collect::<Result<Vec<_>, Diagnostic>>()?;
-        Ok(StorageRequest { storage_infos })
+                .collect(),
+        })
     }
 }
 
-impl Action for PhoneBackup {
+impl Kind for PhoneBackup {
     fn description() -> &'static str {
         "Backs cloud phones' data up to OBS (the export API), one object per phone, waits on every job and records \
          each phone's result. A later apply backs up only the phones that need it: new ones, ones whose object or \
@@ -99,16 +105,16 @@ impl Action for PhoneBackup {
          Destroying it calls nothing and deletes no object."
     }
 
-    fn phones_description() -> &'static str {
-        "The phones to back up, each with its object and files"
-    }
-
-    fn phone_attributes() -> Vec<Attribute> {
-        vec![
-            attributes::bucket_name("The OBS bucket to write the backup to"),
-            attributes::export_object_path("The backup object's path in the bucket"),
-            attributes::include_files(),
-            attributes::exclude_files(),
-        ]
+    fn phone_list() -> PhoneList {
+        PhoneList::Phones {
+            what: "The phones to back up, each with its object and files",
+            attributes: vec![
+                attributes::bucket_name("The OBS bucket to write the backup to"),
+                attributes::export_object_path("The backup object's path in the bucket"),
+                attributes::include_files(),
+                attributes::exclude_files(),
+            ],
+            ids_too: false,
+        }
     }
 }

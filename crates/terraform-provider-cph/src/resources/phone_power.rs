@@ -1,89 +1,115 @@
-//! `cph_phone_power`: the power state of phones as declared, drift-detected state. A refresh reads
-//! every phone's status in bulk (ListCloudPhones pages); a phone not in the declared state is
-//! drift, planned as an update of that phone alone; apply stops (batch-stop) or powers on
-//! (batch-restart of a stopped phone) exactly those phones, after waiting for phones in a
-//! transitional status to settle. Built on the shared per-phone pieces: the phone reader, the
-//! planner (observed inputs), the runner, records and rollouts.
+//! `cph_phone_power`: the power state of phones as declared, drift-detected state, on the shared
+//! engine. A refresh reads every phone's status in bulk (ListCloudPhones pages); a phone not in the
+//! declared state is drift, planned as work on that phone alone; apply reads the statuses again,
+//! waits for phones in a transitional status to settle, and stops (batch-stop) or powers on
+//! (batch-restart of a stopped phone) exactly the phones the plan showed that still need it.
+//!
+//! The declared state picks the operation: [`Power<Stop>`] or [`Power<Start>`], the same resource
+//! otherwise; [`PhonePower`] serves both.
 
-use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::marker::PhantomData;
+use std::time::Instant;
 
-use cph_http::{Earlier, PhoneFilter, WaitOptions};
-use cph_types::{BatchRequest, PhoneId, PhoneStatus, RestartPhone, RestartRequest, StopRequest};
+use cph_http::{PhoneFilter, WaitOptions};
+use cph_types::{
+    BatchRequest, PhoneId, PhoneStatus, RestartPhone, RestartRequest, StopRequest,
+};
+use serde::{Deserialize, Serialize};
 use tfplugin::{
-    ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Context, Diagnostic, Diagnostics,
-    Fields, ImportResponse, PlanRequest, PlanResponse, RawState, ReadRequest, ReadResponse,
-    Resource, Schema, Type, Validator, Value,
+    ApplyRequest, ApplyResponse, Attribute, Context, Diagnostic, Diagnostics, ImportResponse,
+    Maybe, PlanRequest, PlanResponse, RawState, ReadRequest, ReadResponse, Resource, Schema, Type,
+    Validator, Value,
 };
 
-use crate::attributes;
+use super::{Import, Kind, PhoneList};
 use crate::config::ProviderData;
-use crate::converge::JOBS;
-use crate::phones::{PhoneInputs, read_phones};
-use crate::planner::{self, Policy, Prior, Work};
-use crate::records::{self, Record, Records, SCHEMA_VERSION, read_records, records_value};
-use crate::report::{self, Context as ReportContext};
-use crate::rollout::{RolloutSpec, rollout_block};
-use crate::runner::{RunOutcome, Runner, running_job};
-use crate::timeouts::{TimeoutKind, timeout, timeouts_block};
+use crate::engine::{self, Operation, READ_TIMEOUT, Reading};
+use crate::model::{self, OperationModel, PhoneModel, PowerState, names, path};
+use crate::phones::Desired;
+use crate::planner::PhonePlan;
+use crate::records::{self, Record};
+use crate::report;
+use crate::runner::Runner;
+use crate::timeouts::{TimeoutKind, timeout};
 
-/// The `cph_phone_power` resource.
-pub(crate) struct PhonePower;
-
-const TYPE_NAME: &str = "cph_phone_power";
 /// The status name recorded for a phone the service does not list.
 const NOT_FOUND: &str = "not_found";
 
-/// The declared power state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Want {
-    Running,
-    Stopped,
+/// Which way the phones are to go, and the request that takes them there.
+pub(crate) trait Direction: Send + Sync + 'static {
+    const STATE: PowerState;
+    /// What apply does to a phone not in the state, in words.
+    const VERB: &'static str;
+    const DONE: &'static str;
+    type Request: BatchRequest + Send + Sync;
+    fn request(phones: Vec<PhoneId>) -> Self::Request;
 }
 
-impl Want {
-    const ALL: [Want; 2] = [Want::Running, Want::Stopped];
+/// Powered off: batch-stop.
+pub(crate) struct Stop;
+/// Powered on: batch-restart (which powers on a stopped phone).
+pub(crate) struct Start;
 
-    fn name(self) -> &'static str {
-        match self {
-            Want::Running => "running",
-            Want::Stopped => "stopped",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Want> {
-        Want::ALL.into_iter().find(|w| w.name() == text)
-    }
-
-    /// What apply does to a phone not in this state, in words.
-    fn verb(self) -> &'static str {
-        match self {
-            Want::Running => "power on",
-            Want::Stopped => "stop",
-        }
-    }
-
-    /// The declared state of a resource value (`None` while unknown or invalid).
-    fn of(resource: &Value) -> Option<Want> {
-        resource
-            .get("state")
-            .and_then(Value::as_str)
-            .and_then(Want::parse)
+impl Direction for Stop {
+    const STATE: PowerState = PowerState::Stopped;
+    const VERB: &'static str = "stop";
+    const DONE: &'static str = "stopped";
+    type Request = StopRequest;
+    fn request(phones: Vec<PhoneId>) -> StopRequest {
+        StopRequest { phone_ids: phones }
     }
 }
 
-/// A phone's power as compared with the declared state: the name of its status.
+impl Direction for Start {
+    const STATE: PowerState = PowerState::Running;
+    const VERB: &'static str = "power on";
+    const DONE: &'static str = "powered on";
+    type Request = RestartRequest;
+    fn request(phones: Vec<PhoneId>) -> RestartRequest {
+        RestartRequest {
+            image_id: None,
+            phones: phones
+                .into_iter()
+                .map(|phone_id| RestartPhone {
+                    phone_id,
+                    property: None,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The power operation going `D`'s way.
+pub(crate) struct Power<D>(PhantomData<D>);
+
+/// A phone's power as compared with the declared state: the name of its status (`running`,
+/// `stopped`, `stop_failed`, ..., or `not_found`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Power(String);
+pub(crate) struct StatusName(String);
 
-impl PhoneInputs for Power {
-    /// Power is never given per phone (the resource names its phones by id).
-    fn read(_element: &Value) -> Option<Self> {
+/// The phones of this resource are `phone_ids`; this element never appears.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub(crate) struct PowerPhone {
+    #[serde(default)]
+    phone_id: Maybe<PhoneId>,
+}
+
+impl PhoneModel for PowerPhone {
+    type Inputs = StatusName;
+
+    fn phone_id(&self) -> &Maybe<PhoneId> {
+        &self.phone_id
+    }
+
+    fn inputs(&self) -> Option<StatusName> {
         None
     }
 
-    fn id_only() -> Self {
-        Power(String::new())
+    fn bare(phone_id: PhoneId) -> Self {
+        PowerPhone {
+            phone_id: Maybe::Known(phone_id),
+        }
     }
 }
 
@@ -98,37 +124,6 @@ fn transitional(status: PhoneStatus) -> bool {
     )
 }
 
-/// The phone ids of a resource value, when every one is known.
-fn phone_ids(resource: &Value) -> Option<Vec<String>> {
-    let mut ignored = Diagnostics::new();
-    read_phones::<Power>(resource, &mut ignored)
-        .with_known_ids()
-        .map(|phones| phones.into_iter().map(|(id, _)| id.to_owned()).collect())
-}
-
-/// The statuses recorded in a resource value, by phone id.
-fn recorded_statuses(resource: &Value) -> BTreeMap<String, String> {
-    resource
-        .get("statuses")
-        .and_then(Value::as_entries)
-        .map(|entries| {
-            entries
-                .iter()
-                .filter_map(|(id, v)| Some((id.clone(), v.as_str()?.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn statuses_value(statuses: &BTreeMap<String, String>) -> Value {
-    Value::Map(
-        statuses
-            .iter()
-            .map(|(id, s)| (id.clone(), Value::from(s.clone())))
-            .collect(),
-    )
-}
-
 /// Every phone's status as the service lists it now (all pages of ListCloudPhones).
 async fn observe(
     data: &ProviderData,
@@ -138,129 +133,359 @@ async fn observe(
         .client
         .list_phones_within(&PhoneFilter::default(), options)
         .await
-        .map_err(|e| Diagnostic::error("Cannot Read Phone Statuses", e.to_string()))?;
+        .map_err(|e| report::statuses_unread(&report::api_failure(&e)))?;
     Ok(phones
         .into_iter()
         .filter_map(|p| Some((p.phone_id?, p.status?)))
         .collect())
 }
 
-/// The status names of `ids` in `observed` (`not_found` for a phone the service does not list).
-fn names_of(ids: &[String], observed: &HashMap<String, PhoneStatus>) -> BTreeMap<String, String> {
-    ids.iter()
-        .map(|id| {
-            let name = observed.get(id).map_or(NOT_FOUND, |s| s.name());
-            (id.clone(), name.to_owned())
-        })
+/// The status name of `id` in `observed`.
+fn name_of(id: &str, observed: &HashMap<String, PhoneStatus>) -> String {
+    observed
+        .get(id)
+        .map_or(NOT_FOUND, |s| s.name())
+        .to_owned()
+}
+
+/// The known phone ids of a model.
+fn ids_of<P>(model: &OperationModel<P>) -> Vec<PhoneId> {
+    model
+        .phone_ids
+        .known()
+        .into_iter()
+        .flatten()
+        .filter_map(Maybe::known)
+        .cloned()
         .collect()
 }
 
-/// Per phone, whether it needs work to reach `want` given its observed status names: the shared
-/// planner, with the observations as the prior inputs.
-fn plan_work<'a>(
-    ids: &'a [String],
-    statuses: &'a BTreeMap<String, String>,
-    records: &'a Records,
-    want: Want,
-) -> Vec<(&'a str, Work)> {
-    let observed: Vec<(String, Power)> = ids
-        .iter()
-        .map(|id| {
-            let name = statuses.get(id).cloned().unwrap_or_default();
-            (id.clone(), Power(name))
-        })
-        .collect();
-    let inputs: HashMap<&str, &Power> = observed.iter().map(|(id, p)| (id.as_str(), p)).collect();
-    let wanted = Power(want.name().to_owned());
-    let desired: Vec<(&str, Option<&Power>)> =
-        ids.iter().map(|id| (id.as_str(), Some(&wanted))).collect();
-    let follow = Records::new();
-    planner::plan(
-        Prior {
-            inputs: &inputs,
-            main: records,
-            follow: &follow,
-        },
-        &desired,
-        Policy {
-            unrecorded_needs_work: false,
-            follow_up: false,
-            observed: true,
-        },
-        Power::met_by,
-    )
-    .into_iter()
-    .map(|p| (p.phone_id, p.main))
-    .zip(ids)
-    .map(|((_, work), id)| (id.as_str(), work))
-    .collect()
+/// The phones a refresh found the service does not list: the next plan fails on them.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Private {
+    #[serde(default)]
+    gone: BTreeSet<String>,
+}
+
+impl<D: Direction> Operation for Power<D> {
+    type Phone = PowerPhone;
+    type Request = D::Request;
+    const TYPE_NAME: &'static str = "cph_phone_power";
+    const VERB: &'static str = D::VERB;
+    const DONE: &'static str = D::DONE;
+    const UNRECORDED_NEEDS_WORK: bool = false;
+    const OBSERVED: bool = true;
+
+    fn request(
+        _model: &OperationModel<PowerPhone>,
+        phones: Vec<(PhoneId, &StatusName)>,
+    ) -> Result<D::Request, Diagnostic> {
+        Ok(D::request(phones.into_iter().map(|(id, _)| id).collect()))
+    }
+
+    /// Every phone wants the declared state.
+    fn desired(model: &OperationModel<PowerPhone>) -> Option<Vec<Desired<StatusName>>> {
+        let want = model.state.known()?;
+        let ids = model.phone_ids.known()?;
+        ids.iter()
+            .map(|id| Some((id.known()?.clone(), Some(StatusName(want.name().to_owned())))))
+            .collect()
+    }
+
+    /// Each phone's status as last read.
+    fn prior_inputs(prior: &OperationModel<PowerPhone>) -> HashMap<String, StatusName> {
+        prior
+            .statuses
+            .known()
+            .into_iter()
+            .flatten()
+            .filter_map(|(id, s)| Some((id.clone(), StatusName(s.known()?.clone()))))
+            .collect()
+    }
+
+    /// Statuses of the phones with work are unknown until apply; the rest keep theirs.
+    fn plan_more(
+        prior: &OperationModel<PowerPhone>,
+        planned: &mut PlanResponse,
+        plans: &[PhonePlan<'_>],
+    ) {
+        let statuses = prior.statuses.known();
+        let planned_statuses: BTreeMap<String, Maybe<String>> = plans
+            .iter()
+            .filter_map(|p| {
+                let status = if p.main.is_keep() {
+                    statuses?.get(p.phone_id)?.clone()
+                } else {
+                    Maybe::Unknown
+                };
+                Some((p.phone_id.to_owned(), status))
+            })
+            .collect();
+        let ty = Type::map(Type::String);
+        match model::encode(&planned_statuses, &ty) {
+            Ok(v) => {
+                planned.planned_state.set_path(&path(names::STATUSES), v);
+            }
+            Err(diag) => planned.diagnostics.push(diag),
+        }
+    }
+
+    fn check_plan(config: &OperationModel<PowerPhone>, private: &[u8], diags: &mut Diagnostics) {
+        let gone = serde_json::from_slice::<Private>(private)
+            .unwrap_or_default()
+            .gone;
+        for (i, id) in config.phone_ids.known().into_iter().flatten().enumerate() {
+            if let Some(id) = id.known().filter(|id| gone.contains(id.as_str())) {
+                diags.push(report::phone_gone(
+                    id,
+                    path(names::PHONE_IDS).index(i),
+                    names::PHONE_IDS,
+                ));
+            }
+        }
+    }
+
+    /// Reads the statuses, waits for phones in a transitional status to settle, and keeps the
+    /// phones still not in the declared state (a phone the service does not list is not sent).
+    async fn settle(
+        ctx: &Context<ProviderData>,
+        _model: &OperationModel<PowerPhone>,
+        submit: Vec<PhoneId>,
+        runner: &Runner<'_>,
+    ) -> (Vec<PhoneId>, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        if submit.is_empty() {
+            return (submit, diags);
+        }
+        let Ok(data) = ctx.data() else {
+            return (submit, diags);
+        };
+        let options = runner.options();
+        let poll = data.client.settings().poll_interval;
+        loop {
+            let observed = match observe(data, options).await {
+                Ok(o) => o,
+                Err(diag) => {
+                    diags.push(diag);
+                    return (Vec::new(), diags);
+                }
+            };
+            let moving = submit
+                .iter()
+                .filter(|id| observed.get(id.as_str()).copied().is_some_and(transitional))
+                .count();
+            if moving == 0 || runner.is_over() {
+                if moving > 0 {
+                    diags.push(report::still_changing(moving, runner.why_over()));
+                }
+                let (missing, still): (Vec<PhoneId>, Vec<PhoneId>) = submit
+                    .into_iter()
+                    .filter(|id| {
+                        let status = observed.get(id.as_str()).copied();
+                        !status.is_some_and(transitional)
+                            && status.is_none_or(|s| s.name() != D::STATE.name())
+                    })
+                    .partition(|id| !observed.contains_key(id.as_str()));
+                if !missing.is_empty() {
+                    diags.push(report::phones_not_listed(&missing, D::VERB));
+                }
+                return (still, diags);
+            }
+            tracing::info!(
+                phones = moving,
+                "cph_phone_power: waiting for {moving} phones in a transitional status"
+            );
+            runner.pause(poll).await;
+        }
+    }
+
+    /// The statuses after the work: read again when anything was sent; phones the plan kept keep
+    /// theirs.
+    async fn finish(
+        ctx: &Context<ProviderData>,
+        prior: &OperationModel<PowerPhone>,
+        state: &mut OperationModel<PowerPhone>,
+        acted: &HashMap<String, Record>,
+        _errors: bool,
+    ) {
+        let ids = ids_of(state);
+        let planned = state.statuses.known().cloned().unwrap_or_default();
+        let prior_statuses = prior.statuses.known().cloned().unwrap_or_default();
+        let kept = |id: &str| planned.get(id).is_some_and(Maybe::is_known);
+        let observed = match ctx.data() {
+            Ok(data) if ids.iter().any(|id| !kept(id.as_str())) => {
+                let options = WaitOptions::new()
+                    .deadline(Instant::now() + READ_TIMEOUT)
+                    .cancel(ctx.cancellation().clone());
+                observe(data, &options).await.ok()
+            }
+            _ => None,
+        };
+        let _ = acted;
+        let statuses: BTreeMap<String, Maybe<String>> = ids
+            .iter()
+            .filter_map(|id| {
+                let id = id.as_str();
+                let status = if kept(id) {
+                    planned.get(id).cloned()
+                } else {
+                    match &observed {
+                        Some(o) => Some(Maybe::Known(name_of(id, o))),
+                        None => prior_statuses.get(id).cloned(),
+                    }
+                };
+                Some((id.to_owned(), status?))
+            })
+            .collect();
+        state.statuses = Maybe::Known(statuses);
+    }
+
+    async fn read_back(
+        ctx: &Context<ProviderData>,
+        state: &mut OperationModel<PowerPhone>,
+        reading: &Reading,
+    ) -> (Diagnostics, Vec<u8>) {
+        let data = match ctx.data() {
+            Ok(d) => d,
+            Err(diag) => return (diag.into(), Vec::new()),
+        };
+        let limit = match reading {
+            Reading::Refresh => timeout(&state.timeouts, TimeoutKind::Read),
+            Reading::Import { .. } => READ_TIMEOUT,
+        };
+        let options = WaitOptions::new()
+            .deadline(Instant::now() + limit)
+            .cancel(ctx.cancellation().clone());
+        let ids = ids_of(state);
+        let observed = match observe(data, &options).await {
+            Ok(o) => o,
+            Err(diag) => {
+                let diag = match reading {
+                    Reading::Refresh => report::statuses_kept(diag),
+                    Reading::Import { .. } => diag,
+                };
+                return (diag.into(), Vec::new());
+            }
+        };
+        let gone: BTreeSet<String> = ids
+            .iter()
+            .filter(|id| !observed.contains_key(id.as_str()))
+            .map(|id| id.as_str().to_owned())
+            .collect();
+        if let Reading::Import { .. } = reading {
+            if !gone.is_empty() {
+                return (report::import_not_listed(&gone).into(), Vec::new());
+            }
+            // The declared state read from the service: stopped when every phone is stopped.
+            let all_stopped = ids
+                .iter()
+                .all(|id| observed.get(id.as_str()) == Some(&PhoneStatus::Stopped));
+            state.state = Maybe::Known(if all_stopped {
+                PowerState::Stopped
+            } else {
+                PowerState::Running
+            });
+        }
+        state.statuses = Maybe::Known(
+            ids.iter()
+                .map(|id| {
+                    (
+                        id.as_str().to_owned(),
+                        Maybe::Known(name_of(id.as_str(), &observed)),
+                    )
+                })
+                .collect(),
+        );
+        let mut diags = Diagnostics::new();
+        if !gone.is_empty() {
+            diags.push(report::phones_gone_warning("cph_phone_power", &gone, names::PHONE_IDS));
+        }
+        let private = if gone.is_empty() {
+            Vec::new()
+        } else {
+            serde_json::to_vec(&Private { gone }).unwrap_or_default()
+        };
+        (diags, private)
+    }
+}
+
+impl<D: Direction> Kind for Power<D> {
+    fn description() -> &'static str {
+        "Keeps phones powered on or off as declared. A refresh reads every phone's status; a phone not in the \
+         declared state is drift, and apply stops (or powers on) exactly those phones. Phones in a transitional \
+         status (restarting, stopping, ...) are waited on, never acted on twice. Destroying it calls nothing and \
+         leaves the phones as they are."
+    }
+
+    fn phone_list() -> PhoneList {
+        PhoneList::IdsOnly {
+            description: "The ids of the phones, at least one, each at most once. Adding a phone acts on it alone \
+                          (when it is not in the declared state); removing one or reordering calls nothing."
+                .to_owned(),
+        }
+    }
+
+    fn extra_attributes() -> Vec<Attribute> {
+        vec![
+            Attribute::required(names::STATE, Type::String)
+                .description(
+                    "`running` (a stopped or failed phone is powered on with batch-restart) or `stopped` (a \
+                     running or failed phone is stopped with batch-stop).",
+                )
+                .validator(Validator::one_of(
+                    "Invalid Power State",
+                    PowerState::NAMES,
+                )),
+            Attribute::computed(names::STATUSES, Type::map(Type::String)).description(
+                "Each phone's status as last read, keyed by phone id: `running`, `stopped`, `restarting`, \
+                 `stopping`, `restart_failed`, `stop_failed`, ... (the names of the `cph_phones` data source's \
+                 `status` filter), or `not_found` for a phone the service does not list.",
+            ),
+        ]
+    }
+
+    const TRIGGERS: bool = false;
+    const IMPORT: Import = Import::ByIds { keys: false };
+
+    fn schema_verb() -> &'static str {
+        "power change"
+    }
+
+    fn jobs_description() -> String {
+        "The latest stop or power-on of each phone this resource acted on.".to_owned()
+    }
+
+    fn id_description() -> Option<&'static str> {
+        Some(
+            "The request id of the first batch request the resource sent, or the first phone's id when no \
+             request was needed; kept for the resource's life.",
+        )
+    }
+}
+
+/// The `cph_phone_power` resource: [`Power<Stop>`] or [`Power<Start>`] by the declared state.
+pub(crate) struct PhonePower;
+
+/// The declared state of a value (plan or state), when known.
+fn declared(value: &Value) -> Option<PowerState> {
+    model::decode::<OperationModel<PowerPhone>>(value, "the value")
+        .ok()?
+        .state
+        .into_known()
+}
+
+/// The schema (the same whichever way the phones go).
+fn power_schema() -> Schema {
+    super::schema::<Power<Stop>>()
 }
 
 impl Resource<ProviderData> for PhonePower {
     fn type_name(&self) -> String {
-        TYPE_NAME.into()
+        <Power<Stop> as Operation>::TYPE_NAME.into()
     }
 
     fn schema(&self) -> Schema {
-        let block = Block::new()
-            .description(
-                "Keeps phones powered on or off as declared. A refresh reads every phone's status; a phone not in \
-                 the declared state is drift, and apply stops (or powers on) exactly those phones. Phones in a \
-                 transitional status (restarting, stopping, ...) are waited on, never acted on twice. Destroying it \
-                 calls nothing and leaves the phones as they are.",
-            )
-            .attribute(attributes::id().description(
-                "The request id of the first batch request the resource sent, or the first phone's id when no \
-                 request was needed; kept for the resource's life.",
-            ))
-            .attribute(
-                Attribute::required("phone_ids", Type::list(Type::String))
-                    .description(
-                        "The ids of the phones, at least one, each at most once. Adding a phone acts on it alone \
-                         (when it is not in the declared state); removing one or reordering calls nothing.",
-                    )
-                    .validator(Validator::each_string("Invalid Phone Id", "phone ids", |id| {
-                        PhoneId::new(id).map(drop).map_err(|e| e.to_string())
-                    })),
-            )
-            .attribute(
-                Attribute::required("state", Type::String)
-                    .description(
-                        "`running` (a stopped or failed phone is powered on with batch-restart) or `stopped` (a \
-                         running or failed phone is stopped with batch-stop).",
-                    )
-                    .validator(Validator::string(
-                        "Invalid Power State",
-                        "running or stopped",
-                        |text| {
-                            Want::parse(text).map(drop).ok_or_else(|| {
-                                format!("{text:?} is not a power state; use \"running\" or \"stopped\"")
-                            })
-                        },
-                    )),
-            )
-            .attribute(attributes::allow_partial_failure())
-            .attribute(
-                Attribute::computed("statuses", Type::map(Type::String)).description(
-                    "Each phone's status as last read, keyed by phone id: `running`, `stopped`, `restarting`, \
-                     `stopping`, `restart_failed`, `stop_failed`, ... (the names of the `cph_phones` data source's \
-                     `status` filter), or `not_found` for a phone the service does not list.",
-                ),
-            )
-            .attribute(attributes::request_ids())
-            .attribute(attributes::records(
-                JOBS,
-                "The latest stop or power-on of each phone this resource acted on.",
-            ))
-            .block(rollout_block("power change"))
-            .block(timeouts_block());
-        Schema::new(SCHEMA_VERSION, block)
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        let _ = read_phones::<Power>(config, &mut diags);
-        diags
+        power_schema()
     }
 
     async fn modify_plan(
@@ -269,75 +494,11 @@ impl Resource<ProviderData> for PhonePower {
         req: &PlanRequest,
         plan: &mut PlanResponse,
     ) {
-        if plan.planned_state.is_null() {
-            return;
+        let schema = power_schema();
+        match declared(&plan.planned_state) {
+            Some(PowerState::Stopped) => engine::plan::<Power<Stop>>(&schema, req, plan),
+            _ => engine::plan::<Power<Start>>(&schema, req, plan),
         }
-        if req.prior_state.is_null() {
-            plan.set_unknown(&AttributePath::root("id"));
-            return;
-        }
-        let (Some(ids), Some(want)) = (
-            phone_ids(&plan.planned_state),
-            Want::of(&plan.planned_state),
-        ) else {
-            for name in ["statuses", JOBS, "request_ids"] {
-                plan.set_unknown(&AttributePath::root(name));
-            }
-            return;
-        };
-        let statuses = recorded_statuses(&req.prior_state);
-        let records = read_records(req.prior_state.get(JOBS));
-        let work = plan_work(&ids, &statuses, &records, want);
-        let mut planned_statuses = Fields::new();
-        let mut planned_jobs = Fields::new();
-        let mut acting: Vec<String> = Vec::new();
-        for (id, w) in &work {
-            if w.is_keep() {
-                if let Some(status) = statuses.get(*id) {
-                    planned_statuses.insert((*id).to_owned(), Value::from(status.clone()));
-                }
-                if let Some(record) = records.get(*id) {
-                    planned_jobs.insert((*id).to_owned(), record.to_value());
-                }
-            } else {
-                planned_statuses.insert((*id).to_owned(), Value::Unknown);
-                planned_jobs.insert((*id).to_owned(), Value::Unknown);
-                acting.push(format!(
-                    "{id} ({})",
-                    statuses.get(*id).map_or("not read yet", String::as_str)
-                ));
-            }
-        }
-        plan.planned_state.set_path(
-            &AttributePath::root("statuses"),
-            Value::Map(planned_statuses),
-        );
-        plan.planned_state
-            .set_path(&AttributePath::root(JOBS), Value::Map(planned_jobs));
-        if acting.is_empty() {
-            plan.keep_prior(req, &AttributePath::root("request_ids"));
-            return;
-        }
-        plan.set_unknown(&AttributePath::root("request_ids"));
-        let listed = acting.len().min(20);
-        let more = if acting.len() > listed {
-            format!(" and {} more", acting.len() - listed)
-        } else {
-            String::new()
-        };
-        plan.diagnostics.push(Diagnostic::warning(
-            format!("{} of {} Phones Need Work", acting.len(), ids.len()),
-            format!(
-                "{TYPE_NAME}: these phones are not {} and will be {} (phones in a transitional status are waited \
-                 on first): {}{more}. The other phones are not called.",
-                want.name(),
-                match want {
-                    Want::Running => "powered on",
-                    Want::Stopped => "stopped",
-                },
-                acting[..listed].join(", ")
-            ),
-        ));
     }
 
     async fn create(&self, ctx: &Context<ProviderData>, req: ApplyRequest) -> ApplyResponse {
@@ -349,430 +510,36 @@ impl Resource<ProviderData> for PhonePower {
     }
 
     async fn read(&self, ctx: &Context<ProviderData>, req: ReadRequest) -> ReadResponse {
-        let mut state = req.current_state;
-        let mut diagnostics = Diagnostics::new();
-        let data = match ctx.data() {
-            Ok(d) => d,
-            Err(diag) => {
-                return ReadResponse {
-                    new_state: state,
-                    private: req.private,
-                    diagnostics: diag.into(),
-                };
-            }
-        };
-        let options = WaitOptions::new()
-            .deadline(Instant::now() + timeout(&state, TimeoutKind::Read))
-            .cancel(ctx.cancellation().clone());
-        // Jobs still running are polled (one round); then every phone's status is read.
-        let running: Vec<_> = read_records(state.get(JOBS))
-            .values()
-            .filter_map(running_job)
-            .collect();
-        if !running.is_empty() {
-            let runner = Runner::new(
-                &data.client,
-                ctx.cancellation(),
-                timeout(&state, TimeoutKind::Read),
-            );
-            let operation = match Want::of(&state) {
-                Some(Want::Stopped) => StopRequest::OPERATION,
-                _ => RestartRequest::OPERATION,
-            };
-            let outcome = runner.refresh(operation, running).await;
-            diagnostics.extend(report::lost_in_refresh(TYPE_NAME, &outcome));
-            let mut records = read_records(state.get(JOBS));
-            for result in &outcome.results {
-                if let Some(slot) = records.get_mut(result.phone_id.as_str()) {
-                    *slot = result.to_record();
-                }
-            }
-            state.set_path(&AttributePath::root(JOBS), records_value(&records));
-        }
-        if let Some(ids) = phone_ids(&state) {
-            match observe(data, &options).await {
-                Ok(observed) => {
-                    state.set_path(
-                        &AttributePath::root("statuses"),
-                        statuses_value(&names_of(&ids, &observed)),
-                    );
-                }
-                Err(diag) => diagnostics.push(Diagnostic::warning(
-                    "Phone Statuses Not Refreshed",
-                    format!(
-                        "{TYPE_NAME}: {}; the statuses recorded in state are kept.",
-                        diag.detail
-                    ),
-                )),
-            }
-        }
-        ReadResponse {
-            new_state: state,
-            private: req.private,
-            diagnostics,
+        let schema = power_schema();
+        match declared(&req.current_state) {
+            Some(PowerState::Stopped) => engine::refresh::<Power<Stop>>(ctx, &schema, req).await,
+            _ => engine::refresh::<Power<Start>>(ctx, &schema, req).await,
         }
     }
 
     async fn import(&self, ctx: &Context<ProviderData>, id: String) -> ImportResponse {
-        let failed = |diagnostics: Diagnostics| ImportResponse {
-            diagnostics,
-            ..ImportResponse::default()
-        };
-        let ids: Vec<String> = id
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let mut diags = Diagnostics::new();
-        if ids.is_empty() {
-            diags.error(
-                "Invalid Import Id",
-                format!("import id {id:?} names no phone; use <phone_id>[,<phone_id>...]"),
-            );
-        }
-        for (i, phone) in ids.iter().enumerate() {
-            if let Err(e) = PhoneId::new(phone.as_str()) {
-                diags.error(
-                    "Invalid Import Id",
-                    format!("phone {} of the import id: {e}", i + 1),
-                );
-            } else if ids[..i].contains(phone) {
-                diags.error(
-                    "Invalid Import Id",
-                    format!("phone {phone} is listed twice"),
-                );
-            }
-        }
-        if diags.has_errors() {
-            return failed(diags);
-        }
-        let data = match ctx.data() {
-            Ok(d) => d,
-            Err(diag) => return failed(diag.into()),
-        };
-        let options = WaitOptions::new()
-            .deadline(Instant::now() + crate::timeouts::DEFAULT_TIMEOUT)
-            .cancel(ctx.cancellation().clone());
-        let observed = match observe(data, &options).await {
-            Ok(o) => o,
-            Err(diag) => return failed(diag.into()),
-        };
-        let missing: Vec<&str> = ids
-            .iter()
-            .filter(|id| !observed.contains_key(*id))
-            .map(String::as_str)
-            .collect();
-        if !missing.is_empty() {
-            return failed(
-                Diagnostic::error(
-                    "Phone Not Found",
-                    format!(
-                        "cannot import phones {}: the service does not list them",
-                        missing.join(", ")
-                    ),
-                )
-                .into(),
-            );
-        }
-        let statuses = names_of(&ids, &observed);
-        // The declared state read from the service: stopped when every phone is stopped.
-        let want = if ids
-            .iter()
-            .all(|id| observed.get(id) == Some(&PhoneStatus::Stopped))
-        {
-            Want::Stopped
-        } else {
-            Want::Running
-        };
-        let schema = self.schema();
-        let mut state = tfplugin::from_json(&serde_json::json!({}), &schema.value_type())
-            .unwrap_or(Value::Object(Fields::new()));
-        state.set_path(&AttributePath::root("id"), Value::from(id));
-        state.set_path(
-            &AttributePath::root("phone_ids"),
-            Value::List(ids.iter().map(|i| Value::from(i.clone())).collect()),
-        );
-        state.set_path(&AttributePath::root("state"), Value::from(want.name()));
-        state.set_path(&AttributePath::root("statuses"), statuses_value(&statuses));
-        state.set_path(&AttributePath::root(JOBS), Value::Map(Fields::new()));
-        state.set_path(&AttributePath::root("request_ids"), Value::List(Vec::new()));
-        schema.block.fill_defaults(&mut state);
-        ImportResponse {
-            state,
-            private: Vec::new(),
-            diagnostics: Diagnostics::new(),
-        }
+        engine::import::<Power<Start>>(ctx, &power_schema(), id, true, false).await
     }
 
     fn upgrade_state(&self, version: i64, raw: RawState) -> Result<Value, Diagnostics> {
-        records::upgrade_state(version, raw, &self.schema())
+        records::upgrade_state(version, raw, &power_schema())
     }
 }
 
-/// Applies a create or an update: reads the phones' statuses, waits for transitional ones to
-/// settle, stops or powers on the phones not in the declared state (only among those the plan
-/// showed as changing), and records statuses and jobs.
 async fn apply(ctx: &Context<ProviderData>, req: ApplyRequest, kind: TimeoutKind) -> ApplyResponse {
-    let unchanged = |diags: Diagnostics| {
-        ApplyResponse::failed(
-            if req.prior_state.is_null() {
-                Value::Null
-            } else {
-                req.prior_state.clone()
-            },
-            diags,
-        )
-    };
-    let data = match ctx.data() {
-        Ok(d) => d,
-        Err(diag) => return unchanged(diag.into()),
-    };
-    let planned = &req.planned_state;
-    let mut problems = Diagnostics::new();
-    let _ = read_phones::<Power>(planned, &mut problems);
-    if problems.has_errors() {
-        return unchanged(problems);
-    }
-    let (Some(ids), Some(want)) = (phone_ids(planned), Want::of(planned)) else {
-        return unchanged(
-            Diagnostic::error(
-                "Phones Not Known",
-                "the phones or the state have no known value at apply time (provider bug)",
-            )
-            .into(),
-        );
-    };
-    let limit = timeout(&req.config, kind);
-    let deadline = Instant::now() + limit;
-    let options = WaitOptions::new()
-        .deadline(deadline)
-        .cancel(ctx.cancellation().clone());
-    let creating = kind == TimeoutKind::Create;
-    // The phones the plan left as they are keep their recorded status and job, whatever happens
-    // meanwhile (the next refresh sees any change); the others are candidates.
-    let planned_statuses = planned.get("statuses");
-    let candidate = |id: &str| {
-        creating
-            || planned_statuses
-                .and_then(|s| s.get(id))
-                .is_none_or(Value::is_unknown)
-    };
-    let prior_records = read_records(req.prior_state.get(JOBS));
-
-    // Settle: phones on their way somewhere are waited on, never acted on.
-    let poll = data.client.settings().poll_interval;
-    let mut observed = match observe(data, &options).await {
-        Ok(o) => o,
-        Err(diag) => return unchanged(diag.into()),
-    };
-    let mut diagnostics = Diagnostics::new();
-    loop {
-        let moving = ids
-            .iter()
-            .filter(|id| candidate(id))
-            .filter(|id| observed.get(*id).copied().is_some_and(transitional))
-            .count();
-        if moving == 0 {
-            break;
-        }
-        tracing::info!(
-            phones = moving,
-            "{TYPE_NAME}: waiting for {moving} phones in a transitional status"
-        );
-        let wait = poll.min(deadline.saturating_duration_since(Instant::now()));
-        tokio::select! {
-            () = ctx.cancellation().cancelled() => {}
-            () = tokio::time::sleep(wait) => {}
-        }
-        if ctx.is_stopped() || Instant::now() >= deadline {
-            diagnostics.error(
-                "Phones Still Changing State",
-                format!(
-                    "{moving} phones were still in a transitional status (restarting, stopping, ...) when the wait \
-                     ended ({}); nothing was sent to them. The next apply waits on them again.",
-                    if ctx.is_stopped() {
-                        "Terraform asked the provider to stop".to_owned()
-                    } else {
-                        format!("timeout of {}", humantime::format_duration(limit))
-                    }
-                ),
-            );
-            break;
-        }
-        observed = match observe(data, &options).await {
-            Ok(o) => o,
-            Err(diag) => return unchanged(diag.into()),
-        };
-    }
-
-    let names = names_of(&ids, &observed);
-    let work = plan_work(&ids, &names, &prior_records, want);
-    let acting: Vec<&str> = work
-        .iter()
-        .filter(|(id, w)| !w.is_keep() && candidate(id))
-        .filter(|(id, _)| !observed.get(*id).copied().is_some_and(transitional))
-        .map(|(id, _)| *id)
-        .collect();
-    let runner = Runner::new(
-        &data.client,
-        ctx.cancellation(),
-        deadline
-            .saturating_duration_since(Instant::now())
-            .max(Duration::from_millis(1)),
-    );
-    let rollout = RolloutSpec::read(planned).resolve(acting.len());
-    let typed: Vec<PhoneId> = acting
-        .iter()
-        .filter_map(|id| PhoneId::new(*id).ok())
-        .collect();
-    let outcome: RunOutcome = if typed.is_empty() {
-        RunOutcome::default()
-    } else {
-        match want {
-            Want::Stopped => {
-                let request = StopRequest { phone_ids: typed };
-                runner
-                    .run(Some(&request), Earlier::default(), rollout)
-                    .await
-            }
-            Want::Running => {
-                let request = RestartRequest {
-                    image_id: None,
-                    phones: typed
-                        .into_iter()
-                        .map(|phone_id| RestartPhone {
-                            phone_id,
-                            property: None,
-                        })
-                        .collect(),
-                };
-                runner
-                    .run(Some(&request), Earlier::default(), rollout)
-                    .await
-            }
-        }
-    };
-    let allow_partial = planned
-        .get("allow_partial_failure")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    diagnostics.extend(report::report(
-        &outcome,
-        ReportContext {
-            type_name: TYPE_NAME,
-            verb: want.verb(),
-            creating,
-            allow_partial,
-        },
-    ));
-    let fresh: HashMap<String, Record> = outcome
-        .results
-        .iter()
-        .map(|r| (r.phone_id.as_str().to_owned(), r.to_record()))
-        .collect();
-    if creating
-        && fresh
-            .values()
-            .all(|r| r.status == records::Status::NotSubmitted)
-        && diagnostics.has_errors()
-    {
-        return ApplyResponse::failed(Value::Null, diagnostics);
-    }
-    // The statuses after the work: read again when anything was sent.
-    let after = if fresh.is_empty() {
-        observed
-    } else {
-        observe(data, &WaitOptions::new().cancel(ctx.cancellation().clone()))
-            .await
-            .unwrap_or(observed)
-    };
-    let after_names = names_of(&ids, &after);
-    let prior_statuses = recorded_statuses(&req.prior_state);
-    let mut statuses = BTreeMap::new();
-    let mut jobs = Records::new();
-    for id in &ids {
-        let kept = !candidate(id);
-        let status = if kept {
-            prior_statuses.get(id).cloned()
-        } else {
-            after_names.get(id).cloned()
-        };
-        if let Some(status) = status {
-            statuses.insert(id.clone(), status);
-        }
-        let record = match fresh.get(id) {
-            Some(r) if !kept => Some(r.clone()),
-            _ => prior_records.get(id).cloned(),
-        };
-        if let Some(record) = record {
-            jobs.insert(id.clone(), record);
-        }
-    }
-    let mut state = req.planned_state.clone();
-    state.set_path(&AttributePath::root("statuses"), statuses_value(&statuses));
-    state.set_path(&AttributePath::root(JOBS), records_value(&jobs));
-    state.set_path(
-        &AttributePath::root("request_ids"),
-        records::request_ids(jobs.values()),
-    );
-    if !matches!(state.get("id"), Some(Value::String(_))) {
-        let id = outcome
-            .results
-            .iter()
-            .find_map(|r| r.request_id.as_ref().map(|r| r.as_str().to_owned()))
-            .or_else(|| ids.first().cloned())
-            .unwrap_or_default();
-        state.set_path(&AttributePath::root("id"), Value::from(id));
-    }
-    ApplyResponse {
-        new_state: state,
-        private: Vec::new(),
-        diagnostics,
+    let schema = power_schema();
+    match declared(&req.planned_state) {
+        Some(PowerState::Stopped) => engine::apply::<Power<Stop>>(ctx, &schema, req, kind).await,
+        _ => engine::apply::<Power<Start>>(ctx, &schema, req, kind).await,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::Status;
-
-    fn ids(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
-    }
 
     #[test]
-    fn only_phones_not_in_the_declared_state_need_work_whatever_their_records_say() {
-        let ids = ids(&["a", "b", "c", "d"]);
-        let statuses: BTreeMap<String, String> =
-            [("a", "stopped"), ("b", "running"), ("c", "stop_failed")]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-        let mut failed = Record::not_submitted("a", "");
-        failed.status = Status::Failed;
-        let records: Records = [("a".to_owned(), failed)].into_iter().collect();
-        let work = plan_work(&ids, &statuses, &records, Want::Stopped);
-        let needing: Vec<&str> = work
-            .iter()
-            .filter(|(_, w)| !w.is_keep())
-            .map(|(id, _)| *id)
-            .collect();
-        // a is stopped (its failed record does not matter); d was never read.
-        assert_eq!(needing, ["b", "c", "d"]);
-        let work = plan_work(&ids, &statuses, &records, Want::Running);
-        let needing: Vec<&str> = work
-            .iter()
-            .filter(|(_, w)| !w.is_keep())
-            .map(|(id, _)| *id)
-            .collect();
-        assert_eq!(needing, ["a", "c", "d"]);
-    }
-
-    #[test]
-    fn states_parse_and_transitional_statuses_are_waited_on() {
-        assert_eq!(Want::parse("stopped"), Some(Want::Stopped));
-        assert_eq!(Want::parse("off"), None);
+    fn transitional_statuses_are_waited_on_and_settled_ones_are_not() {
         for status in [
             PhoneStatus::Restarting,
             PhoneStatus::Stopping,
@@ -792,8 +559,7 @@ mod tests {
         let observed: HashMap<String, PhoneStatus> = [("a".to_owned(), PhoneStatus::StopFailed)]
             .into_iter()
             .collect();
-        let names = names_of(&ids(&["a", "b"]), &observed);
-        assert_eq!(names["a"], "stop_failed");
-        assert_eq!(names["b"], NOT_FOUND);
+        assert_eq!(name_of("a", &observed), "stop_failed");
+        assert_eq!(name_of("b", &observed), NOT_FOUND);
     }
 }

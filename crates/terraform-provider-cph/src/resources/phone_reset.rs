@@ -1,65 +1,80 @@
 //! `cph_phone_reset`: resets phones (optionally to factory state) with batch-reset.
 
 use cph_types::{PhoneId, PropertyMap, ResetPhone, ResetRequest};
-use tfplugin::{Attribute, Diagnostic, Presence, Type, Value};
+use serde::{Deserialize, Serialize};
+use tfplugin::{Attribute, Diagnostic, Maybe, Presence, Type};
 
-use super::action::Action;
-use super::phone_restart::image_id;
-use crate::attributes::{self, properties_known, property_map};
-use crate::converge::Operation;
-use crate::phones::PhoneInputs;
+use super::phone_restart::{property_map, property_string};
+use super::{Kind, PhoneList};
+use crate::attributes;
+use crate::engine::Operation;
+use crate::model::{OperationModel, PhoneModel, StringMap, known_strings, names};
 
-/// The reset action.
+/// The reset operation.
 pub(crate) struct PhoneReset;
 
-/// What a phone of a reset carries: properties to set, and whether to reset to factory state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A phone of a reset: properties to set, and whether to reset to factory state.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub(crate) struct ResetPhoneModel {
+    #[serde(default)]
+    pub(crate) phone_id: Maybe<PhoneId>,
+    #[serde(default)]
+    pub(crate) properties: Maybe<StringMap>,
+    #[serde(default)]
+    pub(crate) factory_reset: Maybe<bool>,
+}
+
+/// What a phone of a reset asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ResetInputs {
     pub(crate) properties: PropertyMap,
     pub(crate) factory_reset: bool,
 }
 
-impl PhoneInputs for ResetInputs {
-    fn read(element: &Value) -> Option<Self> {
-        let properties = element.get("properties");
-        let factory_reset = match element.get("factory_reset") {
-            Some(Value::Unknown) => return None,
-            Some(v) => v.as_bool().unwrap_or(false),
-            None => false,
-        };
-        properties_known(properties).then(|| ResetInputs {
-            properties: property_map(properties),
-            factory_reset,
+impl PhoneModel for ResetPhoneModel {
+    type Inputs = ResetInputs;
+
+    fn phone_id(&self) -> &Maybe<PhoneId> {
+        &self.phone_id
+    }
+
+    fn inputs(&self) -> Option<ResetInputs> {
+        Some(ResetInputs {
+            properties: property_map(known_strings(&self.properties)?),
+            factory_reset: self.factory_reset.or_when_null(false)?,
         })
     }
 
-    fn id_only() -> Self {
-        ResetInputs {
-            properties: PropertyMap::new(),
-            factory_reset: false,
+    fn bare(phone_id: PhoneId) -> Self {
+        ResetPhoneModel {
+            phone_id: Maybe::Known(phone_id),
+            ..ResetPhoneModel::default()
         }
+    }
+
+    fn id_only() -> Option<ResetInputs> {
+        Some(ResetInputs::default())
     }
 }
 
 impl Operation for PhoneReset {
-    type Inputs = ResetInputs;
+    type Phone = ResetPhoneModel;
     type Request = ResetRequest;
     const TYPE_NAME: &'static str = "cph_phone_reset";
     const VERB: &'static str = "reset";
     const DONE: &'static str = "reset";
 
     fn request(
-        resource: &Value,
+        model: &OperationModel<ResetPhoneModel>,
         phones: Vec<(PhoneId, &ResetInputs)>,
     ) -> Result<ResetRequest, Diagnostic> {
         Ok(ResetRequest {
-            image_id: image_id(resource)?,
+            image_id: model.image_id.known().cloned(),
             phones: phones
                 .into_iter()
                 .map(|(phone_id, inputs)| ResetPhone {
                     phone_id,
-                    property: (!inputs.properties.is_empty())
-                        .then(|| inputs.properties.to_api_string()),
+                    property: property_string(&inputs.properties),
                     factory_reset_enabled: inputs.factory_reset.then_some(true),
                 })
                 .collect(),
@@ -67,9 +82,7 @@ impl Operation for PhoneReset {
     }
 }
 
-impl Action for PhoneReset {
-    const PHONE_IDS: bool = true;
-
+impl Kind for PhoneReset {
     fn description() -> &'static str {
         "Resets cloud phones, optionally to factory state (which also wipes every property set earlier), switching \
          image and setting properties, waits on every job and records each phone's result. A later apply resets \
@@ -78,17 +91,17 @@ impl Action for PhoneReset {
          calls nothing."
     }
 
-    fn phones_description() -> &'static str {
-        "The phones to reset, with per-phone settings"
-    }
-
-    fn phone_attributes() -> Vec<Attribute> {
-        vec![
-            attributes::properties(Presence::Optional, "Properties to set during the reset."),
-            Attribute::optional("factory_reset", Type::Bool).description(
-                "Reset to factory state (the API's `factory_reset_enabled`); unset means false.",
-            ),
-        ]
+    fn phone_list() -> PhoneList {
+        PhoneList::Phones {
+            what: "The phones to reset, with per-phone settings",
+            attributes: vec![
+                attributes::properties(Presence::Optional, "Properties to set during the reset."),
+                Attribute::optional(names::FACTORY_RESET, Type::Bool).description(
+                    "Reset to factory state (the API's `factory_reset_enabled`); unset means false.",
+                ),
+            ],
+            ids_too: true,
+        }
     }
 
     fn extra_attributes() -> Vec<Attribute> {

@@ -1,76 +1,101 @@
 //! `cph_phone_restart`: restarts phones (or powers on stopped ones) with batch-restart.
 
-use cph_types::{ImageId, PhoneId, PropertyMap, RestartPhone, RestartRequest};
-use tfplugin::{Attribute, AttributePath, Diagnostic, Presence, Value};
+use std::collections::BTreeMap;
 
-use super::action::Action;
-use crate::attributes::{self, properties_known, property_map};
-use crate::converge::Operation;
-use crate::phones::PhoneInputs;
+use cph_types::{PhoneId, PropertyMap, RestartPhone, RestartRequest};
+use serde::{Deserialize, Serialize};
+use tfplugin::{Attribute, Diagnostic, Maybe, Presence};
 
-/// The restart action.
+use super::{Kind, PhoneList};
+use crate::attributes;
+use crate::engine::Operation;
+use crate::model::{OperationModel, PhoneModel, StringMap, known_strings};
+
+/// The restart operation.
 pub(crate) struct PhoneRestart;
 
-/// What a phone of a restart carries: the properties to set on the way (none by default).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RestartInputs {
-    pub(crate) properties: PropertyMap,
+/// A phone of a restart: the properties to set on the way (none by default).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub(crate) struct RestartPhoneModel {
+    #[serde(default)]
+    pub(crate) phone_id: Maybe<PhoneId>,
+    #[serde(default)]
+    pub(crate) properties: Maybe<StringMap>,
 }
 
-impl PhoneInputs for RestartInputs {
-    fn read(element: &Value) -> Option<Self> {
-        let properties = element.get("properties");
-        properties_known(properties).then(|| RestartInputs {
-            properties: property_map(properties),
-        })
+impl PhoneModel for RestartPhoneModel {
+    type Inputs = PropertyMap;
+
+    fn phone_id(&self) -> &Maybe<PhoneId> {
+        &self.phone_id
     }
 
-    fn id_only() -> Self {
-        RestartInputs {
-            properties: PropertyMap::new(),
+    fn inputs(&self) -> Option<PropertyMap> {
+        known_strings(&self.properties).map(property_map)
+    }
+
+    fn bare(phone_id: PhoneId) -> Self {
+        RestartPhoneModel {
+            phone_id: Maybe::Known(phone_id),
+            properties: Maybe::Null,
         }
     }
+
+    fn id_only() -> Option<PropertyMap> {
+        Some(PropertyMap::new())
+    }
 }
 
-/// The resource's `image_id`, checked when the configuration was validated.
-pub(crate) fn image_id(resource: &Value) -> Result<Option<ImageId>, Diagnostic> {
-    match resource.get("image_id").and_then(Value::as_str) {
-        None => Ok(None),
-        Some(id) => ImageId::new(id).map(Some).map_err(|e| {
-            Diagnostic::error("Invalid Image Id", e.to_string())
-                .with_attribute(AttributePath::root("image_id"))
-        }),
+/// A known string map as the API's property map.
+pub(crate) fn property_map(map: BTreeMap<String, String>) -> PropertyMap {
+    map.into_iter().fold(PropertyMap::new(), |mut m, (k, v)| {
+        m.insert(k, v);
+        m
+    })
+}
+
+/// A property map as the model holds it (null when empty).
+pub(crate) fn properties_model(map: &PropertyMap) -> Maybe<StringMap> {
+    if map.is_empty() {
+        return Maybe::Null;
     }
+    Maybe::Known(
+        map.iter()
+            .map(|(k, v)| (k.to_owned(), Maybe::Known(v.to_owned())))
+            .collect(),
+    )
+}
+
+/// The API's `property` string of a phone's properties (none when there are none).
+pub(crate) fn property_string(map: &PropertyMap) -> Option<cph_types::PropertyString> {
+    (!map.is_empty()).then(|| map.to_api_string())
 }
 
 impl Operation for PhoneRestart {
-    type Inputs = RestartInputs;
+    type Phone = RestartPhoneModel;
     type Request = RestartRequest;
     const TYPE_NAME: &'static str = "cph_phone_restart";
     const VERB: &'static str = "restart";
     const DONE: &'static str = "restarted";
 
     fn request(
-        resource: &Value,
-        phones: Vec<(PhoneId, &RestartInputs)>,
+        model: &OperationModel<RestartPhoneModel>,
+        phones: Vec<(PhoneId, &PropertyMap)>,
     ) -> Result<RestartRequest, Diagnostic> {
         Ok(RestartRequest {
-            image_id: image_id(resource)?,
+            image_id: model.image_id.known().cloned(),
             phones: phones
                 .into_iter()
-                .map(|(phone_id, inputs)| RestartPhone {
+                .map(|(phone_id, properties)| RestartPhone {
                     phone_id,
-                    property: (!inputs.properties.is_empty())
-                        .then(|| inputs.properties.to_api_string()),
+                    property: property_string(properties),
                 })
                 .collect(),
         })
     }
 }
 
-impl Action for PhoneRestart {
-    const PHONE_IDS: bool = true;
-
+impl Kind for PhoneRestart {
     fn description() -> &'static str {
         "Restarts cloud phones (a stopped phone is powered on), optionally switching image and setting properties, \
          waits on every job and records each phone's result. A later apply acts only on the phones that need it: \
@@ -78,15 +103,15 @@ impl Action for PhoneRestart {
          nothing."
     }
 
-    fn phones_description() -> &'static str {
-        "The phones to restart, with per-phone settings"
-    }
-
-    fn phone_attributes() -> Vec<Attribute> {
-        vec![attributes::properties(
-            Presence::Optional,
-            "Properties to set during the restart.",
-        )]
+    fn phone_list() -> PhoneList {
+        PhoneList::Phones {
+            what: "The phones to restart, with per-phone settings",
+            attributes: vec![attributes::properties(
+                Presence::Optional,
+                "Properties to set during the restart.",
+            )],
+            ids_too: true,
+        }
     }
 
     fn extra_attributes() -> Vec<Attribute> {

@@ -2,70 +2,83 @@
 //! the restored phones, as the vendor advises.
 
 use cph_types::{BucketName, ObjectPath, PhoneId, RestoreInfo, RestoreRequest};
-use tfplugin::{Attribute, Diagnostic, Value};
+use serde::{Deserialize, Serialize};
+use tfplugin::{Attribute, Diagnostic, Maybe};
 
-use super::action::Action;
+use super::{Kind, PhoneList};
 use crate::attributes;
-use crate::converge::Operation;
-use crate::phones::PhoneInputs;
+use crate::engine::{FollowUp, Operation};
+use crate::model::{OperationModel, PhoneModel};
 
-/// The restore action.
+/// The restore operation.
 pub(crate) struct PhoneRestore;
+
+/// A phone of a restore: where its backup is.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub(crate) struct RestorePhoneModel {
+    #[serde(default)]
+    pub(crate) phone_id: Maybe<PhoneId>,
+    #[serde(default)]
+    pub(crate) bucket_name: Maybe<BucketName>,
+    #[serde(default)]
+    pub(crate) object_path: Maybe<ObjectPath>,
+}
 
 /// Where a phone's backup is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RestoreInputs {
-    pub(crate) bucket_name: String,
-    pub(crate) object_path: String,
+    pub(crate) bucket_name: BucketName,
+    pub(crate) object_path: ObjectPath,
 }
 
-impl PhoneInputs for RestoreInputs {
-    fn read(element: &Value) -> Option<Self> {
-        let text = |name: &str| element.get(name).and_then(Value::as_str).map(str::to_owned);
+impl PhoneModel for RestorePhoneModel {
+    type Inputs = RestoreInputs;
+
+    fn phone_id(&self) -> &Maybe<PhoneId> {
+        &self.phone_id
+    }
+
+    fn inputs(&self) -> Option<RestoreInputs> {
         Some(RestoreInputs {
-            bucket_name: text("bucket_name")?,
-            object_path: text("object_path")?,
+            bucket_name: self.bucket_name.known()?.clone(),
+            object_path: self.object_path.known()?.clone(),
         })
     }
 
-    /// Restores are never given by id alone (the resource has no `phone_ids`).
-    fn id_only() -> Self {
-        RestoreInputs {
-            bucket_name: String::new(),
-            object_path: String::new(),
+    fn bare(phone_id: PhoneId) -> Self {
+        RestorePhoneModel {
+            phone_id: Maybe::Known(phone_id),
+            ..RestorePhoneModel::default()
         }
     }
 }
 
 impl Operation for PhoneRestore {
-    type Inputs = RestoreInputs;
+    type Phone = RestorePhoneModel;
     type Request = RestoreRequest;
     const TYPE_NAME: &'static str = "cph_phone_restore";
     const VERB: &'static str = "restore";
     const DONE: &'static str = "restored";
-    const FOLLOW_UP: Option<&'static str> = Some("restart_after_restore");
+    const FOLLOW_UP: Option<FollowUp> = Some(FollowUp::AfterRestore);
 
     fn request(
-        _resource: &Value,
+        _model: &OperationModel<RestorePhoneModel>,
         phones: Vec<(PhoneId, &RestoreInputs)>,
     ) -> Result<RestoreRequest, Diagnostic> {
-        let invalid =
-            |e: cph_types::Error| Diagnostic::error("Invalid Restore Target", e.to_string());
-        let restore_infos = phones
-            .into_iter()
-            .map(|(phone_id, inputs)| {
-                Ok(RestoreInfo {
+        Ok(RestoreRequest {
+            restore_infos: phones
+                .into_iter()
+                .map(|(phone_id, inputs)| RestoreInfo {
                     phone_id,
-                    bucket_name: BucketName::new(inputs.bucket_name.as_str()).map_err(invalid)?,
-                    object_path: ObjectPath::new(inputs.object_path.as_str()).map_err(invalid)?,
+                    bucket_name: inputs.bucket_name.clone(),
+                    object_path: inputs.object_path.clone(),
                 })
-            })
-            .collect::<Result<Vec<_>, Diagnostic>>()?;
-        Ok(RestoreRequest { restore_infos })
+                .collect(),
+        })
     }
 }
 
-impl Action for PhoneRestore {
+impl Kind for PhoneRestore {
     fn description() -> &'static str {
         "Restores cloud phones' data from OBS, waits on every job and, unless restart_after_restore is false, restarts \
          each restored phone. A later apply restores only the phones that need it: new ones, ones whose backup \
@@ -73,21 +86,21 @@ impl Action for PhoneRestore {
          Destroying it calls nothing."
     }
 
-    fn phones_description() -> &'static str {
-        "The phones to restore and their backups"
-    }
-
-    fn phone_attributes() -> Vec<Attribute> {
-        vec![
-            attributes::bucket_name("The OBS bucket holding the backup"),
-            attributes::object_path("The backup object's path in the bucket"),
-        ]
+    fn phone_list() -> PhoneList {
+        PhoneList::Phones {
+            what: "The phones to restore and their backups",
+            attributes: vec![
+                attributes::bucket_name("The OBS bucket holding the backup"),
+                attributes::object_path("The backup object's path in the bucket"),
+            ],
+            ids_too: false,
+        }
     }
 
     fn extra_attributes() -> Vec<Attribute> {
         vec![attributes::restart_after(
-            "restart_after_restore",
-            true,
+            FollowUp::AfterRestore.name(),
+            FollowUp::AfterRestore.default(),
             "restore",
         )]
     }
