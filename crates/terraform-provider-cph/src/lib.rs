@@ -30,7 +30,8 @@ mod model;
 mod phones;
 mod planner;
 mod provider;
-mod records;
+#[doc(hidden)]
+pub mod records;
 #[doc(hidden)]
 pub mod reference_docs;
 mod report;

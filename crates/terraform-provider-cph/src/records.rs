@@ -114,6 +114,23 @@ impl Status {
     }
 }
 
+/// The table of what a record of each status holds, for `docs/index.md` (generated there from
+/// [`Status::fields`], so code and docs say the same).
+pub fn fields_markdown() -> String {
+    let mut out = String::from(
+        "| `status` | `request_id` | `job_id` | `error_code` | `error_msg` | `begin_time`, `end_time` |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for status in Status::WRITTEN {
+        let [request, job, code, msg, times] = status.fields();
+        out.push_str(&format!(
+            "| `{}` | {request} | {job} | {code} | {msg} | {times} |\n",
+            status.as_str()
+        ));
+    }
+    out
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

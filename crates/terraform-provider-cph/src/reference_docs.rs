@@ -19,6 +19,8 @@ pub const ATTRIBUTES_MARKER: &str = "attributes";
 /// The marker of the property catalogue table, in the page of the resource named
 /// [`CATALOGUE_RESOURCE`].
 pub const CATALOGUE_MARKER: &str = "property-catalogue";
+/// The marker of the table of what each record status holds, in `docs/index.md`.
+pub const RECORD_FIELDS_MARKER: &str = "record-fields";
 /// The resource whose page shows the property catalogue.
 pub const CATALOGUE_RESOURCE: &str = "cph_phone_property";
 
@@ -61,7 +63,9 @@ impl ReferencePage {
     /// Each generated part of the page: its marker and its text.
     fn generated(&self) -> Vec<(&'static str, String)> {
         let mut parts = vec![(ARGUMENTS_MARKER, arguments_markdown(&self.schema.block))];
-        if self.kind != SchemaKind::Provider {
+        if self.kind == SchemaKind::Provider {
+            parts.push((RECORD_FIELDS_MARKER, crate::records::fields_markdown()));
+        } else {
             parts.push((ATTRIBUTES_MARKER, attributes_markdown(&self.schema.block)));
         }
         if self.kind == SchemaKind::Resource && self.name == CATALOGUE_RESOURCE {

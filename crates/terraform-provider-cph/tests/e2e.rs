@@ -635,7 +635,7 @@ fn a_property_update_that_failed_keeps_the_prior_values_so_even_a_plan_without_r
         assert_ne!(run.code, 0);
         let out = flat(&run.combined());
         assert!(
-            out.contains("1 of 2 Phones Failed to Property Update"),
+            out.contains("The Property Update Failed on 1 of 2 Phones"),
             "{out}"
         );
         let state = state_json(&dir);
@@ -659,7 +659,7 @@ fn a_property_update_that_failed_keeps_the_prior_values_so_even_a_plan_without_r
         ]);
         plan.assert_code(2);
         let out = flat(&plan.combined());
-        assert!(out.contains("1 of 2 Phones Need Work"), "{out}");
+        assert!(out.contains("1 of 2 Phones Needs Work"), "{out}");
         assert_eq!(sim.stats().total_requests, 0);
         dir.run(&["apply", "-auto-approve", "-input=false"])
             .assert_success();
@@ -899,7 +899,7 @@ fn a_rollout_stops_when_more_phones_fail_than_its_budget_and_the_next_apply_carr
         assert_ne!(run.code, 0);
         let out = flat(&run.combined());
         assert!(
-            out.contains("Rollout Stopped: 3 Phones Failed, More Than the Budget of 1"),
+            out.contains("The Rollout Stopped: 3 Phones Failed, More Than the Budget of 1"),
             "{out}"
         );
         assert!(
@@ -1039,7 +1039,7 @@ fn power_example_stops_three_phones_and_stops_again_only_the_one_powered_on_behi
         plan.assert_code(2);
         let out = flat(&plan.combined());
         assert!(
-            out.contains("1 of 3 Phones Need Work")
+            out.contains("1 of 3 Phones Needs Work")
                 && out.contains(&format!("{} (running)", ids[1])),
             "{out}"
         );
@@ -1183,7 +1183,7 @@ resource "cph_phone_restore" "r" {{
         let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
         assert_ne!(run.code, 0);
         let out = flat(&run.combined());
-        assert!(out.contains("1 of 1 Phones Failed to Restore"), "{out}");
+        assert!(out.contains("The Restore Failed on 1 of 1 Phone"), "{out}");
         assert!(
             out.contains(&older) && out.contains("CPS.0025") && out.contains("AOSP12"),
             "{out}"
@@ -1315,7 +1315,7 @@ fn a_failed_create_names_each_phone_taints_and_after_untaint_retries_only_the_fa
         let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
         assert_ne!(run.code, 0);
         let out = flat(&run.combined());
-        assert!(out.contains("2 of 4 Phones Failed to Restart"), "{out}");
+        assert!(out.contains("The Restart Failed on 2 of 4 Phones"), "{out}");
         assert!(out.contains(unknown) && out.contains("CPS.0005"), "{out}");
         assert!(out.contains(&ids[1]) && out.contains("CPS.0003"), "{out}");
         assert!(
@@ -1375,7 +1375,7 @@ fn a_failure_during_an_update_is_not_tainted_and_the_next_apply_retries_only_it(
         let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
         assert_ne!(run.code, 0);
         let out = flat(&run.combined());
-        assert!(out.contains("1 of 1 Phones Failed to Restart"), "{out}");
+        assert!(out.contains("The Restart Failed on 1 of 1 Phone"), "{out}");
         assert!(
             !out.contains("untaint") && out.contains("acts on those alone"),
             "{out}"
@@ -1411,7 +1411,7 @@ fn allow_partial_failure_turns_failures_into_warnings_and_the_next_plan_retries_
         run.assert_success();
         assert!(
             run.combined()
-                .contains("Warning: 1 of 2 Phones Failed to Restart"),
+                .contains("Warning: The Restart Failed on 1 of 2 Phones"),
             "{}",
             run.combined()
         );
@@ -1587,7 +1587,7 @@ fn property_drift_made_outside_terraform_shows_in_the_next_plan_and_is_corrected
         plan.assert_code(2);
         let out = flat(&plan.combined());
         assert!(
-            out.contains("updated in-place") && out.contains("1 of 2 Phones Need Work"),
+            out.contains("updated in-place") && out.contains("1 of 2 Phones Needs Work"),
             "{out}"
         );
         // Terraform 1.0 renders a changed element of a list of nested attributes as `~ { }` when it is
@@ -1934,7 +1934,7 @@ fn ctrl_c_ends_the_wait_promptly_and_the_state_keeps_every_job() {
             "took {:?} to stop",
             interrupted.elapsed()
         );
-        assert!(output.contains("Restart Interrupted"), "{output}");
+        assert!(output.contains("The Restart Was Interrupted"), "{output}");
         let state = state_json(&dir);
         let r = resource(&state, "cph_phone_restart.pair");
         let jobs = jobs_of(r);

@@ -308,7 +308,7 @@ fn simulator_restarted_mid_wait_fails_clearly_and_keeps_request_and_job_ids() {
             ended.elapsed
         );
         let out = &ended.output;
-        assert!(out.contains("3 of 3 Phones Failed to Restart"), "{out}");
+        assert!(out.contains("The Restart Failed on 3 of 3 Phones"), "{out}");
         for phone in &ids {
             assert!(out.contains(phone.as_str()), "{phone} not named in:\n{out}");
         }
@@ -574,7 +574,7 @@ fn an_unknown_phone_with_no_sign_of_its_request_is_read_then_sent_once_more_by_t
         assert_ne!(first.code, 0, "{tf}");
         let text = flat(&first.combined());
         assert!(
-            text.contains("3 of 3 Phones Failed to Restart")
+            text.contains("The Restart Failed on 3 of 3 Phones")
                 && text.contains("the service may have acted, but nothing shows it")
                 && text.contains("the phone was running (2), not restarting (4), when read"),
             "{tf}: {text}"
