@@ -87,7 +87,7 @@ impl Operation for PhoneBackup {
                 })
             })
             .collect::<Result<Vec<_>, Diagnostic>>()?;
-        Ok(StorageRequest { storage_infos })
+        Ok(StorageRequest::new(storage_infos))
     }
 }
 

@@ -631,22 +631,16 @@ async fn apply(ctx: &Context<ProviderData>, req: ApplyRequest, kind: TimeoutKind
     } else {
         match want {
             Want::Stopped => {
-                let request = StopRequest { phone_ids: typed };
+                let request = StopRequest::new(typed);
                 runner
                     .run(Some(&request), Earlier::default(), rollout)
                     .await
             }
             Want::Running => {
-                let request = RestartRequest {
-                    image_id: None,
-                    phones: typed
-                        .into_iter()
-                        .map(|phone_id| RestartPhone {
-                            phone_id,
-                            property: None,
-                        })
-                        .collect(),
-                };
+                let request = RestartRequest::new(typed.into_iter().map(|phone_id| RestartPhone {
+                    phone_id,
+                    property: None,
+                }));
                 runner
                     .run(Some(&request), Earlier::default(), rollout)
                     .await

@@ -77,16 +77,13 @@ impl Operation for PhoneProperty {
         _resource: &Value,
         phones: Vec<(PhoneId, &PropertyInputs)>,
     ) -> Result<UpdatePropertyRequest, Diagnostic> {
-        Ok(UpdatePropertyRequest {
-            phones: phones
-                .into_iter()
-                .map(|(phone_id, inputs)| UpdatePropertyPhone {
-                    phone_id,
-                    property: inputs.properties.to_api_string(),
-                    custom_property: None,
-                })
-                .collect(),
-        })
+        Ok(UpdatePropertyRequest::new(phones.into_iter().map(
+            |(phone_id, inputs)| UpdatePropertyPhone {
+                phone_id,
+                property: inputs.properties.to_api_string(),
+                custom_property: None,
+            },
+        )))
     }
 }
 

@@ -52,18 +52,12 @@ impl Operation for PhoneReset {
         resource: &Value,
         phones: Vec<(PhoneId, &ResetInputs)>,
     ) -> Result<ResetRequest, Diagnostic> {
-        Ok(ResetRequest {
-            image_id: image_id(resource)?,
-            phones: phones
-                .into_iter()
-                .map(|(phone_id, inputs)| ResetPhone {
-                    phone_id,
-                    property: (!inputs.properties.is_empty())
-                        .then(|| inputs.properties.to_api_string()),
-                    factory_reset_enabled: inputs.factory_reset.then_some(true),
-                })
-                .collect(),
-        })
+        let phones = phones.into_iter().map(|(phone_id, inputs)| ResetPhone {
+            phone_id,
+            property: (!inputs.properties.is_empty()).then(|| inputs.properties.to_api_string()),
+            factory_reset_enabled: inputs.factory_reset.then_some(true),
+        });
+        Ok(ResetRequest::new(phones).with_image(image_id(resource)?))
     }
 }
 

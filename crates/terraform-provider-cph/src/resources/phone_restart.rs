@@ -54,17 +54,11 @@ impl Operation for PhoneRestart {
         resource: &Value,
         phones: Vec<(PhoneId, &RestartInputs)>,
     ) -> Result<RestartRequest, Diagnostic> {
-        Ok(RestartRequest {
-            image_id: image_id(resource)?,
-            phones: phones
-                .into_iter()
-                .map(|(phone_id, inputs)| RestartPhone {
-                    phone_id,
-                    property: (!inputs.properties.is_empty())
-                        .then(|| inputs.properties.to_api_string()),
-                })
-                .collect(),
-        })
+        let phones = phones.into_iter().map(|(phone_id, inputs)| RestartPhone {
+            phone_id,
+            property: (!inputs.properties.is_empty()).then(|| inputs.properties.to_api_string()),
+        });
+        Ok(RestartRequest::new(phones).with_image(image_id(resource)?))
     }
 }
 

@@ -61,7 +61,7 @@ impl Operation for PhoneRestore {
                 })
             })
             .collect::<Result<Vec<_>, Diagnostic>>()?;
-        Ok(RestoreRequest { restore_infos })
+        Ok(RestoreRequest::new(restore_infos))
     }
 }
 
