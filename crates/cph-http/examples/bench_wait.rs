@@ -99,10 +99,8 @@ async fn run() -> Result<(), String> {
         builder = builder.max_requests_per_second(rate);
     }
     let client = builder.build().map_err(|e| e.to_string())?;
-    let request = RestartRequest {
-        image_id: None,
-        phones: sim
-            .phone_ids()
+    let request = RestartRequest::new(
+        sim.phone_ids()
             .into_iter()
             .map(|id| {
                 PhoneId::new(id).map(|phone_id| RestartPhone {
@@ -110,9 +108,9 @@ async fn run() -> Result<(), String> {
                     property: None,
                 })
             })
-            .collect::<Result<_, _>>()
+            .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.to_string())?,
-    };
+    );
 
     let n = args.phones;
     let batch = args.batch_size.get();

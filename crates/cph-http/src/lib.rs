@@ -36,10 +36,10 @@
 //!     Credentials::ak_sk("MY_ACCESS_KEY", "my-secret-key"),
 //! )
 //! .build()?;
-//! let request = RestartRequest {
-//!     image_id: None,
-//!     phones: vec![RestartPhone { phone_id: PhoneId::new("1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d")?, property: None }],
-//! };
+//! let request = RestartRequest::new([RestartPhone {
+//!     phone_id: PhoneId::new("1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d")?,
+//!     property: None,
+//! }]);
 //! let report = client.restart(&request, &WaitOptions::new()).await?;
 //! for outcome in &report.outcomes {
 //!     println!("{} {} {:?}", outcome.phone_id, outcome.state, outcome.job_id);

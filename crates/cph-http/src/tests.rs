@@ -300,16 +300,10 @@ fn setup(
 }
 
 fn restart(ids: &[&str]) -> RestartRequest {
-    RestartRequest {
-        image_id: None,
-        phones: ids
-            .iter()
-            .map(|id| RestartPhone {
-                phone_id: PhoneId::new(*id).unwrap(),
-                property: None,
-            })
-            .collect(),
-    }
+    RestartRequest::new(ids.iter().map(|id| RestartPhone {
+        phone_id: PhoneId::new(*id).unwrap(),
+        property: None,
+    }))
 }
 
 fn job_id(n: usize) -> cph_types::JobId {

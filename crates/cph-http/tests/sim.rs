@@ -42,16 +42,10 @@ fn ak_sk() -> Credentials {
 }
 
 fn restart(ids: &[String]) -> RestartRequest {
-    RestartRequest {
-        image_id: None,
-        phones: ids
-            .iter()
-            .map(|id| RestartPhone {
-                phone_id: PhoneId::new(id.as_str()).unwrap(),
-                property: None,
-            })
-            .collect(),
-    }
+    RestartRequest::new(ids.iter().map(|id| RestartPhone {
+        phone_id: PhoneId::new(id.as_str()).unwrap(),
+        property: None,
+    }))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -450,12 +444,7 @@ async fn after_acted_500s_and_dropped_answers_every_phone_ends_with_its_true_out
         let report = match operation {
             BatchOperation::Stop => client
                 .stop(
-                    &StopRequest {
-                        phone_ids: ids
-                            .iter()
-                            .map(|id| PhoneId::new(id.as_str()).unwrap())
-                            .collect(),
-                    },
+                    &StopRequest::new(ids.iter().map(|id| PhoneId::new(id.as_str()).unwrap())),
                     &WaitOptions::new(),
                 )
                 .await
@@ -507,19 +496,16 @@ async fn after_acted_500s_and_dropped_answers_every_phone_ends_with_its_true_out
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operation_without_a_status_trace_is_found_by_its_jobs_or_left_unknown_never_resent() {
-    let update = |ids: &[String]| UpdatePropertyRequest {
-        phones: ids
-            .iter()
-            .map(|id| UpdatePropertyPhone {
-                phone_id: PhoneId::new(id.as_str()).unwrap(),
-                property: {
-                    let mut map = PropertyMap::new();
-                    map.insert("sys.prop.writewifissid", "lab");
-                    map.to_api_string()
-                },
-                custom_property: None,
-            })
-            .collect(),
+    let update = |ids: &[String]| {
+        UpdatePropertyRequest::new(ids.iter().map(|id| UpdatePropertyPhone {
+            phone_id: PhoneId::new(id.as_str()).unwrap(),
+            property: {
+                let mut map = PropertyMap::new();
+                map.insert("sys.prop.writewifissid", "lab");
+                map.to_api_string()
+            },
+            custom_property: None,
+        }))
     };
     // A 500 after acting names the request: ListJobs finds its jobs.
     let faults = Faults {

@@ -442,18 +442,6 @@ fn entry_effect(
     Ok(effect)
 }
 
-/// The key of the list of phones in each operation's body.
-fn list_key(operation: BatchOperation) -> &'static str {
-    match operation {
-        BatchOperation::Reset | BatchOperation::Restart | BatchOperation::UpdateProperty => {
-            "phones"
-        }
-        BatchOperation::Stop => "phone_ids",
-        BatchOperation::Restore => "restore_infos",
-        BatchOperation::Storage => "storage_infos",
-    }
-}
-
 impl State {
     fn lock(mutex: &Mutex<State>) -> MutexGuard<'_, State> {
         mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -536,7 +524,7 @@ impl State {
         phone
             .active_job
             .and_then(|j| self.jobs.get(&j))
-            .and_then(|job| job.transition.during)
+            .and_then(|job| job.transition.during())
             .unwrap_or(phone.status)
     }
 
@@ -867,7 +855,7 @@ impl Backend {
         if !body.is_object() {
             return Err(SimError::invalid("body", "The body must be a JSON object."));
         }
-        let key = list_key(operation);
+        let key = operation.list_key();
         let Some(Value::Array(entries)) = body.get(key) else {
             return Err(SimError::invalid(key, "A list is required."));
         };

@@ -1,6 +1,8 @@
-//! Lifecycles as data: which phone statuses each batch operation accepts, the status a phone shows
-//! while the job runs, and the status it settles in when the job succeeds or fails. A job's own
-//! status is evaluated lazily from its end instant and its outcome, decided at submit time.
+//! Lifecycles as data: which phone statuses accept each batch operation (the simulator's table),
+//! and how the operation moves the phone's status: the status while the job runs and the one it
+//! settles in on success or failure, which is cph-types' [`BatchOperation::status_path`], the very
+//! path the client reconciles by. A job's own status is evaluated lazily from its end instant and
+//! its outcome, decided at submit time.
 //!
 //! Failed restart, reset and stop jobs leave the phone in the documented failure statuses
 //! (`-6` restart failed, `-5` reset failed, `-9` stop failed); from there a restart or reset
@@ -8,26 +10,36 @@
 
 use std::time::SystemTime;
 
-use cph_types::{BatchOperation, JobStatus, PhoneStatus};
+use cph_types::{BatchOperation, JobStatus, PhoneStatus, StatusPath};
 
-use PhoneStatus::{
-    Abnormal, ResetFailed, Resetting, RestartFailed, Restarting, Running, StopFailed, Stopped,
-    Stopping,
-};
+use PhoneStatus::{Abnormal, ResetFailed, RestartFailed, Running, StopFailed, Stopped};
 
-/// One row of the transition table: `operation` on a phone in one of `from`.
+/// One row of the transition table: `operation` on a phone in one of `from`, moving its status
+/// along `path` (`None`: unchanged).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Transition {
     /// The operation.
     pub(crate) operation: BatchOperation,
     /// The statuses in which the phone accepts it.
     pub(crate) from: &'static [PhoneStatus],
+    /// The operation's [`BatchOperation::status_path`].
+    pub(crate) path: Option<StatusPath>,
+}
+
+impl Transition {
+    /// `operation` accepted from `from`, moving the status as cph-types says it does.
+    const fn new(operation: BatchOperation, from: &'static [PhoneStatus]) -> Self {
+        Transition {
+            operation,
+            from,
+            path: operation.status_path(),
+        }
+    }
+
     /// The status shown while the job runs (`None`: unchanged).
-    pub(crate) during: Option<PhoneStatus>,
-    /// The status after success (`None`: unchanged).
-    pub(crate) on_success: Option<PhoneStatus>,
-    /// The status after failure (`None`: unchanged).
-    pub(crate) on_failure: Option<PhoneStatus>,
+    pub(crate) fn during(&self) -> Option<PhoneStatus> {
+        self.path.map(|path| path.during)
+    }
 }
 
 /// Settled statuses from which a phone can be restarted, reset or have its properties updated.
@@ -43,51 +55,18 @@ const RECOVERABLE: &[PhoneStatus] = &[
 /// The whole lifecycle. A phone in a status not listed for an operation refuses it.
 pub(crate) const TRANSITIONS: &[Transition] = &[
     // restart 2 -> 4 -> 2; a stopped phone is powered on 8 -> 4 -> 2
-    Transition {
-        operation: BatchOperation::Restart,
-        from: RECOVERABLE,
-        during: Some(Restarting),
-        on_success: Some(Running),
-        on_failure: Some(RestartFailed),
-    },
+    Transition::new(BatchOperation::Restart, RECOVERABLE),
     // reset 2 -> 3 -> 2
-    Transition {
-        operation: BatchOperation::Reset,
-        from: RECOVERABLE,
-        during: Some(Resetting),
-        on_success: Some(Running),
-        on_failure: Some(ResetFailed),
-    },
+    Transition::new(BatchOperation::Reset, RECOVERABLE),
     // stop 2 -> 7 -> 8; a stopped phone cannot be stopped again
-    Transition {
-        operation: BatchOperation::Stop,
-        from: &[Running, RestartFailed, ResetFailed, StopFailed, Abnormal],
-        during: Some(Stopping),
-        on_success: Some(Stopped),
-        on_failure: Some(StopFailed),
-    },
-    Transition {
-        operation: BatchOperation::UpdateProperty,
-        from: RECOVERABLE,
-        during: None,
-        on_success: None,
-        on_failure: None,
-    },
+    Transition::new(
+        BatchOperation::Stop,
+        &[Running, RestartFailed, ResetFailed, StopFailed, Abnormal],
+    ),
+    Transition::new(BatchOperation::UpdateProperty, RECOVERABLE),
     // restore and export need a running phone
-    Transition {
-        operation: BatchOperation::Restore,
-        from: &[Running],
-        during: None,
-        on_success: None,
-        on_failure: None,
-    },
-    Transition {
-        operation: BatchOperation::Storage,
-        from: &[Running],
-        during: None,
-        on_success: None,
-        on_failure: None,
-    },
+    Transition::new(BatchOperation::Restore, &[Running]),
+    Transition::new(BatchOperation::Storage, &[Running]),
 ];
 
 /// The transition `operation` takes from `status`, or `None` when the status refuses it.
@@ -137,11 +116,11 @@ pub(crate) fn settled_status(
     before: PhoneStatus,
     outcome: &Outcome,
 ) -> PhoneStatus {
-    let next = match outcome {
-        Outcome::Success => transition.on_success,
-        Outcome::Failed { .. } => transition.on_failure,
-    };
-    next.unwrap_or(before)
+    match (transition.path, outcome) {
+        (Some(path), Outcome::Success) => path.success,
+        (Some(path), Outcome::Failed { .. }) => path.failure,
+        (None, _) => before,
+    }
 }
 
 #[cfg(test)]
@@ -152,7 +131,7 @@ mod tests {
     fn path(op: BatchOperation, from: PhoneStatus, outcome: &Outcome) -> Option<(i64, i64)> {
         transition(op, from).map(|t| {
             (
-                t.during.unwrap_or(from).code(),
+                t.during().unwrap_or(from).code(),
                 settled_status(&t, from, outcome).code(),
             )
         })
@@ -161,20 +140,28 @@ mod tests {
     #[test]
     fn the_clients_status_paths_are_the_simulators_transitions() {
         // cph-http reconciles an ambiguous failure by the statuses cph-types names for each operation:
-        // the simulator must move phones through exactly those.
+        // the simulator must move phones through exactly those, from every status that accepts it.
+        let failed = Outcome::Failed {
+            code: "c".into(),
+            msg: "m".into(),
+        };
         for operation in BatchOperation::ALL {
             let t = TRANSITIONS
                 .iter()
                 .find(|t| t.operation == operation)
                 .copied()
                 .unwrap_or_else(|| panic!("no transition for {operation:?}"));
-            match operation.status_path() {
-                Some(path) => {
-                    assert_eq!(t.during, Some(path.during), "{operation:?}");
-                    assert_eq!(t.on_success, Some(path.success), "{operation:?}");
-                    assert_eq!(t.on_failure, Some(path.failure), "{operation:?}");
-                }
-                None => assert_eq!(t.during, None, "{operation:?}"),
+            for &from in t.from {
+                let shown = (
+                    t.during(),
+                    settled_status(&t, from, &Outcome::Success),
+                    settled_status(&t, from, &failed),
+                );
+                let expected = match operation.status_path() {
+                    Some(path) => (Some(path.during), path.success, path.failure),
+                    None => (None, from, from),
+                };
+                assert_eq!(shown, expected, "{operation:?} from {from:?}");
             }
         }
     }
@@ -219,7 +206,7 @@ mod tests {
         assert!(transition(BatchOperation::Stop, Stopped).is_none());
         assert!(transition(BatchOperation::Restore, Stopped).is_none());
         assert!(transition(BatchOperation::Restart, PhoneStatus::Frozen).is_none());
-        assert!(transition(BatchOperation::Restart, Restarting).is_none());
+        assert!(transition(BatchOperation::Restart, PhoneStatus::Restarting).is_none());
     }
 
     #[test]

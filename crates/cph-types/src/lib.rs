@@ -9,8 +9,11 @@
 //!   [`ObjectPath`], [`ExportObjectPath`], [`ExportPath`]: newtypes that validate on construction
 //!   (`new`, `TryFrom`, `FromStr`, serde); [`check_export_selection`] adds the rules of a whole
 //!   export selection.
-//! - requests: [`ResetRequest`], [`RestartRequest`], [`StopRequest`], [`UpdatePropertyRequest`],
-//!   [`RestoreRequest`], [`StorageRequest`], all [`BatchRequest`]s, routed by [`BatchOperation`].
+//! - requests: one generic body, [`Batch`], of per-phone [`BatchEntry`]s (each naming its
+//!   operation, its key on the wire and its own checks) beside the [`SharedFields`] (none, or
+//!   [`ImageChoice`]): [`ResetRequest`], [`RestartRequest`], [`StopRequest`] (bare
+//!   [`PhoneId`]s), [`UpdatePropertyRequest`], [`RestoreRequest`], [`StorageRequest`]; every one
+//!   a [`BatchRequest`], routed by [`BatchOperation`].
 //! - responses: [`BatchResponse`] of [`PhoneJob`]s, [`Job`], [`ShowJobResponse`],
 //!   [`ListJobsResponse`], [`ListCloudPhonesResponse`] of [`PhoneSummary`], [`PhoneDetail`],
 //!   [`ErrorBody`]: tolerant of missing, `null`, `""` and unknown fields.
@@ -37,13 +40,11 @@
 //! assert!(report.is_ok());
 //! assert_eq!(report.warnings.len(), 1); // unknown keys warn, they do not fail
 //!
-//! let request = UpdatePropertyRequest {
-//!     phones: vec![UpdatePropertyPhone {
-//!         phone_id: phone,
-//!         property: props.to_api_string(),
-//!         custom_property: None,
-//!     }],
-//! };
+//! let request = UpdatePropertyRequest::new([UpdatePropertyPhone {
+//!     phone_id: phone,
+//!     property: props.to_api_string(),
+//!     custom_property: None,
+//! }]);
 //! assert_eq!(
 //!     serde_json::to_string(&request)?,
 //!     r#"{"phones":[{"phone_id":"0123456789abcdef0123456789abcdef","property":"{\"sys.prop.writephonenum\":\"13666666666\",\"vendor.experimental\":\"on\"}"}]}"#
@@ -54,6 +55,7 @@
 
 #![warn(missing_docs)]
 
+mod batch;
 mod catalogue;
 mod codes;
 mod error;
@@ -67,6 +69,7 @@ mod schema;
 mod status;
 mod text;
 
+pub use batch::{Batch, BatchEntry, BatchRequest, ImageChoice, RequestDocs, SharedFields};
 pub use catalogue::{
     Applies, CatalogueEntry, DEPRECATED_KEYS, IssueKind, PropertyIssue, PropertyReport,
     PropertyRule, catalogue, catalogue_markdown, deprecated_replacement, lookup, suggest_key,
@@ -88,9 +91,9 @@ pub use property::{
 };
 pub use queries::{ListJobsQuery, ListPhonesQuery, job_path, jobs_path, phone_path, phones_path};
 pub use requests::{
-    BatchOperation, BatchRequest, ResetPhone, ResetRequest, RestartPhone, RestartRequest,
-    RestoreInfo, RestoreRequest, StatusPath, StopRequest, StorageInfo, StorageRequest,
-    UpdatePropertyPhone, UpdatePropertyRequest, cloud_phone_path,
+    BatchOperation, ResetPhone, ResetRequest, RestartPhone, RestartRequest, RestoreInfo,
+    RestoreRequest, StatusPath, StopRequest, StorageInfo, StorageRequest, UpdatePropertyPhone,
+    UpdatePropertyRequest, cloud_phone_path,
 };
 pub use responses::{
     BatchResponse, ErrorBody, Job, ListCloudPhonesPage, ListCloudPhonesResponse, ListDecoding,

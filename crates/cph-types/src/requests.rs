@@ -1,15 +1,14 @@
-//! Request bodies of the six batch operations, the [`BatchOperation`] route table both client and
-//! simulator use, and the [`BatchRequest`] trait that lists a request's phones and splits it into
-//! chunks. `None` fields are omitted when serialising.
-
-use std::num::NonZeroUsize;
+//! The six batch operations: the [`BatchOperation`] route table both client and simulator use,
+//! and each operation's per-phone entry (its wire key, its checks) with its request body, a
+//! [`Batch`] of those entries. `None` fields are omitted when serialising.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::batch::{Batch, BatchEntry, ImageChoice, RequestDocs};
 use crate::error::Error;
 use crate::export::{ExportPath, check_export_selection};
-use crate::ids::{BucketName, ExportObjectPath, ImageId, ObjectPath, PhoneId, ProjectId};
+use crate::ids::{BucketName, ExportObjectPath, ObjectPath, PhoneId, ProjectId};
 use crate::property::{PropertyString, check_property_size};
 
 /// One of the six batch operations.
@@ -68,22 +67,33 @@ impl BatchOperation {
     /// phone's status (reset, restart and power-on, stop): how a client tells, without the job, that
     /// an operation is acting on a phone (the status while it runs) and how it ended. `None` for the
     /// operations that leave the status as it is (update-property, restore, export).
-    pub fn status_path(self) -> Option<StatusPath> {
+    pub const fn status_path(self) -> Option<StatusPath> {
         use crate::status::PhoneStatus as S;
-        let path = |during, success, failure| {
-            Some(StatusPath {
-                during,
-                success,
-                failure,
-            })
-        };
-        match self {
-            BatchOperation::Reset => path(S::Resetting, S::Running, S::ResetFailed),
-            BatchOperation::Restart => path(S::Restarting, S::Running, S::RestartFailed),
-            BatchOperation::Stop => path(S::Stopping, S::Stopped, S::StopFailed),
+        let (during, success, failure) = match self {
+            BatchOperation::Reset => (S::Resetting, S::Running, S::ResetFailed),
+            BatchOperation::Restart => (S::Restarting, S::Running, S::RestartFailed),
+            BatchOperation::Stop => (S::Stopping, S::Stopped, S::StopFailed),
             BatchOperation::UpdateProperty | BatchOperation::Restore | BatchOperation::Storage => {
-                None
+                return None;
             }
+        };
+        Some(StatusPath {
+            during,
+            success,
+            failure,
+        })
+    }
+
+    /// The key of the list of phones in the operation's body ([`BatchEntry::KEY`] of its entry),
+    /// e.g. `phones` or `restore_infos`.
+    pub fn list_key(self) -> &'static str {
+        match self {
+            BatchOperation::Reset => ResetPhone::KEY,
+            BatchOperation::Restart => RestartPhone::KEY,
+            BatchOperation::Stop => PhoneId::KEY,
+            BatchOperation::UpdateProperty => UpdatePropertyPhone::KEY,
+            BatchOperation::Restore => RestoreInfo::KEY,
+            BatchOperation::Storage => StorageInfo::KEY,
         }
     }
 
@@ -117,55 +127,6 @@ pub fn cloud_phone_path(project_id: &ProjectId, suffix: &str) -> String {
     format!("/v1/{project_id}/cloud-phone/{suffix}")
 }
 
-/// What every batch request body offers: its operation, its phones, and splitting into chunks.
-pub trait BatchRequest: Sized + Clone + Serialize {
-    /// The operation this body is for.
-    const OPERATION: BatchOperation;
-
-    /// The phone of every entry, in order (a phone listed twice appears twice).
-    fn phone_ids(&self) -> Vec<&PhoneId>;
-
-    /// Number of phone entries.
-    fn len(&self) -> usize;
-
-    /// Whether there are no phone entries.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Splits into requests of at most `size` phones each, in order, sharing the request-wide
-    /// fields (such as `image_id`). An empty request gives no chunks.
-    fn chunks(&self, size: NonZeroUsize) -> Vec<Self>;
-
-    /// The first `n` phone entries (all when there are fewer) and the rest, both sharing the
-    /// request-wide fields: how a rollout takes its next window.
-    fn split_at(&self, n: usize) -> (Self, Self);
-
-    /// Checks what the types alone cannot: each phone's `property` plus `custom_property` fit
-    /// in [`crate::PROPERTY_BYTES_MAX`]. Returns every problem.
-    fn check(&self) -> Result<(), Vec<Error>> {
-        Ok(())
-    }
-}
-
-fn split<T: Clone>(items: &[T], size: NonZeroUsize) -> impl Iterator<Item = Vec<T>> + '_ {
-    items.chunks(size.get()).map(<[T]>::to_vec)
-}
-
-fn halves<T: Clone>(items: &[T], n: usize) -> (Vec<T>, Vec<T>) {
-    let (front, back) = items.split_at(n.min(items.len()));
-    (front.to_vec(), back.to_vec())
-}
-
-fn collect_errors(errors: impl Iterator<Item = Result<(), Error>>) -> Result<(), Vec<Error>> {
-    let errors: Vec<Error> = errors.filter_map(Result::err).collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
-}
-
 /// One phone of a reset request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ResetPhone {
@@ -179,58 +140,29 @@ pub struct ResetPhone {
     pub factory_reset_enabled: Option<bool>,
 }
 
-/// Body of ResetCloudPhone (`phones/batch-reset`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct ResetRequest {
-    /// Switches the phones to this image during the reset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<ImageId>,
-    /// The phones to reset.
-    pub phones: Vec<ResetPhone>,
-}
-
-impl BatchRequest for ResetRequest {
+impl BatchEntry for ResetPhone {
+    type Shared = ImageChoice;
     const OPERATION: BatchOperation = BatchOperation::Reset;
+    const KEY: &'static str = "phones";
+    const DOCS: RequestDocs = RequestDocs {
+        name: "ResetRequest",
+        description: "Body of ResetCloudPhone (`phones/batch-reset`).",
+        entries: "The phones to reset.",
+    };
 
-    fn phone_ids(&self) -> Vec<&PhoneId> {
-        self.phones.iter().map(|p| &p.phone_id).collect()
+    fn phone_id(&self) -> &PhoneId {
+        &self.phone_id
     }
 
-    fn len(&self) -> usize {
-        self.phones.len()
-    }
-
-    fn chunks(&self, size: NonZeroUsize) -> Vec<Self> {
-        split(&self.phones, size)
-            .map(|phones| ResetRequest {
-                image_id: self.image_id.clone(),
-                phones,
-            })
-            .collect()
-    }
-
-    fn split_at(&self, n: usize) -> (Self, Self) {
-        let (front, back) = halves(&self.phones, n);
-        (
-            ResetRequest {
-                image_id: self.image_id.clone(),
-                phones: front,
-            },
-            ResetRequest {
-                image_id: self.image_id.clone(),
-                phones: back,
-            },
-        )
-    }
-
-    fn check(&self) -> Result<(), Vec<Error>> {
-        collect_errors(
-            self.phones
-                .iter()
-                .map(|p| check_property_size(p.phone_id.as_str(), p.property.as_ref(), None)),
-        )
+    fn check(&self, problems: &mut Vec<Error>) {
+        problems.extend(
+            check_property_size(self.phone_id.as_str(), self.property.as_ref(), None).err(),
+        );
     }
 }
+
+/// Body of ResetCloudPhone (`phones/batch-reset`): an optional `image_id` and the phones.
+pub type ResetRequest = Batch<ResetPhone>;
 
 /// One phone of a restart request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -242,91 +174,49 @@ pub struct RestartPhone {
     pub property: Option<PropertyString>,
 }
 
-/// Body of RestartCloudPhone (`phones/batch-restart`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct RestartRequest {
-    /// Switches the phones to this image during the restart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<ImageId>,
-    /// The phones to restart.
-    pub phones: Vec<RestartPhone>,
-}
-
-impl BatchRequest for RestartRequest {
+impl BatchEntry for RestartPhone {
+    type Shared = ImageChoice;
     const OPERATION: BatchOperation = BatchOperation::Restart;
+    const KEY: &'static str = "phones";
+    const DOCS: RequestDocs = RequestDocs {
+        name: "RestartRequest",
+        description: "Body of RestartCloudPhone (`phones/batch-restart`).",
+        entries: "The phones to restart.",
+    };
 
-    fn phone_ids(&self) -> Vec<&PhoneId> {
-        self.phones.iter().map(|p| &p.phone_id).collect()
+    fn phone_id(&self) -> &PhoneId {
+        &self.phone_id
     }
 
-    fn len(&self) -> usize {
-        self.phones.len()
-    }
-
-    fn chunks(&self, size: NonZeroUsize) -> Vec<Self> {
-        split(&self.phones, size)
-            .map(|phones| RestartRequest {
-                image_id: self.image_id.clone(),
-                phones,
-            })
-            .collect()
-    }
-
-    fn split_at(&self, n: usize) -> (Self, Self) {
-        let (front, back) = halves(&self.phones, n);
-        (
-            RestartRequest {
-                image_id: self.image_id.clone(),
-                phones: front,
-            },
-            RestartRequest {
-                image_id: self.image_id.clone(),
-                phones: back,
-            },
-        )
-    }
-
-    fn check(&self) -> Result<(), Vec<Error>> {
-        collect_errors(
-            self.phones
-                .iter()
-                .map(|p| check_property_size(p.phone_id.as_str(), p.property.as_ref(), None)),
-        )
+    fn check(&self, problems: &mut Vec<Error>) {
+        problems.extend(
+            check_property_size(self.phone_id.as_str(), self.property.as_ref(), None).err(),
+        );
     }
 }
 
-/// Body of StopCloudPhone (`phones/batch-stop`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct StopRequest {
-    /// The phones to stop.
-    pub phone_ids: Vec<PhoneId>,
-}
+/// Body of RestartCloudPhone (`phones/batch-restart`): an optional `image_id` and the phones.
+pub type RestartRequest = Batch<RestartPhone>;
 
-impl BatchRequest for StopRequest {
+/// A bare phone id is an entry of StopCloudPhone, the one operation with no per-phone settings:
+/// `{"phone_ids": [..]}`.
+impl BatchEntry for PhoneId {
+    type Shared = ();
     const OPERATION: BatchOperation = BatchOperation::Stop;
+    const KEY: &'static str = "phone_ids";
+    const DOCS: RequestDocs = RequestDocs {
+        name: "StopRequest",
+        description: "Body of StopCloudPhone (`phones/batch-stop`).",
+        entries: "The phones to stop.",
+    };
 
-    fn phone_ids(&self) -> Vec<&PhoneId> {
-        self.phone_ids.iter().collect()
-    }
-
-    fn len(&self) -> usize {
-        self.phone_ids.len()
-    }
-
-    fn chunks(&self, size: NonZeroUsize) -> Vec<Self> {
-        split(&self.phone_ids, size)
-            .map(|phone_ids| StopRequest { phone_ids })
-            .collect()
-    }
-
-    fn split_at(&self, n: usize) -> (Self, Self) {
-        let (front, back) = halves(&self.phone_ids, n);
-        (
-            StopRequest { phone_ids: front },
-            StopRequest { phone_ids: back },
-        )
+    fn phone_id(&self) -> &PhoneId {
+        self
     }
 }
+
+/// Body of StopCloudPhone (`phones/batch-stop`): the phone ids.
+pub type StopRequest = Batch<PhoneId>;
 
 /// One phone of an update-property request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -340,48 +230,34 @@ pub struct UpdatePropertyPhone {
     pub custom_property: Option<PropertyString>,
 }
 
-/// Body of UpdateCloudPhoneProperty (`phones/batch-update-property`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct UpdatePropertyRequest {
-    /// The phones and their new properties.
-    pub phones: Vec<UpdatePropertyPhone>,
-}
-
-impl BatchRequest for UpdatePropertyRequest {
+impl BatchEntry for UpdatePropertyPhone {
+    type Shared = ();
     const OPERATION: BatchOperation = BatchOperation::UpdateProperty;
+    const KEY: &'static str = "phones";
+    const DOCS: RequestDocs = RequestDocs {
+        name: "UpdatePropertyRequest",
+        description: "Body of UpdateCloudPhoneProperty (`phones/batch-update-property`).",
+        entries: "The phones and their new properties.",
+    };
 
-    fn phone_ids(&self) -> Vec<&PhoneId> {
-        self.phones.iter().map(|p| &p.phone_id).collect()
+    fn phone_id(&self) -> &PhoneId {
+        &self.phone_id
     }
 
-    fn len(&self) -> usize {
-        self.phones.len()
-    }
-
-    fn chunks(&self, size: NonZeroUsize) -> Vec<Self> {
-        split(&self.phones, size)
-            .map(|phones| UpdatePropertyRequest { phones })
-            .collect()
-    }
-
-    fn split_at(&self, n: usize) -> (Self, Self) {
-        let (front, back) = halves(&self.phones, n);
-        (
-            UpdatePropertyRequest { phones: front },
-            UpdatePropertyRequest { phones: back },
-        )
-    }
-
-    fn check(&self) -> Result<(), Vec<Error>> {
-        collect_errors(self.phones.iter().map(|p| {
+    fn check(&self, problems: &mut Vec<Error>) {
+        problems.extend(
             check_property_size(
-                p.phone_id.as_str(),
-                Some(&p.property),
-                p.custom_property.as_ref(),
+                self.phone_id.as_str(),
+                Some(&self.property),
+                self.custom_property.as_ref(),
             )
-        }))
+            .err(),
+        );
     }
 }
+
+/// Body of UpdateCloudPhoneProperty (`phones/batch-update-property`): the phones.
+pub type UpdatePropertyRequest = Batch<UpdatePropertyPhone>;
 
 /// One phone of a restore request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -394,42 +270,23 @@ pub struct RestoreInfo {
     pub object_path: ObjectPath,
 }
 
-/// Body of the restore operation (`phones/batch-restore`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct RestoreRequest {
-    /// The phones and their backups.
-    pub restore_infos: Vec<RestoreInfo>,
-}
-
-impl BatchRequest for RestoreRequest {
+impl BatchEntry for RestoreInfo {
+    type Shared = ();
     const OPERATION: BatchOperation = BatchOperation::Restore;
+    const KEY: &'static str = "restore_infos";
+    const DOCS: RequestDocs = RequestDocs {
+        name: "RestoreRequest",
+        description: "Body of the restore operation (`phones/batch-restore`).",
+        entries: "The phones and their backups.",
+    };
 
-    fn phone_ids(&self) -> Vec<&PhoneId> {
-        self.restore_infos.iter().map(|p| &p.phone_id).collect()
-    }
-
-    fn len(&self) -> usize {
-        self.restore_infos.len()
-    }
-
-    fn chunks(&self, size: NonZeroUsize) -> Vec<Self> {
-        split(&self.restore_infos, size)
-            .map(|restore_infos| RestoreRequest { restore_infos })
-            .collect()
-    }
-
-    fn split_at(&self, n: usize) -> (Self, Self) {
-        let (front, back) = halves(&self.restore_infos, n);
-        (
-            RestoreRequest {
-                restore_infos: front,
-            },
-            RestoreRequest {
-                restore_infos: back,
-            },
-        )
+    fn phone_id(&self) -> &PhoneId {
+        &self.phone_id
     }
 }
+
+/// Body of the restore operation (`phones/batch-restore`): the phones and their backups.
+pub type RestoreRequest = Batch<RestoreInfo>;
 
 /// One phone of an export (storage) request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -447,89 +304,61 @@ pub struct StorageInfo {
     pub object_path: ExportObjectPath,
 }
 
-/// Body of the export operation (`phones/batch-storage`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct StorageRequest {
-    /// The phones and where their data goes.
-    pub storage_infos: Vec<StorageInfo>,
-}
-
-impl BatchRequest for StorageRequest {
+impl BatchEntry for StorageInfo {
+    type Shared = ();
     const OPERATION: BatchOperation = BatchOperation::Storage;
+    const KEY: &'static str = "storage_infos";
+    const DOCS: RequestDocs = RequestDocs {
+        name: "StorageRequest",
+        description: "Body of the export operation (`phones/batch-storage`).",
+        entries: "The phones and where their data goes.",
+    };
 
-    fn phone_ids(&self) -> Vec<&PhoneId> {
-        self.storage_infos.iter().map(|p| &p.phone_id).collect()
+    fn phone_id(&self) -> &PhoneId {
+        &self.phone_id
     }
 
-    fn len(&self) -> usize {
-        self.storage_infos.len()
-    }
-
-    fn chunks(&self, size: NonZeroUsize) -> Vec<Self> {
-        split(&self.storage_infos, size)
-            .map(|storage_infos| StorageRequest { storage_infos })
-            .collect()
-    }
-
-    fn split_at(&self, n: usize) -> (Self, Self) {
-        let (front, back) = halves(&self.storage_infos, n);
-        (
-            StorageRequest {
-                storage_infos: front,
-            },
-            StorageRequest {
-                storage_infos: back,
-            },
-        )
-    }
-
-    fn check(&self) -> Result<(), Vec<Error>> {
-        collect_errors(self.storage_infos.iter().flat_map(|info| {
-            let mut problems = Vec::new();
-            if info.include_files.is_empty() {
-                problems.push(Err(Error::InvalidValue {
-                    what: "include_files",
-                    value: format!("phone {}", info.phone_id),
-                    rule: "at least one file or directory to export".to_owned(),
-                }));
-            }
-            let exclude = info.exclude_files.as_deref().unwrap_or_default();
-            for issue in check_export_selection(&info.include_files, exclude) {
-                problems.push(Err(Error::InvalidValue {
-                    what: issue.list,
-                    value: format!("phone {}", info.phone_id),
-                    rule: issue.message,
-                }));
-            }
-            problems
-        }))
+    fn check(&self, problems: &mut Vec<Error>) {
+        let phone = || format!("phone {}", self.phone_id);
+        if self.include_files.is_empty() {
+            problems.push(Error::InvalidValue {
+                what: "include_files",
+                value: phone(),
+                rule: "at least one file or directory to export".to_owned(),
+            });
+        }
+        let exclude = self.exclude_files.as_deref().unwrap_or_default();
+        for issue in check_export_selection(&self.include_files, exclude) {
+            problems.push(Error::InvalidValue {
+                what: issue.list,
+                value: phone(),
+                rule: issue.message,
+            });
+        }
     }
 }
+
+/// Body of the export operation (`phones/batch-storage`): the phones and where their data goes.
+pub type StorageRequest = Batch<StorageInfo>;
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::BatchRequest;
     use crate::property::{PROPERTY_BYTES_MAX, PropertyMap};
 
     fn phone(id: &str) -> PhoneId {
         PhoneId::new(id).unwrap()
     }
 
-    fn size(n: usize) -> NonZeroUsize {
-        NonZeroUsize::new(n).unwrap()
-    }
-
     #[test]
     fn none_fields_are_omitted() {
-        let req = ResetRequest {
-            image_id: None,
-            phones: vec![ResetPhone {
-                phone_id: phone("p1"),
-                property: None,
-                factory_reset_enabled: None,
-            }],
-        };
+        let req = ResetRequest::new([ResetPhone {
+            phone_id: phone("p1"),
+            property: None,
+            factory_reset_enabled: None,
+        }]);
         assert_eq!(
             serde_json::to_string(&req).unwrap(),
             r#"{"phones":[{"phone_id":"p1"}]}"#
@@ -539,13 +368,11 @@ mod tests {
     #[test]
     fn update_property_body_carries_the_json_string() {
         let map: PropertyMap = [("com.cph.mainkeys", "1")].into_iter().collect();
-        let req = UpdatePropertyRequest {
-            phones: vec![UpdatePropertyPhone {
-                phone_id: phone("p1"),
-                property: map.to_api_string(),
-                custom_property: None,
-            }],
-        };
+        let req = UpdatePropertyRequest::new([UpdatePropertyPhone {
+            phone_id: phone("p1"),
+            property: map.to_api_string(),
+            custom_property: None,
+        }]);
         assert_eq!(
             serde_json::to_string(&req).unwrap(),
             r#"{"phones":[{"phone_id":"p1","property":"{\"com.cph.mainkeys\":\"1\"}"}]}"#
@@ -553,66 +380,13 @@ mod tests {
     }
 
     #[test]
-    fn chunks_keep_order_and_shared_fields() {
-        let req = RestartRequest {
-            image_id: Some(ImageId::new("img").unwrap()),
-            phones: (0..5)
-                .map(|i| RestartPhone {
-                    phone_id: phone(&format!("p{i}")),
-                    property: None,
-                })
-                .collect(),
-        };
-        let chunks = req.chunks(size(2));
-        let sizes: Vec<usize> = chunks.iter().map(BatchRequest::len).collect();
-        assert_eq!(sizes, [2, 2, 1]);
-        assert!(chunks.iter().all(|c| c.image_id == req.image_id));
-        let ids: Vec<&str> = chunks
-            .iter()
-            .flat_map(|c| c.phone_ids())
-            .map(PhoneId::as_str)
-            .collect();
-        assert_eq!(ids, ["p0", "p1", "p2", "p3", "p4"]);
-    }
-
-    #[test]
-    fn split_at_takes_a_window_from_the_front_keeping_shared_fields() {
-        let req = RestartRequest {
-            image_id: Some(ImageId::new("img").unwrap()),
-            phones: (0..5)
-                .map(|i| RestartPhone {
-                    phone_id: phone(&format!("p{i}")),
-                    property: None,
-                })
-                .collect(),
-        };
-        let (front, back) = req.split_at(2);
-        let ids = |r: &RestartRequest| -> Vec<String> {
-            r.phone_ids()
-                .iter()
-                .map(|p| p.as_str().to_owned())
-                .collect()
-        };
-        assert_eq!(ids(&front), ["p0", "p1"]);
-        assert_eq!(ids(&back), ["p2", "p3", "p4"]);
-        assert!(front.image_id == req.image_id && back.image_id == req.image_id);
-        let (all, none) = req.split_at(9);
-        assert_eq!((all.len(), none.len()), (5, 0));
-        let stop = StopRequest {
-            phone_ids: vec![phone("a"), phone("b")],
-        };
-        let (a, b) = stop.split_at(1);
+    fn stop_lists_bare_phone_ids() {
+        let req = StopRequest::new([phone("a"), phone("b")]);
         assert_eq!(
-            (a.phone_ids[0].as_str(), b.phone_ids[0].as_str()),
-            ("a", "b")
+            serde_json::to_string(&req).unwrap(),
+            r#"{"phone_ids":["a","b"]}"#
         );
-    }
-
-    #[test]
-    fn empty_request_gives_no_chunks() {
-        let req = StopRequest { phone_ids: vec![] };
-        assert!(req.chunks(size(100)).is_empty());
-        assert!(req.is_empty());
+        assert_eq!(req.phone_ids(), [&phone("a"), &phone("b")]);
     }
 
     #[test]
@@ -641,17 +415,34 @@ mod tests {
             property: big.to_api_string(),
             custom_property: Some(big.to_api_string()),
         };
-        let req = UpdatePropertyRequest {
-            phones: vec![entry("a"), entry("b")],
-        };
+        let req = UpdatePropertyRequest::new([entry("a"), entry("b")]);
         assert_eq!(req.check().unwrap_err().len(), 2);
-        let small = UpdatePropertyRequest {
-            phones: vec![UpdatePropertyPhone {
-                custom_property: None,
-                ..entry("c")
-            }],
-        };
+        let small = UpdatePropertyRequest::new([UpdatePropertyPhone {
+            custom_property: None,
+            ..entry("c")
+        }]);
         assert!(small.check().is_ok());
+    }
+
+    #[test]
+    fn export_check_names_every_problem_of_every_phone() {
+        let path = |p: &str| ExportPath::new(p).unwrap();
+        let info = |id: &str, include: Vec<ExportPath>| StorageInfo {
+            phone_id: phone(id),
+            include_files: include,
+            exclude_files: None,
+            bucket_name: BucketName::new("bkt").unwrap(),
+            object_path: ExportObjectPath::new("o.tar").unwrap(),
+        };
+        let req = StorageRequest::new([
+            info("a", vec![]),
+            info("b", vec![path("/data/misc")]),
+            info("c", vec![path("/data/app")]),
+        ]);
+        let problems = req.check().unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].to_string().contains("phone a"));
+        assert!(problems[1].to_string().contains("phone b"));
     }
 
     #[test]
@@ -669,5 +460,23 @@ mod tests {
             StorageRequest::OPERATION.path_suffix(),
             "phones/batch-storage"
         );
+    }
+
+    #[test]
+    fn each_entry_is_the_list_of_its_own_operation() {
+        fn pair<E: BatchEntry>() -> (BatchOperation, &'static str) {
+            (E::OPERATION, E::KEY)
+        }
+        let entries = [
+            pair::<ResetPhone>(),
+            pair::<RestartPhone>(),
+            pair::<PhoneId>(),
+            pair::<UpdatePropertyPhone>(),
+            pair::<RestoreInfo>(),
+            pair::<StorageInfo>(),
+        ];
+        for (op, (entry_op, key)) in BatchOperation::ALL.into_iter().zip(entries) {
+            assert_eq!((op, op.list_key()), (entry_op, key));
+        }
     }
 }

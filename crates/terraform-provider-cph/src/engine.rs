@@ -839,10 +839,7 @@ async fn follow_up_phase<O: Operation>(
         }
     }
     let needing = restart.len() + resumed.len() + acting.len();
-    let request = RestartRequest {
-        image_id: None,
-        phones: restart,
-    };
+    let request = RestartRequest::new(restart);
     let earlier = Earlier {
         jobs: resumed,
         acting,

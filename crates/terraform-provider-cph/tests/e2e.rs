@@ -993,13 +993,10 @@ fn power_on_out_of_band(sim: &Sim, phone: &str) {
         .poll_interval(Duration::from_millis(100))
         .build()
         .unwrap();
-        let request = cph_types::RestartRequest {
-            image_id: None,
-            phones: vec![cph_types::RestartPhone {
-                phone_id: cph_types::PhoneId::new(phone).unwrap(),
-                property: None,
-            }],
-        };
+        let request = cph_types::RestartRequest::new([cph_types::RestartPhone {
+            phone_id: cph_types::PhoneId::new(phone).unwrap(),
+            property: None,
+        }]);
         let report = client
             .restart(&request, &cph_http::WaitOptions::new())
             .await

@@ -81,19 +81,16 @@ impl Operation for PhoneBackup {
         _model: &OperationModel<BackupPhoneModel>,
         phones: Vec<(PhoneId, &BackupInputs)>,
     ) -> Result<StorageRequest, Diagnostic> {
-        Ok(StorageRequest {
-            storage_infos: phones
-                .into_iter()
-                .map(|(phone_id, inputs)| StorageInfo {
-                    phone_id,
-                    include_files: inputs.include_files.clone(),
-                    exclude_files: (!inputs.exclude_files.is_empty())
-                        .then(|| inputs.exclude_files.clone()),
-                    bucket_name: inputs.bucket_name.clone(),
-                    object_path: inputs.object_path.clone(),
-                })
-                .collect(),
-        })
+        Ok(StorageRequest::new(phones.into_iter().map(
+            |(phone_id, inputs)| StorageInfo {
+                phone_id,
+                include_files: inputs.include_files.clone(),
+                exclude_files: (!inputs.exclude_files.is_empty())
+                    .then(|| inputs.exclude_files.clone()),
+                bucket_name: inputs.bucket_name.clone(),
+                object_path: inputs.object_path.clone(),
+            },
+        )))
     }
 }
 

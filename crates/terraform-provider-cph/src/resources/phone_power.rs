@@ -57,7 +57,7 @@ impl Direction for Stop {
     const DONE: &'static str = "stopped";
     type Request = StopRequest;
     fn request(phones: Vec<PhoneId>) -> StopRequest {
-        StopRequest { phone_ids: phones }
+        StopRequest::new(phones)
     }
 }
 
@@ -67,16 +67,10 @@ impl Direction for Start {
     const DONE: &'static str = "powered on";
     type Request = RestartRequest;
     fn request(phones: Vec<PhoneId>) -> RestartRequest {
-        RestartRequest {
-            image_id: None,
-            phones: phones
-                .into_iter()
-                .map(|phone_id| RestartPhone {
-                    phone_id,
-                    property: None,
-                })
-                .collect(),
-        }
+        RestartRequest::new(phones.into_iter().map(|phone_id| RestartPhone {
+            phone_id,
+            property: None,
+        }))
     }
 }
 

@@ -80,16 +80,13 @@ impl Operation for PhoneProperty {
         _model: &OperationModel<PropertyPhoneModel>,
         phones: Vec<(PhoneId, &PropertyMap)>,
     ) -> Result<UpdatePropertyRequest, Diagnostic> {
-        Ok(UpdatePropertyRequest {
-            phones: phones
-                .into_iter()
-                .map(|(phone_id, properties)| UpdatePropertyPhone {
-                    phone_id,
-                    property: properties.to_api_string(),
-                    custom_property: None,
-                })
-                .collect(),
-        })
+        Ok(UpdatePropertyRequest::new(phones.into_iter().map(
+            |(phone_id, properties)| UpdatePropertyPhone {
+                phone_id,
+                property: properties.to_api_string(),
+                custom_property: None,
+            },
+        )))
     }
 
     /// A phone a refresh found gone fails the plan at its place in the configuration.

@@ -82,16 +82,13 @@ impl Operation for PhoneRestart {
         model: &OperationModel<RestartPhoneModel>,
         phones: Vec<(PhoneId, &PropertyMap)>,
     ) -> Result<RestartRequest, Diagnostic> {
-        Ok(RestartRequest {
-            image_id: model.image_id.known().cloned(),
-            phones: phones
-                .into_iter()
-                .map(|(phone_id, properties)| RestartPhone {
-                    phone_id,
-                    property: property_string(properties),
-                })
-                .collect(),
-        })
+        Ok(RestartRequest::new(phones.into_iter().map(|(phone_id, properties)| {
+            RestartPhone {
+                phone_id,
+                property: property_string(properties),
+            }
+        }))
+        .with_image(model.image_id.known().cloned()))
     }
 }
 

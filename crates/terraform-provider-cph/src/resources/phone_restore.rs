@@ -65,16 +65,13 @@ impl Operation for PhoneRestore {
         _model: &OperationModel<RestorePhoneModel>,
         phones: Vec<(PhoneId, &RestoreInputs)>,
     ) -> Result<RestoreRequest, Diagnostic> {
-        Ok(RestoreRequest {
-            restore_infos: phones
-                .into_iter()
-                .map(|(phone_id, inputs)| RestoreInfo {
-                    phone_id,
-                    bucket_name: inputs.bucket_name.clone(),
-                    object_path: inputs.object_path.clone(),
-                })
-                .collect(),
-        })
+        Ok(RestoreRequest::new(phones.into_iter().map(
+            |(phone_id, inputs)| RestoreInfo {
+                phone_id,
+                bucket_name: inputs.bucket_name.clone(),
+                object_path: inputs.object_path.clone(),
+            },
+        )))
     }
 }
 
