@@ -1,7 +1,8 @@
-//! The client: [`Endpoint`], the [`ClientBuilder`] whose constructor takes every mandatory
-//! decision, the signed request loop with retries, and one method per read operation.
+//! The client's core: the [`ClientBuilder`] whose constructor takes every mandatory decision,
+//! the signed request loop with retries (each attempt recorded in the operation's watch on the
+//! endpoint), and one method per API call. Submission, reconciliation and the job waiter are built
+//! on these calls in their own modules; nothing here knows of them.
 
-use std::net::IpAddr;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,101 +17,27 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::control::Control;
+use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::flow::FlowControl;
+use crate::options::WaitOptions;
 use crate::paging::{PageFacts, Pager, Step};
+use crate::reach::Reachability;
 use crate::retry::{FailureClass, RetryPolicy, classify, parse_retry_after};
 use crate::secret::Credentials;
 use crate::signer::{Headers, auth_headers, canonical_query};
 use crate::timer::{Timer, TokioTimer};
 use crate::transport::{Method, ReqwestTransport, Transport, WireRequest, WireResponse};
-use crate::wait::WaitOptions;
+
+#[cfg(test)]
+mod tests;
+
+/// How long the attempts of a run may all fail before it gives up on the endpoint, unless
+/// [`ClientBuilder::give_up_after`] says otherwise: 3 minutes.
+pub const DEFAULT_UNREACHABLE_AFTER: Duration = Duration::from_secs(180);
 
 /// The default `User-Agent`.
 pub const DEFAULT_USER_AGENT: &str = concat!("terraform-provider-cph/", env!("CARGO_PKG_VERSION"));
-
-/// Where the API lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
-    /// A Huawei Cloud region: `https://cph.{region}.myhuaweicloud.com`.
-    Region(String),
-    /// An explicit base URL (simulator, private cloud). Plain `http://` only for loopback hosts,
-    /// unless [`ClientBuilder::danger_allow_insecure_http`] is called.
-    Url(String),
-}
-
-impl Endpoint {
-    /// The regional endpoint of `region`, e.g. `cn-north-4`.
-    pub fn region(region: impl Into<String>) -> Self {
-        Endpoint::Region(region.into())
-    }
-
-    /// An explicit base URL, e.g. `http://127.0.0.1:8080`.
-    pub fn url(url: impl Into<String>) -> Self {
-        Endpoint::Url(url.into())
-    }
-
-    fn resolve(&self, allow_insecure_http: bool) -> Result<Url, Error> {
-        let text = match self {
-            Endpoint::Region(region) => {
-                let valid = !region.is_empty()
-                    && region.len() <= 64
-                    && region
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-                if !valid {
-                    return Err(Error::invalid(
-                        "region",
-                        format!("{region:?} must be lower-case letters, digits and `-`"),
-                    ));
-                }
-                format!("https://cph.{region}.myhuaweicloud.com")
-            }
-            Endpoint::Url(url) => url.clone(),
-        };
-        let url = Url::parse(&text)
-            .map_err(|e| Error::invalid("endpoint", format!("{text:?} is not a URL: {e}")))?;
-        if url.host().is_none() {
-            return Err(Error::invalid("endpoint", format!("{text:?} has no host")));
-        }
-        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-            return Err(Error::invalid(
-                "endpoint",
-                format!("{text:?} must not carry a query, fragment or user info"),
-            ));
-        }
-        match url.scheme() {
-            "https" => {}
-            "http" if allow_insecure_http || is_loopback(&url) => {}
-            "http" => {
-                return Err(Error::invalid(
-                    "endpoint",
-                    format!(
-                        "{text:?} uses plain http to a host that is not a loopback address: the endpoint \
-                         must use https (plain http is accepted only for 127.0.0.1, ::1 and localhost, such as \
-                         a local simulator)"
-                    ),
-                ));
-            }
-            other => {
-                return Err(Error::invalid(
-                    "endpoint",
-                    format!("{text:?} has scheme {other:?}; expected https or http"),
-                ));
-            }
-        }
-        Ok(url)
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
-}
 
 /// The client's tunable settings (see the [`ClientBuilder`] methods for defaults).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +59,11 @@ pub struct Settings {
     /// The most requests per second of the client and all its clones (a token bucket shared
     /// by every call); `None`: no cap.
     pub max_requests_per_second: Option<NonZeroU32>,
+    /// How long every attempt of a run (a submit, a wait, a run of a batch, a polling round) may
+    /// fail, with no answer between them, before the run gives up on the endpoint
+    /// ([`crate::WaitEnd::Unreachable`]). `retry.max_retries` bounds the retries of one call;
+    /// this bounds a run whose calls all keep failing, each within its own retries.
+    pub unreachable_after: Duration,
 }
 
 impl Default for Settings {
@@ -146,6 +78,7 @@ impl Default for Settings {
             first_poll_delay: Duration::from_secs(1),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             max_requests_per_second: None,
+            unreachable_after: DEFAULT_UNREACHABLE_AFTER,
         }
     }
 }
@@ -178,7 +111,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Retries after a failed attempt (default 5).
+    /// Retries after a failed attempt of one call (default 5). A run against an endpoint that
+    /// stopped answering is bounded by [`ClientBuilder::give_up_after`] instead.
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.settings.retry.max_retries = retries;
         self
@@ -227,6 +161,14 @@ impl ClientBuilder {
         self
     }
 
+    /// How long every attempt of a run may fail, with no answer between them (no HTTP answer, or
+    /// a server error), before the run gives up on the endpoint (default 3 minutes, see
+    /// [`Settings::unreachable_after`]). Any answer other than a server error resets the clock.
+    pub fn give_up_after(mut self, bound: Duration) -> Self {
+        self.settings.unreachable_after = bound;
+        self
+    }
+
     /// The clock, sleep and jitter source (default [`TokioTimer`]).
     pub fn timer(mut self, timer: Arc<dyn Timer>) -> Self {
         self.timer = timer;
@@ -261,6 +203,9 @@ impl ClientBuilder {
         }
         if s.poll_interval.is_zero() {
             return Err(Error::invalid("poll_interval", "must be positive"));
+        }
+        if s.unreachable_after.is_zero() {
+            return Err(Error::invalid("unreachable_after", "must be positive"));
         }
         if reqwest::header::HeaderValue::from_str(&s.user_agent).is_err() {
             return Err(Error::invalid(
@@ -376,6 +321,22 @@ impl Client {
         self.inner.timer.as_ref()
     }
 
+    /// The base URL as errors name it (no trailing slash).
+    fn endpoint_name(&self) -> String {
+        self.inner.base.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// A fresh watch on the endpoint for one run, giving up after
+    /// [`Settings::unreachable_after`].
+    pub(crate) fn watch(&self) -> Reachability {
+        Reachability::new(self.endpoint_name(), self.inner.settings.unreachable_after)
+    }
+
+    /// The deadline and cancellation of `options`, for one operation.
+    pub(crate) fn control<'a>(&'a self, options: &'a WaitOptions) -> Control<'a> {
+        Control::new(self.timer(), options.deadline, Some(&options.cancel))
+    }
+
     /// ShowJob: one job.
     pub async fn show_job(&self, job_id: &JobId) -> Result<Job, Error> {
         self.show_job_in(job_id, &Control::unbounded(self.timer()))
@@ -476,8 +437,15 @@ impl Client {
         filter: &PhoneFilter,
         options: &WaitOptions,
     ) -> Result<Vec<PhoneSummary>, Error> {
+        self.list_phones_in(filter, &self.control(options)).await
+    }
+
+    pub(crate) async fn list_phones_in(
+        &self,
+        filter: &PhoneFilter,
+        ctl: &Control<'_>,
+    ) -> Result<Vec<PhoneSummary>, Error> {
         const OPERATION: &str = "ListCloudPhones";
-        let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
         let mut pager = Pager::new(OPERATION, LIST_PHONES_MAX_LIMIT);
         let mut phones: Vec<PhoneSummary> = Vec::new();
         loop {
@@ -505,7 +473,7 @@ impl Client {
                 query,
                 body: Vec::new(),
             };
-            let page: ListCloudPhonesPage = self.execute(&call, &ctl).await.map_err(|f| f.error)?;
+            let page: ListCloudPhonesPage = self.execute(&call, ctl).await.map_err(|f| f.error)?;
             let step = pager.page(&PageFacts::new(
                 &page.phones_decoding,
                 page.phones.iter().map(|p| p.phone_id.as_deref()),
@@ -539,7 +507,14 @@ impl Client {
         phone_id: &PhoneId,
         options: &WaitOptions,
     ) -> Result<PhoneDetail, Error> {
-        let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
+        self.show_phone_in(phone_id, &self.control(options)).await
+    }
+
+    pub(crate) async fn show_phone_in(
+        &self,
+        phone_id: &PhoneId,
+        ctl: &Control<'_>,
+    ) -> Result<PhoneDetail, Error> {
         let call = Call {
             operation: "ShowCloudPhoneDetail",
             method: Method::Get,
@@ -547,11 +522,11 @@ impl Client {
             query: Vec::new(),
             body: Vec::new(),
         };
-        self.execute(&call, &ctl).await.map_err(|f| f.error)
+        self.execute(&call, ctl).await.map_err(|f| f.error)
     }
 
     /// Sends one batch request as it is (no chunking), retried only when the service certainly
-    /// did not act. Most callers want [`Client::submit`].
+    /// did not act. Most callers want [`Client::submit`] or [`Client::run_batch`].
     pub async fn send_batch<R: BatchRequest>(&self, request: &R) -> Result<BatchResponse, Error> {
         self.send_batch_in(request, &Control::unbounded(self.timer()))
             .await
@@ -648,6 +623,9 @@ impl Client {
                 })?;
             let (error, retry_after) = match sent {
                 Ok(response) if (200..300).contains(&response.status) => {
+                    if let Some(reach) = ctl.reach() {
+                        reach.record(ctl.timer().now(), None);
+                    }
                     return decode(call.operation, &response).map_err(|error| Failure {
                         error,
                         may_have_acted: true,
@@ -662,13 +640,16 @@ impl Client {
                         operation: call.operation,
                         kind: wire.kind,
                         message: wire.message,
-                        endpoint: self.inner.base.as_str().trim_end_matches('/').to_owned(),
+                        endpoint: self.endpoint_name(),
                         attempts: retry + 1,
                         elapsed: ctl.timer().now().saturating_duration_since(started),
                     },
                     None,
                 ),
             };
+            if let Some(reach) = ctl.reach() {
+                reach.record(ctl.timer().now(), Some(&error));
+            }
             let class = classify(&error);
             if class == FailureClass::Throttled {
                 // The service throttles the account, not this call: every caller holds back.

@@ -1,5 +1,5 @@
-//! Deadline and cancellation for one operation: every request and sleep of a submit or a wait
-//! runs through [`Control`], so either ends it promptly.
+//! Deadline, cancellation and the watch on the endpoint for one operation: every request and
+//! sleep of a submit, a wait or a read runs through [`Control`], so any of them ends it promptly.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -7,22 +7,26 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
+use crate::reach::{Failing, Reachability};
 use crate::timer::Timer;
 
 /// Why an operation was cut short.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Interrupt {
     Cancelled,
     Deadline,
+    /// Every attempt failed for longer than the bound: the endpoint stopped answering.
+    Unreachable(Box<Failing>),
 }
 
-/// The deadline and cancellation token an operation honours.
+/// The deadline, cancellation token and endpoint watch an operation honours.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Control<'a> {
     timer: &'a dyn Timer,
     deadline: Option<Instant>,
     cancel: Option<&'a CancellationToken>,
     started: Instant,
+    reach: Option<&'a Reachability>,
 }
 
 impl<'a> Control<'a> {
@@ -36,7 +40,20 @@ impl<'a> Control<'a> {
             deadline,
             cancel,
             started: timer.now(),
+            reach: None,
         }
+    }
+
+    /// The same, giving up once every attempt has failed for the bound of `reach` (each
+    /// attempt's outcome is recorded in it).
+    pub(crate) fn watching(mut self, reach: &'a Reachability) -> Self {
+        self.reach = Some(reach);
+        self
+    }
+
+    /// The watch on the endpoint, when the operation keeps one.
+    pub(crate) fn reach(&self) -> Option<&'a Reachability> {
+        self.reach
     }
 
     /// No deadline, no cancellation.
@@ -53,8 +70,12 @@ impl<'a> Control<'a> {
         if self.cancel.is_some_and(CancellationToken::is_cancelled) {
             return Err(Interrupt::Cancelled);
         }
-        if self.deadline.is_some_and(|d| self.timer.now() >= d) {
+        let now = self.timer.now();
+        if self.deadline.is_some_and(|d| now >= d) {
             return Err(Interrupt::Deadline);
+        }
+        if let Some(failing) = self.reach.and_then(|r| r.given_up(now)) {
+            return Err(Interrupt::Unreachable(Box::new(failing)));
         }
         Ok(())
     }
@@ -86,8 +107,13 @@ impl<'a> Control<'a> {
         }
     }
 
-    /// Sleeps `duration` unless cancellation or the deadline comes first.
+    /// Sleeps `duration` unless cancellation or the deadline comes first, or the watch on the
+    /// endpoint gives up first (a sleep is cut at that moment; an attempt in flight never is).
     pub(crate) async fn sleep(&self, duration: Duration) -> Result<(), Interrupt> {
+        let duration = match self.reach.and_then(Reachability::gives_up_at) {
+            Some(at) => duration.min(at.saturating_duration_since(self.timer.now())),
+            None => duration,
+        };
         self.run(self.timer.sleep(duration)).await?;
         self.check()
     }
@@ -100,6 +126,7 @@ impl<'a> Control<'a> {
                 operation,
                 elapsed: self.timer.now().saturating_duration_since(self.started),
             },
+            Interrupt::Unreachable(failing) => Error::Unreachable(failing),
         }
     }
 }
@@ -132,6 +159,37 @@ mod tests {
             Err(Interrupt::Deadline)
         );
         assert_eq!(ctl.run(async {}).await, Err(Interrupt::Deadline));
+    }
+
+    #[tokio::test]
+    async fn a_sleep_is_cut_where_the_watch_gives_up_on_the_endpoint() {
+        let timer = ManualTimer::new();
+        let reach = Reachability::new("http://127.0.0.1:9", Duration::from_secs(60));
+        let ctl = Control::unbounded(&timer).watching(&reach);
+        assert_eq!(ctl.sleep(Duration::from_secs(50)).await, Ok(()));
+        let refused = Error::Transport {
+            operation: "ListJobs",
+            kind: crate::error::TransportKind::Connect,
+            message: "refused".into(),
+            endpoint: "http://127.0.0.1:9".into(),
+            attempts: 1,
+            elapsed: Duration::ZERO,
+        };
+        reach.record(timer.now(), Some(&refused));
+        assert_eq!(ctl.sleep(Duration::from_secs(30)).await, Ok(()));
+        let Err(Interrupt::Unreachable(failing)) = ctl.sleep(Duration::from_secs(45)).await else {
+            panic!("the watch should have given up");
+        };
+        assert_eq!(failing.failing_for, Duration::from_secs(60));
+        assert_eq!(
+            timer.sleeps()[2],
+            Duration::from_secs(30),
+            "cut at the bound"
+        );
+        assert!(matches!(
+            ctl.error(Interrupt::Unreachable(failing), "wait"),
+            Error::Unreachable(_)
+        ));
     }
 
     #[tokio::test(start_paused = true)]

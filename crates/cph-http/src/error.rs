@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::reach::Failing;
+
 /// How a request failed below HTTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -130,6 +132,11 @@ pub enum Error {
         /// The API operation (or `wait` for the job waiter).
         operation: &'static str,
     },
+    /// Every attempt of the operation failed (no answer, or a server error) for longer than the
+    /// client's bound ([`crate::Settings::unreachable_after`]): the endpoint stopped answering, and
+    /// the operation gave up on it. Nothing more was sent.
+    #[error("gave up on the endpoint: {0}")]
+    Unreachable(Box<Failing>),
     /// An argument or setting was rejected before anything was sent.
     #[error("invalid {what}: {reason}")]
     InvalidInput {

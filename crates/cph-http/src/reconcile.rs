@@ -23,10 +23,11 @@ use futures_util::StreamExt;
 
 use crate::client::{Client, PhoneFilter};
 use crate::control::Control;
+use crate::earlier::{RunningJob, UnsurePhone};
 use crate::error::Error;
+use crate::options::WaitOptions;
 use crate::paging::{PageFacts, Pager, Step};
 use crate::retry::{FailureClass, classify};
-use crate::wait::{RunningJob, WaitOptions};
 
 /// Up to this many phones are read one by one (ShowCloudPhoneDetail, exact statuses); for more, the
 /// phones in the operation's in-progress status are listed instead (ListCloudPhones filtered by that
@@ -43,15 +44,6 @@ const JOB_PAGES_MAX: u32 = 50;
 
 /// The jobs ListJobs lists for one request id, as (phone id, job id).
 type JobsOfRequest = Vec<(String, JobId)>;
-
-/// A phone whose batch request failed without a clear answer: the service may have acted on it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnsurePhone {
-    /// The phone.
-    pub phone_id: PhoneId,
-    /// The id of the request that carried it, when the failed answer named one.
-    pub request_id: Option<RequestId>,
-}
 
 /// What reading the service says about an [`UnsurePhone`].
 #[derive(Debug, Clone, PartialEq)]
@@ -134,16 +126,17 @@ impl Client {
         phones: &[UnsurePhone],
         options: &WaitOptions,
     ) -> Vec<Reconciliation> {
-        let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
-        self.reconcile_in(operation, phones, &ctl, options).await
+        let watch = self.watch();
+        let ctl = self.control(options).watching(&watch);
+        self.reconcile_in(operation, phones, &ctl).await
     }
 
+    /// [`Client::reconcile`] under `ctl`.
     pub(crate) async fn reconcile_in(
         &self,
         operation: BatchOperation,
         phones: &[UnsurePhone],
         ctl: &Control<'_>,
-        options: &WaitOptions,
     ) -> Vec<Reconciliation> {
         let mut found: HashMap<&str, Reconciliation> = HashMap::new();
         // 1. The jobs of each request whose id is known, one request id at a time (a job does not
@@ -204,7 +197,7 @@ impl Client {
         match operation.status_path() {
             Some(path) if !rest.is_empty() => {
                 let ids: Vec<PhoneId> = rest.iter().map(|p| p.phone_id.clone()).collect();
-                match self.read_statuses(&ids, path.during, options).await {
+                match self.read_statuses(&ids, path.during, ctl).await {
                     Ok(statuses) => {
                         for phone in rest {
                             let no_sign = |what: String| Reconciliation::NoSign {
@@ -328,17 +321,17 @@ impl Client {
         &self,
         phone_ids: &[PhoneId],
         during: PhoneStatus,
-        options: &WaitOptions,
+        ctl: &Control<'_>,
     ) -> Result<HashMap<String, Seen>, Error> {
         if phone_ids.len() <= READ_ONE_BY_ONE_MAX {
-            return self.show_statuses(phone_ids, options).await;
+            return self.show_statuses(phone_ids, ctl).await;
         }
         let filter = PhoneFilter {
             status: Some(during),
             ..PhoneFilter::default()
         };
         let acting: HashSet<String> = self
-            .list_phones_within(&filter, options)
+            .list_phones_in(&filter, ctl)
             .await?
             .into_iter()
             .filter(|p| p.status == Some(during))
@@ -361,13 +354,13 @@ impl Client {
     pub(crate) async fn exact_statuses(
         &self,
         phone_ids: &[PhoneId],
-        options: &WaitOptions,
+        ctl: &Control<'_>,
     ) -> Result<HashMap<String, Seen>, Error> {
         if phone_ids.len() <= READ_ONE_BY_ONE_MAX {
-            return self.show_statuses(phone_ids, options).await;
+            return self.show_statuses(phone_ids, ctl).await;
         }
         let listed: HashMap<String, Option<PhoneStatus>> = self
-            .list_phones_within(&PhoneFilter::default(), options)
+            .list_phones_in(&PhoneFilter::default(), ctl)
             .await?
             .into_iter()
             .filter_map(|p| Some((p.phone_id?, p.status)))
@@ -385,13 +378,13 @@ impl Client {
     }
 
     /// Each phone's status, read one by one (ShowCloudPhoneDetail, a few at a time).
-    pub(crate) async fn show_statuses(
+    async fn show_statuses(
         &self,
         phone_ids: &[PhoneId],
-        options: &WaitOptions,
+        ctl: &Control<'_>,
     ) -> Result<HashMap<String, Seen>, Error> {
         let reads = phone_ids.iter().cloned().map(|id| async move {
-            let answer = self.show_phone_within(&id, options).await;
+            let answer = self.show_phone_in(&id, ctl).await;
             (id, answer)
         });
         let answers: Vec<(PhoneId, Result<cph_types::PhoneDetail, Error>)> =
@@ -435,6 +428,7 @@ fn is_not_found(error: &Error) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::fake::*;
 
     #[test]
     fn a_phone_found_acting_is_judged_by_the_operations_statuses() {
@@ -457,5 +451,73 @@ mod tests {
         assert_eq!(judge(stop, PhoneStatus::Running), StatusVerdict::Failed);
         assert!(BatchOperation::UpdateProperty.status_path().is_none());
         assert_eq!(status_words(PhoneStatus::Restarting), "restarting (4)");
+    }
+
+    #[tokio::test]
+    async fn reconcile_tells_a_job_an_acting_phone_and_no_sign_apart_and_an_unreadable_service() {
+        let (client, fake, timer) = setup(|b| b);
+        // One request the service performed (its jobs listed under req001), one phone acting.
+        client
+            .submit(&restart(&["a", "b"]), &WaitOptions::new())
+            .await
+            .unwrap();
+        let unsure = |id: &str, request: Option<&str>| UnsurePhone {
+            phone_id: PhoneId::new(id).unwrap(),
+            request_id: request.map(|r| RequestId::new(r).unwrap()),
+        };
+        let verdicts = client
+            .reconcile(
+                BatchOperation::Restart,
+                &[
+                    unsure("a", Some("req001")),
+                    unsure("b", None),
+                    unsure("c", None),
+                    unsure("d", Some("req999")),
+                ],
+                &WaitOptions::new(),
+            )
+            .await;
+        assert!(matches!(&verdicts[0], Reconciliation::Job(job) if job.job_id == job_id(0)));
+        assert!(matches!(
+            &verdicts[1],
+            Reconciliation::Acting {
+                status: cph_types::PhoneStatus::Restarting,
+                ..
+            }
+        ));
+        assert!(
+            matches!(&verdicts[2], Reconciliation::NoSign { why, .. } if why.contains("named no request id"))
+        );
+        assert!(
+            matches!(&verdicts[3], Reconciliation::NoSign { why, .. } if why.contains("no job of request req999"))
+        );
+        // An operation that does not show in the status: only its jobs can tell.
+        let verdicts = client
+            .reconcile(
+                BatchOperation::UpdateProperty,
+                &[unsure("c", None)],
+                &WaitOptions::new(),
+            )
+            .await;
+        assert!(
+            matches!(&verdicts[0], Reconciliation::NoSign { why, .. } if why.contains("does not show in a phone's status"))
+        );
+        // A service that cannot be read: unreadable, nothing concluded.
+        timer.advance(JOB_DURATION);
+        for _ in 0..10 {
+            fake.fault(Fault::Status(503, None));
+        }
+        let verdicts = client
+            .reconcile(
+                BatchOperation::Restart,
+                &[unsure("b", None)],
+                &WaitOptions::new(),
+            )
+            .await;
+        assert!(
+            matches!(&verdicts[0], Reconciliation::Unreadable { .. }),
+            "{verdicts:?}"
+        );
+        assert_eq!(fake.count(Method::Post, "batch-restart"), 1);
     }
 }

@@ -2,15 +2,12 @@
 //! chunk POSTed once (retried only when the service certainly did not act), and every phone gets
 //! a [`SubmitResult`]. Nothing is ever submitted twice, and nothing known is lost on failure.
 
-use cph_types::{
-    BatchOperation, BatchRequest, BatchResponse, JobId, PhoneId, RequestId, ResetRequest,
-    RestartRequest, RestoreRequest, StopRequest, StorageRequest, UpdatePropertyRequest,
-};
+use cph_types::{BatchOperation, BatchRequest, BatchResponse, JobId, PhoneId, RequestId};
 
 use crate::client::{Client, Failure};
 use crate::control::Control;
 use crate::error::Error;
-use crate::wait::{Earlier, WaitOptions, WaitReport, check_request};
+use crate::options::WaitOptions;
 
 /// What submitting did for one phone.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,8 +60,8 @@ pub struct Submission {
     pub phones: Vec<SubmittedPhone>,
     /// The request id of every answered chunk, in chunk order.
     pub request_ids: Vec<RequestId>,
-    /// Set when cancellation or the deadline stopped the submission early
-    /// ([`Error::Cancelled`] or [`Error::Timeout`]).
+    /// Set when cancellation, the deadline or the watch on the endpoint stopped the submission
+    /// early ([`Error::Cancelled`], [`Error::Timeout`] or [`Error::Unreachable`]).
     pub interrupted: Option<Error>,
 }
 
@@ -91,7 +88,17 @@ impl Client {
         options: &WaitOptions,
     ) -> Result<Submission, Error> {
         check_request(request)?;
-        let ctl = Control::new(self.timer(), options.deadline, Some(&options.cancel));
+        let watch = self.watch();
+        let ctl = self.control(options).watching(&watch);
+        Ok(self.submit_in(request, &ctl).await)
+    }
+
+    /// [`Client::submit`] of a checked request, under `ctl`.
+    pub(crate) async fn submit_in<R: BatchRequest>(
+        &self,
+        request: &R,
+        ctl: &Control<'_>,
+    ) -> Submission {
         let mut submission = Submission {
             operation: R::OPERATION,
             phones: Vec::with_capacity(request.len()),
@@ -113,7 +120,7 @@ impl Client {
                     .extend(phone_ids.into_iter().map(not_sent));
                 continue;
             }
-            match self.send_batch_in(&chunk, &ctl).await {
+            match self.send_batch_in(&chunk, ctl).await {
                 Ok(answer) => {
                     let (request_id, phones) = match_answer(R::OPERATION, phone_ids, answer);
                     if let Some(request_id) = request_id {
@@ -130,8 +137,10 @@ impl Client {
                     error,
                     may_have_acted,
                 }) => {
-                    let interrupted =
-                        matches!(error, Error::Cancelled { .. } | Error::Timeout { .. });
+                    let interrupted = matches!(
+                        error,
+                        Error::Cancelled { .. } | Error::Timeout { .. } | Error::Unreachable(_)
+                    );
                     tracing::warn!(operation = R::OPERATION.api_name(), %error, may_have_acted, "chunk failed");
                     let result = if may_have_acted {
                         SubmitResult::Unknown {
@@ -157,73 +166,26 @@ impl Client {
                 }
             }
         }
-        Ok(submission)
+        submission
     }
+}
 
-    /// The whole batch operation: [`Client::run_batch`] of `request` alone (rolled out as
-    /// `options` says; by default all at once).
-    pub async fn submit_and_wait<R: BatchRequest>(
-        &self,
-        request: &R,
-        options: &WaitOptions,
-    ) -> Result<WaitReport, Error> {
-        self.run_batch(Some(request), Earlier::default(), options)
-            .await
+/// Checks a request before anything of it is sent: not empty, and its own checks pass.
+pub(crate) fn check_request<R: BatchRequest>(request: &R) -> Result<(), Error> {
+    if request.is_empty() {
+        return Err(Error::invalid(
+            format!("{} request", R::OPERATION.api_name()),
+            "it names no phones",
+        ));
     }
-
-    /// ResetCloudPhone (factory reset), submitted and waited on.
-    pub async fn reset(
-        &self,
-        request: &ResetRequest,
-        options: &WaitOptions,
-    ) -> Result<WaitReport, Error> {
-        self.submit_and_wait(request, options).await
+    if let Err(problems) = request.check() {
+        let reasons: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(Error::invalid(
+            format!("{} request", R::OPERATION.api_name()),
+            reasons.join("; "),
+        ));
     }
-
-    /// RestartCloudPhone (restart, or power on), submitted and waited on.
-    pub async fn restart(
-        &self,
-        request: &RestartRequest,
-        options: &WaitOptions,
-    ) -> Result<WaitReport, Error> {
-        self.submit_and_wait(request, options).await
-    }
-
-    /// StopCloudPhone, submitted and waited on.
-    pub async fn stop(
-        &self,
-        request: &StopRequest,
-        options: &WaitOptions,
-    ) -> Result<WaitReport, Error> {
-        self.submit_and_wait(request, options).await
-    }
-
-    /// UpdateCloudPhoneProperty, submitted and waited on.
-    pub async fn update_property(
-        &self,
-        request: &UpdatePropertyRequest,
-        options: &WaitOptions,
-    ) -> Result<WaitReport, Error> {
-        self.submit_and_wait(request, options).await
-    }
-
-    /// Restore phone data from OBS, submitted and waited on.
-    pub async fn restore(
-        &self,
-        request: &RestoreRequest,
-        options: &WaitOptions,
-    ) -> Result<WaitReport, Error> {
-        self.submit_and_wait(request, options).await
-    }
-
-    /// Export phone data to OBS, submitted and waited on.
-    pub async fn export_data(
-        &self,
-        request: &StorageRequest,
-        options: &WaitOptions,
-    ) -> Result<WaitReport, Error> {
-        self.submit_and_wait(request, options).await
-    }
+    Ok(())
 }
 
 fn not_sent(phone_id: PhoneId) -> SubmittedPhone {
@@ -297,4 +259,167 @@ fn match_answer(
         })
         .collect();
     (request_id, phones)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::num::NonZeroUsize;
+    use std::time::Duration;
+
+    use cph_types::RequestId;
+
+    use crate::fake::*;
+    use crate::*;
+
+    #[tokio::test]
+    async fn ambiguous_post_failure_is_not_resent_and_marks_the_chunk_unknown() {
+        for fault in [
+            Fault::Status(500, None),
+            Fault::Wire(TransportKind::Timeout),
+            Fault::Wire(TransportKind::Other),
+        ] {
+            let (client, fake, _) = setup(|b| b.batch_size(NonZeroUsize::new(2).unwrap()));
+            fake.fault(fault.clone());
+            let submission = client
+                .submit(&restart(&["a", "b", "c"]), &WaitOptions::new())
+                .await
+                .unwrap();
+            assert_eq!(fake.count(Method::Post, "batch-restart"), 2, "{fault:?}");
+            assert!(
+                matches!(submission.phones[0].result, SubmitResult::Unknown { .. }),
+                "{fault:?}"
+            );
+            assert!(matches!(
+                submission.phones[1].result,
+                SubmitResult::Unknown { .. }
+            ));
+            assert!(matches!(
+                submission.phones[2].result,
+                SubmitResult::Accepted { .. }
+            ));
+            let report = client.wait(&submission, &WaitOptions::new()).await;
+            let states: Vec<PhoneState> = report.outcomes.iter().map(|o| o.state).collect();
+            assert_eq!(
+                states,
+                [
+                    PhoneState::SubmitUnknown,
+                    PhoneState::SubmitUnknown,
+                    PhoneState::Succeeded
+                ]
+            );
+            assert!(
+                report.outcomes[0]
+                    .error_msg
+                    .as_deref()
+                    .unwrap()
+                    .contains("RestartCloudPhone")
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn post_is_retried_when_the_service_certainly_did_not_act() {
+        let (client, fake, _) = setup(|b| b);
+        fake.fault(Fault::Status(429, Some("1")));
+        fake.fault(Fault::Status(503, None));
+        fake.fault(Fault::Wire(TransportKind::Connect));
+        let submission = client
+            .submit(&restart(&["a", "b"]), &WaitOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(fake.count(Method::Post, "batch-restart"), 4);
+        assert_eq!(
+            fake.state.lock().unwrap().batches,
+            1,
+            "acted on exactly once"
+        );
+        assert_eq!(submission.accepted().count(), 2);
+        assert_eq!(submission.request_ids, [RequestId::new("req001").unwrap()]);
+    }
+
+    #[tokio::test]
+    async fn post_refused_outright_fails_its_chunk_without_resending() {
+        let (client, fake, _) = setup(|b| b.max_retries(1));
+        fake.fault(Fault::Status(400, None));
+        let submission = client
+            .submit(&restart(&["a"]), &WaitOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(fake.requests().len(), 1);
+        match &submission.phones[0].result {
+            SubmitResult::Failed { error } => assert_eq!(error.status(), Some(400)),
+            other => panic!("{other:?}"),
+        }
+        let (client, fake, _) = setup(|b| b.max_retries(1));
+        fake.fault(Fault::Status(429, None));
+        fake.fault(Fault::Status(429, None));
+        let report = client
+            .submit_and_wait(&restart(&["a"]), &WaitOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(fake.requests().len(), 2);
+        assert_eq!(report.outcomes[0].state, PhoneState::SubmitFailed);
+        assert_eq!(report.outcomes[0].error_code.as_deref(), Some("E.429"));
+    }
+
+    #[tokio::test]
+    async fn submit_splits_into_chunks_and_keeps_input_order() {
+        let (client, fake, _) = setup(|b| b.batch_size(NonZeroUsize::new(2).unwrap()));
+        let submission = client
+            .submit(&restart(&["a", "rej1", "b", "c", "d"]), &WaitOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(fake.count(Method::Post, "batch-restart"), 3);
+        let ids: Vec<&str> = submission
+            .phones
+            .iter()
+            .map(|p| p.phone_id.as_str())
+            .collect();
+        assert_eq!(ids, ["a", "rej1", "b", "c", "d"]);
+        assert_eq!(submission.request_ids.len(), 3);
+        assert_eq!(
+            submission.phones[2]
+                .request_id
+                .as_ref()
+                .map(RequestId::as_str),
+            Some("req002")
+        );
+        assert!(
+            matches!(&submission.phones[1].result, SubmitResult::Rejected { code: Some(c), .. } if c == "CPS.0005")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_without_request_id_or_missing_a_phone_loses_nothing() {
+        let (client, fake, _) = setup(|b| b);
+        // The service made jobs for "a" only, named no request id and forgot "b".
+        fake.fault(Fault::Body(
+            r#"{"jobs":[{"phone_id":"a","job_id":"job0000"}]}"#,
+        ));
+        fake.state.lock().unwrap().jobs.push(FakeJob {
+            request_id: "unnamed".into(),
+            job_id: "job0000".into(),
+            phone_id: "a".into(),
+            done_at: Duration::ZERO,
+        });
+        let submission = client
+            .submit(&restart(&["a", "b"]), &WaitOptions::new())
+            .await
+            .unwrap();
+        assert!(submission.request_ids.is_empty());
+        assert!(
+            matches!(&submission.phones[1].result, SubmitResult::Unknown { error } if error.to_string().contains("phone b"))
+        );
+        let report = client.wait(&submission, &WaitOptions::new()).await;
+        assert_eq!(report.outcomes[0].state, PhoneState::Succeeded);
+        assert_eq!(report.outcomes[1].state, PhoneState::SubmitUnknown);
+        assert_eq!(
+            fake.count(Method::Get, "/jobs/job0000"),
+            1,
+            "polled by ShowJob"
+        );
+        assert_eq!(fake.count(Method::Get, "/jobs"), 0, "nothing to list");
+    }
 }

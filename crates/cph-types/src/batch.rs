@@ -221,6 +221,10 @@ pub trait BatchRequest: Sized + Clone + Serialize {
     /// request-wide fields: how a rollout takes its next window.
     fn split_at(&self, n: usize) -> (Self, Self);
 
+    /// The same request with only the phone entries `keep` accepts, in order: how a run leaves
+    /// out phones it found need no sending.
+    fn keep_phones(&self, keep: impl FnMut(&PhoneId) -> bool) -> Self;
+
     /// Checks what the types alone cannot (see [`BatchEntry::check`]), e.g. that each phone's
     /// `property` plus `custom_property` fit in [`crate::PROPERTY_BYTES_MAX`]. Returns every
     /// problem.
@@ -248,6 +252,18 @@ impl<E: BatchEntry> BatchRequest for Batch<E> {
     fn split_at(&self, n: usize) -> (Self, Self) {
         let (front, back) = self.phones.split_at(n.min(self.phones.len()));
         (self.with_phones(front), self.with_phones(back))
+    }
+
+    fn keep_phones(&self, mut keep: impl FnMut(&PhoneId) -> bool) -> Self {
+        Batch {
+            shared: self.shared.clone(),
+            phones: self
+                .phones
+                .iter()
+                .filter(|e| keep(E::phone_id(e)))
+                .cloned()
+                .collect(),
+        }
     }
 
     fn check(&self) -> Result<(), Vec<Error>> {
@@ -391,6 +407,15 @@ mod tests {
         assert_eq!((all.len(), none.len()), (5, 0));
         let (a, b) = StopRequest::new([phone("a"), phone("b")]).split_at(1);
         assert_eq!((ids(&a), ids(&b)), (vec!["a"], vec!["b"]));
+    }
+
+    #[test]
+    fn keep_phones_leaves_the_others_out_in_order_keeping_shared_fields() {
+        let req = restart(5);
+        let kept = req.keep_phones(|id| id.as_str() != "p1" && id.as_str() != "p3");
+        assert_eq!(ids(&kept), ["p0", "p2", "p4"]);
+        assert!(kept.image_id() == req.image_id());
+        assert!(req.keep_phones(|_| false).is_empty());
     }
 
     #[test]

@@ -701,6 +701,7 @@ async fn main_phases<O: Operation>(
     let earlier = Earlier {
         jobs: resumed,
         acting,
+        unsure: Vec::new(),
     };
     let first = runner
         .run(request.as_ref(), earlier, rollout.resolve(needing))
@@ -843,6 +844,7 @@ async fn follow_up_phase<O: Operation>(
     let earlier = Earlier {
         jobs: resumed,
         acting,
+        unsure: Vec::new(),
     };
     let outcome = runner
         .run(Some(&request), earlier, rollout.resolve(needing))

@@ -569,6 +569,41 @@ pub(crate) fn api_failure(error: &cph_http::Error) -> String {
     }
 }
 
+/// A run that gave up on an endpoint that stopped answering (`cph_http::WaitEnd::Unreachable`).
+pub(crate) fn unreachable(failing: &cph_http::Failing) -> String {
+    format!(
+        "the endpoint {} stopped answering: every call to it has failed for {} ({} attempts, none answered), so \
+         the provider stopped waiting; the last error: {}",
+        failing.endpoint,
+        humantime::format_duration(whole_seconds(failing.failing_for)),
+        failing.attempts,
+        api_failure(&failing.last_error)
+    )
+}
+
+/// A run whose time ran out while its calls were failing: the endpoint, not the jobs, may be why,
+/// so a longer timeout is not the first thing to try.
+pub(crate) fn timed_out_failing(
+    timeout: std::time::Duration,
+    failing: &cph_http::Failing,
+) -> String {
+    format!(
+        "the jobs were not seen finished within {}, and the last polls failed: every call to {} had failed for \
+         {} ({} attempts, none answered), the last with: {}. Check that the endpoint is reachable before raising \
+         the resource's `timeouts`",
+        humantime::format_duration(timeout),
+        failing.endpoint,
+        humantime::format_duration(whole_seconds(failing.failing_for)),
+        failing.attempts,
+        api_failure(&failing.last_error)
+    )
+}
+
+/// `duration` without its fraction of a second, for words.
+fn whole_seconds(duration: std::time::Duration) -> std::time::Duration {
+    std::time::Duration::from_secs(duration.as_secs())
+}
+
 /// A listing of phones that failed.
 pub(crate) fn listing_failed(error: &cph_http::Error) -> Diagnostic {
     Diagnostic::error("The Phones Could Not Be Listed", api_failure(error))

@@ -55,8 +55,9 @@ impl PhoneResult {
             PhoneState::Running => Status::Running,
             PhoneState::Rejected => Status::Rejected,
             // The request may have been performed, or the job was forgotten before it was seen
-            // finished: the next apply reads the phone before anything is sent again.
-            PhoneState::SubmitUnknown | PhoneState::Lost => Status::Unknown,
+            // finished (or is another phone's), or reading the phone before sending it again
+            // failed: the next apply reads the phone before anything is sent again.
+            PhoneState::SubmitUnknown | PhoneState::Lost | PhoneState::Held => Status::Unknown,
             PhoneState::NotSubmitted => Status::NotSubmitted,
             // The request failed and the service certainly did not act: refused with an error
             // code of the service's is a rejection; a request that never got an answer left the
@@ -65,6 +66,11 @@ impl PhoneResult {
             PhoneState::SubmitFailed => Status::NotSubmitted,
         };
         let mut error_msg = outcome.error_msg.clone();
+        if outcome.state == PhoneState::Held {
+            error_msg = Some(crate::report::held_unknown(
+                outcome.error_msg.as_deref().unwrap_or_default(),
+            ));
+        }
         if status == Status::NotSubmitted && error_msg.is_none() {
             error_msg = Some("not sent: the run was interrupted first".to_owned());
         }
@@ -266,11 +272,20 @@ impl<'a> Runner<'a> {
     fn outcome(&self, report: WaitReport) -> RunOutcome {
         let interruption = match report.end {
             WaitEnd::Finished => None,
-            WaitEnd::DeadlineExceeded => Some(Interruption::Timeout(self.timeout)),
+            // Calls failing when the time ran out: the endpoint, not the jobs, may be why.
+            WaitEnd::DeadlineExceeded => Some(match &report.failing {
+                Some(failing) => {
+                    Interruption::Failed(crate::report::timed_out_failing(self.timeout, failing))
+                }
+                None => Interruption::Timeout(self.timeout),
+            }),
             WaitEnd::Cancelled => Some(Interruption::Cancelled),
             WaitEnd::Failed(e) => Some(Interruption::Failed(crate::report::api_failure(&e))),
             WaitEnd::BudgetExceeded { failures, budget } => {
                 Some(Interruption::BudgetExceeded { failures, budget })
+            }
+            WaitEnd::Unreachable(failing) => {
+                Some(Interruption::Failed(crate::report::unreachable(&failing)))
             }
         };
         RunOutcome {
