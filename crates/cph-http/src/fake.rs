@@ -53,8 +53,9 @@ pub(crate) struct FakeState {
     pub(crate) phones_ignore_offset: bool,
     /// ListCloudPhones reports this `count` instead of the number of phones.
     pub(crate) phones_count: Option<i64>,
-    /// The endpoint stopped answering: every request fails to connect (scripted faults wait).
-    pub(crate) down: bool,
+    /// While the fake's clock is in one of these, the endpoint does not answer: every request
+    /// fails to connect (scripted faults wait).
+    pub(crate) down: Vec<std::ops::Range<Duration>>,
 }
 
 /// An in-memory CPH: phone ids choose their fate by prefix: `rej` rejected at submit, `fail`
@@ -78,6 +79,11 @@ impl Fake {
 
     pub(crate) fn fault(&self, fault: Fault) {
         self.state.lock().unwrap().faults.push_back(fault);
+    }
+
+    /// Makes the endpoint stop answering while the clock is within `during`.
+    pub(crate) fn down(&self, during: std::ops::Range<Duration>) {
+        self.state.lock().unwrap().down.push(during);
     }
 
     pub(crate) fn requests(&self) -> Vec<WireRequest> {
@@ -236,7 +242,8 @@ impl Transport for Fake {
         let fault = {
             let mut state = self.state.lock().unwrap();
             state.requests.push(request.clone());
-            if state.down {
+            let now = self.timer.elapsed();
+            if state.down.iter().any(|d| d.contains(&now)) {
                 Some(Fault::Wire(TransportKind::Connect))
             } else {
                 state.faults.pop_front()

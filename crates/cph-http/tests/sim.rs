@@ -582,3 +582,71 @@ async fn a_job_forgotten_before_it_was_seen_finished_is_lost_never_a_success() {
     }
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulator_stopped_mid_wait_ends_the_run_unreachable_within_the_bound() {
+    let sim = simulator(3, Duration::from_secs(30), Faults::default()).await;
+    let endpoint = sim.base_url();
+    let ids = sim.phone_ids();
+    let client = builder(&sim, ak_sk())
+        .give_up_after(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let stopped = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sim.shutdown().await;
+        Instant::now()
+    });
+    let report = client
+        .restart(&restart(&ids), &WaitOptions::new())
+        .await
+        .unwrap();
+    let returned = Instant::now();
+    let stopped_at = stopped.await.unwrap();
+    let WaitEnd::Unreachable(failing) = &report.end else {
+        panic!("{:?}", report.end)
+    };
+    assert_eq!(failing.endpoint, endpoint);
+    assert!(failing.failing_for >= Duration::from_secs(1), "{failing:?}");
+    assert!(
+        matches!(failing.last_error, Error::Transport { .. }),
+        "{failing:?}"
+    );
+    // Ended by the bound (1 s), not by the retries of each call nor by the 30 s jobs.
+    assert!(
+        returned.duration_since(stopped_at) < Duration::from_secs(3),
+        "{:?} after the simulator stopped",
+        returned.duration_since(stopped_at)
+    );
+    // Every phone was submitted, and is still running with its job: a later run resumes it.
+    for outcome in &report.outcomes {
+        assert_eq!(outcome.state, PhoneState::Running, "{outcome:?}");
+        assert!(outcome.job_id.is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_reached_after_the_simulator_stopped_carries_the_last_polling_error() {
+    let sim = simulator(2, Duration::from_secs(30), Faults::default()).await;
+    let ids = sim.phone_ids();
+    let client = builder(&sim, ak_sk()).build().unwrap();
+    let stopped = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sim.shutdown().await;
+    });
+    let options = WaitOptions::new().deadline(Instant::now() + Duration::from_millis(1500));
+    let report = client.restart(&restart(&ids), &options).await.unwrap();
+    stopped.await.unwrap();
+    assert_eq!(report.end, WaitEnd::DeadlineExceeded);
+    let failing = report.failing.as_ref().expect("the last polls failed");
+    assert!(
+        matches!(failing.last_error, Error::Transport { .. }),
+        "{failing:?}"
+    );
+    assert!(
+        report
+            .outcomes
+            .iter()
+            .all(|o| o.state == PhoneState::Running)
+    );
+}

@@ -785,3 +785,235 @@ async fn a_listing_refused_for_one_request_id_is_halved_so_the_others_are_still_
         assert_eq!(fake.count(Method::Get, &format!("/jobs/{job}")), 0, "{job}");
     }
 }
+
+/// The phone and request of an unsure phone.
+fn unsure(phone: &str, request: Option<&str>) -> UnsurePhone {
+    UnsurePhone {
+        phone_id: PhoneId::new(phone).unwrap(),
+        request_id: request.map(|r| RequestId::new(r).unwrap()),
+    }
+}
+
+#[tokio::test]
+async fn unsure_phones_are_read_first_and_only_those_with_no_sign_are_sent_again() {
+    let (client, fake, _) = setup(|b| b);
+    // An earlier run sent "a" and "b" (request req001), and recorded their outcome unknown: "a"
+    // with the request's id, "b" without one. "c" was never sent.
+    client
+        .submit(&restart(&["a", "b"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    let earlier = Earlier {
+        unsure: vec![
+            unsure("a", Some("req001")),
+            unsure("b", None),
+            unsure("c", None),
+        ],
+        ..Earlier::default()
+    };
+    let report = client
+        .run_batch(
+            Some(&restart(&["a", "b", "c"])),
+            earlier,
+            &WaitOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::Finished);
+    // "a": a job of req001; "b": found restarting; "c": no sign, so sent (alone) once more.
+    assert_eq!(window_sizes(&fake), [2, 1], "only c was sent again");
+    let order: Vec<&str> = report
+        .outcomes
+        .iter()
+        .map(|o| o.phone_id.as_str())
+        .collect();
+    assert_eq!(order, ["a", "b", "c"], "in request order");
+    assert!(report.all_succeeded(), "{report:?}");
+    let jobs: Vec<Option<cph_types::JobId>> =
+        report.outcomes.iter().map(|o| o.job_id.clone()).collect();
+    assert_eq!(jobs, [Some(job_id(0)), None, Some(job_id(2))]);
+    assert_eq!(
+        report.reconciled,
+        Reconciled {
+            by_job: 1,
+            by_status: 1,
+            resent: 1,
+            held: 0
+        }
+    );
+    assert_eq!(report.reconciled.read(), 3);
+}
+
+#[tokio::test]
+async fn an_unsure_phone_the_service_cannot_be_read_about_is_held_never_sent() {
+    let (client, fake, _) = setup(|b| b.max_retries(0));
+    client
+        .submit(&restart(&["a"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    fake.fault(Fault::Status(503, None));
+    let earlier = Earlier {
+        unsure: vec![unsure("a", Some("req001"))],
+        ..Earlier::default()
+    };
+    let report = client
+        .run_batch(Some(&restart(&["a"])), earlier, &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        fake.count(Method::Post, "batch-restart"),
+        1,
+        "not sent again"
+    );
+    let held = &report.outcomes[0];
+    assert_eq!(held.state, PhoneState::Held);
+    assert_eq!(held.request_id, Some(RequestId::new("req001").unwrap()));
+    assert_eq!(
+        held.error_msg.as_deref(),
+        Some("ListJobs failed with http 503 E.503: injected (request id body-req)")
+    );
+    assert_eq!(report.reconciled.held, 1);
+    // A phone to read that the request does not carry could never be sent again: refused.
+    let earlier = Earlier {
+        unsure: vec![unsure("x", None)],
+        ..Earlier::default()
+    };
+    let refused = client
+        .run_batch(Some(&restart(&["a"])), earlier, &WaitOptions::new())
+        .await;
+    assert!(
+        matches!(&refused, Err(Error::InvalidInput { reason, .. }) if reason.contains("phone x")),
+        "{refused:?}"
+    );
+    assert_eq!(fake.requests().len(), 2, "nothing sent for the refused run");
+}
+
+#[tokio::test]
+async fn a_refreshed_record_whose_job_is_another_phones_is_lost_never_a_success() {
+    let (client, _, timer) = setup(|b| b);
+    client
+        .submit(&restart(&["a", "b"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    timer.advance(JOB_DURATION);
+    // Phone b's record names job0000, which is phone a's (and succeeded).
+    let submission = Submission {
+        operation: BatchOperation::Restart,
+        phones: vec![SubmittedPhone {
+            phone_id: PhoneId::new("b").unwrap(),
+            request_id: Some(RequestId::new("req001").unwrap()),
+            result: SubmitResult::Accepted { job_id: job_id(0) },
+        }],
+        request_ids: vec![RequestId::new("req001").unwrap()],
+        interrupted: None,
+    };
+    let report = client.poll_once(&submission, &WaitOptions::new()).await;
+    let outcome = &report.outcomes[0];
+    assert_eq!(outcome.state, PhoneState::Lost);
+    assert!(
+        outcome
+            .error_msg
+            .as_deref()
+            .unwrap()
+            .starts_with("job job0000 is phone a's, not phone b's"),
+        "{outcome:?}"
+    );
+}
+
+/// The bound of the fake client's runs on an endpoint that stopped answering (the default).
+const GIVE_UP: Duration = Duration::from_secs(180);
+
+#[tokio::test]
+async fn a_run_whose_every_call_fails_for_the_bound_ends_unreachable_with_its_jobs_still_running() {
+    let (client, fake, timer) = setup(|b| b);
+    let submission = client
+        .submit(&restart(&["a", "b"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    fake.down(Duration::from_millis(500)..Duration::MAX);
+    let report = client.wait(&submission, &WaitOptions::new()).await;
+    let WaitEnd::Unreachable(failing) = &report.end else {
+        panic!("{:?}", report.end)
+    };
+    // The first poll (1 s) failed; every call failed from then on, each with its own retries
+    // (max_retries did not end the wait), until the bound.
+    assert_eq!(failing.endpoint, "http://127.0.0.1:9");
+    assert_eq!(failing.failing_for, GIVE_UP);
+    assert_eq!(timer.elapsed(), Duration::from_secs(1) + GIVE_UP);
+    assert!(
+        failing.attempts > 6,
+        "more than one call's retries: {failing:?}"
+    );
+    assert!(
+        matches!(
+            failing.last_error,
+            Error::Transport {
+                kind: TransportKind::Connect,
+                ..
+            }
+        ),
+        "{failing:?}"
+    );
+    assert_eq!(report.failing.as_ref(), Some(failing));
+    // Submitted phones stay running with their jobs: a later run resumes them.
+    for (outcome, job) in report.outcomes.iter().zip([job_id(0), job_id(1)]) {
+        assert_eq!(outcome.state, PhoneState::Running);
+        assert_eq!(outcome.job_id, Some(job));
+    }
+    // Every call of the wait was watched: each of its attempts failed and counts in the streak.
+    assert_eq!(failing.attempts as usize, fake.requests().len() - 1);
+}
+
+#[tokio::test]
+async fn any_answer_between_failures_starts_the_clock_again() {
+    let (client, fake, timer) = setup(|b| b);
+    let submission = client
+        .submit(&restart(&["odd1"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    // Down for 150 s, up for 20 s (its job listed, still running), then down for good.
+    fake.down(Duration::from_millis(500)..Duration::from_secs(150));
+    fake.down(Duration::from_secs(170)..Duration::MAX);
+    let report = client.wait(&submission, &WaitOptions::new()).await;
+    let WaitEnd::Unreachable(failing) = &report.end else {
+        panic!("{:?}", report.end)
+    };
+    assert_eq!(failing.failing_for, GIVE_UP);
+    assert!(
+        timer.elapsed() >= Duration::from_secs(170) + GIVE_UP,
+        "{:?}",
+        timer.elapsed()
+    );
+    assert_eq!(report.outcomes[0].state, PhoneState::Running);
+}
+
+#[tokio::test]
+async fn a_deadline_passed_while_every_call_failed_says_how_they_failed() {
+    let (client, fake, timer) = setup(|b| b);
+    let submission = client
+        .submit(&restart(&["a"]), &WaitOptions::new())
+        .await
+        .unwrap();
+    fake.down(Duration::from_millis(500)..Duration::MAX);
+    let deadline = timer.now() + Duration::from_secs(60);
+    let report = client
+        .wait(&submission, &WaitOptions::new().deadline(deadline))
+        .await;
+    assert_eq!(report.end, WaitEnd::DeadlineExceeded);
+    let failing = report.failing.as_ref().unwrap();
+    assert!(
+        failing.failing_for >= Duration::from_secs(59),
+        "{failing:?}"
+    );
+    assert!(matches!(failing.last_error, Error::Transport { .. }));
+    assert_eq!(report.outcomes[0].state, PhoneState::Running);
+    // A deadline that passes while the service answers says nothing of the kind.
+    let (client, _, timer) = setup(|b| b);
+    let deadline = timer.now() + Duration::from_secs(1);
+    let report = client
+        .submit_and_wait(&restart(&["odd1"]), &WaitOptions::new().deadline(deadline))
+        .await
+        .unwrap();
+    assert_eq!(report.end, WaitEnd::DeadlineExceeded);
+    assert_eq!(report.failing, None);
+}
