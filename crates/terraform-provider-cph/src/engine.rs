@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
 
-use cph_http::{Earlier, Reconciliation, RunningJob, UnsurePhone};
+use cph_http::{Earlier, RunningJob, UnsurePhone};
 use cph_types::{BatchOperation, BatchRequest, PhoneId, RestartPhone, RestartRequest};
 use tfplugin::{
     ApplyRequest, ApplyResponse, Context, Diagnostic, Diagnostics, ImportResponse, Maybe,
@@ -24,7 +24,7 @@ use crate::model::{self, OperationModel, PhoneModel, names, path};
 use crate::phones::{self, Desired};
 use crate::planner::{self, PhonePlan, Policy, Prior, Reason, Summary, Work};
 use crate::records::{self, Record, Records, Status};
-use crate::report::{self, Reconciled, Recorded, RunContext};
+use crate::report::{self, Recorded, RunContext};
 use crate::rollout::RolloutSpec;
 use crate::runner::{Interruption, PhoneResult, RunOutcome, Runner, acting_phone, running_job};
 use crate::timeouts::{TimeoutKind, timeout};
@@ -556,52 +556,15 @@ struct MainOutcome {
     notes: Diagnostics,
 }
 
-/// Reads the service about `unsure` phones (recorded `unknown`, to be acted on again): a job of
-/// their earlier request, or the phone in `operation`'s in-progress status, means the request was
-/// performed, and the phone is waited on instead of sent again; no sign of it, and it is sent once
-/// more; a service that cannot be read, and it is not sent.
-async fn reconcile_unknown(
-    runner: &Runner<'_>,
-    operation: BatchOperation,
-    unsure: &[&Record],
-) -> Reconciled {
-    let mut reconciled = Reconciled::default();
-    let phones: Vec<UnsurePhone> = unsure
-        .iter()
-        .map(|record| UnsurePhone {
-            phone_id: record.phone_id.clone(),
-            request_id: record.request_id.clone(),
-        })
-        .collect();
-    let records: HashMap<&str, &Record> = unsure
-        .iter()
-        .map(|r| (r.phone_id.as_str(), *r))
-        .collect();
-    for verdict in runner.reconcile(operation, &phones).await {
-        let id = verdict.phone_id().as_str().to_owned();
-        match verdict {
-            Reconciliation::Job(job) => {
-                reconciled.settled.insert(id);
-                reconciled.jobs.push(job);
-            }
-            Reconciliation::Acting { phone_id, .. } => {
-                reconciled.settled.insert(id);
-                reconciled.acting.push(phone_id);
-            }
-            Reconciliation::NoSign { .. } => reconciled.resent += 1,
-            Reconciliation::Unreadable { phone_id, error } => {
-                let mut record = records
-                    .get(id.as_str())
-                    .map(|r| (*r).clone())
-                    .unwrap_or_else(|| Record::not_submitted(&phone_id, ""));
-                record.status = Status::Unknown;
-                record.error_msg = report::held_unknown(&error.to_string());
-                reconciled.held.insert(id.clone(), record);
-                reconciled.settled.insert(id);
-            }
-        }
+/// A phone recorded `unknown` that is to be acted on again: the client reads it first (a job of
+/// its earlier request, or the phone in the operation's in-progress status, means that request was
+/// performed and the phone is waited on; no sign of it, and it is sent once more; a service that
+/// cannot be read, and it is held, still `unknown`).
+fn unsure_phone(record: &Record) -> UnsurePhone {
+    UnsurePhone {
+        phone_id: record.phone_id.clone(),
+        request_id: record.request_id.clone(),
     }
-    reconciled
 }
 
 /// Whether `work` is a retry of a phone recorded `unknown`.
@@ -653,19 +616,11 @@ async fn main_phases<O: Operation>(
 ) -> Result<MainOutcome, Diagnostics> {
     let operation = <O::Request as BatchRequest>::OPERATION;
     let submits = |p: &&PhonePlan<'_>| matches!(p.main, Work::Submit(_));
-    // Phones recorded `unknown` are read first: sent again only when nothing shows that their
-    // earlier request was performed.
-    let unsure: Vec<&Record> = plans
-        .iter()
-        .filter(|p| retries_unknown(&p.main) && p.busy.is_empty())
-        .filter_map(|p| prior.main_record(p.phone_id))
-        .collect();
-    let reconciled = reconcile_unknown(runner, operation, &unsure).await;
     let ids: HashMap<&str, &PhoneId> = planned_ids(planned);
     // Declared-state resources look at the phones once more: one already as declared is left alone.
     let candidates: Vec<PhoneId> = plans
         .iter()
-        .filter(|p| submits(p) && !reconciled.settled(p.phone_id))
+        .filter(submits)
         .filter_map(|p| ids.get(p.phone_id).map(|id| (*id).clone()))
         .collect();
     let (still, mut notes) = O::settle(ctx, planned, candidates, runner).await;
@@ -678,13 +633,21 @@ async fn main_phases<O: Operation>(
         .iter()
         .filter(|p| submits(p) && !p.busy.is_empty() && still.contains(p.phone_id))
         .collect();
+    // Phones recorded `unknown` are read first (by the client): sent again only when nothing
+    // shows that their earlier request was performed.
+    let unsure: Vec<UnsurePhone> = free
+        .iter()
+        .filter(|p| retries_unknown(&p.main))
+        .filter_map(|p| prior.main_record(p.phone_id))
+        .map(unsure_phone)
+        .collect();
     let waiting: HashSet<&str> = plans
         .iter()
-        .filter(|p| p.main == Work::Wait || reconciled.settled(p.phone_id))
+        .filter(|p| p.main == Work::Wait)
         .map(|p| p.phone_id)
         .collect();
     let mut resumed = Vec::new();
-    let mut acting = reconciled.acting.clone();
+    let mut acting = Vec::new();
     for p in plans {
         if p.main == Work::Wait {
             resumed.extend(prior.main_record(p.phone_id).and_then(running_job));
@@ -696,12 +659,11 @@ async fn main_phases<O: Operation>(
     // The rollout's percentages are of the phones that need the main operation in this apply.
     let needing = plans.iter().filter(|p| !p.main.is_keep()).count();
     let request = build_request::<O>(planned, &free, wanted, &ids)?;
-    resumed.extend(reconciled.jobs.iter().cloned());
     let resumed_count = resumed.len();
     let earlier = Earlier {
         jobs: resumed,
         acting,
-        unsure: Vec::new(),
+        unsure,
     };
     let first = runner
         .run(request.as_ref(), earlier, rollout.resolve(needing))
@@ -734,8 +696,10 @@ async fn main_phases<O: Operation>(
         .iter()
         .map(|(id, r)| (id.clone(), r.to_record()))
         .collect();
-    for (id, record) in &reconciled.held {
-        records.entry(id.clone()).or_insert_with(|| record.clone());
+    for held in &first.held {
+        records
+            .entry(held.phone_id.as_str().to_owned())
+            .or_insert_with(|| held.to_record());
     }
     for p in &busy {
         if let Some(id) = ids.get(p.phone_id) {
@@ -750,8 +714,13 @@ async fn main_phases<O: Operation>(
             .filter_map(|p| results.remove(p.phone_id))
             .collect(),
         interruption,
+        ..RunOutcome::default()
     };
-    notes.extend(reconciled.note(O::TYPE_NAME, operation));
+    notes.extend(report::reconciled(
+        O::TYPE_NAME,
+        operation,
+        &first.reconciled,
+    ));
     Ok(MainOutcome {
         records,
         outcome,
@@ -794,26 +763,14 @@ async fn follow_up_phase<O: Operation>(
         Some(r) => r.succeeded(),
         None => prior.main_record(phone_id).is_some_and(Record::succeeded),
     };
-    // Restarts recorded `unknown` are read first, as the main operation's are.
-    let unsure: Vec<&Record> = if interrupted {
-        Vec::new()
-    } else {
-        plans
-            .iter()
-            .filter(|p| p.follow.as_ref().is_some_and(retries_unknown) && main_ok(p.phone_id))
-            .filter_map(|p| prior.follow_record(p.phone_id))
-            .collect()
-    };
-    let reconciled = reconcile_unknown(runner, BatchOperation::Restart, &unsure).await;
-    let mut records: HashMap<String, Record> = reconciled.held.clone();
+    let mut records: HashMap<String, Record> = HashMap::new();
     let mut restart = Vec::new();
-    let mut resumed = reconciled.jobs.clone();
-    let mut acting = reconciled.acting.clone();
+    // Restarts recorded `unknown` are read first (by the client), as the main operation's are.
+    let mut unsure = Vec::new();
+    let mut resumed = Vec::new();
+    let mut acting = Vec::new();
     for p in plans {
         let Some(work) = &p.follow else { continue };
-        if reconciled.settled(p.phone_id) {
-            continue;
-        }
         let Some(phone_id) = prior_or_main_id(p.phone_id, main_records, prior) else {
             continue;
         };
@@ -833,10 +790,15 @@ async fn follow_up_phase<O: Operation>(
             Work::Submit(_) if !main_ok(p.phone_id) => {
                 not_restarted(report::follow_up_after_failure(O::VERB));
             }
-            Work::Submit(_) => restart.push(RestartPhone {
-                phone_id,
-                property: None,
-            }),
+            Work::Submit(_) => {
+                if retries_unknown(work) {
+                    unsure.extend(prior.follow_record(p.phone_id).map(unsure_phone));
+                }
+                restart.push(RestartPhone {
+                    phone_id,
+                    property: None,
+                });
+            }
         }
     }
     let needing = restart.len() + resumed.len() + acting.len();
@@ -844,15 +806,15 @@ async fn follow_up_phase<O: Operation>(
     let earlier = Earlier {
         jobs: resumed,
         acting,
-        unsure: Vec::new(),
+        unsure,
     };
     let outcome = runner
         .run(Some(&request), earlier, rollout.resolve(needing))
         .await;
-    for result in &outcome.results {
+    for result in outcome.results.iter().chain(&outcome.held) {
         records.insert(result.phone_id.as_str().to_owned(), result.to_record());
     }
-    let notes = reconciled.note(O::TYPE_NAME, BatchOperation::Restart);
+    let notes = report::reconciled(O::TYPE_NAME, BatchOperation::Restart, &outcome.reconciled);
     (records, outcome, notes)
 }
 

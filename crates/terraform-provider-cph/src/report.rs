@@ -5,9 +5,6 @@
 //! updated it, or recorded nothing at all. This is the one place where results become words, and
 //! every summary is a sentence whatever the counts (see the test that renders them with 1 and 2).
 
-use std::collections::{HashMap, HashSet};
-
-use cph_http::RunningJob;
 use cph_types::{BatchOperation, PhoneId};
 use tfplugin::{Diagnostic, Diagnostics};
 
@@ -393,88 +390,67 @@ pub(crate) fn run(outcome: &RunOutcome, ctx: RunContext<'_>) -> Diagnostics {
     diags
 }
 
-/// What reading the service said about phones recorded `unknown` that need the operation again
-/// (their last request may have been performed).
-#[derive(Default)]
-pub(crate) struct Reconciled {
-    /// Jobs of their earlier requests: waited on, not sent again.
-    pub(crate) jobs: Vec<RunningJob>,
-    /// Phones found in the operation's in-progress status: waited on by their status.
-    pub(crate) acting: Vec<PhoneId>,
-    /// Records of the phones the service could not be read about: not sent.
-    pub(crate) held: HashMap<String, Record>,
-    /// Phones not to be sent (acted on, or held).
-    pub(crate) settled: HashSet<String>,
-    /// Phones that showed no sign of the earlier request: sent once more.
-    pub(crate) resent: usize,
-}
-
-impl Reconciled {
-    pub(crate) fn settled(&self, phone_id: &str) -> bool {
-        self.settled.contains(phone_id)
+/// A warning saying what reading the phones recorded `unknown` that need the operation again (their
+/// last request may have been performed) found and what followed from it, when any was read.
+pub(crate) fn reconciled(
+    type_name: &str,
+    operation: BatchOperation,
+    found: &cph_http::Reconciled,
+) -> Diagnostics {
+    let read = found.read();
+    if read == 0 {
+        return Diagnostics::new();
     }
-
-    /// A warning saying what was read and what follows from it, when anything was read.
-    pub(crate) fn note(&self, type_name: &str, operation: BatchOperation) -> Diagnostics {
-        let read = self.jobs.len() + self.acting.len() + self.held.len() + self.resent;
-        if read == 0 {
-            return Diagnostics::new();
-        }
-        let mut parts = Vec::new();
-        let acted = self.jobs.len() + self.acting.len();
-        if acted > 0 {
-            let mut how = Vec::new();
-            if !self.jobs.is_empty() {
-                how.push(format!(
-                    "{} with a job of the earlier request",
-                    self.jobs.len()
-                ));
-            }
-            if let (false, Some(path)) = (self.acting.is_empty(), operation.status_path()) {
-                how.push(format!(
-                    "{} found {}",
-                    self.acting.len(),
-                    path.during.name()
-                ));
-            }
-            parts.push(format!(
-                "{} had been acted on ({}) and {} waited on instead of being sent again",
-                phones(acted),
-                how.join(", "),
-                was(acted)
+    let mut parts = Vec::new();
+    let acted = found.acted();
+    if acted > 0 {
+        let mut how = Vec::new();
+        if found.by_job > 0 {
+            how.push(format!(
+                "{} with a job of the earlier request",
+                found.by_job
             ));
         }
-        if self.resent > 0 {
-            parts.push(format!(
-                "{} showed no sign of it and {} sent once more",
-                phones(self.resent),
-                was(self.resent)
-            ));
+        if let (true, Some(path)) = (found.by_status > 0, operation.status_path()) {
+            how.push(format!("{} found {}", found.by_status, path.during.name()));
         }
-        if !self.held.is_empty() {
-            parts.push(format!(
-                "{} could not be read and {} not sent (still `unknown`)",
-                phones(self.held.len()),
-                was(self.held.len())
-            ));
-        }
-        Diagnostic::warning(
-            format!(
-                "{} Recorded Unknown {} Read First",
-                phones_title(read),
-                if read == 1 { "Was" } else { "Were" }
-            ),
-            format!(
-                "{type_name}: {} recorded `unknown` (an earlier {} request may have been performed) {} read before \
-                 anything was sent: {}.",
-                phones(read),
-                operation.api_name(),
-                was(read),
-                parts.join("; ")
-            ),
-        )
-        .into()
+        parts.push(format!(
+            "{} had been acted on ({}) and {} waited on instead of being sent again",
+            phones(acted),
+            how.join(", "),
+            was(acted)
+        ));
     }
+    if found.resent > 0 {
+        parts.push(format!(
+            "{} showed no sign of it and {} sent once more",
+            phones(found.resent),
+            was(found.resent)
+        ));
+    }
+    if found.held > 0 {
+        parts.push(format!(
+            "{} could not be read and {} not sent (still `unknown`)",
+            phones(found.held),
+            was(found.held)
+        ));
+    }
+    Diagnostic::warning(
+        format!(
+            "{} Recorded Unknown {} Read First",
+            phones_title(read),
+            if read == 1 { "Was" } else { "Were" }
+        ),
+        format!(
+            "{type_name}: {} recorded `unknown` (an earlier {} request may have been performed) {} read before \
+             anything was sent: {}.",
+            phones(read),
+            operation.api_name(),
+            was(read),
+            parts.join("; ")
+        ),
+    )
+    .into()
 }
 
 /// The message of a phone recorded `unknown` that was not sent again because the service could not
@@ -803,6 +779,7 @@ mod tests {
         RunOutcome {
             results,
             interruption,
+            ..RunOutcome::default()
         }
     }
 
@@ -1005,11 +982,15 @@ mod tests {
             ..Summary::default()
         };
         diags.push(plan_summary("cph_phone_restart", "restarted", &summary));
-        let reconciled = Reconciled {
+        let found = cph_http::Reconciled {
             resent: n,
-            ..Reconciled::default()
+            ..cph_http::Reconciled::default()
         };
-        diags.extend(reconciled.note("cph_phone_restart", BatchOperation::Restart));
+        diags.extend(reconciled(
+            "cph_phone_restart",
+            BatchOperation::Restart,
+            &found,
+        ));
         diags.iter().map(|d| d.summary.clone()).collect()
     }
 

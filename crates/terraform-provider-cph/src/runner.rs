@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use cph_http::{
-    Client, Earlier, PhoneOutcome, PhoneState, Reconciliation, Rollout, RunningJob, Submission,
-    SubmitResult, SubmittedPhone, UnsurePhone, WaitEnd, WaitOptions, WaitReport,
+    Client, Earlier, PhoneOutcome, PhoneState, Reconciled, Rollout, RunningJob, Submission,
+    SubmitResult, SubmittedPhone, WaitEnd, WaitOptions, WaitReport,
 };
 use cph_types::{BatchOperation, BatchRequest, JobId, PhoneId, RequestId};
 use tfplugin::CancellationToken;
@@ -123,11 +123,15 @@ pub(crate) enum Interruption {
 }
 
 /// What a run did: one result per phone (resumed jobs first, then the request's phones in
-/// request order) and why it ended early, if it did.
+/// request order) and why it ended early, if it did; apart from them, the phones recorded
+/// `unknown` that were not sent because reading the service about them failed (still `unknown`),
+/// and what reading those phones found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct RunOutcome {
     pub(crate) results: Vec<PhoneResult>,
     pub(crate) interruption: Option<Interruption>,
+    pub(crate) held: Vec<PhoneResult>,
+    pub(crate) reconciled: Reconciled,
 }
 
 /// Runs work against the API under one deadline and the provider's stop signal.
@@ -182,8 +186,10 @@ impl<'a> Runner<'a> {
     }
 
     /// Rolls `request` out (when it names phones) as `rollout` allows and waits on its jobs
-    /// together with what `earlier` runs left (jobs, phones found acting), until every job
-    /// finished, the deadline passed, Terraform asked to stop or the failure budget was exceeded.
+    /// together with what `earlier` runs left (jobs, phones found acting; the phones recorded
+    /// `unknown` are read before they are sent again), until every job finished, the deadline
+    /// passed, Terraform asked to stop, the failure budget was exceeded or the endpoint stopped
+    /// answering.
     pub(crate) async fn run<R: BatchRequest>(
         &self,
         request: Option<&R>,
@@ -215,23 +221,9 @@ impl<'a> Runner<'a> {
                     })
                     .collect(),
                 interruption: Some(Interruption::Failed(crate::report::api_failure(&error))),
+                ..RunOutcome::default()
             },
         }
-    }
-
-    /// Reads the service about phones recorded `unknown` (their last request may have been
-    /// performed): whether a job of that request exists, or the phone is acting on `operation`.
-    pub(crate) async fn reconcile(
-        &self,
-        operation: BatchOperation,
-        phones: &[UnsurePhone],
-    ) -> Vec<Reconciliation> {
-        if phones.is_empty() {
-            return Vec::new();
-        }
-        self.client
-            .reconcile(operation, phones, &self.options)
-            .await
     }
 
     /// One polling round over `jobs` (recorded as running): their current results, with no
@@ -288,9 +280,18 @@ impl<'a> Runner<'a> {
                 Some(Interruption::Failed(crate::report::unreachable(&failing)))
             }
         };
+        // Phones held back (not sent, still `unknown`) are recorded, not reported as failures.
+        let (held, results): (Vec<&PhoneOutcome>, Vec<&PhoneOutcome>) = report
+            .outcomes
+            .iter()
+            .partition(|o| o.state == PhoneState::Held);
+        let results = results.into_iter().map(PhoneResult::of).collect();
+        let held = held.into_iter().map(PhoneResult::of).collect();
         RunOutcome {
-            results: report.outcomes.iter().map(PhoneResult::of).collect(),
+            results,
             interruption,
+            held,
+            reconciled: report.reconciled,
         }
     }
 }
