@@ -8,11 +8,14 @@
 //!    stop; see [`BatchOperation::status_path`]), the phone is read: found in the operation's
 //!    in-progress status (resetting, restarting, stopping), the request acted, and the phone is
 //!    waited on by its status until it shows the operation's success or failure status.
-//! 3. Otherwise there is no sign that the service acted ([`Reconciliation::NoSign`]): the caller
-//!    decides whether to send the phone again (the provider does, once, in its next apply; the
-//!    waiter never does within one call).
+//! 3. Otherwise there is no sign that the service acted ([`Reconciliation::NoSign`]). Within the
+//!    run whose request failed, the phone is left `SubmitUnknown` and not sent again; a later run
+//!    given it in [`crate::Earlier::unsure`] sends it once more.
 //!
-//! A service that cannot be read leaves the phone [`Reconciliation::Unreadable`]: nothing is sent.
+//! A service that cannot be read leaves the phone [`Reconciliation::Unreadable`]: nothing is sent
+//! (a later run reports it [`crate::PhoneState::Held`]).
+//!
+//! This module reads; the drive loop (`run.rs`) decides what follows from each verdict.
 
 use std::collections::{HashMap, HashSet};
 
