@@ -428,8 +428,7 @@ fn build_client(
     let (endpoint, project_id, credentials) = (endpoint?, project_id?, credentials?);
     let mut builder = Client::builder(endpoint, project_id, credentials)
         .user_agent(user_agent(terraform_version));
-    if let Some(n) = text(&resolved.max_retries).and_then(|t| parse_max_retries(t).ok())
-    {
+    if let Some(n) = text(&resolved.max_retries).and_then(|t| parse_max_retries(t).ok()) {
         builder = builder.max_retries(n);
     }
     let rate = text(&resolved.max_requests_per_second)
@@ -438,12 +437,10 @@ fn build_client(
     if let Some(rate) = rate {
         builder = builder.max_requests_per_second(rate);
     }
-    if let Some(n) = text(&resolved.batch_size).and_then(|t| parse_batch_size(t).ok())
-    {
+    if let Some(n) = text(&resolved.batch_size).and_then(|t| parse_batch_size(t).ok()) {
         builder = builder.batch_size(n);
     }
-    if let Some(interval) =
-        text(&resolved.poll_interval).and_then(|t| parse_poll_interval(t).ok())
+    if let Some(interval) = text(&resolved.poll_interval).and_then(|t| parse_poll_interval(t).ok())
     {
         builder = builder
             .poll_interval(interval)

@@ -215,7 +215,9 @@ pub(crate) fn encode<M: Serialize>(model: &M, ty: &tfplugin::Type) -> Result<Val
     tfplugin::to_value(model, ty).map_err(|e| {
         Diagnostic::error(
             "Provider Error",
-            format!("the provider could not encode its state ({e}); this is a bug, please report it"),
+            format!(
+                "the provider could not encode its state ({e}); this is a bug, please report it"
+            ),
         )
     })
 }

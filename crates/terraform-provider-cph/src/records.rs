@@ -500,7 +500,11 @@ mod tests {
             r#"{"id":"r1","allow_partial_failure":false,"jobs":{"a":{"phone_id":"a","request_id":"q","job_id":"","status":"rejected"}}}"#,
         );
         assert_eq!(
-            records(&current, "jobs")["a"].request_id.as_ref().unwrap().as_str(),
+            records(&current, "jobs")["a"]
+                .request_id
+                .as_ref()
+                .unwrap()
+                .as_str(),
             "q"
         );
     }

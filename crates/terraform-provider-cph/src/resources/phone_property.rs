@@ -100,10 +100,16 @@ impl Operation for PhoneProperty {
             return;
         }
         for (i, phone) in config.phones.known().into_iter().flatten().enumerate() {
-            if let Some(id) = phone.phone_id.known().filter(|id| gone.contains(id.as_str())) {
+            if let Some(id) = phone
+                .phone_id
+                .known()
+                .filter(|id| gone.contains(id.as_str()))
+            {
                 diags.push(crate::report::phone_gone(
                     id,
-                    crate::model::path(names::PHONES).index(i).attr(names::PHONE_ID),
+                    crate::model::path(names::PHONES)
+                        .index(i)
+                        .attr(names::PHONE_ID),
                     names::PHONES,
                 ));
             }
@@ -206,7 +212,8 @@ impl Kind for PhoneProperty {
     const IMPORT: Import = Import::ByIds { keys: true };
 
     fn jobs_description() -> String {
-        "The latest property update of each phone (none for a phone imported and never updated).".to_owned()
+        "The latest property update of each phone (none for a phone imported and never updated)."
+            .to_owned()
     }
 }
 
@@ -358,7 +365,11 @@ async fn refresh_properties(
             None => {}
         }
     }
-    diags.extend(crate::report::property_refresh(&failed, &beyond, &private.gone));
+    diags.extend(crate::report::property_refresh(
+        &failed,
+        &beyond,
+        &private.gone,
+    ));
     private
 }
 
@@ -376,9 +387,9 @@ async fn import_properties(
     for (phone_id, read) in ids.iter().zip(read_all(data, options, &ids).await) {
         match read {
             Read::Properties(actual, _) => {
-                let managed = actual.iter().filter(|(k, _)| {
-                    keys.is_none_or(|keys| keys.iter().any(|n| n == k))
-                });
+                let managed = actual
+                    .iter()
+                    .filter(|(k, _)| keys.is_none_or(|keys| keys.iter().any(|n| n == k)));
                 let map = managed.fold(PropertyMap::new(), |mut m, (k, v)| {
                     m.insert(k, v);
                     m
@@ -455,13 +466,19 @@ mod tests {
         };
         let asked = inputs(&[("a", "1"), ("b", "2")]);
         let met = PropertyPhoneModel::met_by;
-        assert!(met(&asked, &inputs(&[("a", "1"), ("b", "2"), ("imported", "x")])));
+        assert!(met(
+            &asked,
+            &inputs(&[("a", "1"), ("b", "2"), ("imported", "x")])
+        ));
         assert!(!met(&asked, &inputs(&[("a", "1")])), "a key missing");
         assert!(
             !met(&asked, &inputs(&[("a", "1"), ("b", "drifted")])),
             "a value drifted"
         );
-        assert!(met(&inputs(&[("a", "1")]), &asked), "a key no longer managed");
+        assert!(
+            met(&inputs(&[("a", "1")]), &asked),
+            "a key no longer managed"
+        );
     }
 
     #[test]

@@ -82,12 +82,14 @@ impl Operation for PhoneRestart {
         model: &OperationModel<RestartPhoneModel>,
         phones: Vec<(PhoneId, &PropertyMap)>,
     ) -> Result<RestartRequest, Diagnostic> {
-        Ok(RestartRequest::new(phones.into_iter().map(|(phone_id, properties)| {
-            RestartPhone {
-                phone_id,
-                property: property_string(properties),
-            }
-        }))
+        Ok(RestartRequest::new(
+            phones
+                .into_iter()
+                .map(|(phone_id, properties)| RestartPhone {
+                    phone_id,
+                    property: property_string(properties),
+                }),
+        )
         .with_image(model.image_id.known().cloned()))
     }
 }
