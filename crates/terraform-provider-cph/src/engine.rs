@@ -68,6 +68,26 @@ pub(crate) enum Reading {
     Import { keys: Option<Vec<String>> },
 }
 
+impl Reading {
+    /// The client and the bound of this read of the service: a refresh's `timeouts.read`, an
+    /// import's default; the provider's stop signal ends it early.
+    pub(crate) fn options<'a, P>(
+        &self,
+        ctx: &'a Context<ProviderData>,
+        state: &OperationModel<P>,
+    ) -> Result<(&'a ProviderData, cph_http::WaitOptions), Diagnostics> {
+        let data = ctx.data()?;
+        let limit = match self {
+            Reading::Refresh => timeout(&state.timeouts, TimeoutKind::Read),
+            Reading::Import { .. } => READ_TIMEOUT,
+        };
+        let options = cph_http::WaitOptions::new()
+            .deadline(std::time::Instant::now() + limit)
+            .cancel(ctx.cancellation().clone());
+        Ok((data, options))
+    }
+}
+
 /// What an operation is, for the shared engine. The hooks have defaults that do nothing: only the
 /// declared-state resources read the service.
 pub(crate) trait Operation: Send + Sync + Sized + 'static {
@@ -91,6 +111,15 @@ pub(crate) trait Operation: Send + Sync + Sized + 'static {
     /// Whether the prior inputs are the service's view of each phone, compared with a declared state
     /// (`cph_phone_power`): a phone that matches needs nothing whatever its last record says.
     const OBSERVED: bool = false;
+
+    /// Whether a phone given `prior` already has what `desired` asks for, so that it needs nothing
+    /// (equality, unless the inputs describe state only partly managed).
+    fn met_by(
+        desired: &<Self::Phone as PhoneModel>::Inputs,
+        prior: &<Self::Phone as PhoneModel>::Inputs,
+    ) -> bool {
+        desired == prior
+    }
 
     /// The request for `phones`, with the resource-wide inputs (such as `image_id`) of `model`.
     fn request(
@@ -239,7 +268,7 @@ impl<O: Operation> PriorState<O> {
             },
             desired,
             policy::<O>(follow_on),
-            <O::Phone as PhoneModel>::met_by,
+            O::met_by,
         )
     }
 }

@@ -74,7 +74,13 @@ impl Status {
     /// `begin_time`/`end_time`.
     pub(crate) fn fields(&self) -> [&'static str; 5] {
         match self {
-            Status::Success => ["the request", "the job", "empty", "empty", "the job's"],
+            Status::Success => [
+                "the request",
+                "the job (empty when the phone was found acting with no job)",
+                "empty",
+                "empty",
+                "the job's",
+            ],
             Status::Failed => [
                 "the request",
                 "the job",

@@ -29,7 +29,7 @@ use crate::planner::PhonePlan;
 use crate::records::{self, Record};
 use crate::report;
 use crate::runner::Runner;
-use crate::timeouts::{TimeoutKind, timeout};
+use crate::timeouts::TimeoutKind;
 
 /// The status name recorded for a phone the service does not list.
 const NOT_FOUND: &str = "not_found";
@@ -349,17 +349,10 @@ impl<D: Direction> Operation for Power<D> {
         state: &mut OperationModel<PowerPhone>,
         reading: &Reading,
     ) -> (Diagnostics, Vec<u8>) {
-        let data = match ctx.data() {
-            Ok(d) => d,
-            Err(diag) => return (diag.into(), Vec::new()),
+        let (data, options) = match reading.options(ctx, state) {
+            Ok(read) => read,
+            Err(diags) => return (diags, Vec::new()),
         };
-        let limit = match reading {
-            Reading::Refresh => timeout(&state.timeouts, TimeoutKind::Read),
-            Reading::Import { .. } => READ_TIMEOUT,
-        };
-        let options = WaitOptions::new()
-            .deadline(Instant::now() + limit)
-            .cancel(ctx.cancellation().clone());
         let ids = ids_of(state);
         let observed = match observe(data, &options).await {
             Ok(o) => o,
