@@ -24,6 +24,7 @@ mod attributes;
 mod config;
 mod data_sources;
 mod engine;
+mod journal;
 #[doc(hidden)]
 pub mod fuzzing;
 mod model;
