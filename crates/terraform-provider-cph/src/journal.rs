@@ -168,7 +168,9 @@ impl Journal {
     }
 
     fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Every entry on disk with its path; unreadable files are skipped (a torn write never lands:
@@ -221,7 +223,10 @@ impl Journal {
                 .collect(),
         };
         let path = self.dir.join(unique_name(type_name));
-        write_durably(&path, &serde_json::to_vec(&entry).map_err(std::io::Error::other)?)?;
+        write_durably(
+            &path,
+            &serde_json::to_vec(&entry).map_err(std::io::Error::other)?,
+        )?;
         Ok(Pending { path, entry })
     }
 
@@ -243,8 +248,12 @@ impl Journal {
         // still listed keep their place.
         if let Ok(bytes) = std::fs::read(&pending.path) {
             if let Ok(current) = serde_json::from_slice::<Entry>(&bytes) {
-                let listed: HashSet<&PhoneId> = current.phones.iter().map(|p| &p.phone_id).collect();
-                pending.entry.phones.retain(|p| listed.contains(&p.phone_id));
+                let listed: HashSet<&PhoneId> =
+                    current.phones.iter().map(|p| &p.phone_id).collect();
+                pending
+                    .entry
+                    .phones
+                    .retain(|p| listed.contains(&p.phone_id));
             }
         }
         write_durably(
@@ -266,7 +275,10 @@ impl Journal {
         let wanted: HashMap<&PhoneId, &Intent> = phones.iter().map(|(p, i)| (p, i)).collect();
         let mut found: HashMap<PhoneId, (u64, Earlier)> = HashMap::new();
         for (_, entry) in self.entries() {
-            if entry.format != FORMAT || entry.type_name != type_name || entry.operation != operation {
+            if entry.format != FORMAT
+                || entry.type_name != type_name
+                || entry.operation != operation
+            {
                 continue;
             }
             for phone in &entry.phones {
@@ -344,7 +356,10 @@ impl Journal {
                     _ => {}
                 }
             } else {
-                write_durably(&path, &serde_json::to_vec(&entry).map_err(std::io::Error::other)?)?;
+                write_durably(
+                    &path,
+                    &serde_json::to_vec(&entry).map_err(std::io::Error::other)?,
+                )?;
             }
         }
         Ok(())
@@ -388,13 +403,23 @@ mod tests {
                 job_id: job.clone(),
             }))
         );
-        assert_eq!(found.get(&id("b")), None, "b was refused: safe to send again");
+        assert_eq!(
+            found.get(&id("b")),
+            None,
+            "b was refused: safe to send again"
+        );
         // Another intent (new triggers, other inputs) is not the same submission.
         let other = [(id("a"), intent("a", "y"))];
-        assert!(j.earlier("cph_phone_restart", "restart", &other, &HashMap::new()).is_empty());
+        assert!(
+            j.earlier("cph_phone_restart", "restart", &other, &HashMap::new())
+                .is_empty()
+        );
         // Once state holds the request, the journal explains nothing more, and prunes it.
         let recorded = HashMap::from([("a", &request), ("b", &request)]);
-        assert!(j.earlier("cph_phone_restart", "restart", &phones, &recorded).is_empty());
+        assert!(
+            j.earlier("cph_phone_restart", "restart", &phones, &recorded)
+                .is_empty()
+        );
         j.prune("cph_phone_restart", &recorded).unwrap();
         assert!(j.entries().is_empty(), "{:?}", j.entries());
     }
@@ -416,7 +441,11 @@ mod tests {
             }))
         );
         // Another type's journal says nothing of it.
-        assert!(again.earlier("cph_phone_reset", "restart", &phones, &HashMap::new()).is_empty());
+        assert!(
+            again
+                .earlier("cph_phone_reset", "restart", &phones, &HashMap::new())
+                .is_empty()
+        );
     }
 
     #[test]
@@ -424,8 +453,12 @@ mod tests {
         let (_dir, j) = journal();
         let old = [(id("a"), intent("a", "x")), (id("b"), intent("b", "x"))];
         let pending = j.sending("cph_phone_restart", "restart", &old).unwrap();
-        j.answered(pending, Some(&RequestId::new("r1").unwrap()), &HashMap::new())
-            .unwrap();
+        j.answered(
+            pending,
+            Some(&RequestId::new("r1").unwrap()),
+            &HashMap::new(),
+        )
+        .unwrap();
         let new = [(id("a"), intent("a", "y"))];
         let _pending = j.sending("cph_phone_restart", "restart", &new).unwrap();
         let entries = j.entries();
@@ -434,13 +467,19 @@ mod tests {
             .iter()
             .map(|(_, e)| e.phones.iter().map(|p| p.phone_id.as_str()).collect())
             .collect();
-        assert!(phones.contains(&vec!["b"]) && phones.contains(&vec!["a"]), "{phones:?}");
+        assert!(
+            phones.contains(&vec!["b"]) && phones.contains(&vec!["a"]),
+            "{phones:?}"
+        );
     }
 
     #[test]
     fn the_directory_follows_terraforms_data_directory() {
         let cwd = Path::new("/work/config");
-        assert_eq!(default_dir(None, cwd), Path::new("/work/config/.terraform/cph-journal"));
+        assert_eq!(
+            default_dir(None, cwd),
+            Path::new("/work/config/.terraform/cph-journal")
+        );
         assert_eq!(
             default_dir(Some("/var/tf"), cwd),
             Path::new("/var/tf/cph-journal")

@@ -24,9 +24,9 @@ mod attributes;
 mod config;
 mod data_sources;
 mod engine;
-mod journal;
 #[doc(hidden)]
 pub mod fuzzing;
+mod journal;
 mod model;
 mod phones;
 mod planner;

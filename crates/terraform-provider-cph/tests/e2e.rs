@@ -1979,3 +1979,139 @@ fn changing_only_allow_partial_failure_updates_state_without_restarting_again() 
         );
     });
 }
+
+// What a new user and an attacker tripped on (issue 20): each test failed before its fix.
+
+#[test]
+fn a_create_cut_short_before_anything_is_sent_records_nothing_and_does_not_advise_untaint() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(2);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        restart_ids(
+            &dir,
+            &[&ids[0], &ids[1]],
+            "timeouts {\n    create = \"1ns\"\n  }",
+        );
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(run.code, 0, "{}", run.combined());
+        let out = flat(&run.combined());
+        assert!(
+            !out.contains("untaint") && out.contains("nothing is recorded and nothing is tainted"),
+            "{out}"
+        );
+        assert_eq!(requests(&sim.stats(), BatchOperation::Restart), 0);
+        let state = dir.run(&["state", "list"]);
+        assert!(state.stdout.trim().is_empty(), "{}", state.combined());
+    });
+}
+
+#[test]
+fn a_wrong_secret_key_is_an_error_that_names_the_setting_to_check() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(2);
+        let mut dir = sim.workdir(tf);
+        dir.env("HW_SECRET_KEY", "not-the-right-secret");
+        dir.write(
+            "main.tf",
+            &format!("{}\ndata \"cph_phones\" \"all\" {{}}\n", provider_block()),
+        );
+        let run = dir.run(&["plan", "-input=false"]);
+        assert_ne!(run.code, 0);
+        let out = flat(&run.combined());
+        assert!(
+            out.contains("HW_SECRET_KEY") && out.contains("a wrong secret key"),
+            "{out}"
+        );
+        assert!(!out.contains("not-the-right-secret"), "{out}");
+    });
+}
+
+#[test]
+fn thousands_of_bad_phone_ids_are_judged_in_linear_time_with_twenty_diagnostics_and_a_count() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(1);
+        let dir = sim.workdir(tf);
+        // 2,000 ids that are not phone ids, then the same valid id 2,000 times.
+        let bad: Vec<String> = (0..2000).map(|i| format!("\"bad id {i}!\"")).collect();
+        let same: Vec<String> = (0..2000).map(|_| format!("{:?}", sim.ids()[0])).collect();
+        dir.write(
+            "main.tf",
+            &format!(
+                "{}\nresource \"cph_phone_restart\" \"bad\" {{\n  phone_ids = [{}]\n}}\nresource \"cph_phone_power\" \"dup\" {{\n  phone_ids = [{}]\n  state = \"running\"\n}}\n",
+                provider_block(),
+                bad.join(", "),
+                same.join(", ")
+            ),
+        );
+        let run = dir.run(&["validate"]);
+        assert_ne!(run.code, 0);
+        let out = run.combined();
+        let count = |summary: &str| out.matches(&format!("Error: {summary}")).count();
+        assert_eq!(count("Invalid Phone Id"), 20, "{}", flat(&out));
+        assert_eq!(count("Duplicate Phone Id"), 20, "{}", flat(&out));
+        assert_eq!(count("1980 More Errors"), 1, "{}", flat(&out));
+        assert_eq!(count("1979 More Errors"), 1, "{}", flat(&out));
+        assert_eq!(sim.stats().total_requests, 0);
+    });
+}
+
+#[test]
+fn a_poll_interval_below_its_floor_is_refused_at_the_attribute() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(1);
+        let dir = sim.workdir(tf);
+        dir.write(
+            "main.tf",
+            &provider_block().replace(
+                "provider \"cph\" {}",
+                "provider \"cph\" {\n  poll_interval = \"1ns\"\n}\ndata \"cph_phones\" \"all\" {}",
+            ),
+        );
+        let run = dir.run(&["validate"]);
+        assert_ne!(run.code, 0);
+        let out = flat(&run.combined());
+        assert!(
+            out.contains("`poll_interval` must be at least 100ms"),
+            "{out}"
+        );
+    });
+}
+
+#[test]
+fn a_power_phone_the_service_does_not_list_is_named_and_never_sent() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(2);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        let gone = "ffffffffffffffffffffffffffffffff";
+        dir.write(
+            "main.tf",
+            &format!(
+                "{}\nresource \"cph_phone_power\" \"p\" {{\n  phone_ids = [{:?}, {:?}]\n  state = \"stopped\"\n}}\n",
+                provider_block(),
+                ids[0],
+                gone
+            ),
+        );
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(run.code, 0);
+        let out = flat(&run.combined());
+        assert!(out.contains(gone) && out.contains("does not list"), "{out}");
+        let stats = sim.stats();
+        assert_eq!(
+            stats.submissions.keys().cloned().collect::<Vec<_>>(),
+            vec![ids[0].clone()],
+            "only the listed phone is stopped: {stats:?}"
+        );
+        // Kept (untainted), the resource's next plan fails at the phone until it is removed.
+        dir.run(&["untaint", "cph_phone_power.p"]).assert_success();
+        let plan = dir.run(&["plan", "-input=false"]);
+        assert_ne!(plan.code, 0);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("A Phone No Longer Exists") && out.contains(gone),
+            "{out}"
+        );
+    });
+}
