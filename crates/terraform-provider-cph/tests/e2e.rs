@@ -1008,7 +1008,8 @@ fn power_on_out_of_band(sim: &Sim, phone: &str) {
 #[test]
 fn power_example_stops_three_phones_and_stops_again_only_the_one_powered_on_behind_its_back() {
     each_terraform(|tf| {
-        let sim = Sim::quick(6);
+        // The default fixture's 20 phones: the example names three of them (the first three by id).
+        let sim = Sim::quick(20);
         let dir = sim.workdir(tf);
         let ids = sim.ids();
         copy_example(&dir, "resources/cph_phone_power");
@@ -1113,7 +1114,7 @@ fn phone_power_imports_by_comma_separated_phone_ids_with_the_state_read_from_the
 #[test]
 fn backup_and_clone_example_restores_two_backups_onto_two_other_phones_in_one_apply() {
     each_terraform(|tf| {
-        let sim = Sim::quick(12);
+        let sim = Sim::quick(20);
         let dir = sim.workdir(tf);
         copy_example(&dir, "backup-and-clone");
         dir.run(&["validate"]).assert_success();
@@ -1130,13 +1131,27 @@ fn backup_and_clone_example_restores_two_backups_onto_two_other_phones_in_one_ap
                 .all(|j| j["status"] == "success"),
             "{backups:?} {clones:?}"
         );
-        let aosp11: Vec<String> = versions(&sim)
-            .into_iter()
-            .filter(|(_, v)| v == "AOSP11")
-            .map(|(id, _)| id)
-            .collect();
-        assert_eq!(backups.keys().cloned().collect::<Vec<_>>(), aosp11[..2]);
-        assert_eq!(clones.keys().cloned().collect::<Vec<_>>(), aosp11[2..4]);
+        // The example clones sim-phone-0001 onto sim-phone-0004 and sim-phone-0007 onto sim-phone-0010,
+        // all four on AOSP 11.
+        let sorted = |names: &[&str]| {
+            let mut ids = common::ids_named(sim.sim(), names);
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            backups.keys().cloned().collect::<Vec<_>>(),
+            sorted(&["sim-phone-0001", "sim-phone-0007"])
+        );
+        assert_eq!(
+            clones.keys().cloned().collect::<Vec<_>>(),
+            sorted(&["sim-phone-0004", "sim-phone-0010"])
+        );
+        for id in backups.keys().chain(clones.keys()) {
+            assert!(
+                versions(&sim).contains(&(id.clone(), "AOSP11".to_owned())),
+                "{id}"
+            );
+        }
         let stats = sim.stats();
         assert_eq!(requests(&stats, BatchOperation::Storage), 1, "{stats:?}");
         assert_eq!(requests(&stats, BatchOperation::Restore), 1, "{stats:?}");
@@ -1570,7 +1585,8 @@ fn an_update_timeout_is_not_tainted_and_the_next_apply_waits_on_the_running_job_
 #[test]
 fn property_drift_made_outside_terraform_shows_in_the_next_plan_and_is_corrected() {
     each_terraform(|tf| {
-        let sim = Sim::quick(8);
+        // The default fixture's 20 phones: the example names two of them (the third and fourth by id).
+        let sim = Sim::quick(20);
         let dir = sim.workdir(tf);
         copy_example(&dir, "resources/cph_phone_property");
         dir.run(&["apply", "-auto-approve", "-input=false"])
