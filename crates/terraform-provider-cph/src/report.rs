@@ -586,9 +586,31 @@ pub(crate) fn api_failure(error: &cph_http::Error) -> String {
     }
 }
 
-/// A listing of phones that failed.
-pub(crate) fn listing_failed(error: &cph_http::Error) -> Diagnostic {
-    Diagnostic::error("The Phones Could Not Be Listed", api_failure(error))
+/// A listing of phones that failed: in full the first time the provider process meets this
+/// failure, in one line after (Terraform shows each data source's error: ten data sources reading
+/// a dead endpoint would repeat the same paragraph ten times).
+pub(crate) fn listing_failed(error: &cph_http::Error, data: &crate::ProviderData) -> Diagnostic {
+    let failure = api_failure(error);
+    // The same failure: the same code, or no answer from the same endpoint for the same reason
+    // (attempts and durations differ from one data source to the next).
+    let (key, short) = match error {
+        cph_http::Error::Transport { endpoint, kind, .. } => (
+            format!("{endpoint} {kind}"),
+            format!("{endpoint} did not answer ({kind})"),
+        ),
+        other => {
+            let code = other.code().unwrap_or("no error code").to_owned();
+            (code.clone(), code)
+        }
+    };
+    if data.first_report(&key) {
+        Diagnostic::error("The Phones Could Not Be Listed", failure)
+    } else {
+        Diagnostic::error(
+            "The Phones Could Not Be Listed",
+            format!("{short}: the same failure as reported in full for another data source"),
+        )
+    }
 }
 
 /// A phone a refresh found the service no longer knows, as an error of the plan at its place in

@@ -2023,20 +2023,38 @@ fn a_create_cut_short_before_anything_is_sent_records_nothing_and_does_not_advis
 }
 
 #[test]
-fn a_wrong_secret_key_is_an_error_that_names_the_setting_to_check() {
+fn a_wrong_secret_key_is_one_error_that_names_the_setting_to_check_not_one_per_data_source() {
     each_terraform(|tf| {
         let sim = Sim::quick(2);
         let mut dir = sim.workdir(tf);
         dir.env("HW_SECRET_KEY", "not-the-right-secret");
         dir.write(
             "main.tf",
-            &format!("{}\ndata \"cph_phones\" \"all\" {{}}\n", provider_block()),
+            &format!(
+                "{}\n{}",
+                provider_block(),
+                r#"
+data "cph_phones" "all" {}
+data "cph_phones" "running" {
+  status = "running"
+}
+data "cph_phones" "one" {
+  name = "sim-phone-0001"
+}
+"#
+            ),
         );
         let run = dir.run(&["plan", "-input=false"]);
         assert_ne!(run.code, 0);
         let out = flat(&run.combined());
         assert!(
             out.contains("HW_SECRET_KEY") && out.contains("a wrong secret key"),
+            "{out}"
+        );
+        assert_eq!(out.matches("a wrong secret key").count(), 1, "{out}");
+        assert_eq!(
+            out.matches("the same failure as reported in full").count(),
+            2,
             "{out}"
         );
         assert!(!out.contains("not-the-right-secret"), "{out}");

@@ -155,7 +155,7 @@ impl DataSource<ProviderData> for Phones {
         let mut phones = match data.client.list_phones(&filter).await {
             Ok(p) => p,
             Err(e) => {
-                diags.push(crate::report::listing_failed(&e));
+                diags.push(crate::report::listing_failed(&e, data));
                 return (config, diags);
             }
         };
