@@ -13,20 +13,23 @@ provider "cph" {}
 data "cph_phones" "fleet" {}
 
 locals {
-  # A backup restores only onto a phone of the same or a newer Android version: clone within AOSP 11.
-  aosp11  = [for p in data.cph_phones.fleet.phones : p.phone_id if p.image_version == "AOSP11"]
-  sources = slice(local.aosp11, 0, 2)
-  targets = slice(local.aosp11, 2, 4)
-  # Each source's backup goes to the target at the same position.
-  target_of = zipmap(local.sources, local.targets)
+  phone = { for p in data.cph_phones.fleet.phones : p.phone_name => p }
+  # Which phone is cloned onto which, by name. A backup restores only onto a phone of the same or a
+  # newer Android version: these four are all AOSP 11.
+  clones = {
+    "sim-phone-0001" = "sim-phone-0004"
+    "sim-phone-0007" = "sim-phone-0010"
+  }
+  # Each source's backup goes to its target.
+  target_of = { for source, target in local.clones : local.phone[source].phone_id => local.phone[target].phone_id }
 }
 
 # Back the two source phones up ...
 resource "cph_phone_backup" "golden" {
-  phones = [for id in local.sources : {
-    phone_id      = id
+  phones = [for source in keys(local.clones) : {
+    phone_id      = local.phone[source].phone_id
     bucket_name   = "fleet-backups"
-    object_path   = "golden/${id}.tar"
+    object_path   = "golden/${source}.tar"
     include_files = ["/data/media", "/data/app/*"]
   }]
 }

@@ -26,15 +26,24 @@ resource "cph_phone_restart" "fleet" {
   }
 }
 
-# 2. Give the first three phones their own numbers and a common Wi-Fi SSID, once the restart is done.
+# 2. Give three phones, by name, their own numbers and a common Wi-Fi SSID, once the restart is done.
+#    Each phone keeps its number whatever other phones join or leave the fleet.
+locals {
+  numbers = {
+    "sim-phone-0001" = "13800000001"
+    "sim-phone-0002" = "13800000002"
+    "sim-phone-0003" = "13800000003"
+  }
+}
+
 resource "cph_phone_property" "numbers" {
-  phones = [for i, p in slice(local.phones, 0, 3) : {
+  phones = [for p in local.phones : {
     phone_id = p.phone_id
     properties = {
-      "sys.prop.writephonenum" = format("1380000%04d", i + 1)
+      "sys.prop.writephonenum" = local.numbers[p.phone_name]
       "sys.prop.writewifissid" = "quickstart-wifi"
     }
-  }]
+  } if contains(keys(local.numbers), p.phone_name)]
 
   depends_on = [cph_phone_restart.fleet]
 }

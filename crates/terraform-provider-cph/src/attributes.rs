@@ -442,7 +442,10 @@ mod tests {
                         object_path("The path"),
                     ],
                 ))
-                .attribute(phone_ids(Presence::Optional, phone_ids_besides_phones("restart")))
+                .attribute(phone_ids(
+                    Presence::Optional,
+                    phone_ids_besides_phones("restart"),
+                ))
                 .attribute(image_id("restarting"))
                 .exactly_one_of(["phones", "phone_ids"], PHONES_OR_IDS),
         )

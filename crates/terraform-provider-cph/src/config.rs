@@ -17,6 +17,19 @@ use crate::timeouts::parse_duration;
 pub struct ProviderData {
     /// The API client.
     pub(crate) client: Client,
+    /// The failures already reported in full by this provider process (one run of Terraform):
+    /// the same failure of another data source is then said in one line.
+    reported: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl ProviderData {
+    /// Whether `failure` is reported here for the first time (and remembers it).
+    pub(crate) fn first_report(&self, failure: &str) -> bool {
+        self.reported
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(failure.to_owned())
+    }
 }
 
 /// The largest `batch_size` accepted.
@@ -366,7 +379,10 @@ pub(crate) fn configure(
     }
     let client = build_client(&resolved, terraform_version, diags)?;
     tracing::debug!(endpoint = %client.endpoint(), "configured the CPH client");
-    Some(ProviderData { client })
+    Some(ProviderData {
+        client,
+        reported: std::sync::Mutex::default(),
+    })
 }
 
 /// The user agent of every request: this provider's version, then Terraform's (when it said).
@@ -428,8 +444,7 @@ fn build_client(
     let (endpoint, project_id, credentials) = (endpoint?, project_id?, credentials?);
     let mut builder = Client::builder(endpoint, project_id, credentials)
         .user_agent(user_agent(terraform_version));
-    if let Some(n) = text(&resolved.max_retries).and_then(|t| parse_max_retries(t).ok())
-    {
+    if let Some(n) = text(&resolved.max_retries).and_then(|t| parse_max_retries(t).ok()) {
         builder = builder.max_retries(n);
     }
     let rate = text(&resolved.max_requests_per_second)
@@ -438,12 +453,10 @@ fn build_client(
     if let Some(rate) = rate {
         builder = builder.max_requests_per_second(rate);
     }
-    if let Some(n) = text(&resolved.batch_size).and_then(|t| parse_batch_size(t).ok())
-    {
+    if let Some(n) = text(&resolved.batch_size).and_then(|t| parse_batch_size(t).ok()) {
         builder = builder.batch_size(n);
     }
-    if let Some(interval) =
-        text(&resolved.poll_interval).and_then(|t| parse_poll_interval(t).ok())
+    if let Some(interval) = text(&resolved.poll_interval).and_then(|t| parse_poll_interval(t).ok())
     {
         builder = builder
             .poll_interval(interval)

@@ -68,6 +68,26 @@ pub(crate) enum Reading {
     Import { keys: Option<Vec<String>> },
 }
 
+impl Reading {
+    /// The client and the bound of this read of the service: a refresh's `timeouts.read`, an
+    /// import's default; the provider's stop signal ends it early.
+    pub(crate) fn options<'a, P>(
+        &self,
+        ctx: &'a Context<ProviderData>,
+        state: &OperationModel<P>,
+    ) -> Result<(&'a ProviderData, cph_http::WaitOptions), Diagnostics> {
+        let data = ctx.data()?;
+        let limit = match self {
+            Reading::Refresh => timeout(&state.timeouts, TimeoutKind::Read),
+            Reading::Import { .. } => READ_TIMEOUT,
+        };
+        let options = cph_http::WaitOptions::new()
+            .deadline(std::time::Instant::now() + limit)
+            .cancel(ctx.cancellation().clone());
+        Ok((data, options))
+    }
+}
+
 /// What an operation is, for the shared engine. The hooks have defaults that do nothing: only the
 /// declared-state resources read the service.
 pub(crate) trait Operation: Send + Sync + Sized + 'static {
@@ -91,6 +111,15 @@ pub(crate) trait Operation: Send + Sync + Sized + 'static {
     /// Whether the prior inputs are the service's view of each phone, compared with a declared state
     /// (`cph_phone_power`): a phone that matches needs nothing whatever its last record says.
     const OBSERVED: bool = false;
+
+    /// Whether a phone given `prior` already has what `desired` asks for, so that it needs nothing
+    /// (equality, unless the inputs describe state only partly managed).
+    fn met_by(
+        desired: &<Self::Phone as PhoneModel>::Inputs,
+        prior: &<Self::Phone as PhoneModel>::Inputs,
+    ) -> bool {
+        desired == prior
+    }
 
     /// The request for `phones`, with the resource-wide inputs (such as `image_id`) of `model`.
     fn request(
@@ -155,6 +184,12 @@ pub(crate) trait Operation: Send + Sync + Sized + 'static {
         async { (Diagnostics::new(), Vec::new()) }
     }
 
+    /// How the plan's summary names a phone that needs work (power: with its status), when it names
+    /// them one by one.
+    fn describe(_prior: &OperationModel<Self::Phone>, _phone_id: &str) -> Option<String> {
+        None
+    }
+
     /// Plan-time checks with the private state a refresh left (e.g. phones that no longer exist).
     fn check_plan(
         _config: &OperationModel<Self::Phone>,
@@ -168,7 +203,7 @@ pub(crate) trait Operation: Send + Sync + Sized + 'static {
 fn follow_up_on<O: Operation>(model: &OperationModel<O::Phone>) -> Option<bool> {
     match O::FOLLOW_UP {
         None => Some(false),
-        Some(follow) => follow.switch(model).clone().or_when_null(follow.default()),
+        Some(follow) => (*follow.switch(model)).or_when_null(follow.default()),
     }
 }
 
@@ -233,7 +268,7 @@ impl<O: Operation> PriorState<O> {
             },
             desired,
             policy::<O>(follow_on),
-            <O::Phone as PhoneModel>::met_by,
+            O::met_by,
         )
     }
 }
@@ -255,13 +290,17 @@ fn slot<'a>(work: &Work, kept: Option<&'a Record>) -> Option<Maybe<&'a Record>> 
     }
 }
 
+/// The records a map will hold, by phone id, in the order of the phones (unknown: written by the
+/// apply).
+type Layout<'a> = Vec<(&'a str, Maybe<&'a Record>)>;
+
 /// The records each map will hold, by phone id: for the main operation one per desired phone that
 /// has one or gets one now; for the follow-up (when the resource has one) the same while it is on,
 /// and while it is off only the records of phones whose main operation stands.
 fn layout<'a, O: Operation>(
     plans: &[PhonePlan<'a>],
     prior: &'a PriorState<O>,
-) -> (Vec<(&'a str, Maybe<&'a Record>)>, Vec<(&'a str, Maybe<&'a Record>)>) {
+) -> (Layout<'a>, Layout<'a>) {
     let mut jobs = Vec::with_capacity(plans.len());
     let mut restarts = Vec::new();
     for p in plans {
@@ -337,7 +376,12 @@ fn plan_update<O: Operation>(
     let (Some(desired), Some(follow_on)) = (O::desired(&planned), follow_up_on::<O>(&planned))
     else {
         // Which phones need work is known only at apply time.
-        for name in [names::JOBS, names::RESTART_JOBS, names::REQUEST_IDS, names::STATUSES] {
+        for name in [
+            names::JOBS,
+            names::RESTART_JOBS,
+            names::REQUEST_IDS,
+            names::STATUSES,
+        ] {
             plan.set_unknown(&path(name));
         }
         return Ok(());
@@ -347,7 +391,12 @@ fn plan_update<O: Operation>(
     let desired = borrowed(&desired);
     let plans = prior.plan(&inputs, &desired, follow_on);
     let (jobs, restarts) = layout(&plans, &prior);
-    set(&mut plan.planned_state, schema, names::JOBS, &records_of(&jobs))?;
+    set(
+        &mut plan.planned_state,
+        schema,
+        names::JOBS,
+        &records_of(&jobs),
+    )?;
     if O::FOLLOW_UP.is_some() {
         set(
             &mut plan.planned_state,
@@ -360,10 +409,46 @@ fn plan_update<O: Operation>(
     let summary = Summary::of(&plans);
     if summary.any_work() {
         plan.set_unknown(&path(names::REQUEST_IDS));
-        plan.diagnostics
-            .push(report::plan_summary(O::TYPE_NAME, O::DONE, &summary));
+        let named: Vec<String> = plans
+            .iter()
+            .filter(|p| !p.main.is_keep())
+            .filter_map(|p| O::describe(&prior.model, p.phone_id))
+            .collect();
+        plan.diagnostics.push(report::plan_summary(
+            O::TYPE_NAME,
+            O::DONE,
+            &summary,
+            &named,
+        ));
     } else {
-        plan.keep_prior(req, &path(names::REQUEST_IDS));
+        // Nothing is sent: the request ids stay, but for those only phones removed from the list
+        // had (state written before records kept their request id has none to tell).
+        let kept: HashSet<&str> = jobs
+            .iter()
+            .chain(&restarts)
+            .filter_map(|(_, r)| r.known()?.request_id.as_ref().map(|id| id.as_str()))
+            .collect();
+        let dropped: HashSet<&str> = prior
+            .main()
+            .values()
+            .chain(prior.follow().values())
+            .filter_map(|r| r.known()?.request_id.as_ref().map(|id| id.as_str()))
+            .filter(|id| !kept.contains(id))
+            .collect();
+        let request_ids: Vec<&cph_types::RequestId> = prior
+            .model
+            .request_ids
+            .known()
+            .into_iter()
+            .flatten()
+            .filter(|id| !dropped.contains(id.as_str()))
+            .collect();
+        set(
+            &mut plan.planned_state,
+            schema,
+            names::REQUEST_IDS,
+            &request_ids,
+        )?;
     }
     Ok(())
 }
@@ -411,7 +496,8 @@ pub(crate) async fn apply<O: Operation>(
     if O::FOLLOW_UP.is_some() {
         state_model.restart_jobs = Maybe::Known(done.restarts);
     }
-    if done.any_work || !state_model.request_ids.is_known() {
+    // Known in the plan when nothing was to be sent: the plan's value stands.
+    if !state_model.request_ids.is_known() {
         state_model.request_ids = Maybe::Known(done.request_ids);
     }
     if !state_model.id.is_known() {
@@ -447,7 +533,12 @@ fn write_computed<P: PhoneModel>(
     set(&mut planned, schema, names::JOBS, &state.jobs)?;
     set(&mut planned, schema, names::REQUEST_IDS, &state.request_ids)?;
     if has(names::RESTART_JOBS) {
-        set(&mut planned, schema, names::RESTART_JOBS, &state.restart_jobs)?;
+        set(
+            &mut planned,
+            schema,
+            names::RESTART_JOBS,
+            &state.restart_jobs,
+        )?;
     }
     if has(names::STATUSES) {
         set(&mut planned, schema, names::STATUSES, &state.statuses)?;
@@ -465,7 +556,6 @@ struct Done {
     request_ids: Vec<cph_types::RequestId>,
     /// The id of a new resource: its first request id (or its first phone's id).
     id: String,
-    any_work: bool,
     anything_sent: bool,
     diagnostics: Diagnostics,
     acted: HashMap<String, Record>,
@@ -599,7 +689,9 @@ fn build_request<O: Operation>(
         };
         typed.push(((*id).clone(), inputs));
     }
-    O::request(model, typed).map(Some).map_err(Diagnostics::from)
+    O::request(model, typed)
+        .map(Some)
+        .map_err(Diagnostics::from)
 }
 
 /// Phase 1 submits the phones that need the main operation and are free, and waits on them
@@ -774,8 +866,9 @@ async fn follow_up_phase<O: Operation>(
         let Some(phone_id) = prior_or_main_id(p.phone_id, main_records, prior) else {
             continue;
         };
-        let mut not_restarted =
-            |why: String| records.insert(p.phone_id.to_owned(), Record::not_submitted(&phone_id, why));
+        let mut not_restarted = |why: String| {
+            records.insert(p.phone_id.to_owned(), Record::not_submitted(&phone_id, why))
+        };
         match work {
             Work::Keep => {}
             // Still running as recorded when the run ended first; the next apply waits on it.
@@ -873,9 +966,6 @@ fn assemble<O: Operation>(
         restarts,
         request_ids,
         id,
-        any_work: plans
-            .iter()
-            .any(|p| !p.main.is_keep() || p.follow.as_ref().is_some_and(|f| !f.is_keep())),
         anything_sent,
         diagnostics,
         acted: main_records,
@@ -961,7 +1051,11 @@ async fn refresh_running<O: Operation>(
         }
     }
     if let Some(interruption) = &outcome.interruption {
-        diags.push(report::refresh_cut_short(O::TYPE_NAME, O::VERB, interruption));
+        diags.push(report::refresh_cut_short(
+            O::TYPE_NAME,
+            O::VERB,
+            interruption,
+        ));
     }
     diags
 }

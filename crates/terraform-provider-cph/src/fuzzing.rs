@@ -47,7 +47,12 @@ fn run<K: Kind>(version: i64, json: &[u8]) {
     let schema = resources::schema::<K>();
     let _ = schema.validate(&state);
     let mut proposed = state.clone();
-    for name in [names::JOBS, names::RESTART_JOBS, names::REQUEST_IDS, names::STATUSES] {
+    for name in [
+        names::JOBS,
+        names::RESTART_JOBS,
+        names::REQUEST_IDS,
+        names::STATUSES,
+    ] {
         if let Value::Object(fields) = &mut proposed {
             if let Some(slot) = fields.get_mut(name) {
                 *slot = Value::Unknown;
@@ -168,7 +173,11 @@ fn phone_list<K: Kind>(input: &Value) {
         return;
     };
     let read = K::desired(&model);
-    assert_eq!(read.is_some(), K::desired(&model).is_some(), "reading is deterministic");
+    assert_eq!(
+        read.is_some(),
+        K::desired(&model).is_some(),
+        "reading is deterministic"
+    );
     if let (Some(read), Some(elements)) = (phones::desired(&model), value.as_elements()) {
         let expected: Vec<String> = elements
             .iter()

@@ -26,6 +26,7 @@ mod data_sources;
 mod engine;
 #[doc(hidden)]
 pub mod fuzzing;
+mod journal;
 mod model;
 mod phones;
 mod planner;

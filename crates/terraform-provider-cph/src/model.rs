@@ -156,12 +156,6 @@ pub(crate) trait PhoneModel:
     fn id_only() -> Option<Self::Inputs> {
         None
     }
-
-    /// Whether a phone given `prior` already has what `desired` asks for, so that it needs nothing
-    /// (equality, unless the inputs describe state only partly managed).
-    fn met_by(desired: &Self::Inputs, prior: &Self::Inputs) -> bool {
-        desired == prior
-    }
 }
 
 /// The known values of a string map, `None` while any is unknown (null is an empty map).
@@ -215,7 +209,9 @@ pub(crate) fn encode<M: Serialize>(model: &M, ty: &tfplugin::Type) -> Result<Val
     tfplugin::to_value(model, ty).map_err(|e| {
         Diagnostic::error(
             "Provider Error",
-            format!("the provider could not encode its state ({e}); this is a bug, please report it"),
+            format!(
+                "the provider could not encode its state ({e}); this is a bug, please report it"
+            ),
         )
     })
 }

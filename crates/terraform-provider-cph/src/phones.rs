@@ -16,9 +16,7 @@ pub(crate) type Desired<I> = (PhoneId, Option<I>);
 /// The phones of `model` in the order written, when the list and every id in it are known; a phone
 /// whose inputs are not known yet has `None` for them. `None` while the list or an id is unknown
 /// (which phones need work is then known only at apply time).
-pub(crate) fn desired<P: PhoneModel>(
-    model: &OperationModel<P>,
-) -> Option<Vec<Desired<P::Inputs>>> {
+pub(crate) fn desired<P: PhoneModel>(model: &OperationModel<P>) -> Option<Vec<Desired<P::Inputs>>> {
     match &model.phone_ids {
         Maybe::Known(ids) => {
             return ids

@@ -417,7 +417,10 @@ mod tests {
             &[("a", Some(1)), ("b", Some(3))],
             read_back,
         );
-        assert_eq!(mains(plans), vec![Work::Keep, Work::Submit(Reason::Differs)]);
+        assert_eq!(
+            mains(plans),
+            vec![Work::Keep, Work::Submit(Reason::Differs)]
+        );
     }
 
     #[test]

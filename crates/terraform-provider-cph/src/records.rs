@@ -74,7 +74,13 @@ impl Status {
     /// `begin_time`/`end_time`.
     pub(crate) fn fields(&self) -> [&'static str; 5] {
         match self {
-            Status::Success => ["the request", "the job", "empty", "empty", "the job's"],
+            Status::Success => [
+                "the request",
+                "the job (empty when the phone was found acting with no job)",
+                "empty",
+                "empty",
+                "the job's",
+            ],
             Status::Failed => [
                 "the request",
                 "the job",
@@ -500,7 +506,11 @@ mod tests {
             r#"{"id":"r1","allow_partial_failure":false,"jobs":{"a":{"phone_id":"a","request_id":"q","job_id":"","status":"rejected"}}}"#,
         );
         assert_eq!(
-            records(&current, "jobs")["a"].request_id.as_ref().unwrap().as_str(),
+            records(&current, "jobs")["a"]
+                .request_id
+                .as_ref()
+                .unwrap()
+                .as_str(),
             "q"
         );
     }

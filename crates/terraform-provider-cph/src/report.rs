@@ -52,19 +52,36 @@ pub(crate) fn title(verb: &str) -> String {
 }
 
 /// The plan's warning: how many of the phones need work, and why, one clause per reason.
-pub(crate) fn plan_summary(type_name: &str, done: &str, summary: &Summary) -> Diagnostic {
+pub(crate) fn plan_summary(
+    type_name: &str,
+    done: &str,
+    summary: &Summary,
+    named: &[String],
+) -> Diagnostic {
     let working = summary.working();
     let need = if working == 1 { "Needs" } else { "Need" };
     Diagnostic::warning(
+        format!("{working} of {} {need} Work", phones_title(summary.total)),
         format!(
-            "{working} of {} {need} Work",
-            phones_title(summary.total)
-        ),
-        format!(
-            "{type_name}: {}. The other phones keep their records and are not called.",
-            plan_reasons(summary, done, "restart").join("; ")
+            "{type_name}: {}{}. The other phones keep their records and are not called.",
+            plan_reasons(summary, done, "restart").join("; "),
+            listed(named)
         ),
     )
+}
+
+/// `: a, b, c and N more` for the first twenty of `items`; nothing when there are none.
+fn listed(items: &[String]) -> String {
+    const SHOWN: usize = 20;
+    if items.is_empty() {
+        return String::new();
+    }
+    let more = if items.len() > SHOWN {
+        format!(" and {} more", items.len() - SHOWN)
+    } else {
+        String::new()
+    };
+    format!(": {}{more}", items[..items.len().min(SHOWN)].join(", "))
 }
 
 /// One clause per reason, e.g. "3 phones failed last time and will be retried".
@@ -580,9 +597,31 @@ fn whole_seconds(duration: std::time::Duration) -> std::time::Duration {
     std::time::Duration::from_secs(duration.as_secs())
 }
 
-/// A listing of phones that failed.
-pub(crate) fn listing_failed(error: &cph_http::Error) -> Diagnostic {
-    Diagnostic::error("The Phones Could Not Be Listed", api_failure(error))
+/// A listing of phones that failed: in full the first time the provider process meets this
+/// failure, in one line after (Terraform shows each data source's error: ten data sources reading
+/// a dead endpoint would repeat the same paragraph ten times).
+pub(crate) fn listing_failed(error: &cph_http::Error, data: &crate::ProviderData) -> Diagnostic {
+    let failure = api_failure(error);
+    // The same failure: the same code, or no answer from the same endpoint for the same reason
+    // (attempts and durations differ from one data source to the next).
+    let (key, short) = match error {
+        cph_http::Error::Transport { endpoint, kind, .. } => (
+            format!("{endpoint} {kind}"),
+            format!("{endpoint} did not answer ({kind})"),
+        ),
+        other => {
+            let code = other.code().unwrap_or("no error code").to_owned();
+            (code.clone(), code)
+        }
+    };
+    if data.first_report(&key) {
+        Diagnostic::error("The Phones Could Not Be Listed", failure)
+    } else {
+        Diagnostic::error(
+            "The Phones Could Not Be Listed",
+            format!("{short}: the same failure as reported in full for another data source"),
+        )
+    }
 }
 
 /// A phone a refresh found the service no longer knows, as an error of the plan at its place in
@@ -607,7 +646,11 @@ pub(crate) fn phones_gone_warning(
     list: &str,
 ) -> Diagnostic {
     let n = gone.len();
-    let listed: Vec<&str> = gone.iter().map(String::as_str).take(LISTED_FAILURES).collect();
+    let listed: Vec<&str> = gone
+        .iter()
+        .map(String::as_str)
+        .take(LISTED_FAILURES)
+        .collect();
     Diagnostic::warning(
         if n == 1 {
             "A Phone No Longer Exists".to_owned()
@@ -657,9 +700,8 @@ pub(crate) fn property_refresh(
         let n = beyond.len();
         diags.push(Diagnostic::warning(
             format!(
-                "The Properties of {} {} Beyond the Display Limit",
-                phones_title(n),
-                if n == 1 { "Are" } else { "Are" }
+                "The Properties of {} Are Beyond the Display Limit",
+                phones_title(n)
             ),
             format!(
                 "cph_phone_property: ShowCloudPhoneDetail shows at most {} bytes of a phone's properties, and {} at \
@@ -721,7 +763,11 @@ pub(crate) fn still_changing(n: usize, why: Interruption) -> Diagnostic {
 /// Phones the service does not list, left alone by an apply.
 pub(crate) fn phones_not_listed(missing: &[PhoneId], verb: &str) -> Diagnostic {
     let n = missing.len();
-    let listed: Vec<&str> = missing.iter().take(LISTED_FAILURES).map(PhoneId::as_str).collect();
+    let listed: Vec<&str> = missing
+        .iter()
+        .take(LISTED_FAILURES)
+        .map(PhoneId::as_str)
+        .collect();
     Diagnostic::error(
         format!(
             "{} Not Found: Nothing Was Sent to {}",
@@ -947,14 +993,10 @@ mod tests {
             .iter()
             .map(|p| result(p, Status::Failed, "CPS.0003"))
             .collect();
-        let running: Vec<PhoneResult> = ids
-            .iter()
-            .map(|p| result(p, Status::Running, ""))
-            .collect();
-        let unknown: Vec<PhoneResult> = ids
-            .iter()
-            .map(|p| result(p, Status::Unknown, ""))
-            .collect();
+        let running: Vec<PhoneResult> =
+            ids.iter().map(|p| result(p, Status::Running, "")).collect();
+        let unknown: Vec<PhoneResult> =
+            ids.iter().map(|p| result(p, Status::Unknown, "")).collect();
         let mut diags = Diagnostics::new();
         diags.extend(run(&outcome(failed.clone(), None), ctx(false, false)));
         diags.extend(run(
@@ -972,16 +1014,31 @@ mod tests {
             Interruption::Cancelled,
             Interruption::Failed("the endpoint went away".into()),
         ] {
-            diags.extend(run(&outcome(running.clone(), Some(interruption.clone())), ctx(false, false)));
-            diags.push(refresh_cut_short("cph_phone_restart", "property update", &interruption));
+            diags.extend(run(
+                &outcome(running.clone(), Some(interruption.clone())),
+                ctx(false, false),
+            ));
+            diags.push(refresh_cut_short(
+                "cph_phone_restart",
+                "property update",
+                &interruption,
+            ));
         }
-        diags.extend(lost_in_refresh("cph_phone_restart", &outcome(unknown, None)));
+        diags.extend(lost_in_refresh(
+            "cph_phone_restart",
+            &outcome(unknown, None),
+        ));
         let summary = Summary {
             total: n,
             new: n,
             ..Summary::default()
         };
-        diags.push(plan_summary("cph_phone_restart", "restarted", &summary));
+        diags.push(plan_summary(
+            "cph_phone_restart",
+            "restarted",
+            &summary,
+            &[],
+        ));
         let found = cph_http::Reconciled {
             resent: n,
             ..cph_http::Reconciled::default()

@@ -215,7 +215,10 @@ impl<'a> Runner<'a> {
                         job_id: None,
                         status: Status::NotSubmitted,
                         error_code: None,
-                        error_msg: Some(format!("not sent: {}", crate::report::api_failure(&error))),
+                        error_msg: Some(format!(
+                            "not sent: {}",
+                            crate::report::api_failure(&error)
+                        )),
                         begin_time: None,
                         end_time: None,
                     })

@@ -1008,7 +1008,8 @@ fn power_on_out_of_band(sim: &Sim, phone: &str) {
 #[test]
 fn power_example_stops_three_phones_and_stops_again_only_the_one_powered_on_behind_its_back() {
     each_terraform(|tf| {
-        let sim = Sim::quick(6);
+        // The default fixture's 20 phones: the example names three of them (the first three by id).
+        let sim = Sim::quick(20);
         let dir = sim.workdir(tf);
         let ids = sim.ids();
         copy_example(&dir, "resources/cph_phone_power");
@@ -1113,7 +1114,7 @@ fn phone_power_imports_by_comma_separated_phone_ids_with_the_state_read_from_the
 #[test]
 fn backup_and_clone_example_restores_two_backups_onto_two_other_phones_in_one_apply() {
     each_terraform(|tf| {
-        let sim = Sim::quick(12);
+        let sim = Sim::quick(20);
         let dir = sim.workdir(tf);
         copy_example(&dir, "backup-and-clone");
         dir.run(&["validate"]).assert_success();
@@ -1130,13 +1131,27 @@ fn backup_and_clone_example_restores_two_backups_onto_two_other_phones_in_one_ap
                 .all(|j| j["status"] == "success"),
             "{backups:?} {clones:?}"
         );
-        let aosp11: Vec<String> = versions(&sim)
-            .into_iter()
-            .filter(|(_, v)| v == "AOSP11")
-            .map(|(id, _)| id)
-            .collect();
-        assert_eq!(backups.keys().cloned().collect::<Vec<_>>(), aosp11[..2]);
-        assert_eq!(clones.keys().cloned().collect::<Vec<_>>(), aosp11[2..4]);
+        // The example clones sim-phone-0001 onto sim-phone-0004 and sim-phone-0007 onto sim-phone-0010,
+        // all four on AOSP 11.
+        let sorted = |names: &[&str]| {
+            let mut ids = common::ids_named(sim.sim(), names);
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            backups.keys().cloned().collect::<Vec<_>>(),
+            sorted(&["sim-phone-0001", "sim-phone-0007"])
+        );
+        assert_eq!(
+            clones.keys().cloned().collect::<Vec<_>>(),
+            sorted(&["sim-phone-0004", "sim-phone-0010"])
+        );
+        for id in backups.keys().chain(clones.keys()) {
+            assert!(
+                versions(&sim).contains(&(id.clone(), "AOSP11".to_owned())),
+                "{id}"
+            );
+        }
         let stats = sim.stats();
         assert_eq!(requests(&stats, BatchOperation::Storage), 1, "{stats:?}");
         assert_eq!(requests(&stats, BatchOperation::Restore), 1, "{stats:?}");
@@ -1570,7 +1585,8 @@ fn an_update_timeout_is_not_tainted_and_the_next_apply_waits_on_the_running_job_
 #[test]
 fn property_drift_made_outside_terraform_shows_in_the_next_plan_and_is_corrected() {
     each_terraform(|tf| {
-        let sim = Sim::quick(8);
+        // The default fixture's 20 phones: the example names two of them (the third and fourth by id).
+        let sim = Sim::quick(20);
         let dir = sim.workdir(tf);
         copy_example(&dir, "resources/cph_phone_property");
         dir.run(&["apply", "-auto-approve", "-input=false"])
@@ -1976,6 +1992,160 @@ fn changing_only_allow_partial_failure_updates_state_without_restarting_again() 
             requests(&sim.stats(), BatchOperation::Restart),
             1,
             "the update must not restart again"
+        );
+    });
+}
+
+// What a new user and an attacker tripped on (issue 20): each test failed before its fix.
+
+#[test]
+fn a_create_cut_short_before_anything_is_sent_records_nothing_and_does_not_advise_untaint() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(2);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        restart_ids(
+            &dir,
+            &[&ids[0], &ids[1]],
+            "timeouts {\n    create = \"1ns\"\n  }",
+        );
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(run.code, 0, "{}", run.combined());
+        let out = flat(&run.combined());
+        assert!(
+            !out.contains("untaint") && out.contains("nothing is recorded and nothing is tainted"),
+            "{out}"
+        );
+        assert_eq!(requests(&sim.stats(), BatchOperation::Restart), 0);
+        let state = dir.run(&["state", "list"]);
+        assert!(state.stdout.trim().is_empty(), "{}", state.combined());
+    });
+}
+
+#[test]
+fn a_wrong_secret_key_is_one_error_that_names_the_setting_to_check_not_one_per_data_source() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(2);
+        let mut dir = sim.workdir(tf);
+        dir.env("HW_SECRET_KEY", "not-the-right-secret");
+        dir.write(
+            "main.tf",
+            &format!(
+                "{}\n{}",
+                provider_block(),
+                r#"
+data "cph_phones" "all" {}
+data "cph_phones" "running" {
+  status = "running"
+}
+data "cph_phones" "one" {
+  name = "sim-phone-0001"
+}
+"#
+            ),
+        );
+        let run = dir.run(&["plan", "-input=false"]);
+        assert_ne!(run.code, 0);
+        let out = flat(&run.combined());
+        assert!(
+            out.contains("HW_SECRET_KEY") && out.contains("a wrong secret key"),
+            "{out}"
+        );
+        assert_eq!(out.matches("a wrong secret key").count(), 1, "{out}");
+        assert_eq!(
+            out.matches("the same failure as reported in full").count(),
+            2,
+            "{out}"
+        );
+        assert!(!out.contains("not-the-right-secret"), "{out}");
+    });
+}
+
+#[test]
+fn thousands_of_bad_phone_ids_are_judged_in_linear_time_with_twenty_diagnostics_and_a_count() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(1);
+        let dir = sim.workdir(tf);
+        // 2,000 ids that are not phone ids, then the same valid id 2,000 times.
+        let bad: Vec<String> = (0..2000).map(|i| format!("\"bad id {i}!\"")).collect();
+        let same: Vec<String> = (0..2000).map(|_| format!("{:?}", sim.ids()[0])).collect();
+        dir.write(
+            "main.tf",
+            &format!(
+                "{}\nresource \"cph_phone_restart\" \"bad\" {{\n  phone_ids = [{}]\n}}\nresource \"cph_phone_power\" \"dup\" {{\n  phone_ids = [{}]\n  state = \"running\"\n}}\n",
+                provider_block(),
+                bad.join(", "),
+                same.join(", ")
+            ),
+        );
+        let run = dir.run(&["validate"]);
+        assert_ne!(run.code, 0);
+        let out = run.combined();
+        let count = |summary: &str| out.matches(&format!("Error: {summary}")).count();
+        assert_eq!(count("Invalid Phone Id"), 20, "{}", flat(&out));
+        assert_eq!(count("Duplicate Phone Id"), 20, "{}", flat(&out));
+        assert_eq!(count("1980 More Errors"), 1, "{}", flat(&out));
+        assert_eq!(count("1979 More Errors"), 1, "{}", flat(&out));
+        assert_eq!(sim.stats().total_requests, 0);
+    });
+}
+
+#[test]
+fn a_poll_interval_below_its_floor_is_refused_at_the_attribute() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(1);
+        let dir = sim.workdir(tf);
+        dir.write(
+            "main.tf",
+            &provider_block().replace(
+                "provider \"cph\" {}",
+                "provider \"cph\" {\n  poll_interval = \"1ns\"\n}\ndata \"cph_phones\" \"all\" {}",
+            ),
+        );
+        let run = dir.run(&["validate"]);
+        assert_ne!(run.code, 0);
+        let out = flat(&run.combined());
+        assert!(
+            out.contains("`poll_interval` must be at least 100ms"),
+            "{out}"
+        );
+    });
+}
+
+#[test]
+fn a_power_phone_the_service_does_not_list_is_named_and_never_sent() {
+    each_terraform(|tf| {
+        let sim = Sim::quick(2);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        let gone = "ffffffffffffffffffffffffffffffff";
+        dir.write(
+            "main.tf",
+            &format!(
+                "{}\nresource \"cph_phone_power\" \"p\" {{\n  phone_ids = [{:?}, {:?}]\n  state = \"stopped\"\n}}\n",
+                provider_block(),
+                ids[0],
+                gone
+            ),
+        );
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        assert_ne!(run.code, 0);
+        let out = flat(&run.combined());
+        assert!(out.contains(gone) && out.contains("does not list"), "{out}");
+        let stats = sim.stats();
+        assert_eq!(
+            stats.submissions.keys().cloned().collect::<Vec<_>>(),
+            vec![ids[0].clone()],
+            "only the listed phone is stopped: {stats:?}"
+        );
+        // Kept (untainted), the resource's next plan fails at the phone until it is removed.
+        dir.run(&["untaint", "cph_phone_power.p"]).assert_success();
+        let plan = dir.run(&["plan", "-input=false"]);
+        assert_ne!(plan.code, 0);
+        let out = flat(&plan.combined());
+        assert!(
+            out.contains("A Phone No Longer Exists") && out.contains(gone),
+            "{out}"
         );
     });
 }

@@ -311,7 +311,8 @@ fn every_phone_listed_sorted_by_id(sim: &Simulator, dir: &Workdir) {
     assert_eq!(listed, sorted_ids(sim));
 }
 
-/// The whole fleet restarted in one request, then three phones given properties in one more.
+/// The whole fleet restarted in one request, then the three phones named in the configuration given
+/// their properties in one more.
 fn fleet_restarted_then_three_phones_given_properties(sim: &Simulator, _: &Workdir) {
     let stats = sim.stats();
     assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
@@ -320,14 +321,24 @@ fn fleet_restarted_then_three_phones_given_properties(sim: &Simulator, _: &Workd
         1,
         "{stats:?}"
     );
-    for (i, phone) in sorted_ids(sim).iter().enumerate() {
-        let expected = if i < 3 { 2 } else { 1 };
+    let named = ["sim-phone-0001", "sim-phone-0002", "sim-phone-0003"];
+    for phone in sim.phone_ids() {
+        let detail = sim.phone(&phone).unwrap();
+        let name = detail.summary.phone_name.clone().unwrap_or_default();
+        let expected = if named.contains(&name.as_str()) { 2 } else { 1 };
         assert_eq!(
-            stats.submissions.get(phone).copied(),
+            stats.submissions.get(&phone).copied(),
             Some(expected),
-            "phone {i}: {stats:?}"
+            "phone {name}: {stats:?}"
         );
     }
+    let first = sim
+        .phone_ids()
+        .into_iter()
+        .find(|id| sim.phone(id).unwrap().summary.phone_name.as_deref() == Some("sim-phone-0001"))
+        .unwrap();
+    let props = sim.phone(&first).unwrap().properties().unwrap();
+    assert_eq!(props.get("sys.prop.writephonenum"), Some("13800000001"));
 }
 
 macro_rules! example_tests {

@@ -12,10 +12,15 @@ provider "cph" {}
 
 data "cph_phones" "lab" {}
 
-# Keep the first three phones of the lab powered off: a refresh reads their statuses, and a phone
-# powered on outside Terraform shows in the next plan and is stopped again, alone.
+locals {
+  # The phones to keep off at night, by name.
+  night = ["sim-phone-0006", "sim-phone-0010", "sim-phone-0017"]
+}
+
+# Keep three phones of the lab powered off: a refresh reads their statuses, and a phone powered on
+# outside Terraform shows in the next plan and is stopped again, alone.
 resource "cph_phone_power" "night" {
-  phone_ids = slice(data.cph_phones.lab.phones[*].phone_id, 0, 3)
+  phone_ids = [for p in data.cph_phones.lab.phones : p.phone_id if contains(local.night, p.phone_name)]
   state     = "stopped"
 
   rollout {

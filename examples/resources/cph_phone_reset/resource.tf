@@ -12,16 +12,21 @@ provider "cph" {}
 
 data "cph_phones" "fleet" {}
 
+locals {
+  # Phones by name: each keeps its settings whatever other phones join or leave the fleet.
+  phone = { for p in data.cph_phones.fleet.phones : p.phone_name => p.phone_id }
+}
+
 # Reset two phones: the first to factory state (which also wipes properties set earlier),
 # the second keeping its data but getting a new phone number.
 resource "cph_phone_reset" "lab" {
   phones = [
     {
-      phone_id      = data.cph_phones.fleet.phones[0].phone_id
+      phone_id      = local.phone["sim-phone-0017"]
       factory_reset = true
     },
     {
-      phone_id = data.cph_phones.fleet.phones[1].phone_id
+      phone_id = local.phone["sim-phone-0010"]
       properties = {
         "sys.prop.writephonenum" = "13800000001"
       }

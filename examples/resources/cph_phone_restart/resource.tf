@@ -14,9 +14,14 @@ data "cph_phones" "running" {
   status = "running"
 }
 
-# Restart the first three running phones; bump "reason" to restart them again.
+locals {
+  # The canary phones, by name.
+  canaries = ["sim-phone-0006", "sim-phone-0010", "sim-phone-0017"]
+}
+
+# Restart the canaries that are running; bump "reason" to restart them again.
 resource "cph_phone_restart" "canary" {
-  phones = [for p in slice(data.cph_phones.running.phones, 0, 3) : { phone_id = p.phone_id }]
+  phones = [for p in data.cph_phones.running.phones : { phone_id = p.phone_id } if contains(local.canaries, p.phone_name)]
 
   triggers = {
     reason = "weekly-restart-2026-47"

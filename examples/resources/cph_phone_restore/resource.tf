@@ -12,19 +12,24 @@ provider "cph" {}
 
 data "cph_phones" "fleet" {}
 
+locals {
+  # Phones by name: each gets its own backup whatever other phones join or leave the fleet.
+  phone = { for p in data.cph_phones.fleet.phones : p.phone_name => p.phone_id }
+}
+
 # Restore two phones from their OBS backups; each restored phone is restarted afterwards
 # (restart_after_restore defaults to true, as the vendor advises).
 resource "cph_phone_restore" "from_backup" {
   phones = [
     {
-      phone_id    = data.cph_phones.fleet.phones[4].phone_id
+      phone_id    = local.phone["sim-phone-0008"]
       bucket_name = "phone-backups"
-      object_path = "2026-11-20/phone-4.tar"
+      object_path = "2026-11-20/sim-phone-0008.tar"
     },
     {
-      phone_id    = data.cph_phones.fleet.phones[5].phone_id
+      phone_id    = local.phone["sim-phone-0019"]
       bucket_name = "phone-backups"
-      object_path = "2026-11-20/phone-5.tar"
+      object_path = "2026-11-20/sim-phone-0019.tar"
     },
   ]
 }

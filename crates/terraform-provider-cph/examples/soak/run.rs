@@ -571,9 +571,10 @@ fn check_second_plan(
 
 /// With failed jobs and `allow_partial_failure = true` the apply warns with the exact count.
 fn check_failure_warning(output: &str, failed: usize, total: usize) -> Check {
-    let expected = format!("Warning: {failed} of {total} Phones Failed to Restart");
+    let noun = if total == 1 { "Phone" } else { "Phones" };
+    let expected = format!("Warning: The Restart Failed on {failed} of {total} {noun}");
     let passed = if failed == 0 {
-        !output.contains("Phones Failed to Restart")
+        !output.contains("The Restart Failed on")
     } else {
         output.contains(&expected)
     };

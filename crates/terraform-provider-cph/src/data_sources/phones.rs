@@ -110,8 +110,13 @@ impl DataSource<ProviderData> for Phones {
 
     fn schema(&self) -> Schema {
         let mut block = Block::new()
-            .description("Lists the project's cloud phones, optionally filtered by server, status or name.")
-            .attribute(Attribute::computed(names::ID, Type::String).description("A digest of the filters."));
+            .description(
+                "Lists the project's cloud phones, optionally filtered by server, status or name.",
+            )
+            .attribute(
+                Attribute::computed(names::ID, Type::String)
+                    .description("A digest of the filters."),
+            );
         for filter in filter_attributes() {
             block = block.attribute(filter);
         }
@@ -150,7 +155,7 @@ impl DataSource<ProviderData> for Phones {
         let mut phones = match data.client.list_phones(&filter).await {
             Ok(p) => p,
             Err(e) => {
-                diags.push(crate::report::listing_failed(&e));
+                diags.push(crate::report::listing_failed(&e, data));
                 return (config, diags);
             }
         };
@@ -176,7 +181,12 @@ impl DataSource<ProviderData> for Phones {
                 .collect(),
         );
         let mut digest = Sha256::new();
-        for filter in [&state.server_id, &state.status, &state.name, &state.name_contains] {
+        for filter in [
+            &state.server_id,
+            &state.status,
+            &state.name,
+            &state.name_contains,
+        ] {
             digest.update(filter.as_deref().unwrap_or_default().as_bytes());
             digest.update([0]);
         }

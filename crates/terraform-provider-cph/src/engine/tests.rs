@@ -38,7 +38,8 @@ fn restart(ids: &[&str], jobs: Value, request_ids: Value) -> Value {
 
 /// `value` with every attribute of `K`'s schema (null where it has none), as Terraform sends it.
 fn conform<K: crate::resources::Kind>(value: &mut Value) {
-    let (tfplugin::Type::Object(attrs), Value::Object(fields)) = (schema::<K>().value_type(), value)
+    let (tfplugin::Type::Object(attrs), Value::Object(fields)) =
+        (schema::<K>().value_type(), value)
     else {
         panic!("objects expected")
     };
@@ -89,7 +90,13 @@ fn an_update_plans_unknown_records_for_the_phones_with_work_and_keeps_the_rest()
     // The runtime marked the computed attributes unknown: the plan decides them.
     let proposed = restart(&["d", "b", "a"], Value::Unknown, Value::Unknown);
     let plan = planned::<PhoneRestart>(prior.clone(), proposed);
-    assert!(plan.diagnostics.iter().all(|d| d.severity == tfplugin::Severity::Warning), "{:?}", plan.diagnostics);
+    assert!(
+        plan.diagnostics
+            .iter()
+            .all(|d| d.severity == tfplugin::Severity::Warning),
+        "{:?}",
+        plan.diagnostics
+    );
     let planned_jobs = plan.planned_state.get("jobs").unwrap();
     assert_eq!(planned_jobs.get(A), prior.get("jobs").unwrap().get(A));
     assert_eq!(planned_jobs.get("b"), Some(&Value::Unknown));
@@ -107,6 +114,23 @@ fn an_update_plans_unknown_records_for_the_phones_with_work_and_keeps_the_rest()
                 .contains("1 phone is new and will be restarted"),
         "{}",
         warning.detail
+    );
+}
+
+#[test]
+fn removing_a_phone_takes_its_request_id_out_of_request_ids() {
+    let mut b = record("b", Status::Success);
+    b.set_path(&path("request_id"), Value::from("req-2"));
+    let prior = restart(
+        &["a", "b"],
+        jobs(&[("a", record("a", Status::Success)), ("b", b)]),
+        Value::List(vec![Value::from("req-1"), Value::from("req-2")]),
+    );
+    let proposed = restart(&["a"], Value::Unknown, Value::Unknown);
+    let plan = planned::<PhoneRestart>(prior, proposed);
+    assert_eq!(
+        plan.planned_state.get("request_ids"),
+        Some(&Value::List(vec![Value::from("req-1")]))
     );
 }
 
@@ -170,7 +194,9 @@ fn an_imported_phone_without_a_record_that_holds_its_values_gets_no_record() {
     );
     let warning = plan.diagnostics.iter().next().unwrap();
     assert!(
-        warning.detail.contains("1 phone is not as the configuration says"),
+        warning
+            .detail
+            .contains("1 phone is not as the configuration says"),
         "{}",
         warning.detail
     );
@@ -195,7 +221,8 @@ fn a_hand_edited_record_fails_the_plan_naming_it_and_what_to_do() {
     let error = plan.diagnostics.iter().next().unwrap();
     assert_eq!(error.summary, "Unreadable State");
     assert!(
-        error.detail.contains("jobs[\"a\"]: invalid job id") && error.detail.contains("terraform state rm"),
+        error.detail.contains("jobs[\"a\"]: invalid job id")
+            && error.detail.contains("terraform state rm"),
         "{}",
         error.detail
     );
@@ -205,17 +232,29 @@ fn a_hand_edited_record_fails_the_plan_naming_it_and_what_to_do() {
 fn import_ids_are_valid_listed_once_sorted_and_may_name_the_keys() {
     let a = "0123456789abcdef0123456789abcdef";
     let b = "00000000000000000000000000000001";
-    assert_eq!(ImportId::parse(&format!(" {a} ,"), true).unwrap().phones.len(), 1);
+    assert_eq!(
+        ImportId::parse(&format!(" {a} ,"), true)
+            .unwrap()
+            .phones
+            .len(),
+        1
+    );
     // Sorted by id whatever the order given; no keys named: every key is imported.
     let parsed = ImportId::parse(&format!("{a},{b}"), true).unwrap();
     assert_eq!(
-        parsed.phones.iter().map(PhoneId::as_str).collect::<Vec<_>>(),
+        parsed
+            .phones
+            .iter()
+            .map(PhoneId::as_str)
+            .collect::<Vec<_>>(),
         [b, a]
     );
     assert_eq!(parsed.keys, None);
-    let parsed =
-        ImportId::parse(&format!("{a}/sys.prop.writephonenum, sys.prop.writewifissid"), true)
-            .unwrap();
+    let parsed = ImportId::parse(
+        &format!("{a}/sys.prop.writephonenum, sys.prop.writewifissid"),
+        true,
+    )
+    .unwrap();
     assert_eq!(
         parsed.keys,
         Some(vec![

@@ -103,10 +103,7 @@ pub(crate) fn schema<K: Kind>() -> Schema {
                         Presence::Optional,
                         attributes::phone_ids_besides_phones(K::schema_verb()),
                     ))
-                    .exactly_one_of(
-                        [names::PHONES, names::PHONE_IDS],
-                        attributes::PHONES_OR_IDS,
-                    )
+                    .exactly_one_of([names::PHONES, names::PHONE_IDS], attributes::PHONES_OR_IDS)
             } else {
                 block
             }
@@ -228,7 +225,11 @@ mod tests {
             .map(|a| a.name.as_str())
             .chain(schema.block.blocks.iter().map(|b| b.name.as_str()));
         for name in names {
-            assert!(fields.contains(&name), "{}: no model field {name}", K::TYPE_NAME);
+            assert!(
+                fields.contains(&name),
+                "{}: no model field {name}",
+                K::TYPE_NAME
+            );
         }
         let phone_fields = field_names::<K::Phone>();
         for attr in &schema.block.attributes {
@@ -282,6 +283,10 @@ mod tests {
                 }
             }
         }
-        assert!(found.is_empty(), "string-keyed reads:\n{}", found.join("\n"));
+        assert!(
+            found.is_empty(),
+            "string-keyed reads:\n{}",
+            found.join("\n")
+        );
     }
 }

@@ -85,8 +85,8 @@ impl Operation for PhoneBackup {
             |(phone_id, inputs)| StorageInfo {
                 phone_id,
                 include_files: inputs.include_files.clone(),
-                exclude_files: (!inputs.exclude_files.is_empty())
-                    .then(|| inputs.exclude_files.clone()),
+                exclude_files:
+                    (!inputs.exclude_files.is_empty()).then(|| inputs.exclude_files.clone()),
                 bucket_name: inputs.bucket_name.clone(),
                 object_path: inputs.object_path.clone(),
             },

@@ -12,9 +12,7 @@ use std::marker::PhantomData;
 use std::time::Instant;
 
 use cph_http::{PhoneFilter, WaitOptions};
-use cph_types::{
-    BatchRequest, PhoneId, PhoneStatus, RestartPhone, RestartRequest, StopRequest,
-};
+use cph_types::{BatchRequest, PhoneId, PhoneStatus, RestartPhone, RestartRequest, StopRequest};
 use serde::{Deserialize, Serialize};
 use tfplugin::{
     ApplyRequest, ApplyResponse, Attribute, Context, Diagnostic, Diagnostics, ImportResponse,
@@ -31,7 +29,7 @@ use crate::planner::PhonePlan;
 use crate::records::{self, Record};
 use crate::report;
 use crate::runner::Runner;
-use crate::timeouts::{TimeoutKind, timeout};
+use crate::timeouts::TimeoutKind;
 
 /// The status name recorded for a phone the service does not list.
 const NOT_FOUND: &str = "not_found";
@@ -136,10 +134,7 @@ async fn observe(
 
 /// The status name of `id` in `observed`.
 fn name_of(id: &str, observed: &HashMap<String, PhoneStatus>) -> String {
-    observed
-        .get(id)
-        .map_or(NOT_FOUND, |s| s.name())
-        .to_owned()
+    observed.get(id).map_or(NOT_FOUND, |s| s.name()).to_owned()
 }
 
 /// The known phone ids of a model.
@@ -182,7 +177,12 @@ impl<D: Direction> Operation for Power<D> {
         let want = model.state.known()?;
         let ids = model.phone_ids.known()?;
         ids.iter()
-            .map(|id| Some((id.known()?.clone(), Some(StatusName(want.name().to_owned())))))
+            .map(|id| {
+                Some((
+                    id.known()?.clone(),
+                    Some(StatusName(want.name().to_owned())),
+                ))
+            })
             .collect()
     }
 
@@ -222,6 +222,16 @@ impl<D: Direction> Operation for Power<D> {
             }
             Err(diag) => planned.diagnostics.push(diag),
         }
+    }
+
+    fn describe(prior: &OperationModel<PowerPhone>, phone_id: &str) -> Option<String> {
+        let status = prior
+            .statuses
+            .known()
+            .and_then(|s| s.get(phone_id))
+            .and_then(Maybe::known)
+            .map_or("not read yet", String::as_str);
+        Some(format!("{phone_id} ({status})"))
     }
 
     fn check_plan(config: &OperationModel<PowerPhone>, private: &[u8], diags: &mut Diagnostics) {
@@ -339,17 +349,10 @@ impl<D: Direction> Operation for Power<D> {
         state: &mut OperationModel<PowerPhone>,
         reading: &Reading,
     ) -> (Diagnostics, Vec<u8>) {
-        let data = match ctx.data() {
-            Ok(d) => d,
-            Err(diag) => return (diag.into(), Vec::new()),
+        let (data, options) = match reading.options(ctx, state) {
+            Ok(read) => read,
+            Err(diags) => return (diags, Vec::new()),
         };
-        let limit = match reading {
-            Reading::Refresh => timeout(&state.timeouts, TimeoutKind::Read),
-            Reading::Import { .. } => READ_TIMEOUT,
-        };
-        let options = WaitOptions::new()
-            .deadline(Instant::now() + limit)
-            .cancel(ctx.cancellation().clone());
         let ids = ids_of(state);
         let observed = match observe(data, &options).await {
             Ok(o) => o,
@@ -392,7 +395,11 @@ impl<D: Direction> Operation for Power<D> {
         );
         let mut diags = Diagnostics::new();
         if !gone.is_empty() {
-            diags.push(report::phones_gone_warning("cph_phone_power", &gone, names::PHONE_IDS));
+            diags.push(report::phones_gone_warning(
+                "cph_phone_power",
+                &gone,
+                names::PHONE_IDS,
+            ));
         }
         let private = if gone.is_empty() {
             Vec::new()

@@ -6,7 +6,6 @@
 //! `/` and the keys to manage.
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Instant;
 
 use cph_http::WaitOptions;
 use cph_types::{
@@ -17,14 +16,13 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tfplugin::{Attribute, Context, Diagnostic, Diagnostics, Maybe, Presence};
 
-use super::phone_restart::{properties_model, property_map};
+use super::phone_restart::{PropertiesPhone, properties_model};
 use super::{Import, Kind, PhoneList};
 use crate::attributes;
 use crate::config::ProviderData;
-use crate::engine::{FollowUp, Operation, READ_TIMEOUT, Reading};
-use crate::model::{OperationModel, PhoneModel, StringMap, known_strings, names};
+use crate::engine::{FollowUp, Operation, Reading};
+use crate::model::{OperationModel, StringMap, known_strings, names};
 use crate::records::Record;
-use crate::timeouts::{TimeoutKind, timeout};
 
 /// How many ShowCloudPhoneDetail calls a refresh keeps in flight.
 const READ_CONCURRENCY: usize = 16;
@@ -32,42 +30,8 @@ const READ_CONCURRENCY: usize = 16;
 /// The property-update operation.
 pub(crate) struct PhoneProperty;
 
-/// A phone and the properties to keep set on it.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub(crate) struct PropertyPhoneModel {
-    #[serde(default)]
-    pub(crate) phone_id: Maybe<PhoneId>,
-    #[serde(default)]
-    pub(crate) properties: Maybe<StringMap>,
-}
-
-impl PhoneModel for PropertyPhoneModel {
-    type Inputs = PropertyMap;
-
-    fn phone_id(&self) -> &Maybe<PhoneId> {
-        &self.phone_id
-    }
-
-    fn inputs(&self) -> Option<PropertyMap> {
-        known_strings(&self.properties).map(property_map)
-    }
-
-    fn bare(phone_id: PhoneId) -> Self {
-        PropertyPhoneModel {
-            phone_id: Maybe::Known(phone_id),
-            properties: Maybe::Known(StringMap::new()),
-        }
-    }
-
-    /// A phone needs nothing when every key asked for already has its value; keys the
-    /// configuration no longer names are no longer managed (the API cannot unset them).
-    fn met_by(desired: &PropertyMap, prior: &PropertyMap) -> bool {
-        desired.iter().all(|(k, v)| prior.get(k) == Some(v))
-    }
-}
-
 impl Operation for PhoneProperty {
-    type Phone = PropertyPhoneModel;
+    type Phone = PropertiesPhone;
     type Request = UpdatePropertyRequest;
     const TYPE_NAME: &'static str = "cph_phone_property";
     const VERB: &'static str = "property update";
@@ -76,8 +40,14 @@ impl Operation for PhoneProperty {
     const UNRECORDED_NEEDS_WORK: bool = false;
     const READS_BACK: bool = true;
 
+    /// A phone needs nothing when every key asked for already has its value; keys the
+    /// configuration no longer names are no longer managed (the API cannot unset them).
+    fn met_by(desired: &PropertyMap, prior: &PropertyMap) -> bool {
+        desired.iter().all(|(k, v)| prior.get(k) == Some(v))
+    }
+
     fn request(
-        _model: &OperationModel<PropertyPhoneModel>,
+        _model: &OperationModel<PropertiesPhone>,
         phones: Vec<(PhoneId, &PropertyMap)>,
     ) -> Result<UpdatePropertyRequest, Diagnostic> {
         Ok(UpdatePropertyRequest::new(phones.into_iter().map(
@@ -91,7 +61,7 @@ impl Operation for PhoneProperty {
 
     /// A phone a refresh found gone fails the plan at its place in the configuration.
     fn check_plan(
-        config: &OperationModel<PropertyPhoneModel>,
+        config: &OperationModel<PropertiesPhone>,
         private: &[u8],
         diags: &mut Diagnostics,
     ) {
@@ -100,10 +70,16 @@ impl Operation for PhoneProperty {
             return;
         }
         for (i, phone) in config.phones.known().into_iter().flatten().enumerate() {
-            if let Some(id) = phone.phone_id.known().filter(|id| gone.contains(id.as_str())) {
+            if let Some(id) = phone
+                .phone_id
+                .known()
+                .filter(|id| gone.contains(id.as_str()))
+            {
                 diags.push(crate::report::phone_gone(
                     id,
-                    crate::model::path(names::PHONES).index(i).attr(names::PHONE_ID),
+                    crate::model::path(names::PHONES)
+                        .index(i)
+                        .attr(names::PHONE_ID),
                     names::PHONES,
                 ));
             }
@@ -115,15 +91,15 @@ impl Operation for PhoneProperty {
     /// next plan shows it still needs work even without a refresh.
     async fn finish(
         _ctx: &Context<ProviderData>,
-        prior: &OperationModel<PropertyPhoneModel>,
-        state: &mut OperationModel<PropertyPhoneModel>,
+        prior: &OperationModel<PropertiesPhone>,
+        state: &mut OperationModel<PropertiesPhone>,
         acted: &HashMap<String, Record>,
         errors: bool,
     ) {
         if !errors {
             return;
         }
-        let prior: HashMap<&str, &PropertyPhoneModel> = prior
+        let prior: HashMap<&str, &PropertiesPhone> = prior
             .phones
             .known()
             .into_iter()
@@ -131,7 +107,7 @@ impl Operation for PhoneProperty {
             .filter_map(|p| Some((p.phone_id.known()?.as_str(), p)))
             .collect();
         if let Maybe::Known(phones) = &mut state.phones {
-            let truthful: Vec<PropertyPhoneModel> = std::mem::take(phones)
+            let truthful: Vec<PropertiesPhone> = std::mem::take(phones)
                 .into_iter()
                 .filter_map(|phone| {
                     let id = phone.phone_id.known()?.as_str();
@@ -147,20 +123,13 @@ impl Operation for PhoneProperty {
 
     async fn read_back(
         ctx: &Context<ProviderData>,
-        state: &mut OperationModel<PropertyPhoneModel>,
+        state: &mut OperationModel<PropertiesPhone>,
         reading: &Reading,
     ) -> (Diagnostics, Vec<u8>) {
-        let data = match ctx.data() {
-            Ok(d) => d,
-            Err(diag) => return (diag.into(), Vec::new()),
+        let (data, options) = match reading.options(ctx, state) {
+            Ok(read) => read,
+            Err(diags) => return (diags, Vec::new()),
         };
-        let limit = match reading {
-            Reading::Refresh => timeout(&state.timeouts, TimeoutKind::Read),
-            Reading::Import { .. } => READ_TIMEOUT,
-        };
-        let options = WaitOptions::new()
-            .deadline(Instant::now() + limit)
-            .cancel(ctx.cancellation().clone());
         match reading {
             Reading::Refresh => {
                 let mut diags = Diagnostics::new();
@@ -206,7 +175,8 @@ impl Kind for PhoneProperty {
     const IMPORT: Import = Import::ByIds { keys: true };
 
     fn jobs_description() -> String {
-        "The latest property update of each phone (none for a phone imported and never updated).".to_owned()
+        "The latest property update of each phone (none for a phone imported and never updated)."
+            .to_owned()
     }
 }
 
@@ -282,7 +252,7 @@ async fn read_all(data: &ProviderData, options: &WaitOptions, ids: &[PhoneId]) -
 }
 
 /// The known ids of the phones of `state`.
-fn phone_ids(state: &OperationModel<PropertyPhoneModel>) -> Vec<PhoneId> {
+fn phone_ids(state: &OperationModel<PropertiesPhone>) -> Vec<PhoneId> {
     state
         .phones
         .known()
@@ -298,7 +268,7 @@ fn phone_ids(state: &OperationModel<PropertyPhoneModel>) -> Vec<PhoneId> {
 async fn refresh_properties(
     data: &ProviderData,
     options: &WaitOptions,
-    state: &mut OperationModel<PropertyPhoneModel>,
+    state: &mut OperationModel<PropertiesPhone>,
     diags: &mut Diagnostics,
 ) -> Private {
     let mut private = Private::default();
@@ -358,7 +328,11 @@ async fn refresh_properties(
             None => {}
         }
     }
-    diags.extend(crate::report::property_refresh(&failed, &beyond, &private.gone));
+    diags.extend(crate::report::property_refresh(
+        &failed,
+        &beyond,
+        &private.gone,
+    ));
     private
 }
 
@@ -367,7 +341,7 @@ async fn refresh_properties(
 async fn import_properties(
     data: &ProviderData,
     options: &WaitOptions,
-    state: &mut OperationModel<PropertyPhoneModel>,
+    state: &mut OperationModel<PropertiesPhone>,
     keys: Option<&[String]>,
 ) -> Diagnostics {
     let ids = phone_ids(state);
@@ -376,14 +350,14 @@ async fn import_properties(
     for (phone_id, read) in ids.iter().zip(read_all(data, options, &ids).await) {
         match read {
             Read::Properties(actual, _) => {
-                let managed = actual.iter().filter(|(k, _)| {
-                    keys.is_none_or(|keys| keys.iter().any(|n| n == k))
-                });
+                let managed = actual
+                    .iter()
+                    .filter(|(k, _)| keys.is_none_or(|keys| keys.iter().any(|n| n == k)));
                 let map = managed.fold(PropertyMap::new(), |mut m, (k, v)| {
                     m.insert(k, v);
                     m
                 });
-                phones.push(PropertyPhoneModel {
+                phones.push(PropertiesPhone {
                     phone_id: Maybe::Known(phone_id.clone()),
                     properties: match properties_model(&map) {
                         Maybe::Null => Maybe::Known(StringMap::new()),
@@ -408,6 +382,7 @@ async fn import_properties(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::PhoneModel;
 
     #[test]
     fn keys_missing_from_a_full_display_are_unreadable_not_drift() {
@@ -454,19 +429,25 @@ mod tests {
             })
         };
         let asked = inputs(&[("a", "1"), ("b", "2")]);
-        let met = PropertyPhoneModel::met_by;
-        assert!(met(&asked, &inputs(&[("a", "1"), ("b", "2"), ("imported", "x")])));
+        let met = PhoneProperty::met_by;
+        assert!(met(
+            &asked,
+            &inputs(&[("a", "1"), ("b", "2"), ("imported", "x")])
+        ));
         assert!(!met(&asked, &inputs(&[("a", "1")])), "a key missing");
         assert!(
             !met(&asked, &inputs(&[("a", "1"), ("b", "drifted")])),
             "a value drifted"
         );
-        assert!(met(&inputs(&[("a", "1")]), &asked), "a key no longer managed");
+        assert!(
+            met(&inputs(&[("a", "1")]), &asked),
+            "a key no longer managed"
+        );
     }
 
     #[test]
     fn properties_unknown_until_apply_give_no_inputs() {
-        let phone = PropertyPhoneModel {
+        let phone = PropertiesPhone {
             phone_id: Maybe::Known(PhoneId::new("p").unwrap()),
             properties: Maybe::Known([("k".to_owned(), Maybe::Unknown)].into()),
         };

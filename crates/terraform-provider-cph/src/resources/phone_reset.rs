@@ -68,14 +68,14 @@ impl Operation for PhoneReset {
         model: &OperationModel<ResetPhoneModel>,
         phones: Vec<(PhoneId, &ResetInputs)>,
     ) -> Result<ResetRequest, Diagnostic> {
-        Ok(ResetRequest::new(phones.into_iter().map(|(phone_id, inputs)| {
-            ResetPhone {
+        Ok(
+            ResetRequest::new(phones.into_iter().map(|(phone_id, inputs)| ResetPhone {
                 phone_id,
                 property: property_string(&inputs.properties),
                 factory_reset_enabled: inputs.factory_reset.then_some(true),
-            }
-        }))
-        .with_image(model.image_id.known().cloned()))
+            }))
+            .with_image(model.image_id.known().cloned()),
+        )
     }
 }
 

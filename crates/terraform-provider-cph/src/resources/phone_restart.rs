@@ -14,16 +14,17 @@ use crate::model::{OperationModel, PhoneModel, StringMap, known_strings};
 /// The restart operation.
 pub(crate) struct PhoneRestart;
 
-/// A phone of a restart: the properties to set on the way (none by default).
+/// A phone and properties: what to set on it during a restart (none by default), or the properties
+/// `cph_phone_property` keeps set.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub(crate) struct RestartPhoneModel {
+pub(crate) struct PropertiesPhone {
     #[serde(default)]
     pub(crate) phone_id: Maybe<PhoneId>,
     #[serde(default)]
     pub(crate) properties: Maybe<StringMap>,
 }
 
-impl PhoneModel for RestartPhoneModel {
+impl PhoneModel for PropertiesPhone {
     type Inputs = PropertyMap;
 
     fn phone_id(&self) -> &Maybe<PhoneId> {
@@ -35,7 +36,7 @@ impl PhoneModel for RestartPhoneModel {
     }
 
     fn bare(phone_id: PhoneId) -> Self {
-        RestartPhoneModel {
+        PropertiesPhone {
             phone_id: Maybe::Known(phone_id),
             properties: Maybe::Null,
         }
@@ -72,22 +73,24 @@ pub(crate) fn property_string(map: &PropertyMap) -> Option<cph_types::PropertySt
 }
 
 impl Operation for PhoneRestart {
-    type Phone = RestartPhoneModel;
+    type Phone = PropertiesPhone;
     type Request = RestartRequest;
     const TYPE_NAME: &'static str = "cph_phone_restart";
     const VERB: &'static str = "restart";
     const DONE: &'static str = "restarted";
 
     fn request(
-        model: &OperationModel<RestartPhoneModel>,
+        model: &OperationModel<PropertiesPhone>,
         phones: Vec<(PhoneId, &PropertyMap)>,
     ) -> Result<RestartRequest, Diagnostic> {
-        Ok(RestartRequest::new(phones.into_iter().map(|(phone_id, properties)| {
-            RestartPhone {
-                phone_id,
-                property: property_string(properties),
-            }
-        }))
+        Ok(RestartRequest::new(
+            phones
+                .into_iter()
+                .map(|(phone_id, properties)| RestartPhone {
+                    phone_id,
+                    property: property_string(properties),
+                }),
+        )
         .with_image(model.image_id.known().cloned()))
     }
 }

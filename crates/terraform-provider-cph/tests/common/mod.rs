@@ -75,6 +75,19 @@ pub fn sorted_ids(sim: &Simulator) -> Vec<String> {
     ids
 }
 
+/// The ids of the phones named `names`, in that order.
+pub fn ids_named(sim: &Simulator, names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .map(|name| {
+            sim.phone_ids()
+                .into_iter()
+                .find(|id| sim.phone(id).unwrap().summary.phone_name.as_deref() == Some(*name))
+                .unwrap_or_else(|| panic!("no phone named {name}"))
+        })
+        .collect()
+}
+
 /// Copies the `.tf` files of `examples/<name>` into the work directory.
 pub fn copy_example(dir: &Workdir, name: &str) {
     let src = test_support::workspace_root().join("examples").join(name);
