@@ -328,3 +328,26 @@ pub(crate) fn job_id(n: usize) -> cph_types::JobId {
 pub(crate) fn names(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i}")).collect()
 }
+
+/// A phone whose last submission's outcome is unknown, with its request id when known.
+pub(crate) fn unsure(phone: &str, request: Option<&str>) -> crate::UnsurePhone {
+    crate::UnsurePhone {
+        phone_id: PhoneId::new(phone).unwrap(),
+        request_id: request.map(|r| cph_types::RequestId::new(r).unwrap()),
+    }
+}
+
+/// What a refresh is given for one phone recorded running: its job of request `req001`.
+pub(crate) fn recorded(phone: &str, job: cph_types::JobId) -> crate::Submission {
+    let request_id = cph_types::RequestId::new("req001").unwrap();
+    crate::Submission {
+        operation: cph_types::BatchOperation::Restart,
+        phones: vec![crate::SubmittedPhone {
+            phone_id: PhoneId::new(phone).unwrap(),
+            request_id: Some(request_id.clone()),
+            result: crate::SubmitResult::Accepted { job_id: job },
+        }],
+        request_ids: vec![request_id],
+        interrupted: None,
+    }
+}

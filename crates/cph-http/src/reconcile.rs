@@ -464,10 +464,6 @@ mod tests {
             .submit(&restart(&["a", "b"]), &WaitOptions::new())
             .await
             .unwrap();
-        let unsure = |id: &str, request: Option<&str>| UnsurePhone {
-            phone_id: PhoneId::new(id).unwrap(),
-            request_id: request.map(|r| RequestId::new(r).unwrap()),
-        };
         let verdicts = client
             .reconcile(
                 BatchOperation::Restart,

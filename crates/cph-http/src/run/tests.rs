@@ -7,7 +7,7 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cph_types::{BatchOperation, PhoneId, RequestId, RestartRequest};
+use cph_types::{RequestId, RestartRequest};
 use tokio_util::sync::CancellationToken;
 
 use crate::fake::*;
@@ -151,17 +151,9 @@ async fn a_job_show_job_cannot_find_is_lost_after_three_misses_never_a_success()
     assert_eq!(fake.count(Method::Get, "/jobs/job0001"), 3);
 
     // A refresh (one polling round) of a recorded job the service no longer knows says so at once.
-    let submission = Submission {
-        operation: BatchOperation::Restart,
-        phones: vec![SubmittedPhone {
-            phone_id: PhoneId::new("lost1").unwrap(),
-            request_id: Some(RequestId::new("req001").unwrap()),
-            result: SubmitResult::Accepted { job_id: job_id(1) },
-        }],
-        request_ids: vec![RequestId::new("req001").unwrap()],
-        interrupted: None,
-    };
-    let report = client.poll_once(&submission, &WaitOptions::new()).await;
+    let report = client
+        .poll_once(&recorded("lost1", job_id(1)), &WaitOptions::new())
+        .await;
     assert_eq!(report.outcomes[0].state, PhoneState::Lost);
     assert!(
         report.outcomes[0]
@@ -786,14 +778,6 @@ async fn a_listing_refused_for_one_request_id_is_halved_so_the_others_are_still_
     }
 }
 
-/// The phone and request of an unsure phone.
-fn unsure(phone: &str, request: Option<&str>) -> UnsurePhone {
-    UnsurePhone {
-        phone_id: PhoneId::new(phone).unwrap(),
-        request_id: request.map(|r| RequestId::new(r).unwrap()),
-    }
-}
-
 #[tokio::test]
 async fn unsure_phones_are_read_first_and_only_those_with_no_sign_are_sent_again() {
     let (client, fake, _) = setup(|b| b);
@@ -897,17 +881,9 @@ async fn a_refreshed_record_whose_job_is_another_phones_is_lost_never_a_success(
         .unwrap();
     timer.advance(JOB_DURATION);
     // Phone b's record names job0000, which is phone a's (and succeeded).
-    let submission = Submission {
-        operation: BatchOperation::Restart,
-        phones: vec![SubmittedPhone {
-            phone_id: PhoneId::new("b").unwrap(),
-            request_id: Some(RequestId::new("req001").unwrap()),
-            result: SubmitResult::Accepted { job_id: job_id(0) },
-        }],
-        request_ids: vec![RequestId::new("req001").unwrap()],
-        interrupted: None,
-    };
-    let report = client.poll_once(&submission, &WaitOptions::new()).await;
+    let report = client
+        .poll_once(&recorded("b", job_id(0)), &WaitOptions::new())
+        .await;
     let outcome = &report.outcomes[0];
     assert_eq!(outcome.state, PhoneState::Lost);
     assert!(
