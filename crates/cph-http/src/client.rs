@@ -335,6 +335,7 @@ impl Client {
     /// The deadline and cancellation of `options`, for one operation.
     pub(crate) fn control<'a>(&'a self, options: &'a WaitOptions) -> Control<'a> {
         Control::new(self.timer(), options.deadline, Some(&options.cancel))
+            .logging(options.log.as_deref())
     }
 
     /// ShowJob: one job.

@@ -27,6 +27,7 @@ pub(crate) struct Control<'a> {
     cancel: Option<&'a CancellationToken>,
     started: Instant,
     reach: Option<&'a Reachability>,
+    log: Option<&'a dyn crate::options::SubmissionLog>,
 }
 
 impl<'a> Control<'a> {
@@ -41,7 +42,19 @@ impl<'a> Control<'a> {
             cancel,
             started: timer.now(),
             reach: None,
+            log: None,
         }
+    }
+
+    /// The same, telling `log` of each batch request sent under it.
+    pub(crate) fn logging(mut self, log: Option<&'a dyn crate::options::SubmissionLog>) -> Self {
+        self.log = log;
+        self
+    }
+
+    /// The log of batch requests, when the operation keeps one.
+    pub(crate) fn log(&self) -> Option<&'a dyn crate::options::SubmissionLog> {
+        self.log
     }
 
     /// The same, giving up once every attempt has failed for the bound of `reach` (each

@@ -101,7 +101,7 @@ pub use client::{
 pub use earlier::{Earlier, RunningJob, UnsurePhone};
 pub use endpoint::Endpoint;
 pub use error::{Error, TransportKind};
-pub use options::{ProgressFn, Rollout, WaitOptions};
+pub use options::{LoggedRequest, ProgressFn, Rollout, SubmissionLog, WaitOptions};
 pub use outcome::{PhoneOutcome, PhoneState, Progress, Reconciled, WaitEnd, WaitReport};
 pub use paging::{DEFAULT_MAX_PAGES, PageFacts, Pager, PagingError, PagingProblem, Step};
 pub use reach::Failing;

@@ -13,6 +13,26 @@ use crate::outcome::Progress;
 /// A progress callback, called after every polling round.
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
+/// A durable log of what a run sends: told of each batch request before it goes out and of its
+/// answer after, so that a process that dies mid-run leaves a trace of what it may have sent (the
+/// Terraform provider keeps a journal this way, to never act twice on a phone for one intent).
+pub trait SubmissionLog: Send + Sync + std::fmt::Debug {
+    /// Called before a request of `operation` naming `phones` goes out. An error stops the run
+    /// there: the request is not sent (nothing was logged, so nothing may go out).
+    fn sending(
+        &self,
+        operation: cph_types::BatchOperation,
+        phones: &[cph_types::PhoneId],
+    ) -> Result<Box<dyn LoggedRequest>, String>;
+}
+
+/// One request written down by a [`SubmissionLog`], to be completed with its answer.
+pub trait LoggedRequest: Send {
+    /// The request was answered (`phones`: each phone's result, with the request id); or it
+    /// failed, each phone then saying whether the service may have acted.
+    fn answered(self: Box<Self>, phones: &[crate::SubmittedPhone]);
+}
+
 /// Deadline, cancellation and progress reporting of a submit and a wait.
 #[derive(Clone, Default)]
 pub struct WaitOptions {
@@ -25,6 +45,8 @@ pub struct WaitOptions {
     /// How [`crate::Client::run_batch`] rolls the request out (default: all at once, no failure
     /// budget).
     pub rollout: Rollout,
+    /// Told of each batch request before it goes out and of its answer.
+    pub log: Option<Arc<dyn SubmissionLog>>,
 }
 
 impl WaitOptions {
@@ -54,6 +76,13 @@ impl WaitOptions {
         self
     }
 
+    /// Sets the log told of each batch request before it goes out.
+    #[must_use]
+    pub fn log(mut self, log: Arc<dyn SubmissionLog>) -> Self {
+        self.log = Some(log);
+        self
+    }
+
     /// Sets the progress callback.
     #[must_use]
     pub fn on_progress(mut self, progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
@@ -69,6 +98,7 @@ impl fmt::Debug for WaitOptions {
             .field("cancelled", &self.cancel.is_cancelled())
             .field("progress", &self.progress.as_ref().map(|_| "Fn(Progress)"))
             .field("rollout", &self.rollout)
+            .field("log", &self.log.as_ref().map(|_| "SubmissionLog"))
             .finish()
     }
 }

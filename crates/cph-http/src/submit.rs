@@ -120,6 +120,31 @@ impl Client {
                     .extend(phone_ids.into_iter().map(not_sent));
                 continue;
             }
+            // Written down before it goes out; a log that cannot be written keeps it from going.
+            let logged = match ctl.log().map(|log| log.sending(R::OPERATION, &phone_ids)) {
+                None => None,
+                Some(Ok(logged)) => Some(logged),
+                Some(Err(reason)) => {
+                    let error = Error::invalid(
+                        format!("{} request", R::OPERATION.api_name()),
+                        format!(
+                            "it could not be written down before sending, so it was not sent: {reason}"
+                        ),
+                    );
+                    submission
+                        .phones
+                        .extend(phone_ids.into_iter().map(|phone_id| SubmittedPhone {
+                            phone_id,
+                            request_id: None,
+                            result: SubmitResult::Failed {
+                                error: error.clone(),
+                            },
+                        }));
+                    submission.interrupted = Some(error);
+                    continue;
+                }
+            };
+            let first = submission.phones.len();
             match self.send_batch_in(&chunk, ctl).await {
                 Ok(answer) => {
                     let (request_id, phones) = match_answer(R::OPERATION, phone_ids, answer);
@@ -164,6 +189,9 @@ impl Client {
                         submission.interrupted = Some(error);
                     }
                 }
+            }
+            if let Some(logged) = logged {
+                logged.answered(&submission.phones[first..]);
             }
         }
         submission
@@ -421,5 +449,93 @@ mod tests {
             "polled by ShowJob"
         );
         assert_eq!(fake.count(Method::Get, "/jobs"), 0, "nothing to list");
+    }
+
+    /// A log that records what it was told, in order, and can refuse.
+    #[derive(Debug, Default)]
+    struct Recording {
+        events: std::sync::Mutex<Vec<String>>,
+        refuse: bool,
+    }
+
+    #[derive(Debug)]
+    struct Logged<'a>(&'a Recording);
+
+    impl LoggedRequest for Logged<'static> {
+        fn answered(self: Box<Self>, phones: &[SubmittedPhone]) {
+            let line = phones
+                .iter()
+                .map(|p| {
+                    let request = p.request_id.as_ref().map_or("-", RequestId::as_str);
+                    let job = match &p.result {
+                        SubmitResult::Accepted { job_id } => job_id.as_str(),
+                        _ => "no job",
+                    };
+                    format!("{}:{request}:{job}", p.phone_id)
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            self.0
+                .events
+                .lock()
+                .unwrap()
+                .push(format!("answered {line}"));
+        }
+    }
+
+    impl SubmissionLog for &'static Recording {
+        fn sending(
+            &self,
+            operation: cph_types::BatchOperation,
+            phones: &[cph_types::PhoneId],
+        ) -> Result<Box<dyn LoggedRequest>, String> {
+            if self.refuse {
+                return Err("the disk is full".into());
+            }
+            let ids: Vec<&str> = phones.iter().map(cph_types::PhoneId::as_str).collect();
+            self.events.lock().unwrap().push(format!(
+                "sending {} {}",
+                operation.api_name(),
+                ids.join(" ")
+            ));
+            Ok(Box::new(Logged(self)))
+        }
+    }
+
+    #[tokio::test]
+    async fn each_chunk_is_logged_before_it_goes_out_and_completed_with_its_answer() {
+        let (client, fake, _) = setup(|b| b.batch_size(NonZeroUsize::new(2).unwrap()));
+        let log: &'static Recording = Box::leak(Box::default());
+        let options = WaitOptions::new().log(std::sync::Arc::new(log));
+        client
+            .submit(&restart(&["a", "rej1", "b"]), &options)
+            .await
+            .unwrap();
+        assert_eq!(fake.count(Method::Post, "batch-restart"), 2);
+        let events = log.events.lock().unwrap().clone();
+        assert_eq!(events.len(), 4, "{events:?}");
+        assert_eq!(events[0], "sending RestartCloudPhone a rej1");
+        assert!(
+            events[1].starts_with("answered a:req001:") && events[1].contains("rej1:req001:no job"),
+            "{events:?}"
+        );
+        assert_eq!(events[2], "sending RestartCloudPhone b");
+        assert!(events[3].starts_with("answered b:req002:"), "{events:?}");
+    }
+
+    #[tokio::test]
+    async fn a_request_that_cannot_be_logged_is_not_sent() {
+        let (client, fake, _) = setup(|b| b);
+        let log: &'static Recording = Box::leak(Box::new(Recording {
+            refuse: true,
+            ..Recording::default()
+        }));
+        let options = WaitOptions::new().log(std::sync::Arc::new(log));
+        let submission = client.submit(&restart(&["a"]), &options).await.unwrap();
+        assert_eq!(fake.count(Method::Post, "batch-restart"), 0);
+        assert!(
+            matches!(&submission.phones[0].result, SubmitResult::Failed { error } if error.to_string().contains("the disk is full")),
+            "{submission:?}"
+        );
     }
 }

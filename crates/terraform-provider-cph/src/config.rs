@@ -7,9 +7,13 @@ use std::time::Duration;
 
 use cph_http::{Client, Credentials, Endpoint, Settings};
 use cph_types::ProjectId;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
 use serde::Deserialize;
 use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Type, Validator, Value};
 
+use crate::journal::{self, Journal};
 use crate::timeouts::parse_duration;
 
 /// What configure produces and every resource and data source uses.
@@ -20,9 +24,41 @@ pub struct ProviderData {
     /// The failures already reported in full by this provider process (one run of Terraform):
     /// the same failure of another data source is then said in one line.
     reported: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Where the submission journal lives, and the journal once opened.
+    journal_dir: PathBuf,
+    journal: OnceLock<Result<Arc<Journal>, String>>,
 }
 
 impl ProviderData {
+    /// The submission journal, opened (its directory created) on first use.
+    pub(crate) fn journal(&self) -> Result<Arc<Journal>, String> {
+        self.journal
+            .get_or_init(|| {
+                Journal::open(self.journal_dir.clone())
+                    .map(Arc::new)
+                    .map_err(|e| {
+                        format!(
+                            "the submission journal cannot be created in {} ({e}); make the directory writable, or set \
+                             `journal_dir` (CPH_JOURNAL_DIR) to one that is",
+                            self.journal_dir.display()
+                        )
+                    })
+            })
+            .clone()
+    }
+
+    /// The submission journal when its directory exists already (what a plan prunes: a plan never
+    /// creates it).
+    pub(crate) fn existing_journal(&self) -> Option<Arc<Journal>> {
+        if let Some(Ok(journal)) = self.journal.get() {
+            return Some(Arc::clone(journal));
+        }
+        self.journal_dir
+            .is_dir()
+            .then(|| self.journal().ok())
+            .flatten()
+    }
+
     /// Whether `failure` is reported here for the first time (and remembers it).
     pub(crate) fn first_report(&self, failure: &str) -> bool {
         self.reported
@@ -114,6 +150,10 @@ struct Resolved {
     max_requests_per_second: Option<Text>,
     #[serde(default)]
     batch_size: Option<Text>,
+    #[serde(default)]
+    unreachable_timeout: Option<Text>,
+    #[serde(default)]
+    journal_dir: Option<Text>,
 }
 
 /// The text of a resolved setting.
@@ -294,6 +334,35 @@ fn settings() -> Vec<Setting> {
                 |r| &mut r.batch_size,
             )
         },
+        Setting {
+            check: Some(|t| parse_duration(t).map(drop)),
+            ..setting(
+                "unreachable_timeout",
+                "CPH_UNREACHABLE_TIMEOUT",
+                Type::String,
+                format!(
+                    "How long every call to the endpoint may fail (no answer, or a server error) before an apply or \
+                     a refresh gives up, e.g. `3m` (at most 7 days). The error then names the endpoint, the last \
+                     failure and how long calls have failed; phones whose jobs were submitted are recorded \
+                     `running` (or `unknown`), and the next apply resumes them. `max_retries` bounds the retries \
+                     of one call; this bounds a whole run against an endpoint that stopped answering. Default \
+                     `{}`.",
+                    humantime::format_duration(cph_http::DEFAULT_UNREACHABLE_AFTER)
+                ),
+                |r| &mut r.unreachable_timeout,
+            )
+        },
+        setting(
+            "journal_dir",
+            "CPH_JOURNAL_DIR",
+            Type::String,
+            "Where the provider writes down each batch request before it goes out, so that an apply after a \
+             crash (of Terraform or the provider) or an interrupted apply never acts twice on a phone for one \
+             intent. Default: `cph-journal` in Terraform's data directory (`TF_DATA_DIR`, by default \
+             `.terraform` in the working directory)."
+                .into(),
+            |r| &mut r.journal_dir,
+        ),
     ]
 }
 
@@ -363,7 +432,7 @@ pub(crate) fn configure(
     env: impl Fn(&str) -> Option<String>,
     diags: &mut Diagnostics,
 ) -> Option<ProviderData> {
-    let mut resolved = resolve(config, env);
+    let mut resolved = resolve(config, &env);
     // Values from the environment were not seen by the schema's validators: check every value.
     for s in settings() {
         let value = (s.slot)(&mut resolved).clone();
@@ -379,9 +448,16 @@ pub(crate) fn configure(
     }
     let client = build_client(&resolved, terraform_version, diags)?;
     tracing::debug!(endpoint = %client.endpoint(), "configured the CPH client");
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let journal_dir = match text(&resolved.journal_dir) {
+        Some(dir) => cwd.join(dir),
+        None => journal::default_dir(env("TF_DATA_DIR").as_deref(), &cwd),
+    };
     Some(ProviderData {
         client,
         reported: std::sync::Mutex::default(),
+        journal_dir,
+        journal: OnceLock::new(),
     })
 }
 
@@ -455,6 +531,9 @@ fn build_client(
     }
     if let Some(n) = text(&resolved.batch_size).and_then(|t| parse_batch_size(t).ok()) {
         builder = builder.batch_size(n);
+    }
+    if let Some(bound) = text(&resolved.unreachable_timeout).and_then(|t| parse_duration(t).ok()) {
+        builder = builder.give_up_after(bound);
     }
     if let Some(interval) = text(&resolved.poll_interval).and_then(|t| parse_poll_interval(t).ok())
     {

@@ -19,7 +19,10 @@ use tfplugin::{
     PlanRequest, PlanResponse, ReadRequest, ReadResponse, Schema, Value,
 };
 
+use std::sync::Arc;
+
 use crate::config::ProviderData;
+use crate::journal::{self, Intent, Journal, RunLog};
 use crate::model::{self, OperationModel, PhoneModel, names, path};
 use crate::phones::{self, Desired};
 use crate::planner::{self, PhonePlan, Policy, Prior, Reason, Summary, Work};
@@ -351,17 +354,23 @@ fn set<T: serde::Serialize>(
 /// Plans an update in place: the phones that need work get unknown records, the rest keep theirs,
 /// removed phones leave; a warning says how many phones need what and why. A create or a
 /// replacement is left as the runtime planned it (everything computed unknown).
-pub(crate) fn plan<O: Operation>(schema: &Schema, req: &PlanRequest, plan: &mut PlanResponse) {
+pub(crate) fn plan<O: Operation>(
+    schema: &Schema,
+    journal: Option<&Journal>,
+    req: &PlanRequest,
+    plan: &mut PlanResponse,
+) {
     if plan.planned_state.is_null() {
         return;
     }
-    if let Err(diag) = plan_update::<O>(schema, req, plan) {
+    if let Err(diag) = plan_update::<O>(schema, journal, req, plan) {
         plan.diagnostics.push(diag);
     }
 }
 
 fn plan_update<O: Operation>(
     schema: &Schema,
+    journal: Option<&Journal>,
     req: &PlanRequest,
     plan: &mut PlanResponse,
 ) -> Result<(), Diagnostic> {
@@ -387,6 +396,8 @@ fn plan_update<O: Operation>(
         return Ok(());
     };
     let prior = PriorState::<O>::read(&req.prior_state)?;
+    // State now holds what earlier submissions did: the journal need not remember them.
+    prune_journal::<O>(journal, &prior);
     let inputs: HashMap<&str, &_> = prior.inputs.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let desired = borrowed(&desired);
     let plans = prior.plan(&inputs, &desired, follow_on);
@@ -601,17 +612,22 @@ async fn run<O: Operation>(
     let rollout = RolloutSpec::of(&planned.rollout);
     let wanted: HashMap<&str, Option<&_>> = wanted.iter().copied().collect();
 
-    let main = main_phases::<O>(ctx, &runner, rollout, planned, &wanted, &plans, prior).await?;
+    let apply = Apply {
+        ctx,
+        runner: &runner,
+        rollout,
+        planned,
+        prior,
+    };
+    let main = main_phases::<O>(&apply, &wanted, &plans).await?;
     let mut diagnostics = main.notes;
     let main_sent = sent(&main.records);
     diagnostics.extend(report::run(&main.outcome, report_ctx(O::VERB, main_sent)));
     let mut follow_records = HashMap::new();
     if follow_on {
         let (records, outcome, notes) = follow_up_phase::<O>(
-            &runner,
-            rollout,
+            &apply,
             &plans,
-            prior,
             &main.records,
             main.outcome.interruption.as_ref(),
         )
@@ -637,6 +653,24 @@ async fn run<O: Operation>(
         diagnostics,
     ))
 }
+
+/// One apply as its phases share it: the provider, the runner, the rollout, the plan and the
+/// prior state.
+struct Apply<'a, O: Operation> {
+    ctx: &'a Context<ProviderData>,
+    runner: &'a Runner<'a>,
+    rollout: RolloutSpec,
+    planned: &'a OperationModel<O::Phone>,
+    prior: &'a PriorState<O>,
+}
+
+impl<O: Operation> Clone for Apply<'_, O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<O: Operation> Copy for Apply<'_, O> {}
 
 /// What the main operation did: a record per phone it acted on, the run to report, and what
 /// reading the service about `unknown` phones found.
@@ -698,14 +732,17 @@ fn build_request<O: Operation>(
 /// together with every job still running (main jobs to finish, and jobs that keep a phone busy);
 /// phase 2 submits the phones that were busy, now free.
 async fn main_phases<O: Operation>(
-    ctx: &Context<ProviderData>,
-    runner: &Runner<'_>,
-    rollout: RolloutSpec,
-    planned: &OperationModel<O::Phone>,
+    apply: &Apply<'_, O>,
     wanted: &HashMap<&str, Option<&<O::Phone as PhoneModel>::Inputs>>,
     plans: &[PhonePlan<'_>],
-    prior: &PriorState<O>,
 ) -> Result<MainOutcome, Diagnostics> {
+    let Apply {
+        ctx,
+        runner,
+        rollout,
+        planned,
+        prior,
+    } = *apply;
     let operation = <O::Request as BatchRequest>::OPERATION;
     let submits = |p: &&PhonePlan<'_>| matches!(p.main, Work::Submit(_));
     let ids: HashMap<&str, &PhoneId> = planned_ids(planned);
@@ -725,20 +762,48 @@ async fn main_phases<O: Operation>(
         .iter()
         .filter(|p| submits(p) && !p.busy.is_empty() && still.contains(p.phone_id))
         .collect();
+    // The journal: an earlier submission of a phone for this very intent that state does not hold
+    // is waited on (it got a job) or read first (no answer was written down), never sent blindly.
+    let shared = shared_intent(planned, false);
+    let to_send: Vec<(PhoneId, String)> = free
+        .iter()
+        .chain(&busy)
+        .filter_map(|p| {
+            let id = (*ids.get(p.phone_id)?).clone();
+            Some((id, format!("{:?}", wanted.get(p.phone_id)?)))
+        })
+        .collect();
+    let journal = JournalRun::open::<O>(
+        ctx,
+        operation,
+        &shared,
+        &to_send,
+        &recorded_requests(prior.main()),
+    )?;
+    let free: Vec<&PhonePlan<'_>> = free
+        .into_iter()
+        .filter(|p| !journal.has_job(p.phone_id))
+        .collect();
     // Phones recorded `unknown` are read first (by the client): sent again only when nothing
     // shows that their earlier request was performed.
-    let unsure: Vec<UnsurePhone> = free
+    let mut unsure: Vec<UnsurePhone> = free
         .iter()
         .filter(|p| retries_unknown(&p.main))
         .filter_map(|p| prior.main_record(p.phone_id))
         .map(unsure_phone)
         .collect();
+    for phone in &journal.unsure {
+        let listed = unsure.iter().any(|u| u.phone_id == phone.phone_id);
+        if !listed && free.iter().any(|p| p.phone_id == phone.phone_id.as_str()) {
+            unsure.push(phone.clone());
+        }
+    }
     let waiting: HashSet<&str> = plans
         .iter()
-        .filter(|p| p.main == Work::Wait)
+        .filter(|p| p.main == Work::Wait || journal.has_job(p.phone_id))
         .map(|p| p.phone_id)
         .collect();
-    let mut resumed = Vec::new();
+    let mut resumed = journal.jobs.clone();
     let mut acting = Vec::new();
     for p in plans {
         if p.main == Work::Wait {
@@ -758,7 +823,12 @@ async fn main_phases<O: Operation>(
         unsure,
     };
     let first = runner
-        .run(request.as_ref(), earlier, rollout.resolve(needing))
+        .run(
+            request.as_ref(),
+            earlier,
+            rollout.resolve(needing),
+            journal.log.clone(),
+        )
         .await;
     let mut results: HashMap<String, PhoneResult> = HashMap::new();
     // Resumed jobs come first: of those, the waited-on main jobs stand, while those of busy phones
@@ -776,6 +846,7 @@ async fn main_phases<O: Operation>(
                 request.as_ref(),
                 Earlier::default(),
                 rollout.resolve(busy.len()),
+                journal.log.clone(),
             )
             .await;
         interruption = second.interruption;
@@ -813,11 +884,120 @@ async fn main_phases<O: Operation>(
         operation,
         &first.reconciled,
     ));
+    notes.extend(report::journal_found(
+        O::TYPE_NAME,
+        journal.jobs.len(),
+        journal.unsure.len(),
+    ));
     Ok(MainOutcome {
         records,
         outcome,
         notes,
     })
+}
+
+/// The journal's part in one run: what it says of earlier submissions, for the same intents, of
+/// the phones about to be sent that state does not hold (a crash, an interrupted apply, a tainted
+/// resource replaced), and the log the run writes each request to before it goes out.
+#[derive(Default)]
+struct JournalRun {
+    log: Option<Arc<dyn cph_http::SubmissionLog>>,
+    /// Phones whose earlier submission got a job: waited on, not sent again.
+    jobs: Vec<RunningJob>,
+    /// Phones whose earlier submission went out, or may have, with no answer written down: read
+    /// first, sent again only with no sign of it.
+    unsure: Vec<UnsurePhone>,
+}
+
+impl JournalRun {
+    /// Consults the journal for `phones` (each with a rendering of its own inputs) about to be sent
+    /// by `operation` of resource type `O`, where `shared` renders the resource-wide inputs and
+    /// `recorded` is each phone's request id in state.
+    fn open<O: Operation>(
+        ctx: &Context<ProviderData>,
+        operation: BatchOperation,
+        shared: &str,
+        phones: &[(PhoneId, String)],
+        recorded: &HashMap<&str, &cph_types::RequestId>,
+    ) -> Result<JournalRun, Diagnostics> {
+        if phones.is_empty() {
+            return Ok(JournalRun::default());
+        }
+        let journal = ctx
+            .data()?
+            .journal()
+            .map_err(|e| Diagnostics::from(report::journal_unavailable(&e)))?;
+        let intents: HashMap<PhoneId, Intent> = phones
+            .iter()
+            .map(|(id, inputs)| {
+                let intent = Intent::of(O::TYPE_NAME, operation.api_name(), id, inputs, shared);
+                (id.clone(), intent)
+            })
+            .collect();
+        let wanted: Vec<(PhoneId, Intent)> = intents
+            .iter()
+            .map(|(id, i)| (id.clone(), i.clone()))
+            .collect();
+        let mut run = JournalRun::default();
+        let mut found: Vec<_> = journal
+            .earlier(O::TYPE_NAME, operation.api_name(), &wanted, recorded)
+            .into_values()
+            .collect();
+        found.sort_by(|a, b| journal_phone(a).cmp(journal_phone(b)));
+        for earlier in found {
+            match earlier {
+                journal::Earlier::Job(job) => run.jobs.push(job),
+                journal::Earlier::Unsure(phone) => run.unsure.push(phone),
+            }
+        }
+        run.log = Some(RunLog::new(journal, O::TYPE_NAME, intents));
+        Ok(run)
+    }
+
+    /// Whether the journal found an earlier submission of `phone_id` with a job.
+    fn has_job(&self, phone_id: &str) -> bool {
+        self.jobs.iter().any(|j| j.phone_id.as_str() == phone_id)
+    }
+}
+
+fn journal_phone(earlier: &journal::Earlier) -> &str {
+    match earlier {
+        journal::Earlier::Job(job) => job.phone_id.as_str(),
+        journal::Earlier::Unsure(phone) => phone.phone_id.as_str(),
+    }
+}
+
+/// The resource-wide inputs of an intent: what acting again for a change of them means.
+fn shared_intent<P>(model: &OperationModel<P>, follow_up: bool) -> String {
+    format!(
+        "{:?}|{:?}|{:?}|{}",
+        model.image_id,
+        model.triggers,
+        model.state,
+        if follow_up { "follow-up" } else { "main" }
+    )
+}
+
+/// Each phone's request id in `records`.
+fn recorded_requests(records: &Records) -> HashMap<&str, &cph_types::RequestId> {
+    records
+        .iter()
+        .filter_map(|(id, r)| Some((id.as_str(), r.known()?.request_id.as_ref()?)))
+        .collect()
+}
+
+/// Drops from the journal what the prior state of a plan now holds (its submissions' outcomes).
+fn prune_journal<O: Operation>(journal: Option<&Journal>, prior: &PriorState<O>) {
+    let Some(journal) = journal else { return };
+    for records in [prior.main(), prior.follow()] {
+        let recorded = recorded_requests(records);
+        if recorded.is_empty() {
+            continue;
+        }
+        if let Err(e) = journal.prune(O::TYPE_NAME, &recorded) {
+            tracing::warn!(error = %e, "the submission journal could not be pruned");
+        }
+    }
 }
 
 /// The typed ids of the desired phones, by id.
@@ -843,13 +1023,18 @@ fn planned_ids<P: PhoneModel>(model: &OperationModel<P>) -> HashMap<&str, &Phone
 /// Phase 3: the follow-up restarts of the phones whose main operation stands (or that still need
 /// theirs), waits on restarts still running, and a record for every phone that needs one.
 async fn follow_up_phase<O: Operation>(
-    runner: &Runner<'_>,
-    rollout: RolloutSpec,
+    apply: &Apply<'_, O>,
     plans: &[PhonePlan<'_>],
-    prior: &PriorState<O>,
     main_records: &HashMap<String, Record>,
     interruption: Option<&Interruption>,
 ) -> (HashMap<String, Record>, RunOutcome, Diagnostics) {
+    let Apply {
+        ctx,
+        runner,
+        rollout,
+        planned,
+        prior,
+    } = *apply;
     let interrupted = interruption.is_some();
     let main_ok = |phone_id: &str| match main_records.get(phone_id) {
         Some(r) => r.succeeded(),
@@ -894,6 +1079,39 @@ async fn follow_up_phase<O: Operation>(
             }
         }
     }
+    let to_send: Vec<(PhoneId, String)> = restart
+        .iter()
+        .map(|r| (r.phone_id.clone(), String::new()))
+        .collect();
+    let journal = match JournalRun::open::<O>(
+        ctx,
+        BatchOperation::Restart,
+        &shared_intent(planned, true),
+        &to_send,
+        &recorded_requests(prior.follow()),
+    ) {
+        Ok(journal) => journal,
+        Err(diags) => {
+            for r in restart {
+                records.insert(
+                    r.phone_id.as_str().to_owned(),
+                    Record::not_submitted(&r.phone_id, report::journal_blocked()),
+                );
+            }
+            return (records, RunOutcome::default(), diags);
+        }
+    };
+    restart.retain(|r| !journal.has_job(r.phone_id.as_str()));
+    resumed.extend(journal.jobs.iter().cloned());
+    for phone in &journal.unsure {
+        if restart.iter().any(|r| r.phone_id == phone.phone_id)
+            && !unsure
+                .iter()
+                .any(|u: &UnsurePhone| u.phone_id == phone.phone_id)
+        {
+            unsure.push(phone.clone());
+        }
+    }
     let needing = restart.len() + resumed.len() + acting.len();
     let request = RestartRequest::new(restart);
     let earlier = Earlier {
@@ -902,12 +1120,22 @@ async fn follow_up_phase<O: Operation>(
         unsure,
     };
     let outcome = runner
-        .run(Some(&request), earlier, rollout.resolve(needing))
+        .run(
+            Some(&request),
+            earlier,
+            rollout.resolve(needing),
+            journal.log.clone(),
+        )
         .await;
     for result in outcome.results.iter().chain(&outcome.held) {
         records.insert(result.phone_id.as_str().to_owned(), result.to_record());
     }
-    let notes = report::reconciled(O::TYPE_NAME, BatchOperation::Restart, &outcome.reconciled);
+    let mut notes = report::reconciled(O::TYPE_NAME, BatchOperation::Restart, &outcome.reconciled);
+    notes.extend(report::journal_found(
+        O::TYPE_NAME,
+        journal.jobs.len(),
+        journal.unsure.len(),
+    ));
     (records, outcome, notes)
 }
 

@@ -71,7 +71,7 @@ fn run<K: Kind>(version: i64, json: &[u8]) {
                 planned_state: proposed.clone(),
                 ..PlanResponse::default()
             };
-            engine::plan::<K>(&schema, &req, &mut plan);
+            engine::plan::<K>(&schema, None, &req, &mut plan);
             plan
         };
         let (first, second) = (plan(&proposed), plan(&proposed));

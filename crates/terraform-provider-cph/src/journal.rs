@@ -18,8 +18,8 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cph_http::{RunningJob, UnsurePhone};
@@ -82,6 +82,17 @@ struct Entry {
     #[serde(default)]
     request_id: Option<RequestId>,
     phones: Vec<PhoneEntry>,
+}
+
+/// What became of one phone of a journalled request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// The service gave it a job.
+    Job(JobId),
+    /// Nothing was done to it: refused by the service, or certainly not sent.
+    Refused,
+    /// The request failed in a way that leaves open whether the service acted.
+    Unsure,
 }
 
 /// What the journal says of a phone that is about to be submitted for an intent state does not
@@ -230,19 +241,25 @@ impl Journal {
         Ok(Pending { path, entry })
     }
 
-    /// Completes `pending` with the request's answer: its id and the job of each accepted phone
-    /// (a phone of the request with no job was refused).
+    /// Completes `pending` with the request's answer: its id and what became of each phone (a
+    /// phone it does not name stays unsure).
     pub(crate) fn answered(
         &self,
         mut pending: Pending,
         request_id: Option<&RequestId>,
-        jobs: &HashMap<&PhoneId, &JobId>,
+        answers: &HashMap<&PhoneId, Answer>,
     ) -> std::io::Result<()> {
         let _guard = self.guard();
         pending.entry.request_id = request_id.cloned();
         for phone in &mut pending.entry.phones {
-            phone.answered = true;
-            phone.job_id = jobs.get(&phone.phone_id).map(|j| (*j).clone());
+            match answers.get(&phone.phone_id) {
+                Some(Answer::Job(job)) => {
+                    phone.answered = true;
+                    phone.job_id = Some(job.clone());
+                }
+                Some(Answer::Refused) => phone.answered = true,
+                Some(Answer::Unsure) | None => {}
+            }
         }
         // A newer submission of these phones may have pruned the file meanwhile: only phones
         // still listed keep their place.
@@ -366,6 +383,85 @@ impl Journal {
     }
 }
 
+/// The log of one run of one operation of a resource: each batch request's phones written to the
+/// journal, with their intents, before it goes out ([`cph_http::SubmissionLog`]).
+#[derive(Debug)]
+pub(crate) struct RunLog {
+    journal: Arc<Journal>,
+    type_name: &'static str,
+    intents: HashMap<PhoneId, Intent>,
+}
+
+impl RunLog {
+    pub(crate) fn new(
+        journal: Arc<Journal>,
+        type_name: &'static str,
+        intents: HashMap<PhoneId, Intent>,
+    ) -> Arc<RunLog> {
+        Arc::new(RunLog {
+            journal,
+            type_name,
+            intents,
+        })
+    }
+}
+
+impl cph_http::SubmissionLog for RunLog {
+    fn sending(
+        &self,
+        operation: cph_types::BatchOperation,
+        phones: &[PhoneId],
+    ) -> Result<Box<dyn cph_http::LoggedRequest>, String> {
+        let phones: Vec<(PhoneId, Intent)> = phones
+            .iter()
+            .filter_map(|p| Some((p.clone(), self.intents.get(p)?.clone())))
+            .collect();
+        let pending = self
+            .journal
+            .sending(self.type_name, operation.api_name(), &phones)
+            .map_err(|e| {
+                format!(
+                    "the submission journal in {} cannot be written ({e}); make the directory writable, or set \
+                     `journal_dir` (CPH_JOURNAL_DIR) to one that is",
+                    self.journal.dir().display()
+                )
+            })?;
+        Ok(Box::new(PendingLog {
+            journal: Arc::clone(&self.journal),
+            pending,
+        }))
+    }
+}
+
+/// A journalled request waiting for its answer.
+struct PendingLog {
+    journal: Arc<Journal>,
+    pending: Pending,
+}
+
+impl cph_http::LoggedRequest for PendingLog {
+    fn answered(self: Box<Self>, phones: &[cph_http::SubmittedPhone]) {
+        use cph_http::SubmitResult;
+        let request_id = phones.iter().find_map(|p| p.request_id.as_ref());
+        let answers: HashMap<&PhoneId, Answer> = phones
+            .iter()
+            .map(|p| {
+                let answer = match &p.result {
+                    SubmitResult::Accepted { job_id } => Answer::Job(job_id.clone()),
+                    SubmitResult::Unknown { .. } => Answer::Unsure,
+                    _ => Answer::Refused,
+                };
+                (&p.phone_id, answer)
+            })
+            .collect();
+        if let Err(e) = self.journal.answered(self.pending, request_id, &answers) {
+            // The request went out: an answer that cannot be written leaves its entry unsure, which
+            // the next apply reads the service about before sending anything again.
+            tracing::warn!(error = %e, "the submission journal could not record an answer");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,9 +487,13 @@ mod tests {
         let pending = j.sending("cph_phone_restart", "restart", &phones).unwrap();
         let request = RequestId::new("r1").unwrap();
         let job = JobId::new("j1").unwrap();
-        let a = id("a");
-        j.answered(pending, Some(&request), &HashMap::from([(&a, &job)]))
-            .unwrap();
+        let (a, b) = (id("a"), id("b"));
+        j.answered(
+            pending,
+            Some(&request),
+            &HashMap::from([(&a, Answer::Job(job.clone())), (&b, Answer::Refused)]),
+        )
+        .unwrap();
         let found = j.earlier("cph_phone_restart", "restart", &phones, &HashMap::new());
         assert_eq!(
             found.get(&id("a")),
@@ -459,6 +559,12 @@ mod tests {
             &HashMap::new(),
         )
         .unwrap();
+        // Not named by the answer: still unsure.
+        assert!(matches!(
+            j.earlier("cph_phone_restart", "restart", &old[1..], &HashMap::new())
+                .get(&id("b")),
+            Some(Earlier::Unsure(_))
+        ));
         let new = [(id("a"), intent("a", "y"))];
         let _pending = j.sending("cph_phone_restart", "restart", &new).unwrap();
         let entries = j.entries();

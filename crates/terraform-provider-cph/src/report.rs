@@ -624,6 +624,59 @@ pub(crate) fn listing_failed(error: &cph_http::Error, data: &crate::ProviderData
     }
 }
 
+/// What the journal found of earlier submissions that state does not hold, when it found any.
+pub(crate) fn journal_found(type_name: &str, jobs: usize, unsure: usize) -> Diagnostics {
+    let found = jobs + unsure;
+    if found == 0 {
+        return Diagnostics::new();
+    }
+    let mut parts = Vec::new();
+    if jobs > 0 {
+        parts.push(format!(
+            "{} got a job, which {} waited on instead of sending the phone again",
+            phones(jobs),
+            was(jobs)
+        ));
+    }
+    if unsure > 0 {
+        parts.push(format!(
+            "{} went out with no answer written down, and {} read first (sent again only with no sign of it)",
+            phones(unsure),
+            was(unsure)
+        ));
+    }
+    Diagnostic::warning(
+        format!(
+            "{} {} Submitted Before by a Run That State Does Not Hold",
+            phones_title(found),
+            if found == 1 { "Was" } else { "Were" }
+        ),
+        format!(
+            "{type_name}: the submission journal holds requests for these same phones and intents that state does \
+             not record (Terraform or the provider was stopped mid-apply, or a tainted resource is being \
+             replaced): {}.",
+            parts.join("; ")
+        ),
+    )
+    .into()
+}
+
+/// The journal could not be opened: nothing is sent.
+pub(crate) fn journal_unavailable(error: &str) -> Diagnostic {
+    Diagnostic::error(
+        "The Submission Journal Could Not Be Opened",
+        format!(
+            "{error}. Nothing was sent: the provider writes every request down before it goes out, so that a crash \
+             never leads to a phone acted on twice."
+        ),
+    )
+}
+
+/// A follow-up restart not sent because the journal could not be opened.
+pub(crate) fn journal_blocked() -> String {
+    "not restarted: the submission journal could not be opened".to_owned()
+}
+
 /// A phone a refresh found the service no longer knows, as an error of the plan at its place in
 /// the configuration (`list`: the attribute naming the phones).
 pub(crate) fn phone_gone(id: &PhoneId, at: tfplugin::AttributePath, list: &str) -> Diagnostic {

@@ -195,12 +195,16 @@ impl<'a> Runner<'a> {
         request: Option<&R>,
         earlier: Earlier,
         rollout: Rollout,
+        log: Option<std::sync::Arc<dyn cph_http::SubmissionLog>>,
     ) -> RunOutcome {
         let request = request.filter(|r| !r.is_empty());
         if request.is_none() && earlier.is_empty() {
             return RunOutcome::default();
         }
-        let options = self.options.clone().rollout(rollout);
+        let mut options = self.options.clone().rollout(rollout);
+        if let Some(log) = log {
+            options = options.log(log);
+        }
         match self.client.run_batch(request, earlier, &options).await {
             Ok(report) => self.outcome(report),
             // Refused before anything was sent (the request failed its own checks).

@@ -2149,3 +2149,206 @@ fn a_power_phone_the_service_does_not_list_is_named_and_never_sent() {
         );
     });
 }
+
+// Exactly once across crashes (issue 20): the submission journal, and a bounded wait on a dead endpoint.
+
+/// `terraform <args>` started in its own process group, its output into a file.
+fn spawn_terraform(dir: &Workdir, args: &[&str]) -> (std::process::Child, tempfile::NamedTempFile) {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let child = dir
+        .command(args)
+        .process_group(0)
+        .stdout(out.reopen().unwrap())
+        .stderr(out.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    (child, out)
+}
+
+/// Waits (up to 60 s) until `ready` holds.
+fn wait_until(what: &str, ready: impl Fn() -> bool) {
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        assert!(std::time::Instant::now() < until, "never: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The pids of the provider processes Terraform started for `dir` (their command is the provider
+/// linked into the directory).
+fn provider_pids(dir: &Workdir) -> Vec<u32> {
+    let plugin = dir.path().join(".plugins");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&*plugin.to_string_lossy()))
+        })
+        .collect()
+}
+
+/// Each phone of `ids` submitted exactly once in all, and recorded `success` in `address`'s state with
+/// the job the simulator ran (or none, when the answer was never written down and the phone was found
+/// acting).
+fn each_once_and_recorded(sim: &Sim, dir: &Workdir, address: &str, ids: &[String]) {
+    let stats = sim.stats();
+    assert_each_submitted_once(&stats, ids);
+    let jobs = jobs_of(resource(&state_json(dir), address));
+    for id in ids {
+        let job = &jobs[id.as_str()];
+        assert_eq!(job["status"], "success", "{job}");
+        let job_id = job["job_id"].as_str().unwrap();
+        if !job_id.is_empty() {
+            assert_eq!(
+                sim.sim().job_truth(job_id),
+                Some(cph_types::JobStatus::Success),
+                "{job}"
+            );
+        }
+    }
+}
+
+#[test]
+fn after_terraform_is_killed_mid_apply_the_next_apply_submits_no_phone_twice() {
+    each_terraform(|tf| {
+        let sim = Sim::start(6, Duration::from_secs(4), Faults::default());
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        restart_ids(&dir, &refs, "");
+        let (mut child, _out) = spawn_terraform(&dir, &["apply", "-auto-approve", "-input=false"]);
+        wait_until("every phone submitted", || {
+            sim.stats().submissions.len() == 6
+        });
+        // As a CI runner at its time limit does: every process of the run killed at once.
+        let group = format!("-{}", child.id());
+        std::process::Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .status()
+            .unwrap();
+        child.wait().unwrap();
+        // Whatever Terraform left of its state, the next apply finds the submissions in the journal.
+        let run = dir.run(&["apply", "-auto-approve", "-input=false"]);
+        run.assert_success();
+        assert!(
+            flat(&run.combined())
+                .contains("6 Phones Were Submitted Before by a Run That State Does Not Hold"),
+            "{}",
+            run.combined()
+        );
+        each_once_and_recorded(&sim, &dir, "cph_phone_restart.ids", &ids);
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn after_the_provider_is_killed_while_adding_phones_the_next_apply_submits_none_twice() {
+    each_terraform(|tf| {
+        let sim = Sim::start(6, Duration::from_secs(3), Faults::default());
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        restart_ids(&dir, &refs[..3], "");
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        restart_ids(&dir, &refs, "");
+        let (mut child, _out) = spawn_terraform(&dir, &["apply", "-auto-approve", "-input=false"]);
+        wait_until("the added phones submitted", || {
+            sim.stats().submissions.len() == 6
+        });
+        let pids = provider_pids(&dir);
+        assert!(!pids.is_empty(), "no provider process found");
+        for pid in pids {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+        let status = child.wait().unwrap();
+        assert!(!status.success());
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        each_once_and_recorded(&sim, &dir, "cph_phone_restart.ids", &ids);
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn after_ctrl_c_and_no_untaint_the_next_two_applies_submit_no_phone_twice() {
+    each_terraform(|tf| {
+        let sim = Sim::start(4, Duration::from_secs(4), Faults::default());
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        restart_ids(&dir, &refs, "");
+        let (mut child, out) = spawn_terraform(&dir, &["apply", "-auto-approve", "-input=false"]);
+        wait_until("every phone submitted", || {
+            sim.stats().submissions.len() == 4
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        let group = format!("-{}", child.id());
+        std::process::Command::new("kill")
+            .args(["-INT", "--", &group])
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        let output = std::fs::read_to_string(out.path()).unwrap();
+        assert!(!status.success(), "{output}");
+        // No untaint: Terraform replaces the tainted resource, whose create finds the jobs in the journal.
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        each_once_and_recorded(&sim, &dir, "cph_phone_restart.ids", &ids);
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        assert_each_submitted_once(&sim.stats(), &ids);
+        dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+            .assert_code(0);
+    });
+}
+
+#[test]
+fn a_dead_endpoint_ends_the_apply_within_the_bound_naming_it_and_the_next_apply_converges() {
+    each_terraform(|tf| {
+        let sim = Sim::start(3, Duration::from_secs(8), Faults::default());
+        // The provider reaches the simulator through a relay: stopping it makes the endpoint go away
+        // (connections refused) while the simulator keeps its jobs.
+        let mut relay = test_support::sim::Relay::start(sim.sim().local_addr());
+        let mut dir = sim.workdir(tf);
+        dir.env("CPH_ENDPOINT", &relay.url())
+            .env("CPH_UNREACHABLE_TIMEOUT", "3s");
+        let ids = sim.ids();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        restart_ids(&dir, &refs, "");
+        let (mut child, out) = spawn_terraform(
+            &dir,
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+        );
+        wait_until("every phone submitted", || {
+            sim.stats().submissions.len() == 3
+        });
+        relay.stop();
+        let status = child.wait().unwrap();
+        let output = flat(&std::fs::read_to_string(out.path()).unwrap());
+        assert!(!status.success(), "{output}");
+        assert!(
+            output.contains(&relay.url()) && output.contains("stopped answering"),
+            "{output}"
+        );
+        assert!(
+            !output.contains("Raise the resource's `timeouts`"),
+            "{output}"
+        );
+        // The jobs were submitted: recorded running, never failed or success.
+        let jobs = jobs_of(resource(&state_json(&dir), "cph_phone_restart.ids"));
+        assert!(jobs.values().all(|j| j["status"] == "running"), "{jobs:?}");
+        // The endpoint is back: the next apply waits on the same jobs and converges.
+        relay.resume();
+        dir.run(&["untaint", "cph_phone_restart.ids"])
+            .assert_success();
+        dir.run(&["apply", "-auto-approve", "-input=false"])
+            .assert_success();
+        each_once_and_recorded(&sim, &dir, "cph_phone_restart.ids", &ids);
+    });
+}

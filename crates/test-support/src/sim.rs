@@ -80,3 +80,82 @@ impl Drop for BackgroundSim {
         }
     }
 }
+
+/// A TCP relay in front of an address, on a port of its own: stopping it makes that port refuse
+/// connections (and cuts the open ones), as an endpoint that went away does, while what is behind it
+/// keeps its state; starting it again on the same port brings the endpoint back.
+pub struct Relay {
+    target: SocketAddr,
+    addr: SocketAddr,
+    runtime: tokio::runtime::Runtime,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Relay {
+    /// A relay on a free loopback port to `target`, started.
+    pub fn start(target: SocketAddr) -> Relay {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut relay = Relay {
+            target,
+            addr,
+            runtime,
+            task: None,
+        };
+        relay.serve(listener);
+        relay
+    }
+
+    /// The relay's base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let target = self.target;
+        self.task = Some(self.runtime.spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    /// Stops relaying: the port refuses connections and the open ones are cut.
+    pub fn stop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = self.runtime.block_on(task);
+        }
+    }
+
+    /// Relays again on the same port (retrying the bind for up to 10 s).
+    pub fn resume(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let listener = loop {
+            match self
+                .runtime
+                .block_on(tokio::net::TcpListener::bind(self.addr))
+            {
+                Ok(listener) => break listener,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("rebinding {}: {e}; retrying", self.addr);
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("cannot relay on {} again: {e}", self.addr),
+            }
+        };
+        self.serve(listener);
+    }
+}

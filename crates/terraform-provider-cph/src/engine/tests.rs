@@ -70,7 +70,7 @@ fn planned<K: crate::resources::Kind>(prior: Value, proposed: Value) -> PlanResp
         planned_state: proposed,
         ..PlanResponse::default()
     };
-    plan::<K>(&schema::<K>(), &req, &mut response);
+    plan::<K>(&schema::<K>(), None, &req, &mut response);
     response
 }
 

@@ -133,6 +133,13 @@ pub(crate) fn schema<K: Kind>() -> Schema {
     )
 }
 
+/// The submission journal a plan prunes, when the provider is configured and the journal exists.
+pub(crate) fn journal_of(
+    ctx: &Context<ProviderData>,
+) -> Option<std::sync::Arc<crate::journal::Journal>> {
+    ctx.data().ok().and_then(ProviderData::existing_journal)
+}
+
 /// A Terraform resource performing `K`'s operation, converging per phone.
 pub(crate) struct OperationResource<K>(PhantomData<K>);
 
@@ -153,11 +160,12 @@ impl<K: Kind> Resource<ProviderData> for OperationResource<K> {
 
     async fn modify_plan(
         &self,
-        _ctx: &Context<ProviderData>,
+        ctx: &Context<ProviderData>,
         req: &PlanRequest,
         plan: &mut PlanResponse,
     ) {
-        engine::plan::<K>(&schema::<K>(), req, plan);
+        let journal = journal_of(ctx);
+        engine::plan::<K>(&schema::<K>(), journal.as_deref(), req, plan);
     }
 
     async fn create(&self, ctx: &Context<ProviderData>, req: ApplyRequest) -> ApplyResponse {

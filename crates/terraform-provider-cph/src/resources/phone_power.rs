@@ -491,14 +491,16 @@ impl Resource<ProviderData> for PhonePower {
 
     async fn modify_plan(
         &self,
-        _ctx: &Context<ProviderData>,
+        ctx: &Context<ProviderData>,
         req: &PlanRequest,
         plan: &mut PlanResponse,
     ) {
         let schema = power_schema();
+        let journal = super::journal_of(ctx);
+        let journal = journal.as_deref();
         match declared(&plan.planned_state) {
-            Some(PowerState::Stopped) => engine::plan::<Power<Stop>>(&schema, req, plan),
-            _ => engine::plan::<Power<Start>>(&schema, req, plan),
+            Some(PowerState::Stopped) => engine::plan::<Power<Stop>>(&schema, journal, req, plan),
+            _ => engine::plan::<Power<Start>>(&schema, journal, req, plan),
         }
     }
 
