@@ -8,7 +8,7 @@ use std::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::{Error, shown};
 use crate::text::{CharClass, Charset};
 
 /// The characters an export path may contain.
@@ -191,8 +191,9 @@ pub fn check_export_selection<S: AsRef<str>>(include: &[S], exclude: &[S]) -> Ve
                     list,
                     index: Some(index),
                     message: format!(
-                        "{path:?} reaches into `{MISC}`, which can only be named exactly (no path below it, no \
-                         wildcard)"
+                        "{} reaches into `{MISC}`, which can only be named exactly (no path below it, no \
+                         wildcard)",
+                        shown(path)
                     ),
                 });
             }
