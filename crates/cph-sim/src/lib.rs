@@ -34,6 +34,7 @@ mod backend;
 mod clock;
 mod config;
 mod conn;
+mod decode;
 mod error;
 mod ids;
 mod lifecycle;

@@ -72,7 +72,7 @@ mod status;
 mod text;
 
 pub use batch::{
-    Batch, BatchEntry, BatchRequest, ImageChoice, RequestDocs, SharedFields,
+    Batch, BatchEntry, BatchRequest, ImageChoice, RawBatch, RequestDocs, SharedFields,
 };
 pub use catalogue::{
     Applies, CatalogueEntry, DEPRECATED_KEYS, IssueKind, PropertyIssue, PropertyReport,

@@ -1,6 +1,10 @@
 //! The read routes (ShowJob, ListJobs, ListCloudPhones, ShowCloudPhoneDetail): their paths and the
-//! validated query parameters of the two list calls, rendered by the client and parsed by the
-//! simulator from the same definitions.
+//! validated query parameters of the two list calls. One definition for both sides: the client
+//! builds a query ([`ListJobsQuery::new`], [`ListPhonesQuery::new`], `with_offset`, `with_limit`)
+//! and sends [`to_pairs`](ListJobsQuery::to_pairs); the simulator reads what it received with
+//! [`from_pairs`](ListJobsQuery::from_pairs), which applies the service's rules (defaults,
+//! `request_ids` winning over `request_id`, ranges) and names the offending parameter in an
+//! [`Error::QueryParameter`].
 
 use crate::codes::{
     LIST_JOBS_MAX_LIMIT, LIST_JOBS_MAX_REQUEST_IDS, LIST_PHONES_DEFAULT_LIMIT,
@@ -39,10 +43,19 @@ fn invalid(what: &'static str, value: impl Into<String>, rule: impl Into<String>
     }
 }
 
+/// `error` about the query parameter `key`.
+fn in_parameter(key: &'static str) -> impl FnOnce(Error) -> Error {
+    move |error| Error::QueryParameter {
+        key,
+        source: Box::new(error),
+    }
+}
+
 fn parse_offset(value: &str) -> Result<u32, Error> {
     value
         .parse()
         .map_err(|_| invalid("offset", value, "an integer of at least 0"))
+        .map_err(in_parameter("offset"))
 }
 
 fn limit_error(value: &str, max: u32) -> Error {
@@ -58,13 +71,18 @@ fn check_limit(limit: u32, max: u32) -> Result<u32, Error> {
 }
 
 fn parse_limit(value: &str, max: u32) -> Result<u32, Error> {
-    let limit = value.parse().map_err(|_| limit_error(value, max))?;
-    check_limit(limit, max)
+    value
+        .parse()
+        .map_err(|_| limit_error(value, max))
+        .and_then(|limit| check_limit(limit, max))
+        .map_err(in_parameter("limit"))
 }
 
-/// ListJobs' query: 1 to 20 request ids, `offset` and `limit` (1..=100).
+/// ListJobs' query: the jobs of 1 to 20 request ids (or, as the simulator reads a query naming
+/// none, of the whole project), `offset` and `limit` (1..=100).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListJobsQuery {
+    /// Empty: every job of the project.
     request_ids: Vec<RequestId>,
     offset: u32,
     limit: u32,
@@ -88,6 +106,16 @@ impl ListJobsQuery {
         })
     }
 
+    /// A query naming no request id: every job of the project, first page. The API documents
+    /// ListJobs with request ids only; this is how the simulator reads a query without any.
+    pub fn every_job() -> Self {
+        ListJobsQuery {
+            request_ids: Vec::new(),
+            offset: 0,
+            limit: LIST_JOBS_MAX_LIMIT,
+        }
+    }
+
     /// The same query at another page position.
     pub fn with_offset(mut self, offset: u32) -> Self {
         self.offset = offset;
@@ -100,7 +128,7 @@ impl ListJobsQuery {
         Ok(self)
     }
 
-    /// The request ids.
+    /// The request ids; empty for [`ListJobsQuery::every_job`].
     pub fn request_ids(&self) -> &[RequestId] {
         &self.request_ids
     }
@@ -116,18 +144,23 @@ impl ListJobsQuery {
     }
 
     /// Query parameters, unencoded, in sorted key order: `limit`, `offset`, `request_ids`
-    /// (comma-joined; ids never contain a comma).
+    /// (comma-joined; ids never contain a comma; left out when there is none).
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let ids: Vec<&str> = self.request_ids.iter().map(RequestId::as_str).collect();
-        vec![
+        let mut pairs = vec![
             ("limit", self.limit.to_string()),
             ("offset", self.offset.to_string()),
-            ("request_ids", ids.join(",")),
-        ]
+        ];
+        if !self.request_ids.is_empty() {
+            let ids: Vec<&str> = self.request_ids.iter().map(RequestId::as_str).collect();
+            pairs.push(("request_ids", ids.join(",")));
+        }
+        pairs
     }
 
-    /// Parses decoded query parameters as the service does: `request_ids` (comma-separated) wins
-    /// over `request_id`; `offset` defaults to 0 and `limit` to 100; unknown keys are ignored.
+    /// Reads decoded query parameters as the service does: `request_ids` (comma-separated, a
+    /// repeated id counted once) wins over `request_id`; neither is [`ListJobsQuery::every_job`];
+    /// `offset` defaults to 0 and `limit` to 100; unknown keys are ignored. An error is an
+    /// [`Error::QueryParameter`] naming the parameter.
     pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self, Error>
     where
         K: AsRef<str>,
@@ -147,17 +180,24 @@ impl ListJobsQuery {
                 _ => {}
             }
         }
-        let ids = match (many, single) {
-            (Some(many), _) => many
-                .split(',')
-                .map(RequestId::new)
-                .collect::<Result<Vec<_>, _>>()?,
-            (None, Some(one)) => vec![RequestId::new(one)?],
-            (None, None) => Vec::new(),
+        let query = match (many, single) {
+            (Some(many), _) => {
+                let mut ids: Vec<RequestId> = Vec::new();
+                for id in many.split(',') {
+                    let id = RequestId::new(id).map_err(in_parameter("request_ids"))?;
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                ListJobsQuery::new(ids).map_err(in_parameter("request_ids"))?
+            }
+            (None, Some(one)) => {
+                let id = RequestId::new(one).map_err(in_parameter("request_id"))?;
+                ListJobsQuery::new(vec![id])?
+            }
+            (None, None) => ListJobsQuery::every_job(),
         };
-        ListJobsQuery::new(ids)?
-            .with_offset(offset)
-            .with_limit(limit)
+        query.with_offset(offset).with_limit(limit)
     }
 }
 
@@ -238,8 +278,9 @@ impl ListPhonesQuery {
         pairs
     }
 
-    /// Parses decoded query parameters; empty filter values count as unset, unknown keys are
-    /// ignored.
+    /// Reads decoded query parameters as the service does: `offset` defaults to 0 and `limit` to
+    /// 100; an empty value counts as unset; unknown keys are ignored. An error is an
+    /// [`Error::QueryParameter`] naming the parameter.
     pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self, Error>
     where
         K: AsRef<str>,
@@ -257,17 +298,20 @@ impl ListPhonesQuery {
                 "phone_name" => query.phone_name = Some(value.to_owned()),
                 "server_id" => query.server_id = Some(value.to_owned()),
                 "status" => {
-                    let code = value
-                        .parse()
-                        .map_err(|_| invalid("phone status", value, "an integer status code"))?;
+                    let code = value.parse().map_err(|_| {
+                        in_parameter("status")(invalid(
+                            "phone status",
+                            value,
+                            "an integer status code",
+                        ))
+                    })?;
                     query.status = Some(PhoneStatus::from_code(code));
                 }
                 "type" => {
-                    query.phone_type = Some(
-                        value
-                            .parse()
-                            .map_err(|_| invalid("phone type", value, "an integer"))?,
-                    );
+                    let code = value.parse().map_err(|_| {
+                        in_parameter("type")(invalid("phone type", value, "an integer"))
+                    })?;
+                    query.phone_type = Some(code);
                 }
                 _ => {}
             }
@@ -352,6 +396,62 @@ mod tests {
         }
         assert!(ListJobsQuery::from_pairs([("request_id", "x"), ("offset", "-1")]).is_err());
         assert!(ListJobsQuery::from_pairs([("request_ids", "a,,b")]).is_err());
+    }
+
+    #[test]
+    fn errors_name_the_query_parameter() {
+        let err = ListJobsQuery::from_pairs([("limit", "101")]).unwrap_err();
+        assert!(
+            matches!(&err, Error::QueryParameter { key: "limit", .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "query parameter limit: invalid limit \"101\": must be an integer from 1 to 100"
+        );
+        let ids = (0..21)
+            .map(|i| format!("r{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let err = ListJobsQuery::from_pairs([("request_ids", ids.as_str())]).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::QueryParameter {
+                key: "request_ids",
+                ..
+            }
+        ));
+        let err = ListJobsQuery::from_pairs([("request_id", "a b")]).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::QueryParameter {
+                key: "request_id",
+                ..
+            }
+        ));
+        let err = ListPhonesQuery::from_pairs([("status", "x")]).unwrap_err();
+        assert!(matches!(err, Error::QueryParameter { key: "status", .. }));
+        let err = ListPhonesQuery::from_pairs([("offset", "-1")]).unwrap_err();
+        assert!(matches!(err, Error::QueryParameter { key: "offset", .. }));
+    }
+
+    #[test]
+    fn a_query_without_request_ids_lists_every_job_and_repeated_ids_count_once() {
+        let all = ListJobsQuery::from_pairs([("offset", "5")]).unwrap();
+        assert!(all.request_ids().is_empty());
+        assert_eq!((all.offset(), all.limit()), (5, 100));
+        assert_eq!(ListJobsQuery::every_job().with_offset(5), all);
+        assert_eq!(
+            all.to_pairs(),
+            [("limit", "100".to_owned()), ("offset", "5".to_owned())]
+        );
+        let ids = (0..21)
+            .map(|i| format!("r{}", i % 20))
+            .collect::<Vec<_>>()
+            .join(",");
+        let query = ListJobsQuery::from_pairs([("request_ids", ids.as_str())]).unwrap();
+        assert_eq!(query.request_ids().len(), 20);
+        assert_eq!(query.request_ids()[0], rid("r0"));
     }
 
     #[test]

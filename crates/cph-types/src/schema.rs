@@ -8,7 +8,7 @@ use schemars::{JsonSchema, Schema, schema_for};
 
 use crate::property::PropertyMap;
 use crate::requests::{
-    ResetRequest, RestartRequest, RestoreRequest, StopRequest, StorageRequest,
+    BatchOperation, ResetRequest, RestartRequest, RestoreRequest, StopRequest, StorageRequest,
     UpdatePropertyRequest,
 };
 
@@ -20,6 +20,8 @@ pub const SCHEMAS_COMMAND: &str = "cargo run -p cph-types --example write-schema
 pub struct SchemaDocument {
     /// File name inside `schemas/`, e.g. `reset-request.json`.
     pub file_name: &'static str,
+    /// The schema itself.
+    pub schema: serde_json::Value,
     /// The file's exact contents: pretty JSON and a final newline.
     pub contents: String,
 }
@@ -31,21 +33,37 @@ fn document<T: JsonSchema>(file_name: &'static str) -> SchemaDocument {
     contents.push('\n');
     SchemaDocument {
         file_name,
+        schema: schema.to_value(),
         contents,
     }
 }
 
-/// Every schema `schemas/` holds: one per batch request body, plus the property map.
+impl BatchOperation {
+    /// The JSON Schema of the operation's request body, exactly as `schemas/` publishes it: what
+    /// a server checks a received body against (the simulator does).
+    pub fn request_schema(self) -> SchemaDocument {
+        match self {
+            BatchOperation::Reset => document::<ResetRequest>("reset-request.json"),
+            BatchOperation::Restart => document::<RestartRequest>("restart-request.json"),
+            BatchOperation::Stop => document::<StopRequest>("stop-request.json"),
+            BatchOperation::UpdateProperty => {
+                document::<UpdatePropertyRequest>("update-property-request.json")
+            }
+            BatchOperation::Restore => document::<RestoreRequest>("restore-request.json"),
+            BatchOperation::Storage => document::<StorageRequest>("storage-request.json"),
+        }
+    }
+}
+
+/// Every schema `schemas/` holds: one per batch request body
+/// ([`BatchOperation::request_schema`]), plus the property map.
 pub fn schema_documents() -> Vec<SchemaDocument> {
-    vec![
-        document::<ResetRequest>("reset-request.json"),
-        document::<RestartRequest>("restart-request.json"),
-        document::<StopRequest>("stop-request.json"),
-        document::<UpdatePropertyRequest>("update-property-request.json"),
-        document::<RestoreRequest>("restore-request.json"),
-        document::<StorageRequest>("storage-request.json"),
-        document::<PropertyMap>("property-map.json"),
-    ]
+    let mut documents: Vec<SchemaDocument> = BatchOperation::ALL
+        .into_iter()
+        .map(BatchOperation::request_schema)
+        .collect();
+    documents.push(document::<PropertyMap>("property-map.json"));
+    documents
 }
 
 /// Writes every [`schema_documents`] file into `dir` (created if missing); returns the paths.
