@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use schemars::{JsonSchema, Schema, schema_for};
 
+use crate::connection::ConnectionRequest;
 use crate::property::PropertyMap;
 use crate::requests::{
     BatchOperation, ResetRequest, RestartRequest, RestoreRequest, StopRequest, StorageRequest,
@@ -39,29 +40,43 @@ fn document<T: JsonSchema>(file_name: &'static str) -> SchemaDocument {
 }
 
 impl BatchOperation {
+    /// The file `schemas/` publishes the operation's request schema in, e.g. `reset-request.json`.
+    pub fn schema_file(self) -> &'static str {
+        match self {
+            BatchOperation::Reset => "reset-request.json",
+            BatchOperation::Restart => "restart-request.json",
+            BatchOperation::Stop => "stop-request.json",
+            BatchOperation::UpdateProperty => "update-property-request.json",
+            BatchOperation::Restore => "restore-request.json",
+            BatchOperation::Storage => "storage-request.json",
+        }
+    }
+
     /// The JSON Schema of the operation's request body, exactly as `schemas/` publishes it: what
     /// a server checks a received body against (the simulator does).
     pub fn request_schema(self) -> SchemaDocument {
+        let file = self.schema_file();
         match self {
-            BatchOperation::Reset => document::<ResetRequest>("reset-request.json"),
-            BatchOperation::Restart => document::<RestartRequest>("restart-request.json"),
-            BatchOperation::Stop => document::<StopRequest>("stop-request.json"),
-            BatchOperation::UpdateProperty => {
-                document::<UpdatePropertyRequest>("update-property-request.json")
-            }
-            BatchOperation::Restore => document::<RestoreRequest>("restore-request.json"),
-            BatchOperation::Storage => document::<StorageRequest>("storage-request.json"),
+            BatchOperation::Reset => document::<ResetRequest>(file),
+            BatchOperation::Restart => document::<RestartRequest>(file),
+            BatchOperation::Stop => document::<StopRequest>(file),
+            BatchOperation::UpdateProperty => document::<UpdatePropertyRequest>(file),
+            BatchOperation::Restore => document::<RestoreRequest>(file),
+            BatchOperation::Storage => document::<StorageRequest>(file),
         }
     }
 }
 
-/// Every schema `schemas/` holds: one per batch request body
-/// ([`BatchOperation::request_schema`]), plus the property map.
+/// Every schema `schemas/` holds: one per request body (each batch operation's
+/// [`BatchOperation::request_schema`], then [`ConnectionRequest`]'s), plus the property map.
 pub fn schema_documents() -> Vec<SchemaDocument> {
     let mut documents: Vec<SchemaDocument> = BatchOperation::ALL
         .into_iter()
         .map(BatchOperation::request_schema)
         .collect();
+    documents.push(document::<ConnectionRequest>(
+        ConnectionRequest::SCHEMA_FILE,
+    ));
     documents.push(document::<PropertyMap>("property-map.json"));
     documents
 }
