@@ -11,10 +11,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use cph_types::{
-    BatchEntry, BatchOperation, BatchResponse, BucketName, ImageId, Job, JobId, JobStatus,
-    ListCloudPhonesResponse, ListJobsQuery, ListPhonesQuery, PhoneDetail, PhoneId, PhoneJob,
-    PhoneStatus, PhoneSummary, PropertyMap, PropertyString, ResetPhone, RestartPhone, RestoreInfo,
-    ShowJobResponse, StorageInfo, UpdatePropertyPhone, validate_properties,
+    AccessInfo, BatchEntry, BatchOperation, BatchResponse, BucketName, ConnectError, ConnectInfo,
+    ConnectionResponse, ImageId, Job, JobId, JobStatus, ListCloudPhonesResponse, ListJobsQuery,
+    ListPhonesQuery, PhoneDetail, PhoneId, PhoneJob, PhoneStatus, PhoneSummary, PropertyMap,
+    PropertyString, ResetPhone, RestartPhone, RestoreInfo, Secret, ShowJobResponse, StorageInfo,
+    UpdatePropertyPhone, validate_properties,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -23,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::clock::format_api_time;
 use crate::config::{Faults, SimConfig};
-use crate::decode::{Submission, Submitted};
+use crate::decode::{ConnectionAsk, Submission, Submitted};
 use crate::error::{SIM_JOB_FAILED, SIM_RESTORE_NEWER_VERSION, SimError};
 use crate::ids::IdGenerator;
 use crate::lifecycle::{Outcome, Transition, job_status, settled_status, transition};
@@ -245,6 +246,18 @@ fn obs_object(bucket: &BucketName, path: &str) -> (String, String) {
     (bucket.to_string(), path.to_owned())
 }
 
+/// Where the phone at `index` of the fixture sits: its server's address octet (1..=250) and its
+/// slot on that server.
+fn phone_address(index: usize) -> (usize, usize) {
+    (
+        index / PHONES_PER_SERVER % 250 + 1,
+        index % PHONES_PER_SERVER,
+    )
+}
+
+/// The name BatchShowPhoneConnectInfos' refusals give the operation.
+const CONNECT_OPERATION: &str = "BatchShowPhoneConnectInfos";
+
 /// A page position or size as an index.
 fn index(value: u32) -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
@@ -360,8 +373,7 @@ impl State {
     }
 
     fn detail(&self, phone: &Phone, request_id: Option<String>, view: PropertyView) -> PhoneDetail {
-        let server_octet = phone.index / PHONES_PER_SERVER % 250 + 1;
-        let slot = phone.index % PHONES_PER_SERVER;
+        let (server_octet, slot) = phone_address(phone.index);
         let property = match view {
             PropertyView::Whole => phone.properties.to_api_string().into(),
             PropertyView::Capped => {
@@ -384,6 +396,45 @@ impl State {
                 "volume_size": 32,
             })),
         }
+    }
+
+    /// How a client reaches a running phone now: a new session id and ticket.
+    fn access_info(&mut self, phone_id: &PhoneId, now: SystemTime) -> Result<AccessInfo, SimError> {
+        if !phone_id.is_service_issued() {
+            return Err(SimError::PhoneIdInvalid {
+                phone_id: phone_id.to_string(),
+            });
+        }
+        let phone = self
+            .phone_index
+            .get(phone_id.as_str())
+            .and_then(|&i| self.phones.get(i))
+            .ok_or_else(|| SimError::PhoneNotFound {
+                phone_id: phone_id.to_string(),
+            })?;
+        let status = self.visible_status(phone);
+        if status != PhoneStatus::Running {
+            return Err(SimError::StatusForbids {
+                phone_id: phone_id.to_string(),
+                status: status.name(),
+                operation: CONNECT_OPERATION,
+            });
+        }
+        let (server_octet, slot) = phone_address(phone.index);
+        let issued_ms = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis());
+        let session_id = self.ids.next_id();
+        let ticket = format!("{}{}", self.ids.next_id(), self.ids.next_id());
+        Ok(AccessInfo {
+            access_ip: Some(format!("203.0.113.{server_octet}")),
+            intranet_ip: Some(format!("10.0.{server_octet}.{}", slot + 10)),
+            access_ipv6: None,
+            access_port: i64::try_from(20000 + slot).ok(),
+            session_id: Some(Secret::new(session_id)),
+            timestamp: Some(issued_ms.to_string()),
+            ticket: Some(Secret::new(ticket)),
+        })
     }
 
     fn job_view(&self, job: &JobRecord, now: SystemTime) -> Job {
@@ -824,6 +875,46 @@ impl Backend {
         })
     }
 
+    /// BatchShowPhoneConnectInfos: how a client reaches each running phone, with a fresh session
+    /// id and ticket per phone and call (drawn from the seeded id generator) and `timestamp` the
+    /// issue time in Unix milliseconds; any other phone is in `errors` (malformed id `CPS.0004`,
+    /// unknown `CPS.0005`, not running [`crate::error::SIM_PHONE_BUSY`]). The client type is
+    /// accepted as it is: every client reaches a phone the same way here.
+    pub(crate) fn batch_show_phone_connect_infos(
+        &self,
+        request: ConnectionAsk,
+        request_id: &str,
+        now: SystemTime,
+    ) -> Result<ConnectionResponse, SimError> {
+        let mut state = self.state();
+        state.settle(now);
+        let mut answer = ConnectionResponse {
+            request_id: Some(request_id.to_owned()),
+            ..ConnectionResponse::default()
+        };
+        for phone in request.phones {
+            let (phone_id, access) = match phone {
+                Submitted::Rejected { phone_id, error } => (phone_id, Err(error)),
+                Submitted::Entry(id) => {
+                    let access = state.access_info(&id, now);
+                    (id.into_string(), access)
+                }
+            };
+            match access {
+                Ok(access_info) => answer.connect_infos.push(ConnectInfo {
+                    phone_id: Some(phone_id),
+                    access_info: Some(access_info),
+                }),
+                Err(error) => answer.errors.push(ConnectError {
+                    phone_id: Some(phone_id),
+                    error_code: Some(error.error_code().to_owned()),
+                    error_msg: Some(error.error_msg()),
+                }),
+            }
+        }
+        Ok(answer)
+    }
+
     /// ShowJob.
     pub(crate) fn show_job(
         &self,
@@ -1066,7 +1157,7 @@ impl State {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::decode::{Decode, Input};
+    use crate::decode::{ConnectionAsk, Decode, Input};
 
     const STEP: Duration = Duration::from_millis(100);
 
@@ -2052,6 +2143,76 @@ mod tests {
         let job = job_id(&restart(&forever, &[&phone], t0()), 0);
         let much_later = t0() + Duration::from_secs(100 * 365 * 24 * 3600);
         assert!(forever.show_job(jid(&job), "r", much_later).is_ok());
+    }
+
+    fn connect(b: &Backend, ids: &[&str], at: SystemTime) -> ConnectionResponse {
+        let body = json!({ "phone_ids": ids, "client_type": "ANDROID" }).to_string();
+        let ask = ConnectionAsk::decode(&Input {
+            params: &[],
+            query: "",
+            body: body.as_bytes(),
+        })
+        .unwrap();
+        b.batch_show_phone_connect_infos(ask, "rc", at).unwrap()
+    }
+
+    #[test]
+    fn running_phones_get_fresh_access_per_call_and_others_an_error() {
+        let b = backend(3);
+        let ids = b.phone_ids();
+        submit(
+            &b,
+            BatchOperation::Stop,
+            json!({ "phone_ids": [ids[2]] }),
+            t0(),
+        );
+        let unknown = "f".repeat(32);
+        let answer = connect(
+            &b,
+            &[&ids[0], &ids[1], &ids[2], &unknown, "phone-1", "a b"],
+            t0(),
+        );
+        assert_eq!(answer.request_id.as_deref(), Some("rc"));
+        let connected: Vec<&str> = answer
+            .connect_infos
+            .iter()
+            .map(|c| c.phone_id.as_deref().unwrap())
+            .collect();
+        assert_eq!(connected, [ids[0].as_str(), ids[1].as_str()]);
+        let errors: Vec<(&str, &str)> = answer
+            .errors
+            .iter()
+            .map(|e| {
+                (
+                    e.phone_id.as_deref().unwrap(),
+                    e.error_code.as_deref().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (ids[2].as_str(), SIM_PHONE_BUSY_CODE),
+                (unknown.as_str(), "CPS.0005"),
+                ("phone-1", "CPS.0004"),
+                ("a b", "CPS.0004"),
+            ]
+        );
+        let access = answer.connect_infos[1].access_info.clone().unwrap();
+        assert_eq!(access.intranet_ip.as_deref(), Some("10.0.1.11"));
+        assert_eq!(access.access_port, Some(20001));
+        assert_eq!(access.timestamp.as_deref(), Some("1700000000000"));
+        let ticket = access.ticket.clone().unwrap();
+        assert_eq!(ticket.expose().len(), 64);
+        assert!(!format!("{answer:?}").contains(ticket.expose()));
+        let again = connect(&b, &[&ids[1]], t0() + STEP);
+        let second = again.connect_infos[0].access_info.clone().unwrap();
+        assert_ne!(second.ticket, access.ticket, "a new ticket per call");
+        assert_ne!(second.session_id, access.session_id);
+        assert_eq!(second.timestamp.as_deref(), Some("1700000000100"));
+        let stats = b.stats();
+        assert_eq!(stats.submissions.len(), 1, "only the stop acted on a phone");
+        assert!(stats.rejected.is_empty(), "{stats:?}");
     }
 
     #[test]

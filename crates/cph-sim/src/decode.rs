@@ -9,10 +9,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use cph_types::{
-    BatchEntry, BatchOperation, JobId, ListJobsQuery, ListPhonesQuery, PhoneId, RawBatch, shown,
+    BatchEntry, BatchOperation, ClientType, ConnectionRequest, JobId, ListJobsQuery,
+    ListPhonesQuery, PhoneId, RawBatch, shown,
 };
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::auth::decode_query;
@@ -67,9 +69,8 @@ impl<E: BatchEntry> Decode for Submission<E> {
     const ACTS: bool = true;
 
     fn decode(input: &Input<'_>) -> Result<Self, SimError> {
-        let body: Value = serde_json::from_slice(input.body)
-            .map_err(|e| SimError::invalid("body", format!("The body is not valid JSON: {e}.")))?;
-        let mut rejected = schema_check::<E>(&body)?;
+        let body = json_body(input)?;
+        let mut rejected = schema_check(E::OPERATION.schema_file(), PhoneList::of::<E>(), &body)?;
         let raw: RawBatch<E> =
             serde_json::from_value(body).map_err(|e| SimError::invalid("body", format!("{e}.")))?;
         let entries = raw
@@ -98,6 +99,60 @@ impl<E: BatchEntry> Decode for Submission<E> {
             entries,
         })
     }
+}
+
+/// A BatchShowPhoneConnectInfos request as the service reads it: each phone id decoded or
+/// rejected on its own. The client type must be one the API names (the schema checks it) but
+/// changes nothing in the simulator's answer, so it is not kept.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionAsk {
+    /// One per phone id sent, in order.
+    pub(crate) phones: Vec<Submitted<PhoneId>>,
+}
+
+/// [`ConnectionRequest`]'s wire form with the phone ids as sent, so each is answered on its own.
+#[derive(Deserialize)]
+struct SentConnection {
+    phone_ids: Vec<String>,
+    #[serde(rename = "client_type")]
+    _client_type: ClientType,
+}
+
+impl Decode for ConnectionAsk {
+    fn decode(input: &Input<'_>) -> Result<Self, SimError> {
+        let body = json_body(input)?;
+        let list = PhoneList {
+            key: "phone_ids",
+            phone_id_key: None,
+        };
+        let mut rejected = schema_check(ConnectionRequest::SCHEMA_FILE, list, &body)?;
+        let sent: SentConnection =
+            serde_json::from_value(body).map_err(|e| SimError::invalid("body", format!("{e}.")))?;
+        let phones = sent
+            .phone_ids
+            .into_iter()
+            .enumerate()
+            .map(|(index, phone_id)| match rejected.remove(&index) {
+                Some(error) => Submitted::Rejected { phone_id, error },
+                None => match PhoneId::new(phone_id.as_str()) {
+                    Ok(id) => Submitted::Entry(id),
+                    Err(_) => Submitted::Rejected {
+                        error: SimError::PhoneIdInvalid {
+                            phone_id: phone_id.clone(),
+                        },
+                        phone_id,
+                    },
+                },
+            })
+            .collect();
+        Ok(ConnectionAsk { phones })
+    }
+}
+
+/// The body as JSON, or `CPS.0004` for the body.
+fn json_body(input: &Input<'_>) -> Result<Value, SimError> {
+    serde_json::from_slice(input.body)
+        .map_err(|e| SimError::invalid("body", format!("The body is not valid JSON: {e}.")))
 }
 
 impl Decode for ListJobsQuery {
@@ -141,16 +196,20 @@ impl Decode for PhoneId {
     }
 }
 
-/// The compiled schema of every batch operation's body, built once from cph-types.
-fn validators() -> &'static HashMap<BatchOperation, Validator> {
-    static VALIDATORS: OnceLock<HashMap<BatchOperation, Validator>> = OnceLock::new();
+/// The compiled schema of every request body `schemas/` publishes, by file name, built once from
+/// cph-types.
+fn validators() -> &'static HashMap<&'static str, Validator> {
+    static VALIDATORS: OnceLock<HashMap<&'static str, Validator>> = OnceLock::new();
     VALIDATORS.get_or_init(|| {
-        BatchOperation::ALL
+        let documents = BatchOperation::ALL
             .into_iter()
-            .filter_map(|operation| match compile(operation) {
-                Ok(validator) => Some((operation, validator)),
+            .map(BatchOperation::request_schema)
+            .chain([ConnectionRequest::request_schema()]);
+        documents
+            .filter_map(|document| match compile(&document.schema) {
+                Ok(validator) => Some((document.file_name, validator)),
                 Err(error) => {
-                    tracing::error!(%error, ?operation, "the request schema does not compile");
+                    tracing::error!(%error, file = document.file_name, "a request schema does not compile");
                     None
                 }
             })
@@ -158,28 +217,49 @@ fn validators() -> &'static HashMap<BatchOperation, Validator> {
     })
 }
 
-fn compile(operation: BatchOperation) -> Result<Validator, String> {
+fn compile(schema: &Value) -> Result<Validator, String> {
     jsonschema::options()
         // Every pattern cph-types writes is valid for Rust's `regex` (a test proves it), which
         // never backtracks.
         .with_pattern_options(jsonschema::PatternOptions::regex())
-        .build(&operation.request_schema().schema)
+        .build(schema)
         .map_err(|e| e.to_string())
 }
 
-/// Checks `body` against the schema of `E`'s operation. A structural error anywhere, or a value
-/// error outside the entries (such as `image_id`), refuses the body: `CPS.0004` naming the JSON
-/// pointer. A value error inside an entry rejects that entry alone; the phone id's own error
-/// wins over the entry's others. Returns those rejections by entry index.
-fn schema_check<E: BatchEntry>(body: &Value) -> Result<BTreeMap<usize, SimError>, SimError> {
+/// Where a request body lists its phones: the list's key, and the phone id's key inside an
+/// entry (`None`: the entry is the bare id).
+#[derive(Debug, Clone, Copy)]
+struct PhoneList {
+    key: &'static str,
+    phone_id_key: Option<&'static str>,
+}
+
+impl PhoneList {
+    fn of<E: BatchEntry>() -> Self {
+        PhoneList {
+            key: E::KEY,
+            phone_id_key: E::PHONE_ID_KEY,
+        }
+    }
+}
+
+/// Checks `body` against the schema published as `schema_file`. A structural error anywhere, or a
+/// value error outside the list of phones (such as `image_id`), refuses the body: `CPS.0004`
+/// naming the JSON pointer. A value error inside one phone's entry rejects that entry alone; the
+/// phone id's own error wins over the entry's others. Returns those rejections by entry index.
+fn schema_check(
+    schema_file: &str,
+    list: PhoneList,
+    body: &Value,
+) -> Result<BTreeMap<usize, SimError>, SimError> {
     let validator = validators()
-        .get(&E::OPERATION)
+        .get(schema_file)
         .ok_or(SimError::ServerError { status: 500 })?;
     let mut rejected = BTreeMap::new();
     let mut refusal = None;
     for error in validator.iter_errors(body) {
         let pointer = pointer(&error);
-        let in_entry = entry_field::<E>(&pointer).filter(|_| is_value_error(error.kind()));
+        let in_entry = entry_field(list, &pointer).filter(|_| is_value_error(error.kind()));
         match in_entry {
             Some((index, EntryField::PhoneId)) => {
                 let phone_id = error.instance().as_str().unwrap_or_default().to_owned();
@@ -221,19 +301,18 @@ enum EntryField {
     Other(String),
 }
 
-/// The entry index and field of `pointer` when it lies inside an entry of `E`'s list.
-fn entry_field<E: BatchEntry>(pointer: &str) -> Option<(usize, EntryField)> {
+/// The entry index and field of `pointer` when it lies inside an entry of `list`.
+fn entry_field(list: PhoneList, pointer: &str) -> Option<(usize, EntryField)> {
     let mut segments = pointer.strip_prefix('/')?.split('/');
-    if segments.next()? != E::KEY {
+    if segments.next()? != list.key {
         return None;
     }
     let index = segments.next()?.parse().ok()?;
-    let field = segments.next();
-    let field = match (field, E::PHONE_ID_KEY) {
+    let field = match (segments.next(), list.phone_id_key) {
         (None, None) => EntryField::PhoneId,
         (Some(field), Some(key)) if field == key => EntryField::PhoneId,
         (Some(field), _) => EntryField::Other(field.replace("~1", "/").replace("~0", "~")),
-        (None, Some(_)) => EntryField::Other(format!("/{}/{index}", E::KEY)),
+        (None, Some(_)) => EntryField::Other(format!("/{}/{index}", list.key)),
     };
     Some((index, field))
 }
@@ -299,6 +378,10 @@ fn reason(error: &ValidationError<'_>) -> String {
         ValidationErrorKind::MaxLength { limit } => {
             format!("{} is longer than {limit} characters.", value())
         }
+        ValidationErrorKind::MaxItems { limit } => {
+            let found = error.instance().as_array().map_or(0, Vec::len);
+            format!("Expected at most {limit} items, found {found}.")
+        }
         ValidationErrorKind::AnyOf { context } => match value_branch(context) {
             Some(inner) => reason(inner),
             None => format!(
@@ -351,8 +434,12 @@ mod tests {
     #[test]
     fn every_operation_schema_compiles() {
         for operation in BatchOperation::ALL {
-            assert!(validators().contains_key(&operation), "{operation:?}");
+            assert!(
+                validators().contains_key(operation.schema_file()),
+                "{operation:?}"
+            );
         }
+        assert!(validators().contains_key(ConnectionRequest::SCHEMA_FILE));
     }
 
     #[test]
@@ -475,6 +562,59 @@ mod tests {
                 .starts_with("Parameter: /phones/0 is invalid. invalid property string"),
             "{error}"
         );
+    }
+
+    fn connection(sent: &Value) -> Result<ConnectionAsk, SimError> {
+        let bytes = sent.to_string();
+        ConnectionAsk::decode(&Input {
+            params: &[],
+            query: "",
+            body: bytes.as_bytes(),
+        })
+    }
+
+    #[test]
+    fn a_connection_request_names_at_most_ten_phones_and_a_known_client_type() {
+        let eleven: Vec<String> = (0..11).map(|i| format!("p{i}")).collect();
+        let error = connection(&json!({ "phone_ids": eleven, "client_type": "ANDROID" }))
+            .expect_err("too many");
+        assert_eq!(
+            (error.http_status(), error.error_msg().as_str()),
+            (
+                400,
+                "Parameter: /phone_ids is invalid. Expected at most 10 items, found 11."
+            )
+        );
+        let error = connection(&json!({ "phone_ids": ["p1"], "client_type": "iOS" }))
+            .expect_err("unknown client");
+        assert!(
+            error
+                .error_msg()
+                .starts_with("Parameter: /client_type is invalid."),
+            "{error}"
+        );
+        let error = connection(&json!({ "phone_ids": ["p1", 5], "client_type": "IOS" }))
+            .expect_err("a number");
+        assert!(
+            error
+                .error_msg()
+                .starts_with("Parameter: /phone_ids/1 is invalid."),
+            "{error}"
+        );
+        let error = connection(&json!({ "phone_ids": ["p1"] })).expect_err("no client type");
+        assert!(
+            error
+                .error_msg()
+                .starts_with("Parameter: /client_type is invalid."),
+            "{error}"
+        );
+        let ask =
+            connection(&json!({ "phone_ids": ["p1", "not ok"], "client_type": "H5_PC" })).unwrap();
+        assert!(matches!(&ask.phones[0], Submitted::Entry(id) if id.as_str() == "p1"));
+        assert!(matches!(
+            &ask.phones[1],
+            Submitted::Rejected { phone_id, error: SimError::PhoneIdInvalid { .. } } if phone_id == "not ok"
+        ));
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! A faithful local simulator of the Huawei Cloud CPH (Cloud Phone Host) v1 API, to run the
 //! provider, the client and benchmarks without a cloud account.
 //!
-//! It serves the six batch operations, ShowJob, ListJobs, ListCloudPhones and
-//! ShowCloudPhoneDetail with the real wire format; reads each request with cph-types (a batch
+//! It serves the six batch operations, BatchShowPhoneConnectInfos, ShowJob, ListJobs,
+//! ListCloudPhones and ShowCloudPhoneDetail with the real wire format; reads each request with cph-types (a batch
 //! body checked against the JSON Schema `schemas/` publishes: a structural violation is a 400
 //! naming the JSON pointer, a bad value inside one phone's entry that phone's rejection); verifies SDK-HMAC-SHA256 signatures and IAM
 //! tokens as the gateway does; moves jobs running -> success/failed after a configurable duration

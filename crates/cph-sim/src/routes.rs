@@ -19,7 +19,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, delete, get, on, post, put};
 use axum::{Json, Router};
-use cph_types::{BatchEntry, BatchResponse, ErrorBody};
+use cph_types::{BatchEntry, BatchResponse, CONNECTION_PATH_SUFFIX, ErrorBody};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Credentials, Received, authenticate};
@@ -67,15 +67,22 @@ where
     E: BatchEntry + Send + 'static,
     E::Shared: Send,
 {
-    ApiRoute {
-        suffix: E::OPERATION.path_suffix().to_owned(),
-        name: E::OPERATION.api_name(),
-        handler: operation(MethodFilter::POST, backend_method),
-    }
+    let operation = E::OPERATION;
+    api(
+        MethodFilter::POST,
+        operation.path_suffix(),
+        operation.api_name(),
+        backend_method,
+    )
 }
 
-/// A read operation's route.
-fn read<T, R>(suffix: &str, name: &'static str, backend_method: Operation<T, R>) -> ApiRoute
+/// Any other operation's route.
+fn api<T, R>(
+    method: MethodFilter,
+    suffix: &str,
+    name: &'static str,
+    backend_method: Operation<T, R>,
+) -> ApiRoute
 where
     T: Decode + Send + 'static,
     R: Serialize + Send + 'static,
@@ -83,30 +90,39 @@ where
     ApiRoute {
         suffix: suffix.to_owned(),
         name,
-        handler: operation(MethodFilter::GET, backend_method),
+        handler: operation(method, backend_method),
     }
 }
 
-/// The whole API: six batch operations, jobs, phones, the admin API and the fallback.
+/// The whole API: six batch operations, the connection call, jobs, phones, the admin API and the
+/// fallback.
 pub(crate) fn router(state: AppState) -> Router {
-    let api = [
+    const GET: MethodFilter = MethodFilter::GET;
+    let table = [
         batch(Backend::reset_cloud_phone),
         batch(Backend::restart_cloud_phone),
         batch(Backend::stop_cloud_phone),
         batch(Backend::update_cloud_phone_property),
         batch(Backend::restore_cloud_phone_data),
         batch(Backend::export_cloud_phone_data),
-        read("jobs/{job_id}", "ShowJob", Backend::show_job),
-        read("jobs", "ListJobs", Backend::list_jobs),
-        read("phones", "ListCloudPhones", Backend::list_cloud_phones),
-        read(
+        api(
+            MethodFilter::POST,
+            CONNECTION_PATH_SUFFIX,
+            "BatchShowPhoneConnectInfos",
+            Backend::batch_show_phone_connect_infos,
+        ),
+        api(GET, "jobs/{job_id}", "ShowJob", Backend::show_job),
+        api(GET, "jobs", "ListJobs", Backend::list_jobs),
+        api(GET, "phones", "ListCloudPhones", Backend::list_cloud_phones),
+        api(
+            GET,
             "phones/{phone_id}",
             "ShowCloudPhoneDetail",
             Backend::show_cloud_phone_detail,
         ),
     ];
     let mut routes = Router::new();
-    for route in api {
+    for route in table {
         let gated = route.handler.layer(middleware::from_fn_with_state(
             (state.clone(), route.name),
             gate,

@@ -628,6 +628,49 @@ async fn a_body_breaking_its_operation_schema_is_refused_whole_naming_the_json_p
 }
 
 #[tokio::test]
+async fn batch_connection_gives_each_running_phone_its_access_and_refuses_more_than_ten() {
+    let sim = start(2).await;
+    let client = Signer::for_sim(&sim);
+    let ids = sim.phone_ids();
+    let unknown = "f".repeat(32);
+    let body = json!({ "phone_ids": [ids[0], unknown], "client_type": "H5_PC" }).to_string();
+    let reply = client
+        .call("POST", "phones/batch-connection", &[], &body)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let answer: cph_types::ConnectionResponse = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(answer.connect_infos.len(), 1);
+    assert_eq!(
+        answer.connect_infos[0].phone_id.as_deref(),
+        Some(ids[0].as_str())
+    );
+    let access = answer.connect_infos[0].access_info.as_ref().unwrap();
+    assert!(access.ticket.is_some() && access.session_id.is_some() && access.access_port.is_some());
+    assert_eq!(answer.errors.len(), 1);
+    assert_eq!(answer.errors[0].error_code.as_deref(), Some("CPS.0005"));
+    assert_eq!(
+        answer.request_id,
+        reply.header("x-request-id").map(str::to_owned)
+    );
+
+    let eleven: Vec<String> = (0..11).map(|_| ids[1].clone()).collect();
+    let body = json!({ "phone_ids": eleven, "client_type": "ANDROID" }).to_string();
+    let refused = client
+        .call("POST", "phones/batch-connection", &[], &body)
+        .await;
+    assert_eq!(
+        (refused.status, refused.error_code().as_str()),
+        (400, "CPS.0004"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("/phone_ids"), "{}", refused.body);
+    let stats = sim.stats();
+    assert_eq!(stats.requests.get("BatchShowPhoneConnectInfos"), Some(&2));
+    assert!(stats.submissions.is_empty());
+}
+
+#[tokio::test]
 async fn admin_api_controls_faults_stats_and_drift() {
     let sim = start(3).await;
     let addr = sim.local_addr();

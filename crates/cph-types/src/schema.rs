@@ -67,6 +67,13 @@ impl BatchOperation {
     }
 }
 
+impl ConnectionRequest {
+    /// The JSON Schema of the body, exactly as `schemas/` publishes it in [`Self::SCHEMA_FILE`].
+    pub fn request_schema() -> SchemaDocument {
+        document::<ConnectionRequest>(ConnectionRequest::SCHEMA_FILE)
+    }
+}
+
 /// Every schema `schemas/` holds: one per request body (each batch operation's
 /// [`BatchOperation::request_schema`], then [`ConnectionRequest`]'s), plus the property map.
 pub fn schema_documents() -> Vec<SchemaDocument> {
