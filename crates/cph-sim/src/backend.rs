@@ -80,6 +80,24 @@ struct Effect {
     restore: Option<(String, String)>,
 }
 
+impl Effect {
+    /// What a reset or a restart changes besides the status: `property` (checked against the
+    /// catalogue) and the image.
+    fn reboot(
+        phone_id: &PhoneId,
+        property: Option<&PropertyString>,
+        image_id: Option<&ImageId>,
+    ) -> Result<Effect, SimError> {
+        Ok(Effect {
+            properties: property
+                .map(|property| catalogued(phone_id, property))
+                .transpose()?,
+            image_id: image_id.map(ImageId::to_string),
+            ..Effect::default()
+        })
+    }
+}
+
 /// One job.
 #[derive(Debug, Clone)]
 struct JobRecord {
@@ -716,15 +734,11 @@ impl Backend {
     ) -> Result<BatchResponse, SimError> {
         let image_id = request.shared.image_id.clone();
         self.perform(request, request_id, now, |phone| {
+            let reboot =
+                Effect::reboot(&phone.phone_id, phone.property.as_ref(), image_id.as_ref());
             Ok(Effect {
                 wipe: phone.factory_reset_enabled == Some(true),
-                properties: phone
-                    .property
-                    .as_ref()
-                    .map(|property| catalogued(&phone.phone_id, property))
-                    .transpose()?,
-                image_id: image_id.clone().map(ImageId::into_string),
-                ..Effect::default()
+                ..reboot?
             })
         })
     }
@@ -739,15 +753,7 @@ impl Backend {
     ) -> Result<BatchResponse, SimError> {
         let image_id = request.shared.image_id.clone();
         self.perform(request, request_id, now, |phone| {
-            Ok(Effect {
-                properties: phone
-                    .property
-                    .as_ref()
-                    .map(|property| catalogued(&phone.phone_id, property))
-                    .transpose()?,
-                image_id: image_id.clone().map(ImageId::into_string),
-                ..Effect::default()
-            })
+            Effect::reboot(&phone.phone_id, phone.property.as_ref(), image_id.as_ref())
         })
     }
 

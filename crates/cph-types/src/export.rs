@@ -276,17 +276,7 @@ mod tests {
         let pieces = [
             "/data", "/cache", "/", "a", "*", ".", "-", "misc", " ", "x?", "/sdcard", "中",
         ];
-        let mut samples = vec![String::new()];
-        for _ in 0..4 {
-            let mut next = Vec::new();
-            for s in &samples {
-                for p in pieces {
-                    next.push(format!("{s}{p}"));
-                }
-            }
-            samples.extend(next);
-        }
-        for s in samples {
+        for s in crate::text::samples_of(&pieces, 4) {
             assert_eq!(ExportPath::is_valid(&s), regex.is_match(&s), "{s:?}");
         }
     }

@@ -325,17 +325,7 @@ mod tests {
     fn object_path_pattern_agrees_with_the_validator() {
         let regex = regex::Regex::new(&ObjectPath::pattern().unwrap()).unwrap();
         let pieces = ["a", ".", "..", "/", " ", "\n", "+"];
-        let mut samples = vec![String::new()];
-        for _ in 0..5 {
-            let mut next = Vec::new();
-            for s in &samples {
-                for p in pieces {
-                    next.push(format!("{s}{p}"));
-                }
-            }
-            samples.extend(next);
-        }
-        for s in samples {
+        for s in crate::text::samples_of(&pieces, 5) {
             let in_length = !s.is_empty();
             assert_eq!(
                 ObjectPath::is_valid(&s),

@@ -242,6 +242,22 @@ impl TextRule {
     }
 }
 
+/// Every string of up to `depth` of `pieces` put end to end, the empty one included: samples on
+/// which a validator and its pattern must agree.
+#[cfg(test)]
+pub(crate) fn samples_of(pieces: &[&str], depth: usize) -> Vec<String> {
+    let mut samples = vec![String::new()];
+    let mut last = samples.clone();
+    for _ in 0..depth {
+        last = last
+            .iter()
+            .flat_map(|s| pieces.iter().map(move |p| format!("{s}{p}")))
+            .collect();
+        samples.extend(last.iter().cloned());
+    }
+    samples
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
