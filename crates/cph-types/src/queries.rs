@@ -78,15 +78,59 @@ fn parse_limit(value: &str, max: u32) -> Result<u32, Error> {
         .map_err(in_parameter("limit"))
 }
 
+/// The page of a list call both queries share: `offset` and `limit`, the limit at most `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Paging {
+    offset: u32,
+    limit: u32,
+    max: u32,
+}
+
+impl Paging {
+    /// The first page of `limit` (a default within `max`).
+    const fn first(limit: u32, max: u32) -> Self {
+        Paging {
+            offset: 0,
+            limit,
+            max,
+        }
+    }
+
+    fn with_limit(mut self, limit: u32) -> Result<Self, Error> {
+        self.limit = check_limit(limit, self.max)?;
+        Ok(self)
+    }
+
+    /// Reads `offset` or `limit`; `false` for another key.
+    fn read(&mut self, key: &str, value: &str) -> Result<bool, Error> {
+        match key {
+            "offset" => self.offset = parse_offset(value)?,
+            "limit" => self.limit = parse_limit(value, self.max)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// `limit` and `offset`, in this (sorted) order.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("limit", self.limit.to_string()),
+            ("offset", self.offset.to_string()),
+        ]
+    }
+}
+
 /// ListJobs' query: the jobs of 1 to 20 request ids (or, as the simulator reads a query naming
 /// none, of the whole project), `offset` and `limit` (1..=100).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListJobsQuery {
     /// Empty: every job of the project.
     request_ids: Vec<RequestId>,
-    offset: u32,
-    limit: u32,
+    paging: Paging,
 }
+
+/// ListJobs' first page: `limit` 100, also the most.
+const JOBS_FIRST_PAGE: Paging = Paging::first(LIST_JOBS_MAX_LIMIT, LIST_JOBS_MAX_LIMIT);
 
 impl ListJobsQuery {
     /// A query for the jobs of `request_ids` (1 to [`LIST_JOBS_MAX_REQUEST_IDS`]), first page,
@@ -101,8 +145,7 @@ impl ListJobsQuery {
         }
         Ok(ListJobsQuery {
             request_ids,
-            offset: 0,
-            limit: LIST_JOBS_MAX_LIMIT,
+            paging: JOBS_FIRST_PAGE,
         })
     }
 
@@ -111,20 +154,19 @@ impl ListJobsQuery {
     pub fn every_job() -> Self {
         ListJobsQuery {
             request_ids: Vec::new(),
-            offset: 0,
-            limit: LIST_JOBS_MAX_LIMIT,
+            paging: JOBS_FIRST_PAGE,
         }
     }
 
     /// The same query at another page position.
     pub fn with_offset(mut self, offset: u32) -> Self {
-        self.offset = offset;
+        self.paging.offset = offset;
         self
     }
 
     /// The same query with another page size (1 to [`LIST_JOBS_MAX_LIMIT`]).
     pub fn with_limit(mut self, limit: u32) -> Result<Self, Error> {
-        self.limit = check_limit(limit, LIST_JOBS_MAX_LIMIT)?;
+        self.paging = self.paging.with_limit(limit)?;
         Ok(self)
     }
 
@@ -135,21 +177,18 @@ impl ListJobsQuery {
 
     /// The page position.
     pub fn offset(&self) -> u32 {
-        self.offset
+        self.paging.offset
     }
 
     /// The page size.
     pub fn limit(&self) -> u32 {
-        self.limit
+        self.paging.limit
     }
 
     /// Query parameters, unencoded, in sorted key order: `limit`, `offset`, `request_ids`
     /// (comma-joined; ids never contain a comma; left out when there is none).
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut pairs = vec![
-            ("limit", self.limit.to_string()),
-            ("offset", self.offset.to_string()),
-        ];
+        let mut pairs = self.paging.pairs();
         if !self.request_ids.is_empty() {
             let ids: Vec<&str> = self.request_ids.iter().map(RequestId::as_str).collect();
             pairs.push(("request_ids", ids.join(",")));
@@ -168,19 +207,19 @@ impl ListJobsQuery {
     {
         let mut single = None;
         let mut many = None;
-        let mut offset = 0;
-        let mut limit = LIST_JOBS_MAX_LIMIT;
+        let mut paging = JOBS_FIRST_PAGE;
         for (key, value) in pairs {
-            let value = value.as_ref();
-            match key.as_ref() {
+            let (key, value) = (key.as_ref(), value.as_ref());
+            if paging.read(key, value)? {
+                continue;
+            }
+            match key {
                 "request_id" => single = Some(value.to_owned()),
                 "request_ids" => many = Some(value.to_owned()),
-                "offset" => offset = parse_offset(value)?,
-                "limit" => limit = parse_limit(value, LIST_JOBS_MAX_LIMIT)?,
                 _ => {}
             }
         }
-        let query = match (many, single) {
+        let mut query = match (many, single) {
             (Some(many), _) => {
                 let mut ids: Vec<RequestId> = Vec::new();
                 for id in many.split(',') {
@@ -197,15 +236,15 @@ impl ListJobsQuery {
             }
             (None, None) => ListJobsQuery::every_job(),
         };
-        query.with_offset(offset).with_limit(limit)
+        query.paging = paging;
+        Ok(query)
     }
 }
 
 /// ListCloudPhones' query: `offset`, `limit` (1..=200, default 100) and optional filters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListPhonesQuery {
-    offset: u32,
-    limit: u32,
+    paging: Paging,
     /// Filter: phone name.
     pub phone_name: Option<String>,
     /// Filter: server id.
@@ -219,8 +258,7 @@ pub struct ListPhonesQuery {
 impl Default for ListPhonesQuery {
     fn default() -> Self {
         ListPhonesQuery {
-            offset: 0,
-            limit: LIST_PHONES_DEFAULT_LIMIT,
+            paging: Paging::first(LIST_PHONES_DEFAULT_LIMIT, LIST_PHONES_MAX_LIMIT),
             phone_name: None,
             server_id: None,
             status: None,
@@ -237,32 +275,29 @@ impl ListPhonesQuery {
 
     /// The same query at another page position.
     pub fn with_offset(mut self, offset: u32) -> Self {
-        self.offset = offset;
+        self.paging.offset = offset;
         self
     }
 
     /// The same query with another page size (1 to [`LIST_PHONES_MAX_LIMIT`]).
     pub fn with_limit(mut self, limit: u32) -> Result<Self, Error> {
-        self.limit = check_limit(limit, LIST_PHONES_MAX_LIMIT)?;
+        self.paging = self.paging.with_limit(limit)?;
         Ok(self)
     }
 
     /// The page position.
     pub fn offset(&self) -> u32 {
-        self.offset
+        self.paging.offset
     }
 
     /// The page size.
     pub fn limit(&self) -> u32 {
-        self.limit
+        self.paging.limit
     }
 
     /// Query parameters, unencoded, in sorted key order; unset filters are left out.
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut pairs = vec![
-            ("limit", self.limit.to_string()),
-            ("offset", self.offset.to_string()),
-        ];
+        let mut pairs = self.paging.pairs();
         if let Some(name) = &self.phone_name {
             pairs.push(("phone_name", name.clone()));
         }
@@ -292,9 +327,11 @@ impl ListPhonesQuery {
             if value.is_empty() {
                 continue;
             }
-            match key.as_ref() {
-                "offset" => query.offset = parse_offset(value)?,
-                "limit" => query.limit = parse_limit(value, LIST_PHONES_MAX_LIMIT)?,
+            let key = key.as_ref();
+            if query.paging.read(key, value)? {
+                continue;
+            }
+            match key {
                 "phone_name" => query.phone_name = Some(value.to_owned()),
                 "server_id" => query.server_id = Some(value.to_owned()),
                 "status" => {
