@@ -65,9 +65,16 @@ macro_rules! validated_string {
             }
 
             /// The anchored pattern of the rule (ECMA-262 and Rust `regex` compatible), or `None`
-            /// when only the length is constrained.
+            /// when only the length is constrained. A value is valid when it matches and its length
+            /// in characters is in [`Self::length_range`] (the schema's `minLength` and
+            /// `maxLength`): for a path rule the pattern leaves the length to them.
             pub fn pattern() -> Option<String> {
                 Self::RULE.pattern()
+            }
+
+            /// The lengths, in characters, a valid value may have.
+            pub fn length_range() -> std::ops::RangeInclusive<usize> {
+                Self::RULE.min..=Self::RULE.max
             }
 
             /// The validated value.
