@@ -13,7 +13,9 @@
 //!   operation, its key on the wire and its own checks) beside the [`SharedFields`] (none, or
 //!   [`ImageChoice`]): [`ResetRequest`], [`RestartRequest`], [`StopRequest`] (bare
 //!   [`PhoneId`]s), [`UpdatePropertyRequest`], [`RestoreRequest`], [`StorageRequest`]; every one
-//!   a [`BatchRequest`], routed by [`BatchOperation`].
+//!   a [`BatchRequest`], routed by [`BatchOperation`]. A server reads a body as a [`RawBatch`]
+//!   (request-wide fields decoded, each entry decoded on its own) and checks it against
+//!   [`BatchOperation::request_schema`].
 //! - responses: [`BatchResponse`] of [`PhoneJob`]s, [`Job`], [`ShowJobResponse`],
 //!   [`ListJobsResponse`], [`ListCloudPhonesResponse`] of [`PhoneSummary`], [`PhoneDetail`],
 //!   [`ErrorBody`]: tolerant of missing, `null`, `""` and unknown fields.
