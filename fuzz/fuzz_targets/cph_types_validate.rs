@@ -58,9 +58,10 @@ macro_rules! check_id {
             <$ty>::pattern().map(|p| Regex::new(&p).unwrap_or_else(|e| panic!("{p}: {e}")))
         });
         if let Some(regex) = PATTERN.as_ref() {
+            let in_length = <$ty>::length_range().contains(&text.chars().count());
             assert_eq!(
                 accepted,
-                regex.is_match(text),
+                regex.is_match(text) && in_length,
                 "{} rule and pattern disagree on {text:?}",
                 <$ty>::WHAT
             );

@@ -11,11 +11,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use cph_types::{
-    BatchOperation, BatchResponse, BucketName, ExportObjectPath, ExportPath, ImageId, Job,
-    JobStatus, LIST_JOBS_MAX_LIMIT, LIST_JOBS_MAX_REQUEST_IDS, LIST_PHONES_DEFAULT_LIMIT,
-    LIST_PHONES_MAX_LIMIT, ListCloudPhonesResponse, ObjectPath, PhoneDetail, PhoneId, PhoneJob,
-    PhoneStatus, PhoneSummary, PropertyMap, PropertyString, ShowJobResponse,
-    check_export_selection, check_property_size, validate_properties,
+    AccessInfo, BatchEntry, BatchOperation, BatchResponse, BucketName, ConnectError, ConnectInfo,
+    ConnectionResponse, ImageId, Job, JobId, JobStatus, ListCloudPhonesResponse, ListJobsQuery,
+    ListPhonesQuery, PhoneDetail, PhoneId, PhoneJob, PhoneStatus, PhoneSummary, PropertyMap,
+    PropertyString, ResetPhone, RestartPhone, RestoreInfo, Secret, ShowJobResponse, StorageInfo,
+    UpdatePropertyPhone, validate_properties,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 
 use crate::clock::format_api_time;
 use crate::config::{Faults, SimConfig};
+use crate::decode::{ConnectionAsk, Submission, Submitted};
 use crate::error::{SIM_JOB_FAILED, SIM_RESTORE_NEWER_VERSION, SimError};
 use crate::ids::IdGenerator;
 use crate::lifecycle::{Outcome, Transition, job_status, settled_status, transition};
@@ -77,6 +78,24 @@ struct Effect {
     export: Option<(String, String)>,
     /// The OBS object (bucket, path) a restore reads.
     restore: Option<(String, String)>,
+}
+
+impl Effect {
+    /// What a reset or a restart changes besides the status: `property` (checked against the
+    /// catalogue) and the image.
+    fn reboot(
+        phone_id: &PhoneId,
+        property: Option<&PropertyString>,
+        image_id: Option<&ImageId>,
+    ) -> Result<Effect, SimError> {
+        Ok(Effect {
+            properties: property
+                .map(|property| catalogued(phone_id, property))
+                .transpose()?,
+            image_id: image_id.map(ImageId::to_string),
+            ..Effect::default()
+        })
+    }
 }
 
 /// One job.
@@ -219,227 +238,53 @@ pub(crate) struct Backend {
     job_duration: Duration,
 }
 
-/// Query parameters as `(key, value)` pairs, already percent-decoded.
-pub(crate) type QueryPairs = [(String, String)];
-
-fn query_value<'a>(pairs: &'a QueryPairs, key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-fn parse_number<T: std::str::FromStr>(
-    pairs: &QueryPairs,
-    key: &str,
-) -> Result<Option<T>, SimError> {
-    match query_value(pairs, key) {
-        None => Ok(None),
-        Some(text) => text
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| SimError::invalid(key, format!("{text:?} is not a valid number."))),
-    }
-}
-
-fn paging(
-    pairs: &QueryPairs,
-    default_limit: u32,
-    max_limit: u32,
-) -> Result<(usize, usize), SimError> {
-    let offset: u64 = parse_number(pairs, "offset")?.unwrap_or(0);
-    let limit: u32 = parse_number(pairs, "limit")?.unwrap_or(default_limit);
-    if !(1..=max_limit).contains(&limit) {
-        return Err(SimError::invalid(
-            "limit",
-            format!("{limit} is out of range 1..{max_limit}."),
-        ));
-    }
-    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-    Ok((offset, limit as usize))
-}
-
-/// A JSON value as a phone id to echo back: strings as they are, anything else as JSON text.
-fn echo_id(value: Option<&Value>) -> String {
-    match value {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
-    }
-}
-
-fn optional_string<'a>(entry: &'a Value, field: &str) -> Result<Option<&'a str>, SimError> {
-    match entry.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(SimError::invalid(
-            field,
-            format!("{other} is not a string."),
-        )),
-    }
-}
-
-fn required_string<'a>(entry: &'a Value, field: &str) -> Result<&'a str, SimError> {
-    optional_string(entry, field)?
-        .ok_or_else(|| SimError::invalid(field, "The parameter is required."))
-}
-
-/// Parses and checks a `property` string against the catalogue.
-fn checked_properties(phone_id: &str, text: &str, field: &str) -> Result<PropertyMap, SimError> {
-    let map =
-        PropertyMap::from_api_string(text).map_err(|e| SimError::invalid(field, e.to_string()))?;
-    let report = validate_properties(phone_id, &map);
+/// Parses a `property` string and checks it against the catalogue: a known key with a value
+/// outside its rule is `CPS.0004` for the phone.
+fn catalogued(phone_id: &PhoneId, property: &PropertyString) -> Result<PropertyMap, SimError> {
+    let map = property.to_map().map_err(SimError::from_rule)?;
+    let report = validate_properties(phone_id.as_str(), &map);
     match report.errors.first() {
-        Some(issue) => Err(SimError::invalid(field, issue.to_string())),
+        Some(issue) => Err(SimError::invalid("property", issue.to_string())),
         None => Ok(map),
     }
 }
 
-fn property_size(
-    phone_id: &str,
-    property: Option<&str>,
-    custom: Option<&str>,
-) -> Result<(), SimError> {
-    let as_string = |text: Option<&str>, field: &str| -> Result<Option<PropertyString>, SimError> {
-        text.map(|t| {
-            PropertyString::try_from(t).map_err(|e| SimError::invalid(field, e.to_string()))
-        })
-        .transpose()
-    };
-    let property = as_string(property, "property")?;
-    let custom = as_string(custom, "custom_property")?;
-    check_property_size(phone_id, property.as_ref(), custom.as_ref())
-        .map_err(|e| SimError::invalid("property", e.to_string()))
+/// What the types alone cannot check of an entry ([`BatchEntry::check`]): its first problem.
+fn entry_rules<E: BatchEntry>(entry: &E) -> Result<(), SimError> {
+    let mut problems = Vec::new();
+    entry.check(&mut problems);
+    problems
+        .into_iter()
+        .next()
+        .map_or(Ok(()), |problem| Err(SimError::from_rule(problem)))
 }
 
-fn check_obs_target(entry: &Value) -> Result<(), SimError> {
-    let bucket = required_string(entry, "bucket_name")?;
-    if !BucketName::is_valid(bucket) {
-        return Err(SimError::invalid(
-            "bucket_name",
-            format!("{bucket:?} must be {}.", BucketName::rule_description()),
-        ));
-    }
-    let path = required_string(entry, "object_path")?;
-    if !ObjectPath::is_valid(path) {
-        return Err(SimError::invalid(
-            "object_path",
-            format!("must be {}.", ObjectPath::rule_description()),
-        ));
-    }
-    Ok(())
+/// The OBS object an entry names: (bucket, path).
+fn obs_object(bucket: &BucketName, path: &str) -> (String, String) {
+    (bucket.to_string(), path.to_owned())
 }
 
-/// The OBS object (bucket, path) an entry names, already checked.
-fn obs_object(entry: &Value) -> (String, String) {
-    let text = |name: &str| {
-        entry
-            .get(name)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    (text("bucket_name"), text("object_path"))
+/// Where the phone at `index` of the fixture sits: its server's address octet (1..=250) and its
+/// slot on that server.
+fn phone_address(index: usize) -> (usize, usize) {
+    (
+        index / PHONES_PER_SERVER % 250 + 1,
+        index % PHONES_PER_SERVER,
+    )
 }
 
-/// Checks an export's bucket and object path: the export's stricter object path rule.
-fn check_export_target(entry: &Value) -> Result<(), SimError> {
-    check_obs_target(entry)?;
-    let path = required_string(entry, "object_path")?;
-    if !ExportObjectPath::is_valid(path) {
-        return Err(SimError::invalid(
-            "object_path",
-            format!("must be {}.", ExportObjectPath::rule_description()),
-        ));
-    }
-    Ok(())
-}
+/// The name BatchShowPhoneConnectInfos' refusals give the operation.
+const CONNECT_OPERATION: &str = "BatchShowPhoneConnectInfos";
 
-/// The export paths of `name`: each an [`ExportPath`]; at least one when `required`.
-fn export_files(entry: &Value, name: &str, required: bool) -> Result<Vec<String>, SimError> {
-    let files = match entry.get(name) {
-        None | Some(Value::Null) if !required => return Ok(Vec::new()),
-        Some(Value::Array(files)) if !files.is_empty() || !required => files,
-        _ => {
-            return Err(SimError::invalid(name, "A list of file paths is required."));
-        }
-    };
-    files
-        .iter()
-        .map(|file| match file.as_str() {
-            Some(path) if ExportPath::is_valid(path) => Ok(path.to_owned()),
-            _ => Err(SimError::invalid(
-                name,
-                format!("{file} must be {}.", ExportPath::rule_description()),
-            )),
-        })
-        .collect()
+/// A page position or size as an index.
+fn index(value: u32) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
 }
 
 /// The AOSP version of the phone at `index` of the fixture: 10, 11 or 12, decided by the seed.
 fn aosp_version(seed: u64, index: usize) -> u8 {
     let offset = (seed % 3) as usize;
     10 + u8::try_from((index + offset) % 3).unwrap_or(0)
-}
-
-/// Checks one entry of a batch body (after its phone id) and returns what the job will change.
-fn entry_effect(
-    operation: BatchOperation,
-    phone_id: &str,
-    entry: &Value,
-    image_id: Option<&str>,
-) -> Result<Effect, SimError> {
-    let mut effect = Effect {
-        image_id: image_id.map(str::to_owned),
-        ..Effect::default()
-    };
-    match operation {
-        BatchOperation::Reset | BatchOperation::Restart => {
-            let property = optional_string(entry, "property")?;
-            property_size(phone_id, property, None)?;
-            effect.properties = property
-                .map(|text| checked_properties(phone_id, text, "property"))
-                .transpose()?;
-            if operation == BatchOperation::Reset {
-                effect.wipe = match entry.get("factory_reset_enabled") {
-                    None | Some(Value::Null) => false,
-                    Some(Value::Bool(b)) => *b,
-                    Some(other) => {
-                        return Err(SimError::invalid(
-                            "factory_reset_enabled",
-                            format!("{other} is not a boolean."),
-                        ));
-                    }
-                };
-            }
-        }
-        BatchOperation::UpdateProperty => {
-            let property = required_string(entry, "property")?;
-            let custom = optional_string(entry, "custom_property")?;
-            property_size(phone_id, Some(property), custom)?;
-            effect.properties = Some(checked_properties(phone_id, property, "property")?);
-            effect.custom_property = custom.map(str::to_owned);
-        }
-        BatchOperation::Stop => {}
-        BatchOperation::Restore => {
-            check_obs_target(entry)?;
-            effect.restore = Some(obs_object(entry));
-        }
-        BatchOperation::Storage => {
-            check_export_target(entry)?;
-            let include = export_files(entry, "include_files", true)?;
-            let exclude = export_files(entry, "exclude_files", false)?;
-            if let Some(issue) = check_export_selection(&include, &exclude)
-                .into_iter()
-                .next()
-            {
-                return Err(SimError::invalid(issue.list, format!("{}.", issue.message)));
-            }
-            effect.export = Some(obs_object(entry));
-        }
-    }
-    Ok(effect)
 }
 
 impl State {
@@ -546,8 +391,7 @@ impl State {
     }
 
     fn detail(&self, phone: &Phone, request_id: Option<String>, view: PropertyView) -> PhoneDetail {
-        let server_octet = phone.index / PHONES_PER_SERVER % 250 + 1;
-        let slot = phone.index % PHONES_PER_SERVER;
+        let (server_octet, slot) = phone_address(phone.index);
         let property = match view {
             PropertyView::Whole => phone.properties.to_api_string().into(),
             PropertyView::Capped => {
@@ -570,6 +414,45 @@ impl State {
                 "volume_size": 32,
             })),
         }
+    }
+
+    /// How a client reaches a running phone now: a new session id and ticket.
+    fn access_info(&mut self, phone_id: &PhoneId, now: SystemTime) -> Result<AccessInfo, SimError> {
+        if !phone_id.is_service_issued() {
+            return Err(SimError::PhoneIdInvalid {
+                phone_id: phone_id.to_string(),
+            });
+        }
+        let phone = self
+            .phone_index
+            .get(phone_id.as_str())
+            .and_then(|&i| self.phones.get(i))
+            .ok_or_else(|| SimError::PhoneNotFound {
+                phone_id: phone_id.to_string(),
+            })?;
+        let status = self.visible_status(phone);
+        if status != PhoneStatus::Running {
+            return Err(SimError::StatusForbids {
+                phone_id: phone_id.to_string(),
+                status: status.name(),
+                operation: CONNECT_OPERATION,
+            });
+        }
+        let (server_octet, slot) = phone_address(phone.index);
+        let issued_ms = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis());
+        let session_id = self.ids.next_id();
+        let ticket = format!("{}{}", self.ids.next_id(), self.ids.next_id());
+        Ok(AccessInfo {
+            access_ip: Some(format!("203.0.113.{server_octet}")),
+            intranet_ip: Some(format!("10.0.{server_octet}.{}", slot + 10)),
+            access_ipv6: None,
+            access_port: i64::try_from(20000 + slot).ok(),
+            session_id: Some(Secret::new(session_id)),
+            timestamp: Some(issued_ms.to_string()),
+            ticket: Some(Secret::new(ticket)),
+        })
     }
 
     fn job_view(&self, job: &JobRecord, now: SystemTime) -> Job {
@@ -841,63 +724,136 @@ impl Backend {
         Some(job.outcome.final_status())
     }
 
-    /// Any of the six batch operations: checks the body, answers each phone with a job or a
-    /// rejection. A body that is not a JSON object with the operation's list is a 400.
-    pub(crate) fn batch(
+    /// ResetCloudPhone: a factory reset of each phone, wiping its properties first when
+    /// `factory_reset_enabled`, then setting `property`; every phone switches to `image_id`.
+    pub(crate) fn reset_cloud_phone(
         &self,
-        operation: BatchOperation,
-        body: &[u8],
+        request: Submission<ResetPhone>,
         request_id: &str,
         now: SystemTime,
     ) -> Result<BatchResponse, SimError> {
-        let body: Value = serde_json::from_slice(body)
-            .map_err(|e| SimError::invalid("body", format!("The body is not valid JSON: {e}.")))?;
-        if !body.is_object() {
-            return Err(SimError::invalid("body", "The body must be a JSON object."));
-        }
-        let key = operation.list_key();
-        let Some(Value::Array(entries)) = body.get(key) else {
-            return Err(SimError::invalid(key, "A list is required."));
-        };
-        let image_id = match operation {
-            BatchOperation::Reset | BatchOperation::Restart => {
-                let image = optional_string(&body, "image_id")?;
-                if let Some(image) = image {
-                    if !ImageId::is_valid(image) {
-                        return Err(SimError::invalid(
-                            "image_id",
-                            format!("{image:?} must be {}.", ImageId::rule_description()),
-                        ));
-                    }
-                }
-                image
-            }
-            _ => None,
-        };
+        let image_id = request.shared.image_id.clone();
+        self.perform(request, request_id, now, |phone| {
+            let reboot =
+                Effect::reboot(&phone.phone_id, phone.property.as_ref(), image_id.as_ref());
+            Ok(Effect {
+                wipe: phone.factory_reset_enabled == Some(true),
+                ..reboot?
+            })
+        })
+    }
 
+    /// RestartCloudPhone: restarts each phone (or powers on a stopped one), setting `property`;
+    /// every phone switches to `image_id`.
+    pub(crate) fn restart_cloud_phone(
+        &self,
+        request: Submission<RestartPhone>,
+        request_id: &str,
+        now: SystemTime,
+    ) -> Result<BatchResponse, SimError> {
+        let image_id = request.shared.image_id.clone();
+        self.perform(request, request_id, now, |phone| {
+            Effect::reboot(&phone.phone_id, phone.property.as_ref(), image_id.as_ref())
+        })
+    }
+
+    /// StopCloudPhone: stops each phone.
+    pub(crate) fn stop_cloud_phone(
+        &self,
+        request: Submission<PhoneId>,
+        request_id: &str,
+        now: SystemTime,
+    ) -> Result<BatchResponse, SimError> {
+        self.perform(request, request_id, now, |_| Ok(Effect::default()))
+    }
+
+    /// UpdateCloudPhoneProperty: sets each phone's `property` (checked against the catalogue)
+    /// and `custom_property`.
+    pub(crate) fn update_cloud_phone_property(
+        &self,
+        request: Submission<UpdatePropertyPhone>,
+        request_id: &str,
+        now: SystemTime,
+    ) -> Result<BatchResponse, SimError> {
+        self.perform(request, request_id, now, |phone| {
+            Ok(Effect {
+                properties: Some(catalogued(&phone.phone_id, &phone.property)?),
+                custom_property: phone
+                    .custom_property
+                    .as_ref()
+                    .map(|custom| custom.as_str().to_owned()),
+                ..Effect::default()
+            })
+        })
+    }
+
+    /// BatchImportCloudPhoneData: restores each phone from its OBS object (failing the job when
+    /// the object was exported from a newer Android version than the phone's).
+    pub(crate) fn restore_cloud_phone_data(
+        &self,
+        request: Submission<RestoreInfo>,
+        request_id: &str,
+        now: SystemTime,
+    ) -> Result<BatchResponse, SimError> {
+        self.perform(request, request_id, now, |info| {
+            Ok(Effect {
+                restore: Some(obs_object(&info.bucket_name, info.object_path.as_str())),
+                ..Effect::default()
+            })
+        })
+    }
+
+    /// BatchExportCloudPhoneData: exports each phone's selected files to its OBS object.
+    pub(crate) fn export_cloud_phone_data(
+        &self,
+        request: Submission<StorageInfo>,
+        request_id: &str,
+        now: SystemTime,
+    ) -> Result<BatchResponse, SimError> {
+        self.perform(request, request_id, now, |info| {
+            Ok(Effect {
+                export: Some(obs_object(&info.bucket_name, info.object_path.as_str())),
+                ..Effect::default()
+            })
+        })
+    }
+
+    /// What every batch operation does: answers each phone, in order, with its job or its
+    /// rejection (HTTP 200 either way). A decoded entry is checked (its id's form, its rules,
+    /// `effect`'s catalogue checks, the phone's existence, an unfinished job, its status) before
+    /// its job is created with what `effect` says the job changes.
+    fn perform<E: BatchEntry>(
+        &self,
+        request: Submission<E>,
+        request_id: &str,
+        now: SystemTime,
+        effect: impl Fn(&E) -> Result<Effect, SimError>,
+    ) -> Result<BatchResponse, SimError> {
         let mut state = self.state();
         state.settle(now);
-        let mut jobs = Vec::with_capacity(entries.len());
-        let mut job_indices = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let raw_id = if operation == BatchOperation::Stop {
-                Some(entry)
-            } else {
-                entry.get("phone_id")
+        let mut jobs = Vec::with_capacity(request.entries.len());
+        let mut job_keys = Vec::new();
+        for submitted in request.entries {
+            let (phone_id, result) = match submitted {
+                Submitted::Rejected { phone_id, error } => (phone_id, Err(error)),
+                Submitted::Entry(entry) => {
+                    let prepare = || entry_rules(&entry).and_then(|()| effect(&entry));
+                    let phone_id = entry.phone_id();
+                    let result = state.submit_one(
+                        E::OPERATION,
+                        phone_id,
+                        prepare,
+                        request_id,
+                        now,
+                        self.job_duration,
+                    );
+                    (phone_id.to_string(), result)
+                }
             };
-            let phone_id = echo_id(raw_id);
-            match state.submit_one(
-                operation,
-                &phone_id,
-                entry,
-                image_id,
-                request_id,
-                now,
-                self.job_duration,
-            ) {
-                Ok((job_index, job_id)) => {
+            match result {
+                Ok((job_key, job_id)) => {
                     state.stats.count_submission(&phone_id);
-                    job_indices.push(job_index);
+                    job_keys.push(job_key);
                     jobs.push(PhoneJob {
                         phone_id: Some(phone_id),
                         job_id: Some(job_id),
@@ -916,8 +872,8 @@ impl Backend {
                 }
             }
         }
-        if !job_indices.is_empty() {
-            state.requests.insert(request_id.to_owned(), job_indices);
+        if !job_keys.is_empty() {
+            state.requests.insert(request_id.to_owned(), job_keys);
         }
         Ok(BatchResponse {
             request_id: Some(request_id.to_owned()),
@@ -925,10 +881,50 @@ impl Backend {
         })
     }
 
+    /// BatchShowPhoneConnectInfos: how a client reaches each running phone, with a fresh session
+    /// id and ticket per phone and call (drawn from the seeded id generator) and `timestamp` the
+    /// issue time in Unix milliseconds; any other phone is in `errors` (malformed id `CPS.0004`,
+    /// unknown `CPS.0005`, not running [`crate::error::SIM_PHONE_BUSY`]). The client type is
+    /// accepted as it is: every client reaches a phone the same way here.
+    pub(crate) fn batch_show_phone_connect_infos(
+        &self,
+        request: ConnectionAsk,
+        request_id: &str,
+        now: SystemTime,
+    ) -> Result<ConnectionResponse, SimError> {
+        let mut state = self.state();
+        state.settle(now);
+        let mut answer = ConnectionResponse {
+            request_id: Some(request_id.to_owned()),
+            ..ConnectionResponse::default()
+        };
+        for phone in request.phones {
+            let (phone_id, access) = match phone {
+                Submitted::Rejected { phone_id, error } => (phone_id, Err(error)),
+                Submitted::Entry(id) => {
+                    let access = state.access_info(&id, now);
+                    (id.into_string(), access)
+                }
+            };
+            match access {
+                Ok(access_info) => answer.connect_infos.push(ConnectInfo {
+                    phone_id: Some(phone_id),
+                    access_info: Some(access_info),
+                }),
+                Err(error) => answer.errors.push(ConnectError {
+                    phone_id: Some(phone_id),
+                    error_code: Some(error.error_code().to_owned()),
+                    error_msg: Some(error.error_msg()),
+                }),
+            }
+        }
+        Ok(answer)
+    }
+
     /// ShowJob.
     pub(crate) fn show_job(
         &self,
-        job_id: &str,
+        job_id: JobId,
         request_id: &str,
         now: SystemTime,
     ) -> Result<ShowJobResponse, SimError> {
@@ -936,10 +932,10 @@ impl Backend {
         state.settle(now);
         let job = state
             .job_index
-            .get(job_id)
+            .get(job_id.as_str())
             .and_then(|j| state.jobs.get(j))
             .ok_or_else(|| SimError::JobNotFound {
-                job_id: job_id.to_owned(),
+                job_id: job_id.into_string(),
             })?;
         Ok(ShowJobResponse {
             request_id: Some(request_id.to_owned()),
@@ -947,90 +943,68 @@ impl Backend {
         })
     }
 
-    /// ListJobs: `request_ids` (at most 20, wins) or `request_id`, `offset`, `limit` (1..=100).
-    /// With neither id, every job of the project is listed.
+    /// ListJobs: the jobs of the query's request ids in submit order (every job of the project
+    /// when it names none), one page.
     pub(crate) fn list_jobs(
         &self,
-        query: &QueryPairs,
+        query: ListJobsQuery,
         request_id: &str,
         now: SystemTime,
     ) -> Result<ListJobsAnswer, SimError> {
-        let (offset, limit) = paging(query, LIST_JOBS_MAX_LIMIT, LIST_JOBS_MAX_LIMIT)?;
-        let wanted: Option<Vec<&str>> = match (
-            query_value(query, "request_ids"),
-            query_value(query, "request_id"),
-        ) {
-            (Some(list), _) => {
-                let mut seen = HashSet::new();
-                let ids: Vec<&str> = list
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|id| !id.is_empty() && seen.insert(*id))
-                    .collect();
-                if ids.len() > LIST_JOBS_MAX_REQUEST_IDS {
-                    return Err(SimError::invalid(
-                        "request_ids",
-                        format!(
-                            "{} ids exceed the maximum of {LIST_JOBS_MAX_REQUEST_IDS}.",
-                            ids.len()
-                        ),
-                    ));
-                }
-                Some(ids)
-            }
-            (None, Some(one)) => Some(vec![one.trim()]),
-            (None, None) => None,
-        };
+        let (offset, limit) = (index(query.offset()), index(query.limit()));
         let mut state = self.state();
         state.settle(now);
         let state = &*state;
-        let listed: Vec<ListedJob> = match wanted {
-            Some(ids) => ids
-                .iter()
-                .filter_map(|id| state.requests.get(*id))
-                .flatten()
-                .filter_map(|j| state.jobs.get(j))
-                .skip(offset)
-                .take(limit)
-                .map(|job| listed(state.job_view(job, now)))
-                .collect(),
-            None => state
-                .jobs
-                .values()
-                .skip(offset)
-                .take(limit)
-                .map(|job| listed(state.job_view(job, now)))
-                .collect(),
+        let jobs: Box<dyn Iterator<Item = &JobRecord>> = if query.request_ids().is_empty() {
+            Box::new(state.jobs.values())
+        } else {
+            Box::new(
+                query
+                    .request_ids()
+                    .iter()
+                    .filter_map(|id| state.requests.get(id.as_str()))
+                    .flatten()
+                    .filter_map(|j| state.jobs.get(j)),
+            )
         };
+        let listed = jobs
+            .skip(offset)
+            .take(limit)
+            .map(|job| listed(state.job_view(job, now)))
+            .collect();
         Ok(ListJobsAnswer {
             request_id: request_id.to_owned(),
             jobs: listed,
         })
     }
 
-    /// ListCloudPhones: filters `phone_name` (substring), `server_id`, `status`, `type`; `offset`,
-    /// `limit` (1..=200, default 100); `count` is the number of matching phones on all pages.
+    /// ListCloudPhones: filters `phone_name` (substring), `server_id`, `status`, `type`, one
+    /// page; `count` is the number of matching phones on all pages.
     pub(crate) fn list_cloud_phones(
         &self,
-        query: &QueryPairs,
+        query: ListPhonesQuery,
         request_id: &str,
         now: SystemTime,
     ) -> Result<ListCloudPhonesResponse, SimError> {
-        let (offset, limit) = paging(query, LIST_PHONES_DEFAULT_LIMIT, LIST_PHONES_MAX_LIMIT)?;
-        let name = query_value(query, "phone_name").filter(|s| !s.is_empty());
-        let server = query_value(query, "server_id").filter(|s| !s.is_empty());
-        let status: Option<i64> = parse_number(query, "status")?;
-        let phone_type: Option<i64> = parse_number(query, "type")?;
+        let (offset, limit) = (index(query.offset()), index(query.limit()));
         let mut state = self.state();
         state.settle(now);
         let state = &*state;
         let mut count = 0usize;
         let mut phones = Vec::new();
         for phone in state.phones.iter().filter(|p| !p.deleted) {
-            let matches = name.is_none_or(|n| phone.name.contains(n))
-                && server.is_none_or(|s| phone.server_id == s)
-                && status.is_none_or(|s| state.visible_status(phone).code() == s)
-                && phone_type.is_none_or(|t| t == 0);
+            let matches = query
+                .phone_name
+                .as_deref()
+                .is_none_or(|n| phone.name.contains(n))
+                && query
+                    .server_id
+                    .as_deref()
+                    .is_none_or(|s| phone.server_id == s)
+                && query
+                    .status
+                    .is_none_or(|s| state.visible_status(phone) == s)
+                && query.phone_type.is_none_or(|t| t == 0);
             if matches {
                 if count >= offset && phones.len() < limit {
                     phones.push(state.summary(phone));
@@ -1045,27 +1019,27 @@ impl Backend {
         })
     }
 
-    /// ShowCloudPhoneDetail.
+    /// ShowCloudPhoneDetail: `CPS.0004` for an id not of the service-issued form, `CPS.0005`
+    /// for an unknown one.
     pub(crate) fn show_cloud_phone_detail(
         &self,
-        phone_id: &str,
+        phone_id: PhoneId,
         request_id: &str,
         now: SystemTime,
     ) -> Result<PhoneDetail, SimError> {
-        let well_formed = PhoneId::new(phone_id).is_ok_and(|id| id.is_service_issued());
-        if !well_formed {
+        if !phone_id.is_service_issued() {
             return Err(SimError::PhoneIdInvalid {
-                phone_id: phone_id.to_owned(),
+                phone_id: phone_id.into_string(),
             });
         }
         let mut state = self.state();
         state.settle(now);
         let phone = state
             .phone_index
-            .get(phone_id)
+            .get(phone_id.as_str())
             .and_then(|&i| state.phones.get(i))
             .ok_or_else(|| SimError::PhoneNotFound {
-                phone_id: phone_id.to_owned(),
+                phone_id: phone_id.to_string(),
             })?;
         Ok(state.detail(phone, Some(request_id.to_owned()), PropertyView::Capped))
     }
@@ -1087,48 +1061,41 @@ fn listed(job: Job) -> ListedJob {
 }
 
 impl State {
-    /// Checks one phone entry and creates its job: phone id form (`CPS.0004`), the entry's own
-    /// fields (`CPS.0004`), existence (`CPS.0005`), an unfinished job or a refusing status
+    /// Checks one phone's entry and creates its job: the id's form (`CPS.0004`), then what
+    /// `prepare` checks of the entry (`CPS.0004`) and returns as the job's effect, then the
+    /// phone's existence (`CPS.0005`), an unfinished job or a refusing status
     /// ([`crate::error::SIM_PHONE_BUSY`]). The job is recorded under `request_id`.
-    #[allow(clippy::too_many_arguments)]
     fn submit_one(
         &mut self,
         operation: BatchOperation,
-        phone_id: &str,
-        entry: &Value,
-        image_id: Option<&str>,
+        phone_id: &PhoneId,
+        prepare: impl FnOnce() -> Result<Effect, SimError>,
         request_id: &str,
         now: SystemTime,
         duration: Duration,
     ) -> Result<(usize, String), SimError> {
-        let well_formed = PhoneId::new(phone_id).is_ok_and(|id| id.is_service_issued());
-        if !well_formed {
+        let not_found = || SimError::PhoneNotFound {
+            phone_id: phone_id.to_string(),
+        };
+        if !phone_id.is_service_issued() {
             return Err(SimError::PhoneIdInvalid {
-                phone_id: phone_id.to_owned(),
+                phone_id: phone_id.to_string(),
             });
         }
-        let effect = entry_effect(operation, phone_id, entry, image_id)?;
-        let phone_index =
-            *self
-                .phone_index
-                .get(phone_id)
-                .ok_or_else(|| SimError::PhoneNotFound {
-                    phone_id: phone_id.to_owned(),
-                })?;
-        let phone = self
-            .phones
-            .get(phone_index)
-            .ok_or_else(|| SimError::PhoneNotFound {
-                phone_id: phone_id.to_owned(),
-            })?;
+        let effect = prepare()?;
+        let phone_index = *self
+            .phone_index
+            .get(phone_id.as_str())
+            .ok_or_else(not_found)?;
+        let phone = self.phones.get(phone_index).ok_or_else(not_found)?;
         if let Some(job) = phone.active_job.and_then(|j| self.jobs.get(&j)) {
             return Err(SimError::PhoneBusy {
-                phone_id: phone_id.to_owned(),
+                phone_id: phone_id.to_string(),
                 job_id: job.id.clone(),
             });
         }
         let transition = transition(operation, phone.status).ok_or(SimError::StatusForbids {
-            phone_id: phone_id.to_owned(),
+            phone_id: phone_id.to_string(),
             status: phone.status.name(),
             operation: operation.api_name(),
         })?;
@@ -1140,7 +1107,7 @@ impl State {
             .and_then(|object| self.objects.get(object))
             .copied()
             .filter(|&version| version > phone.android);
-        let doomed = self.doomed.remove(phone_id);
+        let doomed = self.doomed.remove(phone_id.as_str());
         let drawn = self.faults.job_failure_rate > 0.0
             && self.outcomes.random::<f64>() < self.faults.job_failure_rate;
         let outcome = if let Some(version) = newer {
@@ -1196,6 +1163,7 @@ impl State {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::decode::{ConnectionAsk, Decode, Input};
 
     const STEP: Duration = Duration::from_millis(100);
 
@@ -1221,8 +1189,46 @@ mod tests {
         b.phone(phone, at).unwrap().summary.status.unwrap().code()
     }
 
+    /// Sends `body` to operation `op` as the routes do: decoded, then the backend method.
+    fn try_submit(
+        b: &Backend,
+        op: BatchOperation,
+        body: &Value,
+        request_id: &str,
+        at: SystemTime,
+    ) -> Result<BatchResponse, SimError> {
+        fn decoded<E: BatchEntry>(body: &Value) -> Result<Submission<E>, SimError> {
+            let bytes = body.to_string();
+            Submission::decode(&Input {
+                params: &[],
+                query: "",
+                body: bytes.as_bytes(),
+            })
+        }
+        match op {
+            BatchOperation::Reset => b.reset_cloud_phone(decoded(body)?, request_id, at),
+            BatchOperation::Restart => b.restart_cloud_phone(decoded(body)?, request_id, at),
+            BatchOperation::Stop => b.stop_cloud_phone(decoded(body)?, request_id, at),
+            BatchOperation::UpdateProperty => {
+                b.update_cloud_phone_property(decoded(body)?, request_id, at)
+            }
+            BatchOperation::Restore => b.restore_cloud_phone_data(decoded(body)?, request_id, at),
+            BatchOperation::Storage => b.export_cloud_phone_data(decoded(body)?, request_id, at),
+        }
+    }
+
+    fn submit_as(
+        b: &Backend,
+        op: BatchOperation,
+        body: Value,
+        request_id: &str,
+        at: SystemTime,
+    ) -> BatchResponse {
+        try_submit(b, op, &body, request_id, at).unwrap()
+    }
+
     fn submit(b: &Backend, op: BatchOperation, body: Value, at: SystemTime) -> BatchResponse {
-        b.batch(op, body.to_string().as_bytes(), "req", at).unwrap()
+        submit_as(b, op, body, "req", at)
     }
 
     fn restart(b: &Backend, ids: &[&str], at: SystemTime) -> BatchResponse {
@@ -1230,16 +1236,18 @@ mod tests {
         submit(b, BatchOperation::Restart, json!({ "phones": phones }), at)
     }
 
+    fn jid(id: &str) -> JobId {
+        JobId::new(id).unwrap()
+    }
+
     fn job_id(answer: &BatchResponse, i: usize) -> String {
         answer.jobs[i].job_id.clone().expect("an accepted phone")
     }
 
     fn list(b: &Backend, query: &[(&str, &str)], at: SystemTime) -> Result<Value, SimError> {
-        let pairs: Vec<(String, String)> = query
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        b.list_jobs(&pairs, "r", at)
+        let query =
+            ListJobsQuery::from_pairs(query.iter().copied()).map_err(SimError::from_rule)?;
+        b.list_jobs(query, "r", at)
             .map(|a| serde_json::to_value(a).unwrap())
     }
 
@@ -1257,7 +1265,7 @@ mod tests {
         );
         assert_eq!(status(&b, &phone, t0() + STEP), 2);
         assert_eq!(b.job_status(&job, t0() + STEP), Some(JobStatus::Success));
-        let shown = b.show_job(&job, "r2", t0() + STEP).unwrap();
+        let shown = b.show_job(jid(&job), "r2", t0() + STEP).unwrap();
         assert_eq!(shown.request_id.as_deref(), Some("r2"));
         assert_eq!(shown.job.phone_id.as_deref(), Some(phone.as_str()));
         assert!(shown.job.end_time.is_some());
@@ -1324,7 +1332,7 @@ mod tests {
         for answer in [&r, &reset, &stop] {
             let job = job_id(answer, 0);
             assert_eq!(b.job_outcome(&job, t0()), Some(JobStatus::Failed));
-            let shown = b.show_job(&job, "x", after).unwrap().job;
+            let shown = b.show_job(jid(&job), "x", after).unwrap().job;
             assert_eq!(shown.status, JobStatus::Failed);
             assert_eq!(shown.error_code.as_deref(), Some(SIM_JOB_FAILED));
             assert!(shown.error_msg.is_some());
@@ -1446,39 +1454,23 @@ mod tests {
             Some("Parameter: Phone not found.")
         );
         assert_eq!(answer.jobs[0].phone_id.as_deref(), Some("bad id"));
-        let numeric = submit(&b, BatchOperation::Stop, json!({ "phone_ids": [42] }), t0());
-        assert_eq!(numeric.jobs[0].error_code.as_deref(), Some("CPS.0004"));
-    }
-
-    #[test]
-    fn malformed_bodies_are_a_400_with_the_parse_problem() {
-        let b = backend(1);
-        let err = b
-            .batch(BatchOperation::Restart, b"{nope", "r", t0())
-            .unwrap_err();
-        assert_eq!((err.http_status(), err.error_code()), (400, "CPS.0004"));
-        assert!(
-            err.error_msg().contains("not valid JSON"),
-            "{}",
-            err.error_msg()
-        );
-        let err = b
-            .batch(BatchOperation::Restore, b"{\"phones\":[]}", "r", t0())
-            .unwrap_err();
-        assert!(err.error_msg().contains("restore_infos"));
-        let err = b
-            .batch(BatchOperation::Restart, b"[]", "r", t0())
-            .unwrap_err();
-        assert_eq!(err.http_status(), 400);
-        let err = b
-            .batch(
-                BatchOperation::Reset,
-                br#"{"image_id":"a b","phones":[]}"#,
-                "r",
-                t0(),
+        // A number where the schema wants a string breaks the body's structure: refused whole.
+        let numeric = try_submit(
+            &b,
+            BatchOperation::Stop,
+            &json!({ "phone_ids": [42] }),
+            "r",
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (numeric.http_status(), numeric.error_msg().as_str()),
+            (
+                400,
+                "Parameter: /phone_ids/0 is invalid. Expected a value of type \"string\", found number."
             )
-            .unwrap_err();
-        assert!(err.error_msg().contains("image_id"));
+        );
+        assert!(!b.stats().rejected.contains_key("42"));
     }
 
     #[test]
@@ -1663,7 +1655,7 @@ mod tests {
         let job = job_id(&newer, 0);
         let failed = b.job_outcome(&job, t0());
         assert_eq!(failed, Some(JobStatus::Failed));
-        let shown = b.show_job(&job, "r", later + STEP * 2).unwrap();
+        let shown = b.show_job(jid(&job), "r", later + STEP * 2).unwrap();
         assert_eq!(
             shown.job.error_code.as_deref(),
             Some(SIM_RESTORE_NEWER_VERSION)
@@ -1692,15 +1684,24 @@ mod tests {
         let b = backend(5);
         let ids = b.phone_ids();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let first = b.batch(BatchOperation::Restart, json!({ "phones": refs[..3].iter().map(|id| json!({"phone_id": id})).collect::<Vec<_>>() }).to_string().as_bytes(), "ra", t0()).unwrap();
-        let _second = b
-            .batch(
-                BatchOperation::Stop,
-                json!({ "phone_ids": refs[3..] }).to_string().as_bytes(),
-                "rb",
-                t0(),
-            )
-            .unwrap();
+        let phones: Vec<Value> = refs[..3]
+            .iter()
+            .map(|id| json!({ "phone_id": id }))
+            .collect();
+        let first = submit_as(
+            &b,
+            BatchOperation::Restart,
+            json!({ "phones": phones }),
+            "ra",
+            t0(),
+        );
+        submit_as(
+            &b,
+            BatchOperation::Stop,
+            json!({ "phone_ids": refs[3..] }),
+            "rb",
+            t0(),
+        );
         let page = |query: &[(&str, &str)]| -> Vec<String> {
             list(&b, query, t0()).unwrap()["jobs"]
                 .as_array()
@@ -1765,11 +1766,9 @@ mod tests {
         let b = backend(10);
         let ids = b.phone_ids();
         let query = |pairs: &[(&str, &str)]| {
-            let pairs: Vec<(String, String)> = pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            b.list_cloud_phones(&pairs, "r", t0())
+            let query =
+                ListPhonesQuery::from_pairs(pairs.iter().copied()).map_err(SimError::from_rule)?;
+            b.list_cloud_phones(query, "r", t0())
         };
         let all = query(&[]).unwrap();
         assert_eq!(all.count, Some(10));
@@ -1798,17 +1797,22 @@ mod tests {
     #[test]
     fn show_detail_distinguishes_malformed_and_unknown_ids() {
         let b = backend(1);
-        let err = b.show_cloud_phone_detail("nothex", "r", t0()).unwrap_err();
+        let id = |text: &str| PhoneId::new(text).unwrap();
+        let err = b
+            .show_cloud_phone_detail(id("nothex"), "r", t0())
+            .unwrap_err();
         assert_eq!((err.http_status(), err.error_code()), (400, "CPS.0004"));
         let err = b
-            .show_cloud_phone_detail(&"f".repeat(32), "r", t0())
+            .show_cloud_phone_detail(id(&"f".repeat(32)), "r", t0())
             .unwrap_err();
         assert_eq!((err.http_status(), err.error_code()), (404, "CPS.0005"));
         let phone = b.phone_ids()[0].clone();
-        let detail = b.show_cloud_phone_detail(&phone, "r", t0()).unwrap();
+        let detail = b.show_cloud_phone_detail(id(&phone), "r", t0()).unwrap();
         assert_eq!(detail.request_id.as_deref(), Some("r"));
         assert_eq!(detail.property.as_deref(), Some("{}"));
-        let err = b.show_job("nope", "r", t0()).unwrap_err();
+        let err = b
+            .show_job(JobId::new("nope").unwrap(), "r", t0())
+            .unwrap_err();
         assert_eq!(err.http_status(), 404);
     }
 
@@ -1925,11 +1929,14 @@ mod tests {
             .iter()
             .map(|id| json!({ "phone_id": id }))
             .collect();
-        let body = json!({ "phones": phones }).to_string();
         let started = std::time::Instant::now();
-        let answer = b
-            .batch(BatchOperation::Restart, body.as_bytes(), "big", t0())
-            .unwrap();
+        let answer = submit_as(
+            &b,
+            BatchOperation::Restart,
+            json!({ "phones": phones }),
+            "big",
+            t0(),
+        );
         assert!(answer.jobs.iter().all(|j| !j.is_rejected()));
         for offset in (0..1000).step_by(100) {
             let page = list(
@@ -2058,31 +2065,21 @@ mod tests {
         let ids = b.phone_ids();
         let property = json!({ "persist.sys.locale": "en-US" }).to_string();
         let body = json!({ "phones": [{ "phone_id": ids[0], "property": property }] });
-        let old = b
-            .batch(
-                BatchOperation::UpdateProperty,
-                body.to_string().as_bytes(),
-                "old",
-                t0(),
-            )
-            .unwrap();
+        let old = submit_as(&b, BatchOperation::UpdateProperty, body, "old", t0());
         let later = t0() + Duration::from_secs(30);
-        let new = b
-            .batch(
-                BatchOperation::Restart,
-                json!({ "phones": [{ "phone_id": ids[1] }] })
-                    .to_string()
-                    .as_bytes(),
-                "new",
-                later,
-            )
-            .unwrap();
+        let new = submit_as(
+            &b,
+            BatchOperation::Restart,
+            json!({ "phones": [{ "phone_id": ids[1] }] }),
+            "new",
+            later,
+        );
         let (old_job, new_job) = (job_id(&old, 0), job_id(&new, 0));
 
         // Ended exactly `retention` ago: still known everywhere.
         let boundary = t0() + STEP + retention;
         assert_eq!(
-            b.show_job(&old_job, "r", boundary).unwrap().job.status,
+            b.show_job(jid(&old_job), "r", boundary).unwrap().job.status,
             JobStatus::Success
         );
         assert_eq!(
@@ -2097,7 +2094,7 @@ mod tests {
 
         // One nanosecond later: forgotten by ShowJob, ListJobs and its request.
         let past = boundary + Duration::from_nanos(1);
-        let err = b.show_job(&old_job, "r", past).unwrap_err();
+        let err = b.show_job(jid(&old_job), "r", past).unwrap_err();
         assert_eq!(
             err,
             SimError::JobNotFound {
@@ -2124,9 +2121,9 @@ mod tests {
 
         // The later job has its own boundary.
         let new_boundary = later + STEP + retention;
-        assert!(b.show_job(&new_job, "r", new_boundary).is_ok());
+        assert!(b.show_job(jid(&new_job), "r", new_boundary).is_ok());
         let gone = new_boundary + Duration::from_nanos(1);
-        assert!(b.show_job(&new_job, "r", gone).is_err());
+        assert!(b.show_job(jid(&new_job), "r", gone).is_err());
         assert!(listed_job_ids(&b, &[("request_id", "new")], gone).is_empty());
         assert_eq!(status(&b, &ids[1], gone), 2);
     }
@@ -2151,7 +2148,77 @@ mod tests {
         let phone = forever.phone_ids()[0].clone();
         let job = job_id(&restart(&forever, &[&phone], t0()), 0);
         let much_later = t0() + Duration::from_secs(100 * 365 * 24 * 3600);
-        assert!(forever.show_job(&job, "r", much_later).is_ok());
+        assert!(forever.show_job(jid(&job), "r", much_later).is_ok());
+    }
+
+    fn connect(b: &Backend, ids: &[&str], at: SystemTime) -> ConnectionResponse {
+        let body = json!({ "phone_ids": ids, "client_type": "ANDROID" }).to_string();
+        let ask = ConnectionAsk::decode(&Input {
+            params: &[],
+            query: "",
+            body: body.as_bytes(),
+        })
+        .unwrap();
+        b.batch_show_phone_connect_infos(ask, "rc", at).unwrap()
+    }
+
+    #[test]
+    fn running_phones_get_fresh_access_per_call_and_others_an_error() {
+        let b = backend(3);
+        let ids = b.phone_ids();
+        submit(
+            &b,
+            BatchOperation::Stop,
+            json!({ "phone_ids": [ids[2]] }),
+            t0(),
+        );
+        let unknown = "f".repeat(32);
+        let answer = connect(
+            &b,
+            &[&ids[0], &ids[1], &ids[2], &unknown, "phone-1", "a b"],
+            t0(),
+        );
+        assert_eq!(answer.request_id.as_deref(), Some("rc"));
+        let connected: Vec<&str> = answer
+            .connect_infos
+            .iter()
+            .map(|c| c.phone_id.as_deref().unwrap())
+            .collect();
+        assert_eq!(connected, [ids[0].as_str(), ids[1].as_str()]);
+        let errors: Vec<(&str, &str)> = answer
+            .errors
+            .iter()
+            .map(|e| {
+                (
+                    e.phone_id.as_deref().unwrap(),
+                    e.error_code.as_deref().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (ids[2].as_str(), SIM_PHONE_BUSY_CODE),
+                (unknown.as_str(), "CPS.0005"),
+                ("phone-1", "CPS.0004"),
+                ("a b", "CPS.0004"),
+            ]
+        );
+        let access = answer.connect_infos[1].access_info.clone().unwrap();
+        assert_eq!(access.intranet_ip.as_deref(), Some("10.0.1.11"));
+        assert_eq!(access.access_port, Some(20001));
+        assert_eq!(access.timestamp.as_deref(), Some("1700000000000"));
+        let ticket = access.ticket.clone().unwrap();
+        assert_eq!(ticket.expose().len(), 64);
+        assert!(!format!("{answer:?}").contains(ticket.expose()));
+        let again = connect(&b, &[&ids[1]], t0() + STEP);
+        let second = again.connect_infos[0].access_info.clone().unwrap();
+        assert_ne!(second.ticket, access.ticket, "a new ticket per call");
+        assert_ne!(second.session_id, access.session_id);
+        assert_eq!(second.timestamp.as_deref(), Some("1700000000100"));
+        let stats = b.stats();
+        assert_eq!(stats.submissions.len(), 1, "only the stop acted on a phone");
+        assert!(stats.rejected.is_empty(), "{stats:?}");
     }
 
     #[test]
@@ -2220,7 +2287,7 @@ mod tests {
         assert!(!answer.jobs[0].is_rejected(), "{answer:?}");
         let at = t0() + STEP;
         let shown = b
-            .show_cloud_phone_detail(&phone, "r", at)
+            .show_cloud_phone_detail(PhoneId::new(phone.clone()).unwrap(), "r", at)
             .unwrap()
             .property
             .unwrap();

@@ -180,6 +180,24 @@ impl SimError {
         }
     }
 
+    /// A cph-types rule a request broke, as the `CPS.0004` the service answers: for the query
+    /// parameter it names, or the entry field (`include_files`, `property`, ...).
+    pub(crate) fn from_rule(error: cph_types::Error) -> Self {
+        match error {
+            cph_types::Error::QueryParameter { key, source } => {
+                SimError::invalid(key, format!("{source}."))
+            }
+            cph_types::Error::InvalidValue { what, .. } => {
+                SimError::invalid(what, format!("{error}."))
+            }
+            cph_types::Error::PropertiesTooLarge { .. }
+            | cph_types::Error::InvalidPropertyString { .. } => {
+                SimError::invalid("property", format!("{error}."))
+            }
+            other => SimError::invalid("body", format!("{other}.")),
+        }
+    }
+
     /// An [`SimError::InvalidParameter`] for `field`.
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         SimError::InvalidParameter {

@@ -1,8 +1,10 @@
 //! A faithful local simulator of the Huawei Cloud CPH (Cloud Phone Host) v1 API, to run the
 //! provider, the client and benchmarks without a cloud account.
 //!
-//! It serves the six batch operations, ShowJob, ListJobs, ListCloudPhones and
-//! ShowCloudPhoneDetail with the real wire format; verifies SDK-HMAC-SHA256 signatures and IAM
+//! It serves the six batch operations, BatchShowPhoneConnectInfos, ShowJob, ListJobs,
+//! ListCloudPhones and ShowCloudPhoneDetail with the real wire format; reads each request with cph-types (a batch
+//! body checked against the JSON Schema `schemas/` publishes: a structural violation is a 400
+//! naming the JSON pointer, a bad value inside one phone's entry that phone's rejection); verifies SDK-HMAC-SHA256 signatures and IAM
 //! tokens as the gateway does; moves jobs running -> success/failed after a configurable duration
 //! and phone statuses through the documented transitions; and injects faults (job failures, 429,
 //! 5xx, latency before the service acts; a 500 or a dropped connection after a batch operation
@@ -34,6 +36,7 @@ mod backend;
 mod clock;
 mod config;
 mod conn;
+mod decode;
 mod error;
 mod ids;
 mod lifecycle;

@@ -124,28 +124,36 @@ impl Args {
     }
 }
 
-/// Waits for SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn terminated() {
+/// Listens for SIGINT (Ctrl-C) and, on Unix, SIGTERM from the moment it is called, and returns a
+/// future that ends at the first. Called before the simulator announces itself: a signal sent
+/// right after the announcement (as a script or a test does) stops it cleanly instead of killing
+/// it before any handler is in place.
+fn termination() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(
-            tokio::signal::unix::SignalKind::terminate(),
-        ) {
-            Ok(term) => term,
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the simulator");
-                let _ = tokio::signal::ctrl_c().await;
-                return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                (Err(error), _) | (_, Err(error)) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the simulator");
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -224,6 +232,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let terminated = termination();
     if let Err(error) = announce(&sim.base_url()) {
         tracing::error!(%error, "cannot write the listening line to stdout");
         return ExitCode::FAILURE;
@@ -232,7 +241,7 @@ async fn main() -> ExitCode {
         tracing::error!(%error, "cannot write the export line to stderr");
         return ExitCode::FAILURE;
     }
-    terminated().await;
+    terminated.await;
     tracing::info!("signal received, shutting down");
     sim.shutdown().await;
     ExitCode::SUCCESS

@@ -1,28 +1,32 @@
 //! The HTTP face of the simulator: [`router`] builds the whole route table (reading it shows the
-//! whole API), thin handlers named after the API operations call the [`Backend`], and the gate in
-//! front of every `/v1` route counts the request, injects latency and faults before the service
-//! acts, and checks the credentials. The batch handlers inject the acted faults after the service
-//! performed the batch: a 500 under the same request id, or an answer marked [`DropConnection`]
-//! that the gate never lets out (it drops the connection). Errors become the CPH envelope in
-//! [`error_response`] only.
+//! whole API), and every API route has one handler shape, [`operation`]: decode the request into
+//! the type its [`Backend`] method takes ([`Decoded`], the CPH error envelope when it cannot),
+//! call the method, answer. The gate in front of every `/v1` route counts the request, injects
+//! latency and faults before the service acts, and checks the credentials. A batch operation's
+//! answer may then be replaced by an acted fault: a 500 under the same request id, or an answer
+//! marked [`DropConnection`] that the gate never lets out (it drops the connection). Errors
+//! become the CPH envelope in [`error_response`] only.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, Path, RawPathParams, Request, State,
+};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, post, put};
-use axum::{Extension, Json, Router};
-use cph_types::{BatchOperation, ErrorBody};
+use axum::routing::{MethodFilter, MethodRouter, delete, get, on, post, put};
+use axum::{Json, Router};
+use cph_types::{BatchEntry, BatchResponse, CONNECTION_PATH_SUFFIX, ErrorBody};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Credentials, Received, authenticate, decode_query};
+use crate::auth::{Credentials, Received, authenticate};
 use crate::backend::{ActedFault, Backend};
 use crate::config::Faults;
 use crate::conn::Connection;
+use crate::decode::{Decode, Input, Submission};
 use crate::error::SimError;
 
 /// The largest request body accepted, in bytes (a 1000-phone batch is well below).
@@ -46,42 +50,87 @@ struct RequestId(String);
 #[derive(Clone, Copy, Debug)]
 struct DropConnection;
 
-/// The whole API: six batch operations, jobs, phones, the admin API and the fallback.
+/// A backend method serving one API operation: the decoded request, the request id, the time.
+type Operation<T, R> = fn(&Backend, T, &str, SystemTime) -> Result<R, SimError>;
+
+/// One API route: its path below `/v1/{project_id}/cloud-phone/`, its operation's name (for the
+/// counters) and its handler.
+struct ApiRoute {
+    suffix: String,
+    name: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+/// A batch operation's route: path and name from cph-types' [`cph_types::BatchOperation`].
+fn batch<E>(backend_method: Operation<Submission<E>, BatchResponse>) -> ApiRoute
+where
+    E: BatchEntry + Send + 'static,
+    E::Shared: Send,
+{
+    let operation = E::OPERATION;
+    api(
+        MethodFilter::POST,
+        operation.path_suffix(),
+        operation.api_name(),
+        backend_method,
+    )
+}
+
+/// Any other operation's route.
+fn api<T, R>(
+    method: MethodFilter,
+    suffix: &str,
+    name: &'static str,
+    backend_method: Operation<T, R>,
+) -> ApiRoute
+where
+    T: Decode + Send + 'static,
+    R: Serialize + Send + 'static,
+{
+    ApiRoute {
+        suffix: suffix.to_owned(),
+        name,
+        handler: operation(method, backend_method),
+    }
+}
+
+/// The whole API: six batch operations, the connection call, jobs, phones, the admin API and the
+/// fallback.
 pub(crate) fn router(state: AppState) -> Router {
-    let api = |route: MethodRouter<AppState>, operation: &'static str| {
-        route.layer(middleware::from_fn_with_state(
-            (state.clone(), operation),
-            gate,
-        ))
-    };
-    let v1 = |suffix: &str| format!("/v1/{{project_id}}/cloud-phone/{suffix}");
-    let batch_operations = [
-        (BatchOperation::Reset, post(reset_cloud_phone)),
-        (BatchOperation::Restart, post(restart_cloud_phone)),
-        (BatchOperation::Stop, post(stop_cloud_phone)),
-        (
-            BatchOperation::UpdateProperty,
-            post(update_cloud_phone_property),
+    const GET: MethodFilter = MethodFilter::GET;
+    let table = [
+        batch(Backend::reset_cloud_phone),
+        batch(Backend::restart_cloud_phone),
+        batch(Backend::stop_cloud_phone),
+        batch(Backend::update_cloud_phone_property),
+        batch(Backend::restore_cloud_phone_data),
+        batch(Backend::export_cloud_phone_data),
+        api(
+            MethodFilter::POST,
+            CONNECTION_PATH_SUFFIX,
+            "BatchShowPhoneConnectInfos",
+            Backend::batch_show_phone_connect_infos,
         ),
-        (BatchOperation::Restore, post(restore_cloud_phone_data)),
-        (BatchOperation::Storage, post(export_cloud_phone_data)),
+        api(GET, "jobs/{job_id}", "ShowJob", Backend::show_job),
+        api(GET, "jobs", "ListJobs", Backend::list_jobs),
+        api(GET, "phones", "ListCloudPhones", Backend::list_cloud_phones),
+        api(
+            GET,
+            "phones/{phone_id}",
+            "ShowCloudPhoneDetail",
+            Backend::show_cloud_phone_detail,
+        ),
     ];
     let mut routes = Router::new();
-    for (operation, handler) in batch_operations {
-        let path = v1(operation.path_suffix());
-        routes = routes.route(&path, api(handler, operation.api_name()));
+    for route in table {
+        let gated = route.handler.layer(middleware::from_fn_with_state(
+            (state.clone(), route.name),
+            gate,
+        ));
+        let path = format!("/v1/{{project_id}}/cloud-phone/{}", route.suffix);
+        routes = routes.route(&path, gated);
     }
     routes
-        .route(&v1("jobs/{job_id}"), api(get(show_job), "ShowJob"))
-        .route(&v1("jobs"), api(get(list_jobs), "ListJobs"))
-        .route(
-            &v1("phones"),
-            api(get(list_cloud_phones), "ListCloudPhones"),
-        )
-        .route(
-            &v1("phones/{phone_id}"),
-            api(get(show_cloud_phone_detail), "ShowCloudPhoneDetail"),
-        )
         .route("/_sim/stats", get(admin_stats))
         .route("/_sim/stats/reset", post(admin_reset_stats))
         .route("/_sim/faults", get(admin_faults).put(admin_set_faults))
@@ -101,6 +150,81 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The one handler shape of every API route: decode the request into what `backend_method`
+/// takes (or answer the CPH error envelope), call it, answer. A batch operation's 200 may then be
+/// replaced by an acted fault: a 500 `CPS.0003` under the request id the jobs were recorded
+/// with, or no answer at all.
+fn operation<T, R>(method: MethodFilter, backend_method: Operation<T, R>) -> MethodRouter<AppState>
+where
+    T: Decode + Send + 'static,
+    R: Serialize + Send + 'static,
+{
+    on(
+        method,
+        move |State(state): State<AppState>, Decoded(request, request_id): Decoded<T>| async move {
+            let result = backend_method(&state.backend, request, &request_id.0, SystemTime::now());
+            let body = match result {
+                Ok(body) => body,
+                Err(error) => return error_response(&request_id.0, &error),
+            };
+            if !T::ACTS {
+                return Json(body).into_response();
+            }
+            match state.backend.decide_acted_fault() {
+                None => Json(body).into_response(),
+                Some(ActedFault::Error) => {
+                    error_response(&request_id.0, &SimError::ServerErrorAfterActing)
+                }
+                Some(ActedFault::Drop) => {
+                    let mut response =
+                        error_response(&request_id.0, &SimError::ServerErrorAfterActing);
+                    response.extensions_mut().insert(DropConnection);
+                    response
+                }
+            }
+        },
+    )
+}
+
+/// The request `T` an operation takes, decoded from the path parameters, the query and the body,
+/// with the request id the gate issued; the CPH error envelope under that id when it cannot be.
+struct Decoded<T>(T, RequestId);
+
+impl<T: Decode + Send> FromRequest<AppState> for Decoded<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId(state.backend.new_request_id()));
+        let refuse = |error: SimError| error_response(&request_id.0, &error);
+        let params: Vec<(String, String)> = RawPathParams::from_request_parts(&mut parts, state)
+            .await
+            .map_err(|e| refuse(SimError::invalid("path", e.body_text())))?
+            .iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect();
+        let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|e| {
+            refuse(SimError::invalid(
+                "body",
+                format!("The body could not be read: {e}."),
+            ))
+        })?;
+        let input = Input {
+            params: &params,
+            query: parts.uri.query().unwrap_or_default(),
+            body: &body,
+        };
+        match T::decode(&input) {
+            Ok(decoded) => Ok(Decoded(decoded, request_id)),
+            Err(error) => Err(refuse(error)),
+        }
+    }
+}
+
 /// The one place a [`SimError`] becomes the wire envelope: status, `{request_id, error_code,
 /// error_msg}`, `X-Request-Id`, and `Retry-After: 1` on throttling.
 fn error_response(request_id: &str, error: &SimError) -> Response {
@@ -117,14 +241,6 @@ fn error_response(request_id: &str, error: &SimError) -> Response {
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     response
-}
-
-/// A handler's result as an answer: 200 with the JSON body, or the error envelope.
-fn answer<T: Serialize>(request_id: &RequestId, result: Result<T, SimError>) -> Response {
-    match result {
-        Ok(body) => Json(body).into_response(),
-        Err(error) => error_response(&request_id.0, &error),
-    }
 }
 
 /// In front of every `/v1` route: counts, delays, authenticates, injects faults, issues the
@@ -218,129 +334,6 @@ async fn log_request(request: Request, next: Next) -> Response {
         "request"
     );
     response
-}
-
-/// One batch operation: the service acts (or refuses the body with a 400), then an acted fault
-/// may replace the 200: a 500 `CPS.0003` under the request id the jobs were recorded with, or no
-/// answer at all.
-fn batch(
-    state: &AppState,
-    operation: BatchOperation,
-    request_id: &RequestId,
-    body: &[u8],
-) -> Response {
-    let backend = &state.backend;
-    let performed = match backend.batch(operation, body, &request_id.0, SystemTime::now()) {
-        Ok(performed) => performed,
-        Err(error) => return error_response(&request_id.0, &error),
-    };
-    match backend.decide_acted_fault() {
-        None => Json(performed).into_response(),
-        Some(ActedFault::Error) => error_response(&request_id.0, &SimError::ServerErrorAfterActing),
-        Some(ActedFault::Drop) => {
-            let mut response = error_response(&request_id.0, &SimError::ServerErrorAfterActing);
-            response.extensions_mut().insert(DropConnection);
-            response
-        }
-    }
-}
-
-async fn reset_cloud_phone(
-    State(state): State<AppState>,
-    Extension(rid): Extension<RequestId>,
-    body: Bytes,
-) -> Response {
-    batch(&state, BatchOperation::Reset, &rid, &body)
-}
-
-async fn restart_cloud_phone(
-    State(state): State<AppState>,
-    Extension(rid): Extension<RequestId>,
-    body: Bytes,
-) -> Response {
-    batch(&state, BatchOperation::Restart, &rid, &body)
-}
-
-async fn stop_cloud_phone(
-    State(state): State<AppState>,
-    Extension(rid): Extension<RequestId>,
-    body: Bytes,
-) -> Response {
-    batch(&state, BatchOperation::Stop, &rid, &body)
-}
-
-async fn update_cloud_phone_property(
-    State(state): State<AppState>,
-    Extension(rid): Extension<RequestId>,
-    body: Bytes,
-) -> Response {
-    batch(&state, BatchOperation::UpdateProperty, &rid, &body)
-}
-
-async fn restore_cloud_phone_data(
-    State(state): State<AppState>,
-    Extension(rid): Extension<RequestId>,
-    body: Bytes,
-) -> Response {
-    batch(&state, BatchOperation::Restore, &rid, &body)
-}
-
-async fn export_cloud_phone_data(
-    State(state): State<AppState>,
-    Extension(rid): Extension<RequestId>,
-    body: Bytes,
-) -> Response {
-    batch(&state, BatchOperation::Storage, &rid, &body)
-}
-
-async fn show_job(
-    State(state): State<AppState>,
-    Extension(rid): Extension<RequestId>,
-    Path((_project, job_id)): Path<(String, String)>,
-) -> Response {
-    answer(
-        &rid,
-        state.backend.show_job(&job_id, &rid.0, SystemTime::now()),
-    )
-}
-
-async fn list_jobs(
-    State(state): State<AppState>,
-    Extension(rid): Extension<RequestId>,
-    request: Request,
-) -> Response {
-    let query = decode_query(request.uri().query().unwrap_or_default());
-    answer(
-        &rid,
-        state.backend.list_jobs(&query, &rid.0, SystemTime::now()),
-    )
-}
-
-async fn list_cloud_phones(
-    State(state): State<AppState>,
-    Extension(rid): Extension<RequestId>,
-    request: Request,
-) -> Response {
-    let query = decode_query(request.uri().query().unwrap_or_default());
-    answer(
-        &rid,
-        state
-            .backend
-            .list_cloud_phones(&query, &rid.0, SystemTime::now()),
-    )
-}
-
-async fn show_cloud_phone_detail(
-    State(state): State<AppState>,
-    Extension(rid): Extension<RequestId>,
-    Path((_project, phone_id)): Path<(String, String)>,
-) -> Response {
-    answer(
-        &rid,
-        state
-            .backend
-            .show_cloud_phone_detail(&phone_id, &rid.0, SystemTime::now()),
-    )
 }
 
 /// Any path or method that names no API: the gateway's 404, counted when under `/v1`.

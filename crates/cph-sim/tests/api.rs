@@ -559,6 +559,118 @@ async fn per_phone_rejections_and_malformed_bodies_use_cph_codes() {
 }
 
 #[tokio::test]
+async fn a_body_breaking_its_operation_schema_is_refused_whole_naming_the_json_pointer() {
+    let sim = start(2).await;
+    let client = Signer::for_sim(&sim);
+    let phone = sim.phone_ids()[0].clone();
+    // One structural violation per operation (a wrong type or a missing required field) beside
+    // valid entries: nothing is performed, the whole body is a 400.
+    let cases = [
+        (
+            "phones/batch-reset",
+            json!({ "phones": [{ "phone_id": phone }, { "phone_id": 42 }] }),
+            "/phones/1/phone_id",
+        ),
+        (
+            "phones/batch-restart",
+            json!({ "phones": [{ "phone_id": phone, "property": 7 }] }),
+            "/phones/0/property",
+        ),
+        (
+            "phones/batch-stop",
+            json!({ "phone_ids": [phone, 42] }),
+            "/phone_ids/1",
+        ),
+        (
+            "phones/batch-update-property",
+            json!({ "phones": [{ "phone_id": phone }] }),
+            "/phones/0/property",
+        ),
+        (
+            "phones/batch-restore",
+            json!({ "restore_infos": [{ "phone_id": phone, "bucket_name": "bkt" }] }),
+            "/restore_infos/0/object_path",
+        ),
+        (
+            "phones/batch-storage",
+            json!({ "storage_infos": [{ "phone_id": phone, "include_files": [1], "bucket_name": "bkt", "object_path": "o" }] }),
+            "/storage_infos/0/include_files/0",
+        ),
+    ];
+    for (route, body, pointer) in cases {
+        let reply = client.call("POST", route, &[], &body.to_string()).await;
+        assert_eq!(
+            (reply.status, reply.error_code().as_str()),
+            (400, "CPS.0004"),
+            "{route}: {}",
+            reply.body
+        );
+        let message = reply.json()["error_msg"].as_str().unwrap().to_owned();
+        assert!(
+            message.starts_with(&format!("Parameter: {pointer} is invalid. ")),
+            "{route}: {message}"
+        );
+        assert!(
+            reply.json()["request_id"]
+                .as_str()
+                .is_some_and(|id| !id.is_empty())
+        );
+    }
+    let stats = sim.stats();
+    assert!(
+        stats.submissions.is_empty() && stats.rejected.is_empty(),
+        "{stats:?}"
+    );
+    assert_eq!(
+        sim.phone(&phone).unwrap().summary.status.map(|s| s.code()),
+        Some(2)
+    );
+}
+
+#[tokio::test]
+async fn batch_connection_gives_each_running_phone_its_access_and_refuses_more_than_ten() {
+    let sim = start(2).await;
+    let client = Signer::for_sim(&sim);
+    let ids = sim.phone_ids();
+    let unknown = "f".repeat(32);
+    let body = json!({ "phone_ids": [ids[0], unknown], "client_type": "H5_PC" }).to_string();
+    let reply = client
+        .call("POST", "phones/batch-connection", &[], &body)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let answer: cph_types::ConnectionResponse = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(answer.connect_infos.len(), 1);
+    assert_eq!(
+        answer.connect_infos[0].phone_id.as_deref(),
+        Some(ids[0].as_str())
+    );
+    let access = answer.connect_infos[0].access_info.as_ref().unwrap();
+    assert!(access.ticket.is_some() && access.session_id.is_some() && access.access_port.is_some());
+    assert_eq!(answer.errors.len(), 1);
+    assert_eq!(answer.errors[0].error_code.as_deref(), Some("CPS.0005"));
+    assert_eq!(
+        answer.request_id,
+        reply.header("x-request-id").map(str::to_owned)
+    );
+
+    let eleven: Vec<String> = (0..11).map(|_| ids[1].clone()).collect();
+    let body = json!({ "phone_ids": eleven, "client_type": "ANDROID" }).to_string();
+    let refused = client
+        .call("POST", "phones/batch-connection", &[], &body)
+        .await;
+    assert_eq!(
+        (refused.status, refused.error_code().as_str()),
+        (400, "CPS.0004"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("/phone_ids"), "{}", refused.body);
+    let stats = sim.stats();
+    assert_eq!(stats.requests.get("BatchShowPhoneConnectInfos"), Some(&2));
+    assert!(stats.submissions.is_empty());
+}
+
+#[tokio::test]
 async fn admin_api_controls_faults_stats_and_drift() {
     let sim = start(3).await;
     let addr = sim.local_addr();

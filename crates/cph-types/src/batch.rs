@@ -31,6 +31,10 @@ pub trait BatchEntry:
     /// The key of the list of entries in the body, e.g. `phones` or `restore_infos`.
     const KEY: &'static str;
 
+    /// The key of the phone id inside an entry on the wire: `phone_id`, or `None` for an entry
+    /// that is the bare id (StopCloudPhone's `phone_ids`).
+    const PHONE_ID_KEY: Option<&'static str> = Some("phone_id");
+
     /// The body's name and descriptions, for its JSON Schema and for decoding errors.
     const DOCS: RequestDocs;
 
@@ -290,20 +294,58 @@ impl<E: BatchEntry> Serialize for Batch<E> {
 
 impl<'de, E: BatchEntry> Deserialize<'de> for Batch<E> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(BatchVisitor(PhantomData))
+        let (shared, phones) = deserializer.deserialize_map(BatchVisitor::<E, E>(PhantomData))?;
+        Ok(Batch { shared, phones })
     }
 }
 
-struct BatchVisitor<E>(PhantomData<E>);
+/// A batch body as a server reads it: the request-wide fields decoded (one that does not decode
+/// refuses the whole body), each entry kept as it was sent, to be decoded on its own
+/// ([`RawBatch::decode`]) so that a bad entry is answered for its phone alone, as the service
+/// answers it. [`Batch`] refuses the whole body instead. Decoding follows [`Batch`]'s rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawBatch<E: BatchEntry> {
+    /// The fields shared by every phone, such as `image_id`.
+    pub shared: E::Shared,
+    /// Every entry as sent, in order.
+    pub entries: Vec<serde_json::Value>,
+}
 
-impl<'de, E: BatchEntry> Visitor<'de> for BatchVisitor<E> {
-    type Value = Batch<E>;
+impl<E: BatchEntry> RawBatch<E> {
+    /// Decodes one of [`RawBatch::entries`].
+    pub fn decode(entry: serde_json::Value) -> Result<E, serde_json::Error> {
+        serde_json::from_value(entry)
+    }
+
+    /// The phone id an entry names, as sent (`None` when it is not a string), to answer an entry
+    /// that does not decode.
+    pub fn phone_id_as_sent(entry: &serde_json::Value) -> Option<&str> {
+        match E::PHONE_ID_KEY {
+            Some(key) => entry.get(key)?.as_str(),
+            None => entry.as_str(),
+        }
+    }
+}
+
+impl<'de, E: BatchEntry> Deserialize<'de> for RawBatch<E> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (shared, entries) = deserializer.deserialize_map(BatchVisitor::<E, _>(PhantomData))?;
+        Ok(RawBatch { shared, entries })
+    }
+}
+
+/// Reads a batch body of `E` into its shared fields and its list of `L`s (`E` itself, or the
+/// entries as sent).
+struct BatchVisitor<E, L>(PhantomData<(E, L)>);
+
+impl<'de, E: BatchEntry, L: Deserialize<'de>> Visitor<'de> for BatchVisitor<E, L> {
+    type Value = (E::Shared, Vec<L>);
 
     fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
         write!(formatter, "struct {}", E::DOCS.name)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Batch<E>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut shared = E::Shared::default();
         let mut seen: Vec<&'static str> = Vec::new();
         let mut phones = None;
@@ -324,7 +366,7 @@ impl<'de, E: BatchEntry> Visitor<'de> for BatchVisitor<E> {
             }
         }
         let phones = phones.ok_or_else(|| de::Error::missing_field(E::KEY))?;
-        Ok(Batch { shared, phones })
+        Ok((shared, phones))
     }
 }
 
@@ -469,6 +511,42 @@ mod tests {
             bad_image.to_string().contains("invalid image id"),
             "{bad_image}"
         );
+        let not_object = serde_json::from_str::<StopRequest>("[]").unwrap_err();
+        assert!(
+            not_object
+                .to_string()
+                .contains("expected struct StopRequest")
+        );
+    }
+
+    #[test]
+    fn a_raw_batch_keeps_each_entry_as_sent_for_decoding_on_its_own() {
+        let raw: RawBatch<RestartPhone> = serde_json::from_str(
+            r#"{"image_id":"img","phones":[{"phone_id":"p0"},{"phone_id":"a b"},{"phone_id":7}]}"#,
+        )
+        .unwrap();
+        assert_eq!(raw.shared.image_id, Some(ImageId::new("img").unwrap()));
+        let sent: Vec<Option<&str>> = raw
+            .entries
+            .iter()
+            .map(RawBatch::<RestartPhone>::phone_id_as_sent)
+            .collect();
+        assert_eq!(sent, [Some("p0"), Some("a b"), None]);
+        let decoded: Vec<bool> = raw
+            .entries
+            .into_iter()
+            .map(|e| RawBatch::<RestartPhone>::decode(e).is_ok())
+            .collect();
+        assert_eq!(decoded, [true, false, false]);
+        let stop: RawBatch<PhoneId> = serde_json::from_str(r#"{"phone_ids":["a"]}"#).unwrap();
+        assert_eq!(
+            RawBatch::<PhoneId>::phone_id_as_sent(&stop.entries[0]),
+            Some("a")
+        );
+        assert!(serde_json::from_str::<RawBatch<PhoneId>>(r#"{"image_id":"x"}"#).is_err());
+        let bad_image =
+            serde_json::from_str::<RawBatch<RestartPhone>>(r#"{"image_id":"a b","phones":[]}"#);
+        assert!(bad_image.is_err());
         let not_object = serde_json::from_str::<StopRequest>("[]").unwrap_err();
         assert!(
             not_object

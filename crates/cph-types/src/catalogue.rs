@@ -7,6 +7,7 @@ use std::fmt;
 use schemars::Schema;
 use serde_json::{Map, Value, json};
 
+use crate::error::{shown, shown_name};
 use crate::property::{PROPERTY_BYTES_MAX, PropertyMap};
 use crate::text::{CharClass, Charset, TextRule};
 
@@ -465,11 +466,11 @@ impl PropertyIssue {
     /// What is wrong, without naming the phone (for messages that point at the phone otherwise,
     /// such as an attribute path).
     pub fn describe(&self) -> String {
-        let key = &self.key;
+        let key = shown_name(&self.key);
         match &self.kind {
             IssueKind::InvalidValue { rule } => format!(
-                "property {key} has invalid value {:?}: must be {rule}",
-                self.value
+                "property {key} has invalid value {}: must be {rule}",
+                shown(&self.value)
             ),
             IssueKind::EmptyKey => "a property key is empty".to_owned(),
             IssueKind::TooLarge { bytes } => {
@@ -493,7 +494,12 @@ impl PropertyIssue {
 
 impl fmt::Display for PropertyIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "phone {}: {}", self.phone_id, self.describe())
+        write!(
+            f,
+            "phone {}: {}",
+            shown_name(&self.phone_id),
+            self.describe()
+        )
     }
 }
 

@@ -8,7 +8,7 @@ use std::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::{Error, shown};
 use crate::text::{CharClass, Charset};
 
 /// The characters an export path may contain.
@@ -191,8 +191,9 @@ pub fn check_export_selection<S: AsRef<str>>(include: &[S], exclude: &[S]) -> Ve
                     list,
                     index: Some(index),
                     message: format!(
-                        "{path:?} reaches into `{MISC}`, which can only be named exactly (no path below it, no \
-                         wildcard)"
+                        "{} reaches into `{MISC}`, which can only be named exactly (no path below it, no \
+                         wildcard)",
+                        shown(path)
                     ),
                 });
             }
@@ -275,17 +276,7 @@ mod tests {
         let pieces = [
             "/data", "/cache", "/", "a", "*", ".", "-", "misc", " ", "x?", "/sdcard", "中",
         ];
-        let mut samples = vec![String::new()];
-        for _ in 0..4 {
-            let mut next = Vec::new();
-            for s in &samples {
-                for p in pieces {
-                    next.push(format!("{s}{p}"));
-                }
-            }
-            samples.extend(next);
-        }
-        for s in samples {
+        for s in crate::text::samples_of(&pieces, 4) {
             assert_eq!(ExportPath::is_valid(&s), regex.is_match(&s), "{s:?}");
         }
     }

@@ -65,9 +65,16 @@ macro_rules! validated_string {
             }
 
             /// The anchored pattern of the rule (ECMA-262 and Rust `regex` compatible), or `None`
-            /// when only the length is constrained.
+            /// when only the length is constrained. A value is valid when it matches and its length
+            /// in characters is in [`Self::length_range`] (the schema's `minLength` and
+            /// `maxLength`): for a path rule the pattern leaves the length to them.
             pub fn pattern() -> Option<String> {
                 Self::RULE.pattern()
+            }
+
+            /// The lengths, in characters, a valid value may have.
+            pub fn length_range() -> std::ops::RangeInclusive<usize> {
+                Self::RULE.min..=Self::RULE.max
             }
 
             /// The validated value.
@@ -207,25 +214,34 @@ validated_string!(
     )
 );
 
+/// The rule of an OBS object path, written by an export and read by a restore: 1 to 1024
+/// characters of `A-Za-z0-9./-_+#=` (the rule the export API documents) with no `..` segment.
+const OBJECT_PATH: TextRule = TextRule::new(
+    1,
+    1024,
+    Some(Charset::new(&[
+        CharClass::AsciiLetters,
+        CharClass::AsciiDigits,
+        CharClass::Literal("./-_+#="),
+    ])),
+)
+.no_parent_segments();
+
 validated_string!(
-    /// An OBS object path: 1 to 1024 characters, any characters (the API documents only the
-    /// length; OBS object keys are arbitrary UTF-8).
-    ObjectPath, "object path", TextRule::new(1, 1024, None)
+    /// The OBS object path a restore reads: 1 to 1024 characters of `A-Za-z0-9./-_+#=` with no
+    /// `..` segment.
+    ///
+    /// The restore API documents only the length, but a restore reads what an export wrote, and an
+    /// export writes only [`ExportObjectPath`]s: the same rule here refuses, before anything is
+    /// sent, a path no backup can have (a NUL, a newline, a space, `../`).
+    ObjectPath, "object path", OBJECT_PATH
 );
 
 validated_string!(
     /// The OBS object path an export writes: 1 to 1024 characters of `A-Za-z0-9./-_+#=`, the rule
-    /// the export API documents (stricter than a restore's [`ObjectPath`], so every exported object
-    /// can be restored).
-    ExportObjectPath, "export object path", TextRule::new(
-        1,
-        1024,
-        Some(Charset::new(&[
-            CharClass::AsciiLetters,
-            CharClass::AsciiDigits,
-            CharClass::Literal("./-_+#="),
-        ]))
-    )
+    /// the export API documents, with no `..` segment. Every one can be restored ([`ObjectPath`]
+    /// has the same rule).
+    ExportObjectPath, "export object path", OBJECT_PATH
 );
 
 impl From<ExportObjectPath> for ObjectPath {
@@ -282,11 +298,48 @@ mod tests {
     }
 
     #[test]
-    fn object_path_counts_characters_up_to_1024() {
-        assert!(ObjectPath::new("中".repeat(1024)).is_ok());
+    fn object_paths_follow_the_export_rule_up_to_1024_characters() {
+        assert!(ObjectPath::new("a".repeat(1024)).is_ok());
         assert!(ObjectPath::new("a".repeat(1025)).is_err());
         assert!(ObjectPath::new("").is_err());
-        assert!(ObjectPath::new("backups/phone 1/data.tar").is_ok());
+        assert!(ObjectPath::new("backups/2026-11-20/phone_1.tar").is_ok());
+        assert!(ObjectPath::new("中.tar").is_err());
+    }
+
+    #[test]
+    fn restore_paths_refuse_what_no_backup_can_have() {
+        for bad in [
+            "a\0b",
+            "a\nb",
+            "../x.tar",
+            "a/../b",
+            "a/..",
+            "..",
+            "backups/phone 1.tar",
+        ] {
+            assert!(!ObjectPath::is_valid(bad), "{bad:?}");
+            assert!(!ExportObjectPath::is_valid(bad), "{bad:?}");
+        }
+        for good in ["...", "a..b", "./a", "a/.b/..c", "/a", "a//b", "x.tar"] {
+            assert!(ObjectPath::is_valid(good), "{good:?}");
+            assert!(ExportObjectPath::is_valid(good), "{good:?}");
+        }
+        let err = ObjectPath::new("../\n").unwrap_err().to_string();
+        assert!(err.contains("with no `..` path segment"), "{err}");
+    }
+
+    #[test]
+    fn object_path_pattern_agrees_with_the_validator() {
+        let regex = regex::Regex::new(&ObjectPath::pattern().unwrap()).unwrap();
+        let pieces = ["a", ".", "..", "/", " ", "\n", "+"];
+        for s in crate::text::samples_of(&pieces, 5) {
+            let in_length = !s.is_empty();
+            assert_eq!(
+                ObjectPath::is_valid(&s),
+                in_length && regex.is_match(&s),
+                "{s:?}"
+            );
+        }
     }
 
     #[test]

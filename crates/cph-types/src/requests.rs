@@ -204,6 +204,7 @@ impl BatchEntry for PhoneId {
     type Shared = ();
     const OPERATION: BatchOperation = BatchOperation::Stop;
     const KEY: &'static str = "phone_ids";
+    const PHONE_ID_KEY: Option<&'static str> = None;
     const DOCS: RequestDocs = RequestDocs {
         name: "StopRequest",
         description: "Body of StopCloudPhone (`phones/batch-stop`).",

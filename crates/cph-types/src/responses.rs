@@ -13,7 +13,9 @@ use crate::status::{JobStatus, PhoneStatus, lenient_phone_status};
 
 /// Reads an optional string: `null`, `""` and missing become `None`; numbers and booleans become
 /// their text; objects and arrays their compact JSON text.
-fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
     Ok(match Value::deserialize(deserializer)? {
         Value::Null => None,
         Value::String(s) if s.is_empty() => None,
@@ -23,7 +25,9 @@ fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<S
 }
 
 /// Reads an optional integer sent as a number or numeric string; anything else is `None`.
-fn lenient_int<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn lenient_int<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
     Ok(match Value::deserialize(deserializer)? {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),
@@ -35,7 +39,7 @@ fn lenient_int<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>
 /// Only for lists where a lost element cannot go unnoticed (a batch answer's entries are matched to
 /// the phones sent, and a phone without its entry is reported): the paged lists use
 /// [`accounted_list`], which says what it skipped.
-fn lenient_list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+pub(crate) fn lenient_list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: serde::de::DeserializeOwned,

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use schemars::{JsonSchema, Schema, schema_for};
 
+use crate::connection::ConnectionRequest;
 use crate::property::PropertyMap;
 use crate::requests::{
-    ResetRequest, RestartRequest, RestoreRequest, StopRequest, StorageRequest,
+    BatchOperation, ResetRequest, RestartRequest, RestoreRequest, StopRequest, StorageRequest,
     UpdatePropertyRequest,
 };
 
@@ -20,6 +21,8 @@ pub const SCHEMAS_COMMAND: &str = "cargo run -p cph-types --example write-schema
 pub struct SchemaDocument {
     /// File name inside `schemas/`, e.g. `reset-request.json`.
     pub file_name: &'static str,
+    /// The schema itself.
+    pub schema: serde_json::Value,
     /// The file's exact contents: pretty JSON and a final newline.
     pub contents: String,
 }
@@ -31,21 +34,58 @@ fn document<T: JsonSchema>(file_name: &'static str) -> SchemaDocument {
     contents.push('\n');
     SchemaDocument {
         file_name,
+        schema: schema.to_value(),
         contents,
     }
 }
 
-/// Every schema `schemas/` holds: one per batch request body, plus the property map.
+impl BatchOperation {
+    /// The file `schemas/` publishes the operation's request schema in, e.g. `reset-request.json`.
+    pub fn schema_file(self) -> &'static str {
+        match self {
+            BatchOperation::Reset => "reset-request.json",
+            BatchOperation::Restart => "restart-request.json",
+            BatchOperation::Stop => "stop-request.json",
+            BatchOperation::UpdateProperty => "update-property-request.json",
+            BatchOperation::Restore => "restore-request.json",
+            BatchOperation::Storage => "storage-request.json",
+        }
+    }
+
+    /// The JSON Schema of the operation's request body, exactly as `schemas/` publishes it: what
+    /// a server checks a received body against (the simulator does).
+    pub fn request_schema(self) -> SchemaDocument {
+        let file = self.schema_file();
+        match self {
+            BatchOperation::Reset => document::<ResetRequest>(file),
+            BatchOperation::Restart => document::<RestartRequest>(file),
+            BatchOperation::Stop => document::<StopRequest>(file),
+            BatchOperation::UpdateProperty => document::<UpdatePropertyRequest>(file),
+            BatchOperation::Restore => document::<RestoreRequest>(file),
+            BatchOperation::Storage => document::<StorageRequest>(file),
+        }
+    }
+}
+
+impl ConnectionRequest {
+    /// The JSON Schema of the body, exactly as `schemas/` publishes it in [`Self::SCHEMA_FILE`].
+    pub fn request_schema() -> SchemaDocument {
+        document::<ConnectionRequest>(ConnectionRequest::SCHEMA_FILE)
+    }
+}
+
+/// Every schema `schemas/` holds: one per request body (each batch operation's
+/// [`BatchOperation::request_schema`], then [`ConnectionRequest`]'s), plus the property map.
 pub fn schema_documents() -> Vec<SchemaDocument> {
-    vec![
-        document::<ResetRequest>("reset-request.json"),
-        document::<RestartRequest>("restart-request.json"),
-        document::<StopRequest>("stop-request.json"),
-        document::<UpdatePropertyRequest>("update-property-request.json"),
-        document::<RestoreRequest>("restore-request.json"),
-        document::<StorageRequest>("storage-request.json"),
-        document::<PropertyMap>("property-map.json"),
-    ]
+    let mut documents: Vec<SchemaDocument> = BatchOperation::ALL
+        .into_iter()
+        .map(BatchOperation::request_schema)
+        .collect();
+    documents.push(document::<ConnectionRequest>(
+        ConnectionRequest::SCHEMA_FILE,
+    ));
+    documents.push(document::<PropertyMap>("property-map.json"));
+    documents
 }
 
 /// Writes every [`schema_documents`] file into `dir` (created if missing); returns the paths.

@@ -241,7 +241,12 @@ impl<'de> Deserialize<'de> for PhoneStatus {
         let value = Value::deserialize(deserializer)?;
         code_from_json(&value)
             .map(PhoneStatus::from_code)
-            .ok_or_else(|| serde::de::Error::custom(format!("invalid phone status {value}")))
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "invalid phone status {}",
+                    crate::error::shown(&value.to_string())
+                ))
+            })
     }
 }
 

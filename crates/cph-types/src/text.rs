@@ -58,15 +58,7 @@ impl CharClass {
                 .map(|&(lo, hi)| format!("\\u{:04X}-\\u{:04X}", u32::from(lo), u32::from(hi)))
                 .collect(),
             CharClass::Space => " ".to_owned(),
-            CharClass::Literal(chars) => chars
-                .chars()
-                .map(|c| match c {
-                    // Only these are special inside a class; escaping anything else would be an
-                    // invalid identity escape under ECMA-262's `u` flag.
-                    '\\' | ']' | '[' | '^' | '-' => format!("\\{c}"),
-                    other => other.to_string(),
-                })
-                .collect(),
+            CharClass::Literal(chars) => chars.chars().map(class_char).collect(),
         }
     }
 
@@ -81,6 +73,16 @@ impl CharClass {
             CharClass::Space => "space".to_owned(),
             CharClass::Literal(chars) => format!("`{chars}`"),
         }
+    }
+}
+
+/// `c` as it stands inside a regex character class.
+fn class_char(c: char) -> String {
+    match c {
+        // Only these are special inside a class; escaping anything else would be an invalid
+        // identity escape under ECMA-262's `u` flag.
+        '\\' | ']' | '[' | '^' | '-' => format!("\\{c}"),
+        other => other.to_string(),
     }
 }
 
@@ -106,7 +108,24 @@ impl Charset {
 
     /// A bracketed regex character class (ECMA-262 and Rust `regex` compatible).
     pub fn regex_class(self) -> String {
-        let body: String = self.0.iter().map(|class| class.regex_body()).collect();
+        self.regex_class_without(&[])
+    }
+
+    /// [`Charset::regex_class`] less the `excluded` punctuation (taken out of the
+    /// [`CharClass::Literal`]s, the only classes that hold punctuation).
+    fn regex_class_without(self, excluded: &[char]) -> String {
+        let body: String = self
+            .0
+            .iter()
+            .map(|class| match class {
+                CharClass::Literal(chars) => chars
+                    .chars()
+                    .filter(|c| !excluded.contains(c))
+                    .map(class_char)
+                    .collect(),
+                other => other.regex_body(),
+            })
+            .collect();
         format!("[{body}]")
     }
 
@@ -122,17 +141,34 @@ impl Charset {
 }
 
 /// A string of `min..=max` characters (Unicode scalar values, as JSON Schema counts them), each
-/// from `charset`, or any character when `charset` is `None`.
+/// from `charset`, or any character when `charset` is `None`; for a path, also no `..` segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TextRule {
     pub(crate) min: usize,
     pub(crate) max: usize,
     pub(crate) charset: Option<Charset>,
+    /// A `/`-separated path that must not climb: no segment is `..`.
+    no_parent_segments: bool,
 }
+
+/// The path segment [`TextRule::no_parent_segments`] refuses.
+const PARENT_SEGMENT: &str = "..";
 
 impl TextRule {
     pub(crate) const fn new(min: usize, max: usize, charset: Option<Charset>) -> Self {
-        TextRule { min, max, charset }
+        TextRule {
+            min,
+            max,
+            charset,
+            no_parent_segments: false,
+        }
+    }
+
+    /// The same rule for a `/`-separated path in which no segment may be `..` (so the path
+    /// cannot climb out of where it is put). Needs a charset holding `.` and `/`.
+    pub(crate) const fn no_parent_segments(mut self) -> Self {
+        self.no_parent_segments = true;
+        self
     }
 
     /// Whether `value` satisfies the rule. Stops at the first character past `max`.
@@ -148,12 +184,23 @@ impl TextRule {
             }
         }
         count >= self.min
+            && !(self.no_parent_segments && value.split('/').any(|s| s == PARENT_SEGMENT))
     }
 
     /// The anchored regex equivalent to [`TextRule::check`], or `None` when any character is
-    /// allowed (the length keywords then carry the whole rule).
+    /// allowed (the length keywords then carry the whole rule). For a path without `..`
+    /// segments the length is left to the length keywords too: without lookahead, the pattern
+    /// spells out every segment that is not `..`.
     pub(crate) fn pattern(&self) -> Option<String> {
         let charset = self.charset?;
+        if self.no_parent_segments {
+            // Any segment but `..`: empty, `.`, or starting with a non-dot (after at most one
+            // dot), or `..` followed by more.
+            let any = charset.regex_class_without(&['/']);
+            let non_dot = charset.regex_class_without(&['/', '.']);
+            let segment = format!("(?:\\.?(?:{non_dot}{any}*)?|\\.\\.{any}+)");
+            return Some(format!("^{segment}(?:/{segment})*$"));
+        }
         let quantifier = if self.min == self.max {
             format!("{{{}}}", self.min)
         } else {
@@ -171,9 +218,14 @@ impl TextRule {
         } else {
             format!("{} to {}", self.min, self.max)
         };
-        match self.charset {
+        let text = match self.charset {
             Some(charset) => format!("{count} characters of {}", charset.describe()),
             None => format!("{count} characters"),
+        };
+        if self.no_parent_segments {
+            format!("{text}, with no `{PARENT_SEGMENT}` path segment")
+        } else {
+            text
         }
     }
 
@@ -188,6 +240,22 @@ impl TextRule {
         }
         map
     }
+}
+
+/// Every string of up to `depth` of `pieces` put end to end, the empty one included: samples on
+/// which a validator and its pattern must agree.
+#[cfg(test)]
+pub(crate) fn samples_of(pieces: &[&str], depth: usize) -> Vec<String> {
+    let mut samples = vec![String::new()];
+    let mut last = samples.clone();
+    for _ in 0..depth {
+        last = last
+            .iter()
+            .flat_map(|s| pieces.iter().map(move |p| format!("{s}{p}")))
+            .collect();
+        samples.extend(last.iter().cloned());
+    }
+    samples
 }
 
 #[cfg(test)]
