@@ -8,10 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cph_types::{
-    BatchRequest, BatchResponse, ErrorBody, Job, JobId, LIST_JOBS_MAX_LIMIT,
-    LIST_JOBS_MAX_REQUEST_IDS, LIST_PHONES_MAX_LIMIT, ListCloudPhonesPage, ListJobsResponse,
-    PhoneDetail, PhoneId, PhoneStatus, PhoneSummary, ProjectId, RequestId, ShowJobResponse,
-    cloud_phone_path,
+    BatchRequest, BatchResponse, ErrorBody, Job, JobId, LIST_PHONES_MAX_LIMIT, ListCloudPhonesPage,
+    ListJobsQuery, ListJobsResponse, ListPhonesQuery, PhoneDetail, PhoneId, PhoneStatus,
+    PhoneSummary, ProjectId, RequestId, ShowJobResponse, cloud_phone_path,
 };
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -385,35 +384,18 @@ impl Client {
         limit: u32,
         ctl: &Control<'_>,
     ) -> Result<ListJobsResponse, Failure> {
-        let invalid = |reason: String| Failure {
-            error: Error::invalid("list_jobs arguments", reason),
-            may_have_acted: false,
-        };
-        if request_ids.is_empty() || request_ids.len() > LIST_JOBS_MAX_REQUEST_IDS {
-            return Err(invalid(format!(
-                "{} request ids given; 1 to {LIST_JOBS_MAX_REQUEST_IDS} allowed",
-                request_ids.len()
-            )));
-        }
-        if !(1..=LIST_JOBS_MAX_LIMIT).contains(&limit) {
-            return Err(invalid(format!(
-                "limit {limit}; 1 to {LIST_JOBS_MAX_LIMIT} allowed"
-            )));
-        }
-        let ids = request_ids
-            .iter()
-            .map(RequestId::as_str)
-            .collect::<Vec<_>>()
-            .join(",");
+        // The query's rules (1 to 20 ids, a limit of 1 to 100) are cph-types', shared with the simulator.
+        let query = ListJobsQuery::new(request_ids.to_vec())
+            .and_then(|q| q.with_offset(offset).with_limit(limit))
+            .map_err(|e| Failure {
+                error: Error::invalid("list_jobs arguments", e.to_string()),
+                may_have_acted: false,
+            })?;
         let call = Call {
             operation: "ListJobs",
             method: Method::Get,
             suffix: "jobs".to_owned(),
-            query: vec![
-                ("request_ids", ids),
-                ("offset", offset.to_string()),
-                ("limit", limit.to_string()),
-            ],
+            query: query.to_pairs(),
             body: Vec::new(),
         };
         self.execute(&call, ctl).await
@@ -450,28 +432,19 @@ impl Client {
         let mut pager = Pager::new(OPERATION, LIST_PHONES_MAX_LIMIT);
         let mut phones: Vec<PhoneSummary> = Vec::new();
         loop {
-            let offset = pager.offset();
-            let mut query = vec![
-                ("offset", offset.to_string()),
-                ("limit", pager.limit().to_string()),
-            ];
-            if let Some(name) = &filter.phone_name {
-                query.push(("phone_name", name.clone()));
-            }
-            if let Some(server) = &filter.server_id {
-                query.push(("server_id", server.clone()));
-            }
-            if let Some(status) = filter.status {
-                query.push(("status", status.code().to_string()));
-            }
-            if let Some(kind) = filter.phone_type {
-                query.push(("type", kind.to_string()));
-            }
+            let mut query = ListPhonesQuery::new()
+                .with_offset(pager.offset())
+                .with_limit(pager.limit())
+                .map_err(Error::from)?;
+            query.phone_name.clone_from(&filter.phone_name);
+            query.server_id.clone_from(&filter.server_id);
+            query.status = filter.status;
+            query.phone_type = filter.phone_type;
             let call = Call {
                 operation: OPERATION,
                 method: Method::Get,
                 suffix: "phones".to_owned(),
-                query,
+                query: query.to_pairs(),
                 body: Vec::new(),
             };
             let page: ListCloudPhonesPage = self.execute(&call, ctl).await.map_err(|f| f.error)?;

@@ -237,7 +237,7 @@ pub(crate) fn bucket_name(what: &str) -> Attribute {
 /// `phones[*].object_path`.
 pub(crate) fn object_path(what: &str) -> Attribute {
     Attribute::required(names::OBJECT_PATH, Type::String)
-        .description(format!("{what}, 1 to 1024 characters."))
+        .description(format!("{what}: {}.", ObjectPath::rule_description()))
         .validator(Validator::string(
             "Invalid Object Path",
             "an object path",
