@@ -375,7 +375,8 @@ resource "cph_phone_restart" "dup" {
 fn state_of_schema_versions_0_and_1_upgrades_without_losing_a_record_or_planning_a_change() {
     each_terraform(|tf| {
         for version in [0, 1] {
-            let sim = Sim::quick(4);
+            // The default fixture's 20 phones: the example names three of them.
+            let sim = Sim::quick(20);
             let dir = sim.workdir(tf);
             copy_example(&dir, "resources/cph_phone_restart");
             dir.run(&["apply", "-auto-approve", "-input=false"])
