@@ -10,16 +10,35 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 phones=4
-no_terraform_path="$(printf '%s\n' "$PATH" | tr ':' '\n' | while IFS= read -r d; do
-  [ -n "$d" ] && [ ! -x "$d/terraform" ] && printf '%s\n' "$d"
-done | paste -sd: -)"
 version="$(cargo metadata --no-deps --format-version 1 --locked | python3 -c '
 import json, sys
 print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "terraform-provider-cph"))')"
 
 out="$(mktemp)"
 fresh_tools="$(mktemp -d)"
-trap 'rm -rf "$out" "$fresh_tools"' EXIT
+shadows="$(mktemp -d)"
+trap 'rm -rf "$out" "$fresh_tools" "$shadows"' EXIT
+
+# PATH with no `terraform`: a directory that holds one is replaced by a copy made of links to everything else in it
+# (dropping the directory would drop whatever else lives there: python3, cargo, the shell's tools).
+no_terraform_path=""
+i=0
+while IFS= read -r d; do
+  [ -n "$d" ] || continue
+  if [ -e "$d/terraform" ]; then
+    i=$((i + 1))
+    mkdir "$shadows/$i"
+    for f in "$d"/*; do
+      [ "$(basename "$f")" = terraform ] || ln -s "$f" "$shadows/$i/"
+    done
+    d="$shadows/$i"
+  fi
+  no_terraform_path="${no_terraform_path:+$no_terraform_path:}$d"
+done < <(printf '%s\n' "$PATH" | tr ':' '\n')
+if PATH="$no_terraform_path" command -v terraform >/dev/null; then
+  echo "check-quickstart: could not make a PATH without terraform" >&2
+  exit 1
+fi
 if ! env -u TERRAFORM_1_11 PATH="$no_terraform_path" CPH_TOOLS_DIR="$fresh_tools" \
     scripts/quickstart.sh --phones "$phones" --job-duration 1s >"$out" 2>&1; then
   cat "$out" >&2

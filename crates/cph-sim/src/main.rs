@@ -124,28 +124,35 @@ impl Args {
     }
 }
 
-/// Waits for SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn terminated() {
+/// Listens for SIGINT (Ctrl-C) and, on Unix, SIGTERM from the moment it is called; the future ends at the first
+/// of them. Called before the simulator says it is listening: a signal sent as soon as that line is read (as
+/// scripts and tests do) must stop it cleanly, not kill it by the default action of a signal nobody handles yet.
+fn terminated() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(
-            tokio::signal::unix::SignalKind::terminate(),
-        ) {
-            Ok(term) => term,
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the simulator");
-                let _ = tokio::signal::ctrl_c().await;
-                return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let listeners = signal(SignalKind::interrupt())
+            .and_then(|int| Ok((int, signal(SignalKind::terminate())?)));
+        async move {
+            match listeners {
+                Ok((mut int, mut term)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the simulator");
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -217,6 +224,7 @@ async fn main() -> ExitCode {
         "starting cph-sim"
     );
     let exports = config.clone();
+    let stop = terminated();
     let sim = match Simulator::start(config).await {
         Ok(sim) => sim,
         Err(error) => {
@@ -232,7 +240,7 @@ async fn main() -> ExitCode {
         tracing::error!(%error, "cannot write the export line to stderr");
         return ExitCode::FAILURE;
     }
-    terminated().await;
+    stop.await;
     tracing::info!("signal received, shutting down");
     sim.shutdown().await;
     ExitCode::SUCCESS

@@ -8,22 +8,38 @@ use std::process::{Command, Output, Stdio};
 use test_support::terraform::{VERSIONS, locate, version_of};
 use test_support::workspace_root;
 
-/// `PATH` without any directory that holds a `terraform`.
-fn path_without_terraform() -> String {
-    let path = std::env::var("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .filter(|dir| !dir.join("terraform").exists())
-        .map(|dir| dir.display().to_string())
-        .collect::<Vec<_>>()
-        .join(":")
+/// `PATH` with no `terraform`: a directory that holds one is replaced by a directory of links to everything else in
+/// it (dropping the directory would drop whatever else lives there, such as `python3`). The links live in `shadows`.
+fn path_without_terraform(shadows: &Path) -> String {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
+        .enumerate()
+        .map(|(i, dir)| {
+            if !dir.join("terraform").exists() {
+                return dir;
+            }
+            let shadow = shadows.join(i.to_string());
+            std::fs::create_dir_all(&shadow).unwrap();
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let entry = entry.unwrap();
+                if entry.file_name() != "terraform" {
+                    std::os::unix::fs::symlink(entry.path(), shadow.join(entry.file_name()))
+                        .unwrap();
+                }
+            }
+            shadow
+        })
+        .collect();
+    std::env::join_paths(dirs).unwrap().into_string().unwrap()
 }
 
 /// Runs the script with `args` in the fresh tools directory, as a user with no Terraform would.
 fn install(tools: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+    let shadows = tempfile::tempdir().unwrap();
     let mut cmd = Command::new("bash");
     cmd.arg(workspace_root().join("scripts/install-terraform.sh"))
         .args(args)
-        .env("PATH", path_without_terraform())
+        .env("PATH", path_without_terraform(shadows.path()))
         .env("CPH_TOOLS_DIR", tools)
         .env_remove("TERRAFORM_1_11")
         .env_remove("PYTHON")
