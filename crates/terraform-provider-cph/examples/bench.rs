@@ -5,13 +5,16 @@
 //! ```text
 //! cargo build --release -p terraform-provider-cph --bins --examples
 //! target/release/examples/bench batch-vs-single --phones 1000 --job-duration 5s
+//! target/release/examples/bench batch-vs-single --phones 1000 --batch-only --terraform all
 //! target/release/examples/bench plan-scale --phones 100,1000,10000
 //! target/release/examples/bench startup --runs 20
 //! target/release/examples/bench converge --phones 10000
 //! target/release/examples/bench rollout --phones 1000 --job-duration 5s --max-in-flight 100
 //! ```
 //!
-//! Terraform 1.11 from `.tools/` is used (`scripts/install-terraform.sh` installs it).
+//! The Terraform versions of `.tools/` are used (`scripts/install-terraform.sh` installs them): `--terraform`
+//! names one by its version or a prefix of it (`1.0`, `1.11`, `1.15`), or `all` where a subcommand can run on
+//! each; without it, the newest (1.15.5), except where noted.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
@@ -54,6 +57,9 @@ enum Bench {
         /// Skip the one-phone-per-resource run (it takes N / parallelism job durations).
         #[arg(long)]
         batch_only: bool,
+        /// The Terraform version to run (1.0, 1.11, 1.15 or a full version), or `all` for each in turn.
+        #[arg(long, default_value = "1.15")]
+        terraform: String,
     },
     /// `terraform plan` of one resource with N phones, for each N.
     PlanScale {
@@ -69,7 +75,8 @@ enum Bench {
         /// Also apply (jobs of 1 s) and time a second plan, which has nothing to change.
         #[arg(long)]
         replan: bool,
-        /// The Terraform version to run (a prefix of an installed one: 1.11 or 1.0).
+        /// The Terraform version to run (1.0, 1.11, 1.15 or a full version; the figures of BENCHMARKS.md were
+        /// taken with 1.11).
         #[arg(long, default_value = "1.11")]
         terraform: String,
     },
@@ -83,7 +90,8 @@ enum Bench {
         /// and the provider alone.
         #[arg(long, default_value_t = 10_000)]
         max_requests_per_second: u32,
-        /// The Terraform version to run (a prefix of an installed one: 1.11 or 1.0).
+        /// The Terraform version to run (1.0, 1.11, 1.15 or a full version; the figures of BENCHMARKS.md were
+        /// taken with 1.11).
         #[arg(long, default_value = "1.11")]
         terraform: String,
     },
@@ -129,12 +137,14 @@ fn main() -> ExitCode {
             poll_interval,
             parallelism,
             batch_only,
+            terraform,
         } => batch_vs_single(
             phones,
             job_duration,
             &poll_interval,
             parallelism,
             batch_only,
+            &terraform,
         ),
         Bench::PlanScale {
             phones,
@@ -192,6 +202,34 @@ fn provider_binary() -> PathBuf {
 
 fn terraform() -> TerraformBinary {
     binaries().pop().unwrap()
+}
+
+/// The installed Terraform versions `version` names: `all`, a full version, or a prefix ending at a dot
+/// (`1.1` is neither 1.11 nor 1.15).
+fn terraform_versions(version: &str) -> Result<Vec<TerraformBinary>, String> {
+    let found: Vec<TerraformBinary> = binaries()
+        .into_iter()
+        .filter(|b| {
+            version == "all"
+                || b.version == version
+                || b.version.starts_with(&format!("{version}."))
+        })
+        .collect();
+    if found.is_empty() {
+        return Err(format!(
+            "no Terraform {version} installed (run scripts/install-terraform.sh)"
+        ));
+    }
+    Ok(found)
+}
+
+/// The one installed Terraform `version` names.
+fn terraform_version(version: &str) -> Result<TerraformBinary, String> {
+    let mut found = terraform_versions(version)?;
+    if found.len() > 1 {
+        return Err(format!("{version} names more than one Terraform: pick one"));
+    }
+    Ok(found.remove(0))
 }
 
 struct Sim(BackgroundSim);
@@ -310,12 +348,14 @@ fn batch_vs_single(
     poll_interval: &str,
     parallelism: usize,
     batch_only: bool,
+    version: &str,
 ) -> Result<(), String> {
+    let versions = terraform_versions(version)?;
     println!(
         "# batch versus one phone per resource: {phones} phones, jobs of {job_duration:?}, poll every {poll_interval}"
     );
-    println!("| form | apply wall time | API calls | by route | provider peak RSS |");
-    println!("|---|---|---|---|---|");
+    println!("| Terraform | form | apply wall time | API calls | by route | provider peak RSS |");
+    println!("|---|---|---|---|---|---|");
     let forms: &[(&str, bool)] = if batch_only {
         &[("one cph_phone_restart", true)]
     } else {
@@ -324,60 +364,63 @@ fn batch_vs_single(
             ("for_each, one phone each", false),
         ]
     };
-    for (name, batch) in forms {
-        let sim = Sim::start(phones, job_duration);
-        let dir = sim.workdir(poll_interval);
-        let ids = sim.sim().phone_ids();
-        let resource = if *batch {
-            "resource \"cph_phone_restart\" \"all\" {\n  phones = [for id in local.ids : { phone_id = id }]\n}\n"
-        } else {
-            "resource \"cph_phone_restart\" \"one\" {\n  for_each = toset(local.ids)\n  phones   = [{ phone_id = each.value }]\n}\n"
-        };
-        dir.write(
-            "main.tf",
-            &format!("{}{}{resource}", header(), ids_local(&ids)),
-        );
-        let parallelism_flag = format!("-parallelism={parallelism}");
-        let m = measure(
-            &dir,
-            &["apply", "-auto-approve", "-input=false", &parallelism_flag],
-        )?;
-        let stats = sim.sim().stats();
-        let routes: Vec<String> = stats
-            .requests
-            .iter()
-            .map(|(k, v)| format!("{v} {k}"))
-            .collect();
-        println!(
-            "| {name} | {:.2} s | {} | {} | {:.1} MiB |",
-            m.wall.as_secs_f64(),
-            stats.total_requests,
-            routes.join(", "),
-            m.peak_mib
-        );
-        if *batch {
-            // One ListJobs pass: the request ids in groups of 20, each group paged by 100 jobs.
-            let submits = phones.div_ceil(100);
-            let pass: usize = (0..submits)
-                .collect::<Vec<_>>()
-                .chunks(20)
-                .map(|group| {
-                    group
-                        .iter()
-                        .map(|&i| 100.min(phones - i * 100))
-                        .sum::<usize>()
-                        .div_ceil(100)
-                })
-                .sum();
-            let list_jobs = stats.requests.get("ListJobs").copied().unwrap_or(0) as usize;
-            let rounds = list_jobs.div_ceil(pass.max(1));
-            let lower = submits + rounds * pass;
-            println!(
-                "  lower bound: {submits} submits + {rounds} rounds x {pass} ListJobs calls = {lower} calls ({:.2}x); \
-                 target wall <= {:.1} s",
-                stats.total_requests as f64 / lower as f64,
-                (job_duration + Duration::from_secs(3)).as_secs_f64()
+    for tf in &versions {
+        for (name, batch) in forms {
+            let sim = Sim::start(phones, job_duration);
+            let dir = sim.workdir_with(tf, poll_interval);
+            let ids = sim.sim().phone_ids();
+            let resource = if *batch {
+                "resource \"cph_phone_restart\" \"all\" {\n  phones = [for id in local.ids : { phone_id = id }]\n}\n"
+            } else {
+                "resource \"cph_phone_restart\" \"one\" {\n  for_each = toset(local.ids)\n  phones   = [{ phone_id = each.value }]\n}\n"
+            };
+            dir.write(
+                "main.tf",
+                &format!("{}{}{resource}", header(), ids_local(&ids)),
             );
+            let parallelism_flag = format!("-parallelism={parallelism}");
+            let m = measure(
+                &dir,
+                &["apply", "-auto-approve", "-input=false", &parallelism_flag],
+            )?;
+            let stats = sim.sim().stats();
+            let routes: Vec<String> = stats
+                .requests
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect();
+            println!(
+                "| {} | {name} | {:.2} s | {} | {} | {:.1} MiB |",
+                tf.version,
+                m.wall.as_secs_f64(),
+                stats.total_requests,
+                routes.join(", "),
+                m.peak_mib
+            );
+            if *batch {
+                // One ListJobs pass: the request ids in groups of 20, each group paged by 100 jobs.
+                let submits = phones.div_ceil(100);
+                let pass: usize = (0..submits)
+                    .collect::<Vec<_>>()
+                    .chunks(20)
+                    .map(|group| {
+                        group
+                            .iter()
+                            .map(|&i| 100.min(phones - i * 100))
+                            .sum::<usize>()
+                            .div_ceil(100)
+                    })
+                    .sum();
+                let list_jobs = stats.requests.get("ListJobs").copied().unwrap_or(0) as usize;
+                let rounds = list_jobs.div_ceil(pass.max(1));
+                let lower = submits + rounds * pass;
+                println!(
+                    "  lower bound: {submits} submits + {rounds} rounds x {pass} ListJobs calls = {lower} calls ({:.2}x); \
+                 target wall <= {:.1} s",
+                    stats.total_requests as f64 / lower as f64,
+                    (job_duration + Duration::from_secs(3)).as_secs_f64()
+                );
+            }
         }
     }
     Ok(())
@@ -390,12 +433,7 @@ fn plan_scale(
     replan: bool,
     version: &str,
 ) -> Result<(), String> {
-    let tf = binaries()
-        .into_iter()
-        .find(|b| b.version.starts_with(version))
-        .ok_or_else(|| {
-            format!("no Terraform {version} installed (run scripts/install-terraform.sh)")
-        })?;
+    let tf = terraform_version(version)?;
     let source = if from_data_source {
         "the cph_phones data source"
     } else {
@@ -461,12 +499,7 @@ fn plan_scale(
 }
 
 fn converge(phones: usize, max_requests_per_second: u32, version: &str) -> Result<(), String> {
-    let tf = binaries()
-        .into_iter()
-        .find(|b| b.version.starts_with(version))
-        .ok_or_else(|| {
-            format!("no Terraform {version} installed (run scripts/install-terraform.sh)")
-        })?;
+    let tf = terraform_version(version)?;
     let sim = Sim::start(phones, Duration::from_secs(1));
     let mut dir = sim.workdir_with(&tf, "1s");
     dir.env(

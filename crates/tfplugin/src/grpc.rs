@@ -1,10 +1,18 @@
 //! The thin gRPC layer: per RPC decode, call the provider, encode. Provider failures become
 //! diagnostics in an `Ok` response; panics are caught and become error diagnostics too.
+//!
+//! Every RPC of protocol 6.10 (Terraform 1.14 and 1.15) is written out here, so that a new proto is a
+//! compile error until each of its RPCs is answered on purpose. What the runtime does not serve yet (resource
+//! identity upgrades, moves across types, config generation, ephemeral resources, list resources, functions,
+//! state stores, actions) is answered `Unimplemented`: Terraform calls those RPCs only for what
+//! GetProviderSchema and GetMetadata advertise, and they advertise none of it. The two discovery RPCs newer
+//! Terraform calls unconditionally, GetResourceIdentitySchemas (1.12+) and GetFunctions, answer "none".
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, RwLock};
 
 use futures_util::FutureExt;
+use futures_util::stream::BoxStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
@@ -16,8 +24,8 @@ use crate::proto::plugin as gp;
 use crate::proto::tfplugin6 as pb;
 use crate::provider::{DataSourceEntry, ResourceEntry};
 use crate::{
-    ApplyRequest, ConfigureRequest, Context, Diagnostic, Diagnostics, PlanRequest, PlanResponse,
-    Provider, RawState, ReadRequest, Registry, Schema, Type, Value,
+    ApplyRequest, ClientCapabilities, ConfigureRequest, Context, Diagnostic, Diagnostics,
+    PlanRequest, PlanResponse, Provider, RawState, ReadRequest, Registry, Schema, Type, Value,
 };
 
 /// Whether the plan/apply self-checks run (debug builds, like debug assertions).
@@ -48,13 +56,15 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
-    fn context(&self) -> Context<P::Data> {
+    /// The context of one request: the configured data, the stop signal, and what the calling Terraform
+    /// said it can handle (`None` for RPCs that carry no capabilities, and from Terraform before 1.9).
+    fn context(&self, capabilities: Option<&pb::ClientCapabilities>) -> Context<P::Data> {
         let data = self
             .data
             .read()
             .map(|d| d.clone())
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
-        Context::new(data, self.stop.clone())
+        Context::new(data, self.stop.clone(), client_capabilities(capabilities))
     }
 
     fn resource(&self, name: &str) -> Result<&ResourceEntry<P::Data>, Diagnostics> {
@@ -76,6 +86,21 @@ impl<P: Provider> ProviderService<P> {
             .into()
         })
     }
+}
+
+/// The capabilities a request carries; an absent message (older Terraform) allows nothing.
+fn client_capabilities(capabilities: Option<&pb::ClientCapabilities>) -> ClientCapabilities {
+    capabilities.map_or_else(ClientCapabilities::default, |c| ClientCapabilities {
+        deferral_allowed: c.deferral_allowed,
+        write_only_attributes_allowed: c.write_only_attributes_allowed,
+    })
+}
+
+/// The answer to an RPC of a feature this runtime serves none of (see the module's documentation).
+fn not_served(rpc: &str, what: &str) -> Status {
+    Status::unimplemented(format!(
+        "{rpc}: this provider serves no {what} (it advertises none in GetProviderSchema)"
+    ))
 }
 
 fn decode(value: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnostics> {
@@ -156,7 +181,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         _request: Request<pb::get_metadata::Request>,
     ) -> Result<Response<pb::get_metadata::Response>, Status> {
         Ok(Response::new(pb::get_metadata::Response {
-            server_capabilities: Some(pb::ServerCapabilities::default()),
+            server_capabilities: Some(server_capabilities()),
             diagnostics: Vec::new(),
             data_sources: self
                 .registry
@@ -174,6 +199,11 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     type_name: k.clone(),
                 })
                 .collect(),
+            functions: Vec::new(),
+            ephemeral_resources: Vec::new(),
+            list_resources: Vec::new(),
+            state_stores: Vec::new(),
+            actions: Vec::new(),
         }))
     }
 
@@ -195,10 +225,33 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 .iter()
                 .map(|(k, e)| (k.clone(), e.schema.to_proto()))
                 .collect(),
+            functions: Default::default(),
+            ephemeral_resource_schemas: Default::default(),
+            list_resource_schemas: Default::default(),
+            state_store_schemas: Default::default(),
+            action_schemas: Default::default(),
             diagnostics: Vec::new(),
             provider_meta: None,
-            server_capabilities: Some(pb::ServerCapabilities::default()),
+            server_capabilities: Some(server_capabilities()),
         }))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        // No resource has an identity schema yet.
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: Default::default(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        _request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        Err(not_served("UpgradeResourceIdentity", "resource identities"))
     }
 
     async fn validate_provider_config(
@@ -306,6 +359,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     ConfigureRequest {
                         config,
                         terraform_version: req.terraform_version,
+                        client_capabilities: client_capabilities(req.client_capabilities.as_ref()),
                     },
                     &mut diags,
                 )
@@ -337,7 +391,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let req = request.into_inner();
         let fallback_state = req.current_state.clone();
         let fallback_private = req.private.clone();
-        let ctx = self.context();
+        let ctx = self.context(req.client_capabilities.as_ref());
         let run = async {
             let entry = self.resource(&req.type_name)?;
             let current = decode(req.current_state.as_ref(), &entry.ty)?;
@@ -365,6 +419,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 diagnostics: diags.to_proto(),
                 private: out.private,
                 deferred: None,
+                new_identity: None,
             })
         };
         let failed = |d: Diagnostics| pb::read_resource::Response {
@@ -372,6 +427,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: d.to_proto(),
             private: fallback_private.clone(),
             deferred: None,
+            new_identity: None,
         };
         let resp = guarded(async { run.await.unwrap_or_else(&failed) }, &failed).await;
         Ok(Response::new(resp))
@@ -382,7 +438,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = request.into_inner();
-        let ctx = self.context();
+        let ctx = self.context(req.client_capabilities.as_ref());
         let run = async {
             let entry = self.resource(&req.type_name)?;
             let prior = decode(req.prior_state.as_ref(), &entry.ty)?;
@@ -426,6 +482,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 diagnostics: plan.diagnostics.to_proto(),
                 legacy_type_system: false,
                 deferred: None,
+                planned_identity: None,
             })
         };
         let failed = |d: Diagnostics| pb::plan_resource_change::Response {
@@ -442,7 +499,8 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = request.into_inner();
         let fallback_state = req.prior_state.clone();
-        let ctx = self.context();
+        // ApplyResourceChange carries no client capabilities.
+        let ctx = self.context(None);
         let run = async {
             let entry = self.resource(&req.type_name)?;
             let prior = decode(req.prior_state.as_ref(), &entry.ty)?;
@@ -508,6 +566,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 private: out.private,
                 diagnostics: diags.to_proto(),
                 legacy_type_system: false,
+                new_identity: None,
             })
         };
         let failed = |d: Diagnostics| pb::apply_resource_change::Response {
@@ -515,6 +574,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             private: Vec::new(),
             diagnostics: d.to_proto(),
             legacy_type_system: false,
+            new_identity: None,
         };
         let resp = guarded(async { run.await.unwrap_or_else(&failed) }, &failed).await;
         Ok(Response::new(resp))
@@ -525,7 +585,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = request.into_inner();
-        let ctx = self.context();
+        let ctx = self.context(req.client_capabilities.as_ref());
         let run = async {
             let entry = self.resource(&req.type_name)?;
             let mut out = entry.imp.import(&ctx, req.id).await;
@@ -539,6 +599,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     type_name: req.type_name.clone(),
                     state: Some(state),
                     private: out.private,
+                    identity: None,
                 }],
                 diagnostics: out.diagnostics.to_proto(),
                 deferred: None,
@@ -558,7 +619,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let req = request.into_inner();
-        let ctx = self.context();
+        let ctx = self.context(req.client_capabilities.as_ref());
         let run = async {
             let entry = self.data_source(&req.type_name)?;
             let config = decode(req.config.as_ref(), &entry.ty)?;
@@ -586,6 +647,172 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         Ok(Response::new(resp))
     }
 
+    async fn move_resource_state(
+        &self,
+        _request: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        Err(not_served(
+            "MoveResourceState",
+            "moves from other resource types",
+        ))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        _request: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        Err(not_served(
+            "GenerateResourceConfig",
+            "generated configuration",
+        ))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        _request: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        Err(not_served(
+            "ValidateEphemeralResourceConfig",
+            "ephemeral resources",
+        ))
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        _request: Request<pb::open_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
+        Err(not_served("OpenEphemeralResource", "ephemeral resources"))
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        _request: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
+        Err(not_served("RenewEphemeralResource", "ephemeral resources"))
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        _request: Request<pb::close_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
+        Err(not_served("CloseEphemeralResource", "ephemeral resources"))
+    }
+
+    type ListResourceStream = BoxStream<'static, Result<pb::list_resource::Event, Status>>;
+
+    async fn list_resource(
+        &self,
+        _request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<Self::ListResourceStream>, Status> {
+        Err(not_served("ListResource", "list resources"))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        _request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        Err(not_served("ValidateListResourceConfig", "list resources"))
+    }
+
+    async fn get_functions(
+        &self,
+        _request: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        // No functions yet.
+        Ok(Response::new(pb::get_functions::Response {
+            functions: Default::default(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn call_function(
+        &self,
+        _request: Request<pb::call_function::Request>,
+    ) -> Result<Response<pb::call_function::Response>, Status> {
+        Err(not_served("CallFunction", "functions"))
+    }
+
+    async fn validate_state_store_config(
+        &self,
+        _request: Request<pb::validate_state_store::Request>,
+    ) -> Result<Response<pb::validate_state_store::Response>, Status> {
+        Err(not_served("ValidateStateStoreConfig", "state stores"))
+    }
+
+    async fn configure_state_store(
+        &self,
+        _request: Request<pb::configure_state_store::Request>,
+    ) -> Result<Response<pb::configure_state_store::Response>, Status> {
+        Err(not_served("ConfigureStateStore", "state stores"))
+    }
+
+    type ReadStateBytesStream = BoxStream<'static, Result<pb::read_state_bytes::Response, Status>>;
+
+    async fn read_state_bytes(
+        &self,
+        _request: Request<pb::read_state_bytes::Request>,
+    ) -> Result<Response<Self::ReadStateBytesStream>, Status> {
+        Err(not_served("ReadStateBytes", "state stores"))
+    }
+
+    async fn write_state_bytes(
+        &self,
+        _request: Request<tonic::Streaming<pb::write_state_bytes::RequestChunk>>,
+    ) -> Result<Response<pb::write_state_bytes::Response>, Status> {
+        Err(not_served("WriteStateBytes", "state stores"))
+    }
+
+    async fn lock_state(
+        &self,
+        _request: Request<pb::lock_state::Request>,
+    ) -> Result<Response<pb::lock_state::Response>, Status> {
+        Err(not_served("LockState", "state stores"))
+    }
+
+    async fn unlock_state(
+        &self,
+        _request: Request<pb::unlock_state::Request>,
+    ) -> Result<Response<pb::unlock_state::Response>, Status> {
+        Err(not_served("UnlockState", "state stores"))
+    }
+
+    async fn get_states(
+        &self,
+        _request: Request<pb::get_states::Request>,
+    ) -> Result<Response<pb::get_states::Response>, Status> {
+        Err(not_served("GetStates", "state stores"))
+    }
+
+    async fn delete_state(
+        &self,
+        _request: Request<pb::delete_state::Request>,
+    ) -> Result<Response<pb::delete_state::Response>, Status> {
+        Err(not_served("DeleteState", "state stores"))
+    }
+
+    async fn plan_action(
+        &self,
+        _request: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        Err(not_served("PlanAction", "actions"))
+    }
+
+    type InvokeActionStream = BoxStream<'static, Result<pb::invoke_action::Event, Status>>;
+
+    async fn invoke_action(
+        &self,
+        _request: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<Self::InvokeActionStream>, Status> {
+        Err(not_served("InvokeAction", "actions"))
+    }
+
+    async fn validate_action_config(
+        &self,
+        _request: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        Err(not_served("ValidateActionConfig", "actions"))
+    }
+
     async fn stop_provider(
         &self,
         _request: Request<pb::stop_provider::Request>,
@@ -595,6 +822,18 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
+    }
+}
+
+/// What the provider tells Terraform of itself, the same in GetMetadata and GetProviderSchema: none of the
+/// optional behaviours (planning destroys, a cacheable schema, moves across types, config generation), so
+/// every Terraform from 1.0 on drives it the same way.
+fn server_capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: false,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+        generate_resource_config: false,
     }
 }
 
@@ -609,5 +848,229 @@ impl gp::grpc_controller_server::GrpcController for Controller {
         tracing::debug!("shutdown requested by terraform");
         self.shutdown.cancel();
         Ok(Response::new(gp::Empty {}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Attribute, Block, DataSource, Registry, Resource};
+    use pb::provider_server::Provider as _;
+
+    /// Configure keeps the capabilities it was given; the data source reads its context's.
+    struct Probe;
+    struct Seen(ClientCapabilities);
+    struct Echo;
+    struct Thing;
+
+    impl Provider for Probe {
+        type Data = Seen;
+        fn schema(&self) -> Schema {
+            Schema::default()
+        }
+        fn register(&self, registry: &mut Registry<Seen>) {
+            registry.data_source(Echo).resource(Thing);
+        }
+        async fn configure(&self, req: ConfigureRequest, _: &mut Diagnostics) -> Option<Seen> {
+            Some(Seen(req.client_capabilities))
+        }
+    }
+
+    impl DataSource<Seen> for Echo {
+        fn type_name(&self) -> String {
+            "probe_echo".into()
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(
+                0,
+                Block::new()
+                    .attribute(Attribute::computed("configured", Type::String))
+                    .attribute(Attribute::computed("this_request", Type::String)),
+            )
+        }
+        async fn read(&self, ctx: &Context<Seen>, _config: Value) -> (Value, Diagnostics) {
+            let show = |c: ClientCapabilities| {
+                Value::from(format!(
+                    "deferral={} write_only={}",
+                    c.deferral_allowed, c.write_only_attributes_allowed
+                ))
+            };
+            let configured = ctx.data().map(|seen| show(seen.0)).unwrap();
+            let mut state = Value::object([
+                ("configured".to_owned(), configured),
+                ("this_request".to_owned(), show(ctx.client_capabilities())),
+            ]);
+            self.schema().block.normalize(&mut state);
+            (state, Diagnostics::new())
+        }
+    }
+
+    impl Resource<Seen> for Thing {
+        fn type_name(&self) -> String {
+            "probe_thing".into()
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(
+                0,
+                Block::new().attribute(Attribute::required("name", Type::String)),
+            )
+        }
+        async fn create(&self, _: &Context<Seen>, req: ApplyRequest) -> crate::ApplyResponse {
+            crate::ApplyResponse::ok(req.planned_state)
+        }
+    }
+
+    fn capabilities(deferral: bool, write_only: bool) -> Option<pb::ClientCapabilities> {
+        Some(pb::ClientCapabilities {
+            deferral_allowed: deferral,
+            write_only_attributes_allowed: write_only,
+        })
+    }
+
+    async fn read_echo(
+        service: &ProviderService<Probe>,
+        caps: Option<pb::ClientCapabilities>,
+    ) -> Value {
+        let ty = Echo.schema().value_type();
+        let config = to_msgpack(&Value::Null, &ty).unwrap();
+        let read = service
+            .read_data_source(Request::new(pb::read_data_source::Request {
+                type_name: "probe_echo".into(),
+                config: Some(pb::DynamicValue {
+                    msgpack: config,
+                    json: Vec::new(),
+                }),
+                provider_meta: None,
+                client_capabilities: caps,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+        from_msgpack(&read.state.unwrap().msgpack, &ty).unwrap()
+    }
+
+    #[tokio::test]
+    async fn client_capabilities_reach_configure_and_the_context_of_each_request() {
+        let service = ProviderService::new(Probe);
+        service
+            .configure_provider(Request::new(pb::configure_provider::Request {
+                terraform_version: "1.15.5".into(),
+                config: Some(encode(&Value::Null, &Probe.schema().value_type()).unwrap()),
+                client_capabilities: capabilities(true, false),
+            }))
+            .await
+            .unwrap();
+        let state = read_echo(&service, capabilities(false, true)).await;
+        assert_eq!(
+            state.get("configured").and_then(Value::as_str),
+            Some("deferral=true write_only=false")
+        );
+        assert_eq!(
+            state.get("this_request").and_then(Value::as_str),
+            Some("deferral=false write_only=true")
+        );
+        // Terraform before 1.9 sends none: nothing is allowed.
+        let state = read_echo(&service, None).await;
+        assert_eq!(
+            state.get("this_request").and_then(Value::as_str),
+            Some("deferral=false write_only=false")
+        );
+    }
+
+    #[tokio::test]
+    async fn only_what_is_served_is_advertised_and_the_rest_is_unimplemented() {
+        let service = ProviderService::new(Probe);
+        let metadata = service
+            .get_metadata(Request::new(pb::get_metadata::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        let names = |v: &[pb::get_metadata::ResourceMetadata]| -> Vec<String> {
+            v.iter().map(|r| r.type_name.clone()).collect()
+        };
+        assert_eq!(names(&metadata.resources), ["probe_thing"]);
+        assert_eq!(metadata.data_sources.len(), 1);
+        assert!(metadata.functions.is_empty());
+        assert!(metadata.ephemeral_resources.is_empty());
+        assert!(metadata.list_resources.is_empty());
+        assert!(metadata.state_stores.is_empty());
+        assert!(metadata.actions.is_empty());
+        assert_eq!(
+            metadata.server_capabilities,
+            Some(pb::ServerCapabilities::default())
+        );
+
+        let schema = service
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            schema.resource_schemas.keys().collect::<Vec<_>>(),
+            ["probe_thing"]
+        );
+        assert_eq!(
+            schema.data_source_schemas.keys().collect::<Vec<_>>(),
+            ["probe_echo"]
+        );
+        assert!(schema.functions.is_empty());
+        assert!(schema.ephemeral_resource_schemas.is_empty());
+        assert!(schema.list_resource_schemas.is_empty());
+        assert!(schema.state_store_schemas.is_empty());
+        assert!(schema.action_schemas.is_empty());
+
+        // What Terraform 1.12+ asks of every provider: no identities, no functions.
+        let identities = service
+            .get_resource_identity_schemas(Request::new(
+                pb::get_resource_identity_schemas::Request {},
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(identities.identity_schemas.is_empty() && identities.diagnostics.is_empty());
+        let functions = service
+            .get_functions(Request::new(pb::get_functions::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(functions.functions.is_empty() && functions.diagnostics.is_empty());
+
+        let unimplemented = |status: Status, rpc: &str| {
+            assert_eq!(
+                status.code(),
+                tonic::Code::Unimplemented,
+                "{rpc}: {status:?}"
+            );
+            assert!(status.message().starts_with(rpc), "{rpc}: {status:?}");
+        };
+        let list = service
+            .list_resource(Request::new(pb::list_resource::Request::default()))
+            .await;
+        unimplemented(list.err().unwrap(), "ListResource");
+        let invoke = service
+            .invoke_action(Request::new(pb::invoke_action::Request::default()))
+            .await;
+        unimplemented(invoke.err().unwrap(), "InvokeAction");
+        let plan_action = service
+            .plan_action(Request::new(pb::plan_action::Request::default()))
+            .await;
+        unimplemented(plan_action.unwrap_err(), "PlanAction");
+        let open = service
+            .open_ephemeral_resource(Request::new(pb::open_ephemeral_resource::Request::default()))
+            .await;
+        unimplemented(open.unwrap_err(), "OpenEphemeralResource");
+        let call = service
+            .call_function(Request::new(pb::call_function::Request::default()))
+            .await;
+        unimplemented(call.unwrap_err(), "CallFunction");
+        let moved = service
+            .move_resource_state(Request::new(pb::move_resource_state::Request::default()))
+            .await;
+        unimplemented(moved.unwrap_err(), "MoveResourceState");
+        let store = service
+            .configure_state_store(Request::new(pb::configure_state_store::Request::default()))
+            .await;
+        unimplemented(store.unwrap_err(), "ConfigureStateStore");
     }
 }

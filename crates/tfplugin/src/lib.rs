@@ -108,9 +108,9 @@ pub use error::{Error, Result};
 pub use fields::Fields;
 pub use model::{Maybe, field_names, from_value, to_value};
 pub use provider::{
-    ApplyRequest, ApplyResponse, ConfigureRequest, Context, DataSource, ImportResponse,
-    PlanRequest, PlanResponse, Provider, RawState, ReadRequest, ReadResponse, Registry, Resource,
-    check_provider_schemas,
+    ApplyRequest, ApplyResponse, ClientCapabilities, ConfigureRequest, Context, DataSource,
+    ImportResponse, PlanRequest, PlanResponse, Provider, RawState, ReadRequest, ReadResponse,
+    Registry, Resource, check_provider_schemas,
 };
 pub use schema::{
     Attribute, AttributeType, Block, BlockNesting, NestedBlock, ObjectNesting, Presence, Schema,

@@ -11,10 +11,12 @@ use tokio_util::sync::CancellationToken;
 use crate::docs::{SchemaKind, served_schemas};
 use crate::{AttributePath, Diagnostic, Diagnostics, Result, Schema, Type, Value};
 
-/// What every operation receives: the configured provider data and the stop signal.
+/// What every operation receives: the configured provider data, the stop signal, and what the calling
+/// Terraform can handle.
 pub struct Context<D> {
     data: Option<Arc<D>>,
     cancel: CancellationToken,
+    client_capabilities: ClientCapabilities,
 }
 
 impl<D> Clone for Context<D> {
@@ -22,13 +24,29 @@ impl<D> Clone for Context<D> {
         Self {
             data: self.data.clone(),
             cancel: self.cancel.clone(),
+            client_capabilities: self.client_capabilities,
         }
     }
 }
 
 impl<D> Context<D> {
-    pub(crate) fn new(data: Option<Arc<D>>, cancel: CancellationToken) -> Self {
-        Self { data, cancel }
+    pub(crate) fn new(
+        data: Option<Arc<D>>,
+        cancel: CancellationToken,
+        client_capabilities: ClientCapabilities,
+    ) -> Self {
+        Self {
+            data,
+            cancel,
+            client_capabilities,
+        }
+    }
+
+    /// What the Terraform that sent this request said it can handle: sent with ReadResource,
+    /// PlanResourceChange, ImportResourceState and ReadDataSource by Terraform 1.9 and later; nothing
+    /// allowed otherwise (older Terraform, and ApplyResourceChange, which carries none).
+    pub fn client_capabilities(&self) -> ClientCapabilities {
+        self.client_capabilities
     }
 
     /// The data `Provider::configure` produced, or an error diagnostic when the provider is not configured.
@@ -59,6 +77,20 @@ pub struct ConfigureRequest {
     pub config: Value,
     /// The Terraform version calling.
     pub terraform_version: String,
+    /// What the calling Terraform can handle (nothing from Terraform before 1.9).
+    pub client_capabilities: ClientCapabilities,
+}
+
+/// What a Terraform client says it can handle, from the `ClientCapabilities` its requests carry (protocol
+/// 6.6 on: Terraform 1.9+). An absent message allows nothing: older Terraform sends none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientCapabilities {
+    /// The client accepts a deferred answer (a change put off to a later plan because something it needs is
+    /// unknown). The runtime never defers.
+    pub deferral_allowed: bool,
+    /// The client handles write-only attributes (values sent to the provider and never stored in state).
+    /// No schema of this runtime has any yet.
+    pub write_only_attributes_allowed: bool,
 }
 
 /// A provider: its configuration schema, its configure step, and its resources and data sources.

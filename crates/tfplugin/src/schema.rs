@@ -255,6 +255,7 @@ impl Attribute {
             sensitive: self.sensitive,
             description_kind: pb::StringKind::Markdown as i32,
             deprecated: self.deprecated,
+            deprecation_message: String::new(),
             write_only: false,
         }
     }
@@ -473,6 +474,7 @@ impl Block {
             description: self.description.clone(),
             description_kind: pb::StringKind::Markdown as i32,
             deprecated: self.deprecated,
+            deprecation_message: String::new(),
         }
     }
 

@@ -269,6 +269,61 @@ async fn terraform_style_launch_serves_schema_over_pinned_mutual_tls() {
 }
 
 #[tokio::test]
+async fn protocol_6_10_discovery_answers_none_and_unserved_rpcs_are_unimplemented_over_the_wire() {
+    let client = client_identity();
+    let launched = launch(&client);
+    let channel = connect(&launched, &client).await.unwrap();
+    let mut provider = pb::provider_client::ProviderClient::new(channel);
+
+    // What Terraform 1.12+ asks every provider right after the schema: no identities.
+    let identities = provider
+        .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(identities.identity_schemas.is_empty());
+    let metadata = provider
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let resources: Vec<&str> = metadata
+        .resources
+        .iter()
+        .map(|r| r.type_name.as_str())
+        .collect();
+    assert_eq!(resources, ["tfexample_thing"]);
+    assert!(
+        metadata.actions.is_empty()
+            && metadata.list_resources.is_empty()
+            && metadata.ephemeral_resources.is_empty()
+            && metadata.functions.is_empty()
+    );
+
+    // A server-streamed RPC of a feature not served: a clean status, not a broken stream.
+    let list = provider
+        .list_resource(pb::list_resource::Request {
+            type_name: "tfexample_thing".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(list.code(), tonic::Code::Unimplemented, "{list:?}");
+    assert!(list.message().contains("list resources"), "{list:?}");
+    let invoke = provider
+        .invoke_action(pb::invoke_action::Request::default())
+        .await
+        .unwrap_err();
+    assert_eq!(invoke.code(), tonic::Code::Unimplemented, "{invoke:?}");
+
+    // The server is still healthy after them.
+    provider
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn a_different_client_certificate_is_refused() {
     let client = client_identity();
     let launched = launch(&client);
@@ -397,6 +452,7 @@ async fn stop_provider_cancels_an_in_flight_apply() {
                 config: dv(thing_config("slow", Some(60_000))),
                 planned_private: Vec::new(),
                 provider_meta: None,
+                planned_identity: None,
             })
             .await
     });
@@ -516,6 +572,7 @@ async fn plan_marks_computed_unknown_and_reports_requires_replace() {
             prior_private: b"private-bytes".to_vec(),
             provider_meta: None,
             client_capabilities: None,
+            prior_identity: None,
         })
         .await
         .unwrap()

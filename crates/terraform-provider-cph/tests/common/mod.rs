@@ -6,7 +6,7 @@ use cph_sim::{Simulator, Stats};
 use cph_types::BatchOperation;
 use test_support::terraform::{TerraformBinary, Workdir, binaries};
 
-/// Runs `test` once per Terraform version (1.0.3, then 1.11), saying which.
+/// Runs `test` once per Terraform version (1.0.3, 1.11.4, then 1.15.5), saying which.
 pub fn each_terraform(test: impl Fn(&TerraformBinary)) {
     for tf in binaries() {
         println!("--- {tf}");
