@@ -21,10 +21,16 @@ pub enum SchemaKind {
     Resource,
     /// A data source.
     DataSource,
+    /// An action (Terraform 1.14+).
+    Action,
+    /// A list resource (Terraform 1.14+).
+    ListResource,
+    /// An ephemeral resource (Terraform 1.10+).
+    EphemeralResource,
 }
 
-/// Every schema `provider` serves: the provider's first, then its resources and data sources, by
-/// type name.
+/// Every schema `provider` serves: the provider's first, then its resources, data sources, actions,
+/// list resources and ephemeral resources, each kind by type name.
 pub fn served_schemas<P: Provider>(provider: &P) -> Vec<(SchemaKind, String, Schema)> {
     let mut registry = Registry::new();
     provider.register(&mut registry);
@@ -39,6 +45,23 @@ pub fn served_schemas<P: Provider>(provider: &P) -> Vec<(SchemaKind, String, Sch
             .data_source_schemas()
             .map(|(name, schema)| (SchemaKind::DataSource, name.to_owned(), schema.clone())),
     );
+    out.extend(
+        registry
+            .action_schemas()
+            .map(|(name, schema)| (SchemaKind::Action, name.to_owned(), schema.clone())),
+    );
+    out.extend(
+        registry
+            .list_resource_schemas()
+            .map(|(name, schema)| (SchemaKind::ListResource, name.to_owned(), schema.clone())),
+    );
+    out.extend(registry.ephemeral_resource_schemas().map(|(name, schema)| {
+        (
+            SchemaKind::EphemeralResource,
+            name.to_owned(),
+            schema.clone(),
+        )
+    }));
     out
 }
 

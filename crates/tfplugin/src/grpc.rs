@@ -22,7 +22,9 @@ use crate::plan::{
 };
 use crate::proto::plugin as gp;
 use crate::proto::tfplugin6 as pb;
-use crate::provider::{DataSourceEntry, ResourceEntry};
+use crate::provider::{
+    ActionEntry, DataSourceEntry, EphemeralEntry, ListResourceEntry, ResourceEntry,
+};
 use crate::{
     ApplyRequest, ClientCapabilities, ConfigureRequest, Context, Diagnostic, Diagnostics,
     PlanRequest, PlanResponse, Provider, RawState, ReadRequest, Registry, Schema, Type, Value,
@@ -85,6 +87,92 @@ impl<P: Provider> ProviderService<P> {
             )
             .into()
         })
+    }
+
+    fn action(&self, name: &str) -> Result<&ActionEntry<P::Data>, Diagnostics> {
+        self.registry.actions.get(name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown Action Type",
+                format!("this provider has no action type {name:?}"),
+            )
+            .into()
+        })
+    }
+
+    fn list_entry(&self, name: &str) -> Result<&ListResourceEntry<P::Data>, Diagnostics> {
+        self.registry.list_resources.get(name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown List Resource Type",
+                format!("this provider has no list resource type {name:?}"),
+            )
+            .into()
+        })
+    }
+
+    fn ephemeral(&self, name: &str) -> Result<&EphemeralEntry<P::Data>, Diagnostics> {
+        self.registry.ephemeral_resources.get(name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown Ephemeral Resource Type",
+                format!("this provider has no ephemeral resource type {name:?}"),
+            )
+            .into()
+        })
+    }
+}
+
+/// A channel whose receiving end is a server stream: what a streamed RPC sends, event by event.
+fn event_stream<T: Send + 'static>() -> (
+    tokio::sync::mpsc::UnboundedSender<Result<T, Status>>,
+    BoxStream<'static, Result<T, Status>>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|event| (event, rx))
+    });
+    (tx, Box::pin(stream))
+}
+
+/// The identity of `state` for a resource with an identity, encoded; `None` otherwise.
+fn identity_of<D>(entry: &ResourceEntry<D>, state: &Value) -> Option<pb::ResourceIdentityData> {
+    let (_, ty) = entry.identity.as_ref()?;
+    if state.is_null() {
+        return None;
+    }
+    let identity = entry.imp.identity(state)?;
+    if !identity.is_wholly_known() {
+        return None;
+    }
+    encode(&identity, ty).ok().map(identity_data)
+}
+
+fn identity_data(value: pb::DynamicValue) -> pb::ResourceIdentityData {
+    pb::ResourceIdentityData {
+        identity_data: Some(value),
+    }
+}
+
+fn identity_schema_to_proto(schema: &crate::IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: schema.version,
+        identity_attributes: schema
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.clone(),
+                r#type: a.ty.to_json_bytes(),
+                required_for_import: a.required_for_import,
+                optional_for_import: !a.required_for_import,
+                description: a.description.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn timestamp(at: std::time::SystemTime) -> prost_types::Timestamp {
+    let since = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    prost_types::Timestamp {
+        seconds: i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        nanos: i32::try_from(since.subsec_nanos()).unwrap_or(0),
     }
 }
 
@@ -200,10 +288,31 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 })
                 .collect(),
             functions: Vec::new(),
-            ephemeral_resources: Vec::new(),
-            list_resources: Vec::new(),
+            ephemeral_resources: self
+                .registry
+                .ephemeral_resources
+                .keys()
+                .map(|k| pb::get_metadata::EphemeralMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
+            list_resources: self
+                .registry
+                .list_resources
+                .keys()
+                .map(|k| pb::get_metadata::ListResourceMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
             state_stores: Vec::new(),
-            actions: Vec::new(),
+            actions: self
+                .registry
+                .actions
+                .keys()
+                .map(|k| pb::get_metadata::ActionMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
         }))
     }
 
@@ -226,10 +335,32 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 .map(|(k, e)| (k.clone(), e.schema.to_proto()))
                 .collect(),
             functions: Default::default(),
-            ephemeral_resource_schemas: Default::default(),
-            list_resource_schemas: Default::default(),
+            ephemeral_resource_schemas: self
+                .registry
+                .ephemeral_resources
+                .iter()
+                .map(|(k, e)| (k.clone(), e.schema.to_proto()))
+                .collect(),
+            list_resource_schemas: self
+                .registry
+                .list_resources
+                .iter()
+                .map(|(k, e)| (k.clone(), e.schema.to_proto()))
+                .collect(),
             state_store_schemas: Default::default(),
-            action_schemas: Default::default(),
+            action_schemas: self
+                .registry
+                .actions
+                .iter()
+                .map(|(k, e)| {
+                    (
+                        k.clone(),
+                        pb::ActionSchema {
+                            schema: Some(e.schema.to_proto()),
+                        },
+                    )
+                })
+                .collect(),
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(server_capabilities()),
@@ -240,18 +371,48 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        // No resource has an identity schema yet.
         Ok(Response::new(pb::get_resource_identity_schemas::Response {
-            identity_schemas: Default::default(),
+            identity_schemas: self
+                .registry
+                .resources
+                .iter()
+                .filter_map(|(k, e)| {
+                    let (schema, _) = e.identity.as_ref()?;
+                    Some((k.clone(), identity_schema_to_proto(schema)))
+                })
+                .collect(),
             diagnostics: Vec::new(),
         }))
     }
 
     async fn upgrade_resource_identity(
         &self,
-        _request: Request<pb::upgrade_resource_identity::Request>,
+        request: Request<pb::upgrade_resource_identity::Request>,
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
-        Err(not_served("UpgradeResourceIdentity", "resource identities"))
+        let req = request.into_inner();
+        let run = async {
+            let entry = self.resource(&req.type_name)?;
+            let Some((_, ty)) = &entry.identity else {
+                return Err(Diagnostics::from(Diagnostic::error(
+                    "No Identity",
+                    format!("resource type {} has no identity", req.type_name),
+                )));
+            };
+            // Every version so far has the same attributes: stored identity is read with today's type,
+            // tolerating attributes added or removed since.
+            let json = req.raw_identity.map(|r| r.json).unwrap_or_default();
+            let value = from_json_bytes(&json, ty).map_err(Diagnostics::from)?;
+            Ok(pb::upgrade_resource_identity::Response {
+                upgraded_identity: Some(identity_data(encode(&value, ty)?)),
+                diagnostics: Vec::new(),
+            })
+        };
+        let failed = |d: Diagnostics| pb::upgrade_resource_identity::Response {
+            upgraded_identity: None,
+            diagnostics: d.to_proto(),
+        };
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, &failed).await;
+        Ok(Response::new(resp))
     }
 
     async fn validate_provider_config(
@@ -391,6 +552,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let req = request.into_inner();
         let fallback_state = req.current_state.clone();
         let fallback_private = req.private.clone();
+        let fallback_identity = req.current_identity.clone();
         let ctx = self.context(req.client_capabilities.as_ref());
         let run = async {
             let entry = self.resource(&req.type_name)?;
@@ -414,12 +576,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     return Err(diags);
                 }
             };
+            let new_identity = identity_of(entry, &out.new_state);
             Ok(pb::read_resource::Response {
                 new_state: state,
                 diagnostics: diags.to_proto(),
                 private: out.private,
                 deferred: None,
-                new_identity: None,
+                new_identity,
             })
         };
         let failed = |d: Diagnostics| pb::read_resource::Response {
@@ -427,7 +590,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             diagnostics: d.to_proto(),
             private: fallback_private.clone(),
             deferred: None,
-            new_identity: None,
+            new_identity: fallback_identity.clone(),
         };
         let resp = guarded(async { run.await.unwrap_or_else(&failed) }, &failed).await;
         Ok(Response::new(resp))
@@ -439,6 +602,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = request.into_inner();
         let ctx = self.context(req.client_capabilities.as_ref());
+        let prior_identity = req.prior_identity.clone();
         let run = async {
             let entry = self.resource(&req.type_name)?;
             let prior = decode(req.prior_state.as_ref(), &entry.ty)?;
@@ -475,6 +639,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 }
             }
             let planned_state = encode(&plan.planned_state, &entry.ty)?;
+            // The identity the plan leads to; while it is not known yet, the prior one stands (an
+            // update must plan a known identity).
+            let planned_identity = if plan.planned_state.is_null() {
+                None
+            } else {
+                identity_of(entry, &plan.planned_state).or(prior_identity)
+            };
             Ok(pb::plan_resource_change::Response {
                 planned_state: Some(planned_state),
                 requires_replace: plan.requires_replace.iter().map(|p| p.to_proto()).collect(),
@@ -482,7 +653,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 diagnostics: plan.diagnostics.to_proto(),
                 legacy_type_system: false,
                 deferred: None,
-                planned_identity: None,
+                planned_identity,
             })
         };
         let failed = |d: Diagnostics| pb::plan_resource_change::Response {
@@ -561,12 +732,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     return Err(diags);
                 }
             };
+            let new_identity = identity_of(entry, &out.new_state);
             Ok(pb::apply_resource_change::Response {
                 new_state: Some(new_state),
                 private: out.private,
                 diagnostics: diags.to_proto(),
                 legacy_type_system: false,
-                new_identity: None,
+                new_identity,
             })
         };
         let failed = |d: Diagnostics| pb::apply_resource_change::Response {
@@ -588,7 +760,18 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let ctx = self.context(req.client_capabilities.as_ref());
         let run = async {
             let entry = self.resource(&req.type_name)?;
-            let mut out = entry.imp.import(&ctx, req.id).await;
+            let by_identity = req
+                .identity
+                .as_ref()
+                .and_then(|i| i.identity_data.as_ref())
+                .filter(|_| req.id.is_empty());
+            let mut out = match (by_identity, &entry.identity) {
+                (Some(data), Some((_, ty))) => {
+                    let identity = decode(Some(data), ty)?;
+                    entry.imp.import_identity(&ctx, identity).await
+                }
+                _ => entry.imp.import(&ctx, req.id).await,
+            };
             if out.diagnostics.has_errors() {
                 return Err(out.diagnostics);
             }
@@ -597,9 +780,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             Ok(pb::import_resource_state::Response {
                 imported_resources: vec![pb::import_resource_state::ImportedResource {
                     type_name: req.type_name.clone(),
+                    identity: identity_of(entry, &out.state),
                     state: Some(state),
                     private: out.private,
-                    identity: None,
                 }],
                 diagnostics: out.diagnostics.to_proto(),
                 deferred: None,
@@ -669,49 +852,209 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
 
     async fn validate_ephemeral_resource_config(
         &self,
-        _request: Request<pb::validate_ephemeral_resource_config::Request>,
+        request: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
-        Err(not_served(
-            "ValidateEphemeralResourceConfig",
-            "ephemeral resources",
+        let req = request.into_inner();
+        let run = async {
+            let entry = self.ephemeral(&req.type_name)?;
+            let config = decode(req.config.as_ref(), &entry.ty)?;
+            Ok(entry.schema.validate(&config))
+        };
+        let diagnostics = guarded(async { diags_of(run.await) }, |d| d.to_proto()).await;
+        Ok(Response::new(
+            pb::validate_ephemeral_resource_config::Response { diagnostics },
         ))
     }
 
     async fn open_ephemeral_resource(
         &self,
-        _request: Request<pb::open_ephemeral_resource::Request>,
+        request: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        Err(not_served("OpenEphemeralResource", "ephemeral resources"))
+        let req = request.into_inner();
+        let ctx = self.context(req.client_capabilities.as_ref());
+        let run = async {
+            let entry = self.ephemeral(&req.type_name)?;
+            let config = decode(req.config.as_ref(), &entry.ty)?;
+            let invalid = errors_only(entry.schema.validate(&config));
+            if invalid.has_errors() {
+                return Err(invalid);
+            }
+            let mut out = entry.imp.open(&ctx, config).await;
+            if out.diagnostics.has_errors() {
+                return Err(out.diagnostics);
+            }
+            entry.schema.block.normalize(&mut out.result);
+            let result = encode(&out.result, &entry.ty)?;
+            Ok(pb::open_ephemeral_resource::Response {
+                diagnostics: out.diagnostics.to_proto(),
+                renew_at: out.renew_at.map(timestamp),
+                result: Some(result),
+                private: Some(out.private),
+                deferred: None,
+            })
+        };
+        let failed = |d: Diagnostics| pb::open_ephemeral_resource::Response {
+            diagnostics: d.to_proto(),
+            ..Default::default()
+        };
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, &failed).await;
+        Ok(Response::new(resp))
     }
 
     async fn renew_ephemeral_resource(
         &self,
-        _request: Request<pb::renew_ephemeral_resource::Request>,
+        request: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        Err(not_served("RenewEphemeralResource", "ephemeral resources"))
+        let req = request.into_inner();
+        let ctx = self.context(None);
+        let run = async {
+            let entry = self.ephemeral(&req.type_name)?;
+            let out = entry.imp.renew(&ctx, req.private.unwrap_or_default()).await;
+            Ok(pb::renew_ephemeral_resource::Response {
+                diagnostics: out.diagnostics.to_proto(),
+                renew_at: out.renew_at.map(timestamp),
+                private: Some(out.private),
+            })
+        };
+        let failed = |d: Diagnostics| pb::renew_ephemeral_resource::Response {
+            diagnostics: d.to_proto(),
+            ..Default::default()
+        };
+        let resp = guarded(async { run.await.unwrap_or_else(&failed) }, &failed).await;
+        Ok(Response::new(resp))
     }
 
     async fn close_ephemeral_resource(
         &self,
-        _request: Request<pb::close_ephemeral_resource::Request>,
+        request: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        Err(not_served("CloseEphemeralResource", "ephemeral resources"))
+        let req = request.into_inner();
+        let ctx = self.context(None);
+        let run = async {
+            let entry = self.ephemeral(&req.type_name)?;
+            Ok(entry.imp.close(&ctx, req.private.unwrap_or_default()).await)
+        };
+        let diagnostics = guarded(async { diags_of(run.await) }, |d| d.to_proto()).await;
+        Ok(Response::new(pb::close_ephemeral_resource::Response {
+            diagnostics,
+        }))
     }
 
     type ListResourceStream = BoxStream<'static, Result<pb::list_resource::Event, Status>>;
 
     async fn list_resource(
         &self,
-        _request: Request<pb::list_resource::Request>,
+        request: Request<pb::list_resource::Request>,
     ) -> Result<Response<Self::ListResourceStream>, Status> {
-        Err(not_served("ListResource", "list resources"))
+        let req = request.into_inner();
+        let ctx = self.context(None);
+        let (events, stream) = event_stream();
+        let only_diagnostics = |d: Diagnostics| pb::list_resource::Event {
+            diagnostic: d.to_proto(),
+            ..Default::default()
+        };
+        let prepared = (|| {
+            let entry = self.list_entry(&req.type_name)?;
+            let resource = self.resource(&req.type_name)?;
+            let Some((_, identity_ty)) = resource.identity.clone() else {
+                return Err(Diagnostics::from(Diagnostic::error(
+                    "No Identity",
+                    format!("resource type {} has no identity to list", req.type_name),
+                )));
+            };
+            let config = decode(req.config.as_ref(), &entry.ty)?;
+            let invalid = errors_only(entry.schema.validate(&config));
+            if invalid.has_errors() {
+                return Err(invalid);
+            }
+            Ok((
+                Arc::clone(&entry.imp),
+                config,
+                identity_ty,
+                resource.ty.clone(),
+            ))
+        })();
+        let (imp, config, identity_ty, object_ty) = match prepared {
+            Ok(p) => p,
+            Err(diags) => {
+                let _ = events.send(Ok(only_diagnostics(diags)));
+                return Ok(Response::new(stream));
+            }
+        };
+        let include = req.include_resource_object;
+        let limit = u64::try_from(req.limit).unwrap_or(0);
+        tokio::spawn(async move {
+            let (results_tx, mut results) = tokio::sync::mpsc::unbounded_channel();
+            let list_req = crate::ListRequest {
+                config,
+                include_resource_object: include,
+                limit,
+            };
+            let listing = guarded(
+                imp.list(&ctx, list_req, crate::ListResults::new(results_tx)),
+                |d| d,
+            );
+            tokio::pin!(listing);
+            let mut sent: u64 = 0;
+            let send = |result: crate::ListResult| -> pb::list_resource::Event {
+                let mut diags = Diagnostics::new();
+                let identity = encode(&result.identity, &identity_ty)
+                    .map_err(|e| diags.extend(e))
+                    .ok()
+                    .map(identity_data);
+                let resource_object = result
+                    .resource_object
+                    .filter(|_| include)
+                    .and_then(|o| encode(&o, &object_ty).map_err(|e| diags.extend(e)).ok());
+                pb::list_resource::Event {
+                    identity,
+                    display_name: result.display_name,
+                    resource_object,
+                    diagnostic: diags.to_proto(),
+                }
+            };
+            let final_diags = loop {
+                tokio::select! {
+                    Some(result) = results.recv() => {
+                        if limit == 0 || sent < limit {
+                            sent += 1;
+                            if events.send(Ok(send(result))).is_err() {
+                                break Diagnostics::new();
+                            }
+                        }
+                    }
+                    diags = &mut listing => {
+                        while let Ok(result) = results.try_recv() {
+                            if limit == 0 || sent < limit {
+                                sent += 1;
+                                let _ = events.send(Ok(send(result)));
+                            }
+                        }
+                        break diags;
+                    }
+                }
+            };
+            if !final_diags.is_empty() {
+                let _ = events.send(Ok(only_diagnostics(final_diags)));
+            }
+        });
+        Ok(Response::new(stream))
     }
 
     async fn validate_list_resource_config(
         &self,
-        _request: Request<pb::validate_list_resource_config::Request>,
+        request: Request<pb::validate_list_resource_config::Request>,
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
-        Err(not_served("ValidateListResourceConfig", "list resources"))
+        let req = request.into_inner();
+        let run = async {
+            let entry = self.list_entry(&req.type_name)?;
+            let config = decode(req.config.as_ref(), &entry.ty)?;
+            Ok(entry.schema.validate(&config))
+        };
+        let diagnostics = guarded(async { diags_of(run.await) }, |d| d.to_proto()).await;
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics,
+        }))
     }
 
     async fn get_functions(
@@ -792,25 +1135,100 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
 
     async fn plan_action(
         &self,
-        _request: Request<pb::plan_action::Request>,
+        request: Request<pb::plan_action::Request>,
     ) -> Result<Response<pb::plan_action::Response>, Status> {
-        Err(not_served("PlanAction", "actions"))
+        let req = request.into_inner();
+        let ctx = self.context(req.client_capabilities.as_ref());
+        let run = async {
+            let entry = self.action(&req.action_type)?;
+            let config = decode(req.config.as_ref(), &entry.ty)?;
+            let mut diags = errors_only(entry.schema.validate(&config));
+            if !diags.has_errors() {
+                diags.extend(entry.imp.plan(&ctx, &config).await);
+            }
+            Ok(diags)
+        };
+        let diagnostics = guarded(async { diags_of(run.await) }, |d| d.to_proto()).await;
+        Ok(Response::new(pb::plan_action::Response {
+            diagnostics,
+            deferred: None,
+        }))
     }
 
     type InvokeActionStream = BoxStream<'static, Result<pb::invoke_action::Event, Status>>;
 
     async fn invoke_action(
         &self,
-        _request: Request<pb::invoke_action::Request>,
+        request: Request<pb::invoke_action::Request>,
     ) -> Result<Response<Self::InvokeActionStream>, Status> {
-        Err(not_served("InvokeAction", "actions"))
+        use pb::invoke_action::event::{Completed, Progress, Type as Kind};
+        let req = request.into_inner();
+        let ctx = self.context(req.client_capabilities.as_ref());
+        let (events, stream) = event_stream();
+        let completed = |d: Diagnostics| pb::invoke_action::Event {
+            r#type: Some(Kind::Completed(Completed {
+                diagnostics: d.to_proto(),
+            })),
+        };
+        let prepared = (|| {
+            let entry = self.action(&req.action_type)?;
+            let config = decode(req.config.as_ref(), &entry.ty)?;
+            // Values unknown when the action was planned are known now: judge them first.
+            let invalid = errors_only(entry.schema.validate(&config));
+            if invalid.has_errors() {
+                return Err(invalid);
+            }
+            Ok((Arc::clone(&entry.imp), config))
+        })();
+        let (imp, config) = match prepared {
+            Ok(p) => p,
+            Err(diags) => {
+                let _ = events.send(Ok(completed(diags)));
+                return Ok(Response::new(stream));
+            }
+        };
+        tokio::spawn(async move {
+            let (progress_tx, mut progress) = tokio::sync::mpsc::unbounded_channel::<String>();
+            let invocation = guarded(
+                imp.invoke(&ctx, config, crate::ActionProgress::new(progress_tx)),
+                |d| d,
+            );
+            tokio::pin!(invocation);
+            let progress_event = |message: String| pb::invoke_action::Event {
+                r#type: Some(Kind::Progress(Progress { message })),
+            };
+            let diags = loop {
+                tokio::select! {
+                    Some(message) = progress.recv() => {
+                        let _ = events.send(Ok(progress_event(message)));
+                    }
+                    diags = &mut invocation => {
+                        while let Ok(message) = progress.try_recv() {
+                            let _ = events.send(Ok(progress_event(message)));
+                        }
+                        break diags;
+                    }
+                }
+            };
+            let _ = events.send(Ok(completed(diags)));
+        });
+        Ok(Response::new(stream))
     }
 
     async fn validate_action_config(
         &self,
-        _request: Request<pb::validate_action_config::Request>,
+        request: Request<pb::validate_action_config::Request>,
     ) -> Result<Response<pb::validate_action_config::Response>, Status> {
-        Err(not_served("ValidateActionConfig", "actions"))
+        let req = request.into_inner();
+        let run = async {
+            let entry = self.action(&req.type_name)?;
+            let config = decode(req.config.as_ref(), &entry.ty)?;
+            Ok(entry.schema.validate(&config))
+        };
+        let diagnostics = guarded(async { diags_of(run.await) }, |d| d.to_proto()).await;
+        Ok(Response::new(pb::validate_action_config::Response {
+            diagnostics,
+        }))
     }
 
     async fn stop_provider(

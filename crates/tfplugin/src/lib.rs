@@ -95,6 +95,7 @@ mod plan;
 mod provider;
 mod schema;
 mod serve;
+mod surfaces;
 mod tls;
 mod validate;
 mod value;
@@ -117,6 +118,10 @@ pub use schema::{
 };
 pub use serve::{
     DANGER_ALLOW_PLAINTEXT, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, ServeConfig, serve, serve_async,
+};
+pub use surfaces::{
+    Action, ActionProgress, EphemeralResource, IdentityAttribute, IdentitySchema, ListRequest,
+    ListResource, ListResult, ListResults, OpenResponse, RenewResponse,
 };
 pub use tokio_util::sync::CancellationToken;
 pub use validate::{ExactlyOneOf, Validator};

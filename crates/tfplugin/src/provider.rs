@@ -9,6 +9,10 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::docs::{SchemaKind, served_schemas};
+use crate::surfaces::{
+    Action, EphemeralResource, ErasedAction, ErasedEphemeralResource, ErasedListResource,
+    IdentitySchema, ListResource,
+};
 use crate::{AttributePath, Diagnostic, Diagnostics, Result, Schema, Type, Value};
 
 /// What every operation receives: the configured provider data, the stop signal, and what the calling
@@ -367,6 +371,39 @@ pub trait Resource<D>: Send + Sync + 'static {
         raw.decode(&self.schema().value_type())
             .map_err(Diagnostics::from)
     }
+
+    /// The identity of the resource type (Terraform 1.12+), when it has one. The runtime then
+    /// answers with the identity of every object it reads, plans, applies and imports, as
+    /// [`Resource::identity`] derives it from the object.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object `state` holds (a value of the identity schema's type); `None`
+    /// while not wholly known.
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let _ = state;
+        None
+    }
+
+    /// Imports by identity (`import { to = ..., identity = { ... } }`). The default refuses.
+    fn import_identity(
+        &self,
+        ctx: &Context<D>,
+        identity: Value,
+    ) -> impl Future<Output = ImportResponse> + Send {
+        let _ = (ctx, identity);
+        async move {
+            ImportResponse {
+                diagnostics: Diagnostic::error(
+                    "Import by Identity Not Supported",
+                    format!("resource {} has no identity to import by", self.type_name()),
+                )
+                .into(),
+                ..ImportResponse::default()
+            }
+        }
+    }
 }
 
 /// A data source type.
@@ -409,7 +446,13 @@ pub(crate) trait ErasedResource<D>: Send + Sync {
     fn delete<'a>(&'a self, ctx: &'a Context<D>, req: ApplyRequest) -> BoxFuture<'a, Diagnostics>;
     fn read<'a>(&'a self, ctx: &'a Context<D>, req: ReadRequest) -> BoxFuture<'a, ReadResponse>;
     fn import<'a>(&'a self, ctx: &'a Context<D>, id: String) -> BoxFuture<'a, ImportResponse>;
+    fn import_identity<'a>(
+        &'a self,
+        ctx: &'a Context<D>,
+        identity: Value,
+    ) -> BoxFuture<'a, ImportResponse>;
     fn upgrade_state(&self, version: i64, raw: RawState) -> Result<Value, Diagnostics>;
+    fn identity(&self, state: &Value) -> Option<Value>;
 }
 
 impl<D: Send + Sync + 'static, R: Resource<D>> ErasedResource<D> for R {
@@ -447,8 +490,18 @@ impl<D: Send + Sync + 'static, R: Resource<D>> ErasedResource<D> for R {
     fn import<'a>(&'a self, ctx: &'a Context<D>, id: String) -> BoxFuture<'a, ImportResponse> {
         Box::pin(Resource::import(self, ctx, id))
     }
+    fn import_identity<'a>(
+        &'a self,
+        ctx: &'a Context<D>,
+        identity: Value,
+    ) -> BoxFuture<'a, ImportResponse> {
+        Box::pin(Resource::import_identity(self, ctx, identity))
+    }
     fn upgrade_state(&self, version: i64, raw: RawState) -> Result<Value, Diagnostics> {
         Resource::upgrade_state(self, version, raw)
+    }
+    fn identity(&self, state: &Value) -> Option<Value> {
+        Resource::identity(self, state)
     }
 }
 
@@ -480,6 +533,29 @@ pub(crate) struct ResourceEntry<D> {
     pub(crate) imp: Box<dyn ErasedResource<D>>,
     pub(crate) schema: Schema,
     pub(crate) ty: Type,
+    /// Its identity schema and the identity's type, when it has one.
+    pub(crate) identity: Option<(IdentitySchema, Type)>,
+}
+
+/// A registered action with its schema computed once.
+pub(crate) struct ActionEntry<D> {
+    pub(crate) imp: Arc<dyn ErasedAction<D>>,
+    pub(crate) schema: Schema,
+    pub(crate) ty: Type,
+}
+
+/// A registered list resource with its schema computed once.
+pub(crate) struct ListResourceEntry<D> {
+    pub(crate) imp: Arc<dyn ErasedListResource<D>>,
+    pub(crate) schema: Schema,
+    pub(crate) ty: Type,
+}
+
+/// A registered ephemeral resource with its schema computed once.
+pub(crate) struct EphemeralEntry<D> {
+    pub(crate) imp: Box<dyn ErasedEphemeralResource<D>>,
+    pub(crate) schema: Schema,
+    pub(crate) ty: Type,
 }
 
 /// A registered data source with its schema computed once.
@@ -493,6 +569,9 @@ pub(crate) struct DataSourceEntry<D> {
 pub struct Registry<D> {
     pub(crate) resources: BTreeMap<String, ResourceEntry<D>>,
     pub(crate) data_sources: BTreeMap<String, DataSourceEntry<D>>,
+    pub(crate) actions: BTreeMap<String, ActionEntry<D>>,
+    pub(crate) list_resources: BTreeMap<String, ListResourceEntry<D>>,
+    pub(crate) ephemeral_resources: BTreeMap<String, EphemeralEntry<D>>,
 }
 
 impl<D: Send + Sync + 'static> Registry<D> {
@@ -500,6 +579,9 @@ impl<D: Send + Sync + 'static> Registry<D> {
         Self {
             resources: BTreeMap::new(),
             data_sources: BTreeMap::new(),
+            actions: BTreeMap::new(),
+            list_resources: BTreeMap::new(),
+            ephemeral_resources: BTreeMap::new(),
         }
     }
 
@@ -507,9 +589,60 @@ impl<D: Send + Sync + 'static> Registry<D> {
     pub fn resource(&mut self, resource: impl Resource<D>) -> &mut Self {
         let schema = Resource::schema(&resource);
         let ty = schema.value_type();
+        let identity = Resource::identity_schema(&resource).map(|s| {
+            let ty = s.value_type();
+            (s, ty)
+        });
         self.resources.insert(
             Resource::type_name(&resource),
             ResourceEntry {
+                imp: Box::new(resource),
+                schema,
+                ty,
+                identity,
+            },
+        );
+        self
+    }
+
+    /// Registers an action type (Terraform 1.14+).
+    pub fn action(&mut self, action: impl Action<D>) -> &mut Self {
+        let schema = Action::schema(&action);
+        let ty = schema.value_type();
+        self.actions.insert(
+            Action::type_name(&action),
+            ActionEntry {
+                imp: Arc::new(action),
+                schema,
+                ty,
+            },
+        );
+        self
+    }
+
+    /// Registers a list resource (Terraform 1.14+): the objects of the managed resource type of
+    /// the same name, which must have an identity.
+    pub fn list_resource(&mut self, list: impl ListResource<D>) -> &mut Self {
+        let schema = ListResource::schema(&list);
+        let ty = schema.value_type();
+        self.list_resources.insert(
+            ListResource::type_name(&list),
+            ListResourceEntry {
+                imp: Arc::new(list),
+                schema,
+                ty,
+            },
+        );
+        self
+    }
+
+    /// Registers an ephemeral resource type (Terraform 1.10+).
+    pub fn ephemeral_resource(&mut self, resource: impl EphemeralResource<D>) -> &mut Self {
+        let schema = EphemeralResource::schema(&resource);
+        let ty = schema.value_type();
+        self.ephemeral_resources.insert(
+            EphemeralResource::type_name(&resource),
+            EphemeralEntry {
                 imp: Box::new(resource),
                 schema,
                 ty,
@@ -544,6 +677,25 @@ impl<D: Send + Sync + 'static> Registry<D> {
             .iter()
             .map(|(k, e)| (k.as_str(), &e.schema))
     }
+
+    /// The registered action type names and schemas.
+    pub fn action_schemas(&self) -> impl Iterator<Item = (&str, &Schema)> {
+        self.actions.iter().map(|(k, e)| (k.as_str(), &e.schema))
+    }
+
+    /// The registered list resource type names and schemas.
+    pub fn list_resource_schemas(&self) -> impl Iterator<Item = (&str, &Schema)> {
+        self.list_resources
+            .iter()
+            .map(|(k, e)| (k.as_str(), &e.schema))
+    }
+
+    /// The registered ephemeral resource type names and schemas.
+    pub fn ephemeral_resource_schemas(&self) -> impl Iterator<Item = (&str, &Schema)> {
+        self.ephemeral_resources
+            .iter()
+            .map(|(k, e)| (k.as_str(), &e.schema))
+    }
 }
 
 /// Checks every schema a provider serves against Terraform's rules; use it in a unit test.
@@ -556,6 +708,12 @@ pub fn check_provider_schemas<P: Provider>(provider: &P) -> Result<(), Vec<Strin
             SchemaKind::Provider => (schema.check_provider(), "provider".to_owned()),
             SchemaKind::Resource => (schema.check_resource(), format!("resource {name}")),
             SchemaKind::DataSource => (schema.check_resource(), format!("data source {name}")),
+            SchemaKind::Action => (schema.check_resource(), format!("action {name}")),
+            SchemaKind::ListResource => (schema.check_resource(), format!("list resource {name}")),
+            SchemaKind::EphemeralResource => (
+                schema.check_resource(),
+                format!("ephemeral resource {name}"),
+            ),
         };
         if let Err(p) = checked {
             problems.extend(p.into_iter().map(|p| format!("{what}: {p}")));
