@@ -136,6 +136,9 @@ enum Bench {
         /// logging itself costs time: figures taken with it are not the table's).
         #[arg(long)]
         trace: Option<PathBuf>,
+        /// Name the phones with `phone_map = { for id in ... : id => id }` instead of `phone_ids`.
+        #[arg(long)]
+        phone_map: bool,
     },
     /// The provider's own work per RPC at N phones, without Terraform: one `cph_phone_restart` whose
     /// state holds N finished records, through UpgradeResourceState, ValidateResourceConfig, a no-change
@@ -207,7 +210,15 @@ fn main() -> ExitCode {
             runs,
             save,
             trace,
-        } => plan_table(&phones, &terraform, runs, save.as_deref(), trace.as_deref()),
+            phone_map,
+        } => plan_table(
+            &phones,
+            &terraform,
+            runs,
+            save.as_deref(),
+            trace.as_deref(),
+            phone_map,
+        ),
         Bench::RpcScale { phones, runs } => rpc_scale(&phones, runs),
         Bench::Startup { runs } => startup(runs),
     };
@@ -702,12 +713,18 @@ fn plan_table(
     runs: usize,
     save: Option<&Path>,
     trace: Option<&Path>,
+    phone_map: bool,
 ) -> Result<(), String> {
+    let ids = "split(\"\\n\", trimspace(file(\"${path.module}/ids.txt\")))";
+    let attribute = if phone_map {
+        format!("phone_map = {{ for id in {ids} : id => id }}")
+    } else {
+        format!("phone_ids = {ids}")
+    };
     for version in versions {
         let tf = resolve_terraform(version)?;
         println!(
-            "# Terraform {}: one cph_phone_restart, `phone_ids = split(\"\\n\", trimspace(file(\"ids.txt\")))`, \
-             after its apply; median of {runs} runs",
+            "# Terraform {}: one cph_phone_restart, `{attribute}`, after its apply; median of {runs} runs",
             tf.version
         );
         println!(
@@ -726,7 +743,7 @@ fn plan_table(
             dir.write(
                 "main.tf",
                 &format!(
-                    "{}resource \"cph_phone_restart\" \"all\" {{\n  phone_ids = split(\"\\n\", trimspace(file(\"${{path.module}}/ids.txt\")))\n}}\n",
+                    "{}resource \"cph_phone_restart\" \"all\" {{\n  {attribute}\n}}\n",
                     header()
                 ),
             );

@@ -100,6 +100,38 @@ pub(crate) fn phone_ids(presence: Presence, description: String) -> Attribute {
         ))
 }
 
+/// `phone_map`: the phones keyed by id, for fleets of thousands (issue 23): Terraform's plan renderer
+/// compares a list attribute with itself in time and memory that grow with the square of its length
+/// (`LongestCommonSubsequence`), a map key by key.
+pub(crate) fn phone_map(verb: &str) -> Attribute {
+    Attribute::new(names::PHONE_MAP, Type::map(Type::String), Presence::Optional)
+        .description(format!(
+            "The phones to {verb} as a map whose keys are phone ids; the values are labels of your choosing (e.g.              the phone's name), never sent. Set this, `phone_ids` or `phones`. For fleets of thousands of phones              Terraform plans a map in time that grows with its size, a list in time that grows with its square, e.g.              `phone_map = {{ for p in data.cph_phones.fleet.phones : p.phone_id => p.name }}`."
+        ))
+        .validator(Validator::new(
+            "at least one phone, each key a phone id",
+            |value, path, diags| {
+                let Some(entries) = value.as_entries() else {
+                    return;
+                };
+                if entries.is_empty() {
+                    diags.error("No Phones", "`phone_map` must name at least one phone to act on.");
+                }
+                for key in entries.keys() {
+                    if let Err(e) = phone_id_check(key) {
+                        diags.push(
+                            Diagnostic::error("Invalid Phone Id", e).with_attribute(path.clone().key(key.clone())),
+                        );
+                    }
+                }
+            },
+        ))
+}
+
+/// What `exactly_one_of(["phones", "phone_ids", "phone_map"])` tells the user.
+pub(crate) const PHONES_IDS_OR_MAP: &str = "`phones` names phones with per-phone settings, `phone_ids` names them by id \
+     alone, `phone_map` by id as the keys of a map.";
+
 /// The description of `phone_ids` of a resource that also has `phones`.
 pub(crate) fn phone_ids_besides_phones(verb: &str) -> String {
     format!(

@@ -62,6 +62,8 @@ pub(crate) trait Kind: Operation {
     }
     /// Whether a change of `triggers` replaces it (the operations performed on demand).
     const TRIGGERS: bool = true;
+    /// Whether it also takes `phone_map` (prototype of issue 23, `cph_phone_restart` only).
+    const PHONE_MAP: bool = false;
     /// How it imports.
     const IMPORT: Import = Import::No;
     /// What its `id` is, when not the first request id.
@@ -97,7 +99,18 @@ pub(crate) fn schema<K: Kind>() -> Schema {
                 Presence::Required
             };
             block = block.attribute(attributes::phones(presence, what, inputs));
-            if ids_too {
+            if ids_too && K::PHONE_MAP {
+                block
+                    .attribute(attributes::phone_ids(
+                        Presence::Optional,
+                        attributes::phone_ids_besides_phones(K::schema_verb()),
+                    ))
+                    .attribute(attributes::phone_map(K::schema_verb()))
+                    .exactly_one_of(
+                        [names::PHONES, names::PHONE_IDS, names::PHONE_MAP],
+                        attributes::PHONES_IDS_OR_MAP,
+                    )
+            } else if ids_too {
                 block
                     .attribute(attributes::phone_ids(
                         Presence::Optional,

@@ -96,6 +96,8 @@ impl Operation for PhoneRestart {
 }
 
 impl Kind for PhoneRestart {
+    const PHONE_MAP: bool = true;
+
     fn description() -> &'static str {
         "Restarts cloud phones (a stopped phone is powered on), optionally switching image and setting properties, \
          waits on every job and records each phone's result. A later apply acts only on the phones that need it: \
