@@ -503,6 +503,40 @@ mod tests {
     const A: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
+    fn phone_map_keys_are_checked_as_phone_ids_and_one_of_the_three_lists_is_required() {
+        let schema = Schema::new(
+            0,
+            Block::new()
+                .attribute(phone_ids(
+                    Presence::Optional,
+                    phone_ids_besides_phones("restart"),
+                ))
+                .attribute(phone_map("restart"))
+                .exactly_one_of(["phone_ids", "phone_map"], PHONES_IDS_OR_MAP),
+        );
+        let map = |keys: &[&str]| {
+            Value::Map(
+                keys.iter()
+                    .map(|k| ((*k).to_owned(), Value::from("label")))
+                    .collect(),
+            )
+        };
+        let config =
+            |ids: Value, map: Value| Value::object([("phone_ids", ids), ("phone_map", map)]);
+        assert!(schema.validate(&config(Value::Null, map(&[A]))).is_empty());
+        let bad = schema.validate(&config(Value::Null, map(&[A, "bad id!"])));
+        assert_eq!(paths(&bad), vec!["phone_map[\"bad id!\"]"]);
+        assert_eq!(bad.iter().next().unwrap().summary, "Invalid Phone Id");
+        let empty = schema.validate(&config(Value::Null, map(&[])));
+        assert_eq!(empty.iter().next().unwrap().summary, "No Phones");
+        let both = schema.validate(&config(Value::List(vec![Value::from(A)]), map(&[A])));
+        assert_eq!(
+            both.iter().next().unwrap().summary,
+            "Conflicting Attributes"
+        );
+    }
+
+    #[test]
     fn every_bad_value_is_reported_at_its_path_and_unknown_keys_warn() {
         let config = Value::object([
             (
