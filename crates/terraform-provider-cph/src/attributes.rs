@@ -100,6 +100,42 @@ pub(crate) fn phone_ids(presence: Presence, description: String) -> Attribute {
         ))
 }
 
+/// `phone_map`: the phones keyed by id, for fleets of thousands (issue 23): Terraform's plan renderer
+/// compares a list attribute with itself in time and memory that grow with the square of its length
+/// (`LongestCommonSubsequence`), a map key by key.
+pub(crate) fn phone_map(verb: &str) -> Attribute {
+    Attribute::new(names::PHONE_MAP, Type::map(Type::String), Presence::Optional)
+        .description(format!(
+            "The phones to {verb} as a map whose keys are phone ids; the values are labels of your choosing \
+             (the phone's name, say), never sent. Set this, `phone_ids` or `phones`. Terraform plans a map in time \
+             that grows with its size and a list in time that grows with its square: for fleets of thousands of \
+             phones this is the fastest way to name them, e.g. `phone_map = {{ for p in data.cph_phones.fleet.phones \
+             : p.phone_id => p.phone_name }}`. Phones are submitted in the order of their ids."
+        ))
+        .validator(Validator::new(
+            "at least one phone, each key a phone id",
+            |value, path, diags| {
+                let Some(entries) = value.as_entries() else {
+                    return;
+                };
+                if entries.is_empty() {
+                    diags.error("No Phones", "`phone_map` must name at least one phone to act on.");
+                }
+                for key in entries.keys() {
+                    if let Err(e) = phone_id_check(key) {
+                        diags.push(
+                            Diagnostic::error("Invalid Phone Id", e).with_attribute(path.clone().key(key.clone())),
+                        );
+                    }
+                }
+            },
+        ))
+}
+
+/// What `exactly_one_of(["phones", "phone_ids", "phone_map"])` tells the user.
+pub(crate) const PHONES_IDS_OR_MAP: &str = "`phones` names phones with per-phone settings, `phone_ids` names them by id \
+     alone, `phone_map` by id as the keys of a map.";
+
 /// The description of `phone_ids` of a resource that also has `phones`.
 pub(crate) fn phone_ids_besides_phones(verb: &str) -> String {
     format!(
@@ -143,10 +179,6 @@ fn each_phone_once(key: Option<&'static str>) -> Validator {
         )
     })
 }
-
-/// What `exactly_one_of(["phones", "phone_ids"])` tells the user.
-pub(crate) const PHONES_OR_IDS: &str =
-    "`phones` names phones with per-phone settings, `phone_ids` names them by id alone.";
 
 /// `properties` of a phone, checked against the property catalogue.
 pub(crate) fn properties(presence: Presence, what: &str) -> Attribute {
@@ -447,7 +479,7 @@ mod tests {
                     phone_ids_besides_phones("restart"),
                 ))
                 .attribute(image_id("restarting"))
-                .exactly_one_of(["phones", "phone_ids"], PHONES_OR_IDS),
+                .exactly_one_of(["phones", "phone_ids"], PHONES_IDS_OR_MAP),
         )
     }
 
@@ -469,6 +501,40 @@ mod tests {
     }
 
     const A: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn phone_map_keys_are_checked_as_phone_ids_and_one_of_the_three_lists_is_required() {
+        let schema = Schema::new(
+            0,
+            Block::new()
+                .attribute(phone_ids(
+                    Presence::Optional,
+                    phone_ids_besides_phones("restart"),
+                ))
+                .attribute(phone_map("restart"))
+                .exactly_one_of(["phone_ids", "phone_map"], PHONES_IDS_OR_MAP),
+        );
+        let map = |keys: &[&str]| {
+            Value::Map(
+                keys.iter()
+                    .map(|k| ((*k).to_owned(), Value::from("label")))
+                    .collect(),
+            )
+        };
+        let config =
+            |ids: Value, map: Value| Value::object([("phone_ids", ids), ("phone_map", map)]);
+        assert!(schema.validate(&config(Value::Null, map(&[A]))).is_empty());
+        let bad = schema.validate(&config(Value::Null, map(&[A, "bad id!"])));
+        assert_eq!(paths(&bad), vec!["phone_map[\"bad id!\"]"]);
+        assert_eq!(bad.iter().next().unwrap().summary, "Invalid Phone Id");
+        let empty = schema.validate(&config(Value::Null, map(&[])));
+        assert_eq!(empty.iter().next().unwrap().summary, "No Phones");
+        let both = schema.validate(&config(Value::List(vec![Value::from(A)]), map(&[A])));
+        assert_eq!(
+            both.iter().next().unwrap().summary,
+            "Conflicting Attributes"
+        );
+    }
 
     #[test]
     fn every_bad_value_is_reported_at_its_path_and_unknown_keys_warn() {

@@ -1014,8 +1014,10 @@ fn planned_ids<P: PhoneModel>(model: &OperationModel<P>) -> HashMap<&str, &Phone
         .into_iter()
         .flatten()
         .filter_map(|p| p.phone_id().known());
+    let from_map = model.phone_map.known().into_iter().flat_map(|m| m.keys());
     from_ids
         .chain(from_phones)
+        .chain(from_map)
         .map(|id| (id.as_str(), id))
         .collect()
 }

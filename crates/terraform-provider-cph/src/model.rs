@@ -23,6 +23,7 @@ pub(crate) mod names {
     pub(crate) const ID: &str = "id";
     pub(crate) const PHONES: &str = "phones";
     pub(crate) const PHONE_IDS: &str = "phone_ids";
+    pub(crate) const PHONE_MAP: &str = "phone_map";
     pub(crate) const PHONE_ID: &str = "phone_id";
     pub(crate) const PROPERTIES: &str = "properties";
     pub(crate) const FACTORY_RESET: &str = "factory_reset";
@@ -68,6 +69,9 @@ pub(crate) struct OperationModel<P> {
     pub(crate) phones: Maybe<Vec<P>>,
     #[serde(default)]
     pub(crate) phone_ids: Maybe<Vec<Maybe<PhoneId>>>,
+    /// The phones keyed by id (values are the user's labels, never sent).
+    #[serde(default)]
+    pub(crate) phone_map: Maybe<BTreeMap<PhoneId, Maybe<String>>>,
     #[serde(default)]
     pub(crate) image_id: Maybe<ImageId>,
     #[serde(default)]

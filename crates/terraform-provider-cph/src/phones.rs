@@ -17,6 +17,16 @@ pub(crate) type Desired<I> = (PhoneId, Option<I>);
 /// whose inputs are not known yet has `None` for them. `None` while the list or an id is unknown
 /// (which phones need work is then known only at apply time).
 pub(crate) fn desired<P: PhoneModel>(model: &OperationModel<P>) -> Option<Vec<Desired<P::Inputs>>> {
+    match &model.phone_map {
+        Maybe::Known(map) => {
+            return map
+                .keys()
+                .map(|id| Some((id.clone(), P::id_only())))
+                .collect();
+        }
+        Maybe::Unknown => return None,
+        Maybe::Null => {}
+    }
     match &model.phone_ids {
         Maybe::Known(ids) => {
             return ids
@@ -133,6 +143,27 @@ mod tests {
         let unknown: OperationModel<Noted> = OperationModel {
             phone_ids: Maybe::Unknown,
             phones: Maybe::Null,
+            ..OperationModel::default()
+        };
+        assert_eq!(desired(&unknown), None);
+    }
+
+    #[test]
+    fn phone_map_keys_are_phones_with_nothing_but_an_id_in_id_order() {
+        let model: OperationModel<Noted> = OperationModel {
+            phone_map: Maybe::Known(
+                [(id(B), Maybe::Known("b".into())), (id(A), Maybe::Null)]
+                    .into_iter()
+                    .collect(),
+            ),
+            ..OperationModel::default()
+        };
+        assert_eq!(
+            desired(&model),
+            Some(vec![(id(A), Some(None)), (id(B), Some(None))])
+        );
+        let unknown: OperationModel<Noted> = OperationModel {
+            phone_map: Maybe::Unknown,
             ..OperationModel::default()
         };
         assert_eq!(desired(&unknown), None);

@@ -48,6 +48,9 @@ pub fn reference_pages() -> Vec<ReferencePage> {
                 SchemaKind::Provider => "docs/index.md".to_owned(),
                 SchemaKind::Resource => format!("docs/resources/{short}.md"),
                 SchemaKind::DataSource => format!("docs/data-sources/{short}.md"),
+                SchemaKind::Action => format!("docs/actions/{short}.md"),
+                SchemaKind::ListResource => format!("docs/list-resources/{short}.md"),
+                SchemaKind::EphemeralResource => format!("docs/ephemeral-resources/{short}.md"),
             };
             ReferencePage {
                 path,

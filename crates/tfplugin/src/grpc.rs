@@ -10,6 +10,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use futures_util::stream::BoxStream;
@@ -32,6 +33,49 @@ use crate::{
 
 /// Whether the plan/apply self-checks run (debug builds, like debug assertions).
 const SELF_CHECKS: bool = cfg!(debug_assertions);
+
+/// The phases of one RPC and how long each took, logged at debug level when the RPC ends
+/// (`TF_LOG_PROVIDER=debug`), e.g. `rpc=PlanResourceChange phases="decode=12.1ms plan=3.0ms
+/// modify_plan=40.2ms encode=8.3ms"`: where a provider's time goes with large values.
+struct Phases {
+    rpc: &'static str,
+    last: Instant,
+    done: Vec<(&'static str, Duration)>,
+}
+
+impl Phases {
+    fn start(rpc: &'static str) -> Phases {
+        Phases {
+            rpc,
+            last: Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    /// Ends phase `name` (which began when the previous one ended).
+    fn mark(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.done.push((name, now - self.last));
+        self.last = now;
+    }
+}
+
+impl Drop for Phases {
+    fn drop(&mut self) {
+        let total: Duration = self.done.iter().map(|(_, d)| *d).sum();
+        let phases: Vec<String> = self
+            .done
+            .iter()
+            .map(|(n, d)| format!("{n}={:.1}ms", d.as_secs_f64() * 1000.0))
+            .collect();
+        tracing::debug!(
+            rpc = self.rpc,
+            total_ms = total.as_secs_f64() * 1000.0,
+            phases = %phases.join(" "),
+            "rpc phases"
+        );
+    }
+}
 
 pub(crate) struct ProviderService<P: Provider> {
     provider: P,
@@ -56,6 +100,16 @@ impl<P: Provider> ProviderService<P> {
             data: RwLock::new(None),
             stop: CancellationToken::new(),
         }
+    }
+
+    /// The value type of resource `name`'s schema.
+    pub(crate) fn resource_type(&self, name: &str) -> Option<Type> {
+        self.registry.resources.get(name).map(|e| e.ty.clone())
+    }
+
+    /// The value type of the provider's configuration.
+    pub(crate) fn provider_value_type(&self) -> Type {
+        self.provider_type.clone()
     }
 
     /// The context of one request: the configured data, the stop signal, and what the calling Terraform
@@ -437,11 +491,14 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let req = request.into_inner();
+        let mut phases = Phases::start("ValidateResourceConfig");
         let run = async {
             let entry = self.resource(&req.type_name)?;
             let config = decode(req.config.as_ref(), &entry.ty)?;
+            phases.mark("decode");
             let mut diags = entry.schema.validate(&config);
             diags.extend(entry.imp.validate(&config));
+            phases.mark("validate");
             Ok(diags)
         };
         let diagnostics = guarded(async { diags_of(run.await) }, |d| d.to_proto()).await;
@@ -473,6 +530,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = request.into_inner();
+        let mut phases = Phases::start("UpgradeResourceState");
         let run = async {
             let entry = self.resource(&req.type_name)?;
             let raw = req.raw_state.unwrap_or_default();
@@ -481,8 +539,12 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 flatmap: raw.flatmap.into_iter().collect(),
             };
             let mut value = entry.imp.upgrade_state(req.version, raw)?;
+            phases.mark("upgrade");
             entry.schema.block.normalize(&mut value);
-            encode(&value, &entry.ty)
+            phases.mark("normalize");
+            let encoded = encode(&value, &entry.ty);
+            phases.mark("encode");
+            encoded
         };
         let resp = guarded(
             async {
@@ -554,9 +616,11 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let fallback_private = req.private.clone();
         let fallback_identity = req.current_identity.clone();
         let ctx = self.context(req.client_capabilities.as_ref());
+        let mut phases = Phases::start("ReadResource");
         let run = async {
             let entry = self.resource(&req.type_name)?;
             let current = decode(req.current_state.as_ref(), &entry.ty)?;
+            phases.mark("decode");
             let mut out = entry
                 .imp
                 .read(
@@ -567,7 +631,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     },
                 )
                 .await;
+            phases.mark("read");
             entry.schema.block.normalize(&mut out.new_state);
+            phases.mark("normalize");
             let mut diags = out.diagnostics;
             let state = match encode(&out.new_state, &entry.ty) {
                 Ok(s) => Some(s),
@@ -577,6 +643,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 }
             };
             let new_identity = identity_of(entry, &out.new_state);
+            phases.mark("encode");
             Ok(pb::read_resource::Response {
                 new_state: state,
                 diagnostics: diags.to_proto(),
@@ -603,11 +670,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let req = request.into_inner();
         let ctx = self.context(req.client_capabilities.as_ref());
         let prior_identity = req.prior_identity.clone();
+        let mut phases = Phases::start("PlanResourceChange");
         let run = async {
             let entry = self.resource(&req.type_name)?;
             let prior = decode(req.prior_state.as_ref(), &entry.ty)?;
             let proposed = decode(req.proposed_new_state.as_ref(), &entry.ty)?;
             let config = decode(req.config.as_ref(), &entry.ty)?;
+            phases.mark("decode");
             let block = &entry.schema.block;
             let mut plan = PlanResponse {
                 planned_private: req.prior_private.clone(),
@@ -628,7 +697,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     config,
                     prior_private: req.prior_private,
                 };
+                phases.mark("plan");
                 entry.imp.modify_plan(&ctx, &plan_req, &mut plan).await;
+                phases.mark("modify_plan");
                 block.normalize(&mut plan.planned_state);
                 if SELF_CHECKS {
                     plan.diagnostics.extend(check_plan_follows_config(
@@ -637,6 +708,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                         &plan.planned_state,
                     ));
                 }
+                phases.mark("checks");
             }
             let planned_state = encode(&plan.planned_state, &entry.ty)?;
             // The identity the plan leads to; while it is not known yet, the prior one stands (an
@@ -646,6 +718,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             } else {
                 identity_of(entry, &plan.planned_state).or(prior_identity)
             };
+            phases.mark("encode");
             Ok(pb::plan_resource_change::Response {
                 planned_state: Some(planned_state),
                 requires_replace: plan.requires_replace.iter().map(|p| p.to_proto()).collect(),
@@ -672,11 +745,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let fallback_state = req.prior_state.clone();
         // ApplyResourceChange carries no client capabilities.
         let ctx = self.context(None);
+        let mut phases = Phases::start("ApplyResourceChange");
         let run = async {
             let entry = self.resource(&req.type_name)?;
             let prior = decode(req.prior_state.as_ref(), &entry.ty)?;
             let planned = decode(req.planned_state.as_ref(), &entry.ty)?;
             let config = decode(req.config.as_ref(), &entry.ty)?;
+            phases.mark("decode");
             let deleting = planned.is_null();
             let creating = prior.is_null();
             // The values move into the request (no copies: states of thousands of phones are large);
@@ -719,11 +794,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             } else {
                 entry.imp.update(&ctx, apply).await
             };
+            phases.mark("apply");
             entry.schema.block.normalize(&mut out.new_state);
             if let Some(planned) = planned_for_check.filter(|_| !out.diagnostics.has_errors()) {
                 out.diagnostics
                     .extend(check_apply_result(&planned, &out.new_state));
             }
+            phases.mark("checks");
             let mut diags = out.diagnostics;
             let new_state = match encode(&out.new_state, &entry.ty) {
                 Ok(s) => s,
@@ -733,6 +810,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 }
             };
             let new_identity = identity_of(entry, &out.new_state);
+            phases.mark("encode");
             Ok(pb::apply_resource_change::Response {
                 new_state: Some(new_state),
                 private: out.private,

@@ -89,6 +89,8 @@ pub mod docs;
 mod error;
 mod fields;
 mod grpc;
+#[doc(hidden)]
+pub mod inprocess;
 mod log;
 mod model;
 mod plan;

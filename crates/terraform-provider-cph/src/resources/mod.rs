@@ -103,7 +103,11 @@ pub(crate) fn schema<K: Kind>() -> Schema {
                         Presence::Optional,
                         attributes::phone_ids_besides_phones(K::schema_verb()),
                     ))
-                    .exactly_one_of([names::PHONES, names::PHONE_IDS], attributes::PHONES_OR_IDS)
+                    .attribute(attributes::phone_map(K::schema_verb()))
+                    .exactly_one_of(
+                        [names::PHONES, names::PHONE_IDS, names::PHONE_MAP],
+                        attributes::PHONES_IDS_OR_MAP,
+                    )
             } else {
                 block
             }
