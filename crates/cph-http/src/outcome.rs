@@ -26,6 +26,9 @@ pub struct Progress {
     pub waiting: usize,
     /// All phones.
     pub total: usize,
+    /// Phones submitted just now: after a window of a rollout went out the callback is called with
+    /// them (and the round unchanged); after a polling round, 0.
+    pub submitted: usize,
 }
 
 /// What became of one phone.
@@ -266,6 +269,7 @@ impl WaitReport {
             in_flight: self.count(PhoneState::Running),
             waiting,
             total: self.outcomes.len() + waiting,
+            submitted: 0,
         }
     }
 }

@@ -255,6 +255,7 @@ impl Client {
                     } else {
                         let (window, remaining) = pending.split_at(room);
                         rest = (!remaining.is_empty()).then_some(remaining);
+                        let window_len = window.len();
                         // Chunk by chunk, so that a chunk that failed ambiguously is reconciled
                         // while its phones still show the operation's in-progress status.
                         let mut chunks = window.chunks(settings.batch_size).into_iter();
@@ -272,6 +273,13 @@ impl Client {
                         }
                         delay = settings.first_poll_delay;
                         submitted = ctl.timer().now();
+                        if let Some(callback) = &options.progress {
+                            let mut progress = waiter
+                                .report
+                                .progress(rest.as_ref().map_or(0, BatchRequest::len));
+                            progress.submitted = window_len;
+                            callback(progress);
+                        }
                     }
                 }
             }

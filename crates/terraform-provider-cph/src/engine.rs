@@ -493,7 +493,7 @@ pub(crate) async fn apply<O: Operation>(
         Ok(p) => p,
         Err(diag) => return unchanged(prior_state, diag.into()),
     };
-    let done = match run::<O>(ctx, &prior, &planned, kind).await {
+    let done = match run::<O>(ctx, &prior, &planned, &Mode::Apply(kind)).await {
         Ok(done) => done,
         // Nothing was done: the state stays as it was.
         Err(diagnostics) => return unchanged(prior_state, diagnostics),
@@ -560,16 +560,59 @@ fn write_computed<P: PhoneModel>(
     Ok(planned)
 }
 
-/// What an apply did, ready to be written to state.
-struct Done {
+/// What runs the operation: a resource's create or update, or an action's invocation.
+pub(crate) enum Mode {
+    /// A resource's apply, bounded by `timeouts`, journalled, its diagnostics those of state it leaves.
+    Apply(TimeoutKind),
+    /// An action's invocation, bounded by `timeout`, reporting its progress; nothing is kept in
+    /// state (nor journalled: each invocation is a new intent), and the action words its outcome.
+    Invoke(tfplugin::ActionProgress),
+}
+
+/// What an apply (or an invocation) did, ready to be written to state.
+pub(crate) struct Done {
     jobs: Records,
     restarts: Records,
     request_ids: Vec<cph_types::RequestId>,
     /// The id of a new resource: its first request id (or its first phone's id).
     id: String,
     anything_sent: bool,
-    diagnostics: Diagnostics,
+    pub(crate) diagnostics: Diagnostics,
     acted: HashMap<String, Record>,
+    /// Why the run ended before every phone finished, if it did.
+    pub(crate) interruption: Option<Interruption>,
+}
+
+impl Done {
+    /// The records of the main operation, then those of the follow-up restarts (each with
+    /// whether it is a follow-up restart).
+    pub(crate) fn records(&self) -> impl Iterator<Item = (bool, &Record)> {
+        let main = self
+            .jobs
+            .values()
+            .filter_map(Maybe::known)
+            .map(|r| (false, r));
+        let follow = self
+            .restarts
+            .values()
+            .filter_map(Maybe::known)
+            .map(|r| (true, r));
+        main.chain(follow)
+    }
+}
+
+/// Invokes `O` on the phones of an action's `config`: the operation as an apply performs it on a
+/// resource with no records yet, reporting progress, with nothing kept.
+pub(crate) async fn invoke<O: Operation>(
+    ctx: &Context<ProviderData>,
+    config: &OperationModel<O::Phone>,
+    progress: tfplugin::ActionProgress,
+) -> Result<Done, Diagnostics> {
+    let prior = PriorState::<O> {
+        model: OperationModel::default(),
+        inputs: HashMap::new(),
+    };
+    run::<O>(ctx, &prior, config, &Mode::Invoke(progress)).await
 }
 
 /// The phases of an apply; `Err` when nothing was done (the apply is refused before any call).
@@ -577,7 +620,7 @@ async fn run<O: Operation>(
     ctx: &Context<ProviderData>,
     prior: &PriorState<O>,
     planned: &OperationModel<O::Phone>,
-    kind: TimeoutKind,
+    mode: &Mode,
 ) -> Result<Done, Diagnostics> {
     let data = ctx.data()?;
     let not_known = |what: &str| {
@@ -591,8 +634,19 @@ async fn run<O: Operation>(
     let inputs: HashMap<&str, &_> = prior.inputs.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let wanted = borrowed(&desired);
     let plans = prior.plan(&inputs, &wanted, follow_on);
-    let limit = timeout(&planned.timeouts, kind);
-    let runner = Runner::new(&data.client, ctx.cancellation(), limit);
+    let (limit, kind) = match mode {
+        Mode::Apply(kind) => (timeout(&planned.timeouts, *kind), *kind),
+        Mode::Invoke(_) => (
+            crate::timeouts::action_timeout(&planned.timeout),
+            TimeoutKind::Create,
+        ),
+    };
+    let mut runner = Runner::new(&data.client, ctx.cancellation(), limit);
+    if let Mode::Invoke(progress) = mode {
+        let progress = progress.clone();
+        runner = runner.reporting(move |p| progress.report(report::progress(O::VERB, &p)));
+    }
+    let invoking = matches!(mode, Mode::Invoke(_));
     let allow_partial = planned.allow_partial_failure.known() == Some(&true);
     // What the diagnostics advise depends on what state the apply leaves: on a create, Terraform
     // taints what it records, and a create that sent nothing records nothing.
@@ -618,11 +672,15 @@ async fn run<O: Operation>(
         rollout,
         planned,
         prior,
+        journal: !invoking,
     };
     let main = main_phases::<O>(&apply, &wanted, &plans).await?;
     let mut diagnostics = main.notes;
     let main_sent = sent(&main.records);
-    diagnostics.extend(report::run(&main.outcome, report_ctx(O::VERB, main_sent)));
+    if !invoking {
+        diagnostics.extend(report::run(&main.outcome, report_ctx(O::VERB, main_sent)));
+    }
+    let mut interruption = main.outcome.interruption.clone();
     let mut follow_records = HashMap::new();
     if follow_on {
         let (records, outcome, notes) = follow_up_phase::<O>(
@@ -635,7 +693,10 @@ async fn run<O: Operation>(
         let any_sent = main_sent || sent(&records);
         follow_records = records;
         diagnostics.extend(notes);
-        diagnostics.extend(report::run(&outcome, report_ctx("restart", any_sent)));
+        if !invoking {
+            diagnostics.extend(report::run(&outcome, report_ctx("restart", any_sent)));
+        }
+        interruption = interruption.or(outcome.interruption);
     }
     let id = main
         .outcome
@@ -644,14 +705,9 @@ async fn run<O: Operation>(
         .find_map(|r| r.request_id.as_ref().map(|r| r.as_str().to_owned()))
         .or_else(|| desired.first().map(|(id, _)| id.as_str().to_owned()))
         .unwrap_or_default();
-    Ok(assemble::<O>(
-        &plans,
-        prior,
-        main.records,
-        follow_records,
-        id,
-        diagnostics,
-    ))
+    let mut done = assemble::<O>(&plans, prior, main.records, follow_records, id, diagnostics);
+    done.interruption = interruption;
+    Ok(done)
 }
 
 /// One apply as its phases share it: the provider, the runner, the rollout, the plan and the
@@ -662,6 +718,8 @@ struct Apply<'a, O: Operation> {
     rollout: RolloutSpec,
     planned: &'a OperationModel<O::Phone>,
     prior: &'a PriorState<O>,
+    /// Whether submissions are written to the journal (an apply's are; an invocation's are not).
+    journal: bool,
 }
 
 impl<O: Operation> Clone for Apply<'_, O> {
@@ -742,6 +800,7 @@ async fn main_phases<O: Operation>(
         rollout,
         planned,
         prior,
+        journal: journalled,
     } = *apply;
     let operation = <O::Request as BatchRequest>::OPERATION;
     let submits = |p: &&PhonePlan<'_>| matches!(p.main, Work::Submit(_));
@@ -773,13 +832,17 @@ async fn main_phases<O: Operation>(
             Some((id, format!("{:?}", wanted.get(p.phone_id)?)))
         })
         .collect();
-    let journal = JournalRun::open::<O>(
-        ctx,
-        operation,
-        &shared,
-        &to_send,
-        &recorded_requests(prior.main()),
-    )?;
+    let journal = if journalled {
+        JournalRun::open::<O>(
+            ctx,
+            operation,
+            &shared,
+            &to_send,
+            &recorded_requests(prior.main()),
+        )?
+    } else {
+        JournalRun::default()
+    };
     let free: Vec<&PhonePlan<'_>> = free
         .into_iter()
         .filter(|p| !journal.has_job(p.phone_id))
@@ -1036,6 +1099,7 @@ async fn follow_up_phase<O: Operation>(
         rollout,
         planned,
         prior,
+        journal: journalled,
     } = *apply;
     let interrupted = interruption.is_some();
     let main_ok = |phone_id: &str| match main_records.get(phone_id) {
@@ -1085,13 +1149,18 @@ async fn follow_up_phase<O: Operation>(
         .iter()
         .map(|r| (r.phone_id.clone(), String::new()))
         .collect();
-    let journal = match JournalRun::open::<O>(
-        ctx,
-        BatchOperation::Restart,
-        &shared_intent(planned, true),
-        &to_send,
-        &recorded_requests(prior.follow()),
-    ) {
+    let opened = if journalled {
+        JournalRun::open::<O>(
+            ctx,
+            BatchOperation::Restart,
+            &shared_intent(planned, true),
+            &to_send,
+            &recorded_requests(prior.follow()),
+        )
+    } else {
+        Ok(JournalRun::default())
+    };
+    let journal = match opened {
         Ok(journal) => journal,
         Err(diags) => {
             for r in restart {
@@ -1199,6 +1268,7 @@ fn assemble<O: Operation>(
         anything_sent,
         diagnostics,
         acted: main_records,
+        interruption: None,
     }
 }
 

@@ -20,6 +20,7 @@
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod actions;
 mod attributes;
 mod config;
 mod data_sources;

@@ -45,6 +45,7 @@ pub(crate) mod names {
     pub(crate) const MAX_IN_FLIGHT: &str = "max_in_flight";
     pub(crate) const MAX_FAILURES: &str = "max_failures";
     pub(crate) const TIMEOUTS: &str = "timeouts";
+    pub(crate) const TIMEOUT: &str = "timeout";
     pub(crate) const SERVER_ID: &str = "server_id";
     pub(crate) const STATUS: &str = "status";
     pub(crate) const NAME: &str = "name";
@@ -159,6 +160,35 @@ pub(crate) trait PhoneModel:
     /// The inputs of a phone named in `phone_ids` (its id alone), where the resource has that list.
     fn id_only() -> Option<Self::Inputs> {
         None
+    }
+}
+
+/// A phone with nothing but its id (an operation with no per-phone inputs).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub(crate) struct BarePhone {
+    #[serde(default)]
+    pub(crate) phone_id: Maybe<PhoneId>,
+}
+
+impl PhoneModel for BarePhone {
+    type Inputs = ();
+
+    fn phone_id(&self) -> &Maybe<PhoneId> {
+        &self.phone_id
+    }
+
+    fn inputs(&self) -> Option<()> {
+        Some(())
+    }
+
+    fn bare(phone_id: PhoneId) -> Self {
+        BarePhone {
+            phone_id: Maybe::Known(phone_id),
+        }
+    }
+
+    fn id_only() -> Option<()> {
+        Some(())
     }
 }
 

@@ -3,6 +3,7 @@
 
 use tfplugin::{ConfigureRequest, Diagnostic, Diagnostics, Provider, Registry, Schema};
 
+use crate::actions::{OperationAction, PhoneStop};
 use crate::config::{self, ProviderData};
 use crate::data_sources::phones::Phones;
 use crate::resources::OperationResource;
@@ -39,7 +40,12 @@ impl Provider for CphProvider {
             .resource(OperationResource::<PhoneBackup>::new())
             .resource(OperationResource::<PhoneProperty>::new())
             .resource(PhonePower)
-            .data_source(Phones);
+            .data_source(Phones)
+            .action(OperationAction::<PhoneRestart>::new())
+            .action(OperationAction::<PhoneReset>::new())
+            .action(OperationAction::<PhoneRestore>::new())
+            .action(OperationAction::<PhoneBackup>::new())
+            .action(OperationAction::<PhoneStop>::new());
     }
 
     async fn configure(

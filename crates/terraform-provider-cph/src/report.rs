@@ -5,6 +5,8 @@
 //! updated it, or recorded nothing at all. This is the one place where results become words, and
 //! every summary is a sentence whatever the counts (see the test that renders them with 1 and 2).
 
+use std::collections::BTreeSet;
+
 use cph_types::{BatchOperation, PhoneId};
 use tfplugin::{Diagnostic, Diagnostics};
 
@@ -252,6 +254,133 @@ pub(crate) fn lost_in_refresh(type_name: &str, outcome: &RunOutcome) -> Diagnost
     diags
 }
 
+/// One phone of a list of phones that did not succeed: `  phone ID (job J): STATUS CODE: MESSAGE`,
+/// the job's role (e.g. `restart`) beside its id when it is not the operation's own.
+fn phone_line(record: &Record, role: &str) -> String {
+    let job = match (&record.job_id, role) {
+        (Some(j), "") => format!(" (job {j})"),
+        (Some(j), role) => format!(" ({role} job {j})"),
+        (None, "") => String::new(),
+        (None, role) => format!(" ({role})"),
+    };
+    let msg = if record.error_msg.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", record.error_msg)
+    };
+    let code = if record.error_code.is_empty() || record.error_code == record.status.as_str() {
+        String::new()
+    } else {
+        format!(" {}", record.error_code)
+    };
+    format!(
+        "  phone {}{job}: {}{code}{msg}",
+        record.phone_id, record.status
+    )
+}
+
+/// The outcome of an action's invocation of `verb` as diagnostics: nothing when every phone
+/// succeeded; otherwise one error naming every phone that did not (with its status, code, message
+/// and job), the phones still running with their jobs when the invocation was cut short, and those
+/// never submitted. `records` are the operation's own, then its follow-up restarts' (`true`).
+pub(crate) fn invocation<'a>(
+    type_name: &str,
+    verb: &str,
+    records: impl Iterator<Item = (bool, &'a Record)>,
+    interruption: Option<&Interruption>,
+) -> Diagnostics {
+    let (mut total, mut troubled) = (BTreeSet::new(), BTreeSet::new());
+    let (mut failed, mut running, mut unsent) = (Vec::new(), Vec::new(), Vec::new());
+    for (follow, record) in records {
+        total.insert(record.phone_id.as_str());
+        let role = if follow { "restart" } else { "" };
+        let list = match record.status {
+            Status::Success => continue,
+            Status::Running => &mut running,
+            Status::NotSubmitted => &mut unsent,
+            _ => &mut failed,
+        };
+        list.push(phone_line(record, role));
+        troubled.insert(record.phone_id.as_str());
+    }
+    if failed.is_empty() && running.is_empty() && unsent.is_empty() && interruption.is_none() {
+        return Diagnostics::new();
+    }
+    let section = |lines: &[String], heading: String| -> String {
+        if lines.is_empty() {
+            return String::new();
+        }
+        let mut text = format!("\n\n{heading}:\n");
+        text.push_str(
+            &lines
+                .iter()
+                .take(LISTED_FAILURES)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        if lines.len() > LISTED_FAILURES {
+            text.push_str(&format!(
+                "\n  ... and {} more",
+                lines.len() - LISTED_FAILURES
+            ));
+        }
+        text
+    };
+    let total = total.len();
+    let (summary, why) = match interruption {
+        Some(Interruption::Timeout(t)) => (
+            format!("Timed Out Waiting for the {}", title(verb)),
+            format!(
+                "The invocation's `timeout` of {} passed before every phone finished: nothing more was submitted.",
+                humantime::format_duration(*t)
+            ),
+        ),
+        Some(Interruption::Cancelled) => (
+            format!("The {} Was Interrupted", title(verb)),
+            "Terraform asked the provider to stop while it was submitting or waiting: nothing more was submitted."
+                .to_owned(),
+        ),
+        Some(Interruption::Failed(e)) => (
+            format!("The {} Failed", title(verb)),
+            format!("{e}: nothing more was submitted."),
+        ),
+        Some(Interruption::BudgetExceeded { failures, budget }) => (
+            format!(
+                "The Rollout Stopped: {} Failed, More Than the Budget of {budget}",
+                phones_title(*failures)
+            ),
+            format!(
+                "The {verb} rolls out with a failure budget (`rollout.max_failures`) of {}: {failures} failed, so \
+                 nothing more was submitted and the phones in flight were waited on.",
+                phones(*budget)
+            ),
+        ),
+        None => (
+            if total == 1 {
+                format!("The {} Failed on 1 of 1 Phone", title(verb))
+            } else {
+                format!("The {} Failed on {} of {total} Phones", title(verb), troubled.len())
+            },
+            format!("{} of {} succeeded.", total - troubled.len(), phones(total)),
+        ),
+    };
+    let detail = format!(
+        "{type_name}: {why}{}{}{}\n\nAn action keeps nothing in state: a running job goes on at the service, \
+         and invoking the action again submits every phone again.",
+        section(&failed, "The phones that did not succeed".to_owned()),
+        section(
+            &running,
+            "Still running when the invocation ended (their jobs go on at the service)".to_owned()
+        ),
+        section(
+            &unsent,
+            format!("Never submitted ({})", phones(unsent.len()))
+        ),
+    );
+    Diagnostic::error(summary, detail).into()
+}
+
 /// The diagnostics of a run's `outcome` in `ctx`.
 pub(crate) fn run(outcome: &RunOutcome, ctx: RunContext<'_>) -> Diagnostics {
     let mut diags = Diagnostics::new();
@@ -270,23 +399,7 @@ pub(crate) fn run(outcome: &RunOutcome, ctx: RunContext<'_>) -> Diagnostics {
         let mut lines: Vec<String> = failed
             .iter()
             .take(LISTED_FAILURES)
-            .map(|r| {
-                let record = r.to_record();
-                let job = record
-                    .job_id
-                    .as_ref()
-                    .map(|j| format!(" (job {j})"))
-                    .unwrap_or_default();
-                let msg = if record.error_msg.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", record.error_msg)
-                };
-                format!(
-                    "  phone {}{job}: {} {}{msg}",
-                    record.phone_id, record.status, record.error_code
-                )
-            })
+            .map(|r| phone_line(&r.to_record(), ""))
             .collect();
         if failed.len() > LISTED_FAILURES {
             lines.push(format!(
@@ -621,6 +734,25 @@ pub(crate) fn listing_failed(error: &cph_http::Error, data: &crate::ProviderData
             "The Phones Could Not Be Listed",
             format!("{short}: the same failure as reported in full for another data source"),
         )
+    }
+}
+
+/// One line of an action's progress, e.g. `restart: 120/300 done, 2 failed, 60 running`: after a
+/// window of the rollout went out it says how many phones were submitted.
+pub(crate) fn progress(verb: &str, p: &cph_http::Progress) -> String {
+    let done = format!(
+        "{}/{} done, {} failed, {} running",
+        p.finished, p.total, p.failed, p.in_flight
+    );
+    let waiting = if p.waiting > 0 {
+        format!(", {} waiting", p.waiting)
+    } else {
+        String::new()
+    };
+    if p.submitted > 0 {
+        format!("{verb}: {} submitted; {done}{waiting}", phones(p.submitted))
+    } else {
+        format!("{verb}: {done}{waiting}")
     }
 }
 
@@ -1101,7 +1233,77 @@ mod tests {
             BatchOperation::Restart,
             &found,
         ));
+        let records: Vec<Record> = ids
+            .iter()
+            .map(|p| result(p, Status::Failed, "CPS.0003").to_record())
+            .collect();
+        diags.extend(invocation(
+            "cph_phone_restart",
+            "restart",
+            records.iter().map(|r| (false, r)),
+            None,
+        ));
         diags.iter().map(|d| d.summary.clone()).collect()
+    }
+
+    #[test]
+    fn an_invocation_names_each_failed_running_and_unsent_phone_and_is_silent_on_success() {
+        let records: Vec<Record> = [
+            result("p1", Status::Success, ""),
+            result("p2", Status::Failed, "CPS.0003"),
+            result("p3", Status::Rejected, "CPS.0104"),
+            result("p4", Status::Running, ""),
+            result("p5", Status::NotSubmitted, "not_submitted"),
+            result("p6", Status::Unknown, ""),
+        ]
+        .iter()
+        .map(PhoneResult::to_record)
+        .collect();
+        let ok = invocation(
+            "cph_phone_restart",
+            "restart",
+            records[..1].iter().map(|r| (false, r)),
+            None,
+        );
+        assert!(ok.is_empty(), "{ok:?}");
+        let diags = invocation(
+            "cph_phone_restart",
+            "restart",
+            records.iter().map(|r| (false, r)),
+            Some(&Interruption::Cancelled),
+        );
+        let all: Vec<&Diagnostic> = diags.iter().collect();
+        assert_eq!(all.len(), 1);
+        let d = all[0];
+        assert!(diags.has_errors());
+        assert_eq!(d.summary, "The Restart Was Interrupted");
+        for line in [
+            "phone p2 (job job-p2): failed CPS.0003: went wrong",
+            "phone p3: rejected CPS.0104: went wrong",
+            "phone p6 (job job-p6): unknown",
+            "Still running when the invocation ended (their jobs go on at the service):\n  phone p4 (job job-p4): running",
+            "Never submitted (1 phone):\n  phone p5",
+        ] {
+            assert!(d.detail.contains(line), "{line} not in {}", d.detail);
+        }
+        assert!(!d.detail.contains("phone p1"), "{}", d.detail);
+        // A follow-up restart's job is named as such.
+        let follow = invocation(
+            "cph_phone_restore",
+            "restore",
+            records[1..2].iter().map(|r| (true, r)),
+            None,
+        );
+        assert!(
+            follow
+                .iter()
+                .next()
+                .unwrap()
+                .detail
+                .contains("phone p2 (restart job job-p2): failed"),
+            "{}",
+            follow.iter().next().unwrap().detail
+        );
     }
 
     #[test]
@@ -1120,6 +1322,7 @@ mod tests {
                 "A Running Job Is No Longer Known",
                 "1 of 1 Phone Needs Work",
                 "1 Phone Recorded Unknown Was Read First",
+                "The Restart Failed on 1 of 1 Phone",
             ]
         );
         assert_eq!(
@@ -1136,6 +1339,7 @@ mod tests {
                 "2 Running Jobs Are No Longer Known",
                 "2 of 2 Phones Need Work",
                 "2 Phones Recorded Unknown Were Read First",
+                "The Restart Failed on 2 of 2 Phones",
             ]
         );
         for n in [1, 2] {

@@ -157,6 +157,15 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// The same, telling `progress` of every window submitted and every polling round.
+    pub(crate) fn reporting(
+        mut self,
+        progress: impl Fn(cph_http::Progress) + Send + Sync + 'static,
+    ) -> Self {
+        self.options = self.options.on_progress(progress);
+        self
+    }
+
     /// The deadline and stop signal of the runner's calls, for reads made beside its runs.
     pub(crate) fn options(&self) -> &WaitOptions {
         &self.options

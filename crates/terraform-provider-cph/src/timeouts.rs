@@ -104,6 +104,13 @@ pub(crate) fn timeout(block: &Maybe<TimeoutsModel>, kind: TimeoutKind) -> Durati
         .unwrap_or(DEFAULT_TIMEOUT)
 }
 
+/// The `timeout` of an action's configuration (validated before it is invoked), or the default.
+pub(crate) fn action_timeout(text: &Maybe<String>) -> Duration {
+    text.known()
+        .and_then(|text| parse_duration(text).ok())
+        .unwrap_or(DEFAULT_TIMEOUT)
+}
+
 #[cfg(test)]
 mod tests {
     use tfplugin::Value;

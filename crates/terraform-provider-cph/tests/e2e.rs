@@ -9,73 +9,15 @@ mod common;
 use std::os::unix::process::CommandExt;
 use std::time::Duration;
 
-use cph_sim::{Faults, SimConfig, Simulator, Stats};
+use cph_sim::{Faults, SimConfig};
 use cph_types::{BatchOperation, PhoneStatus};
-use terraform_provider_cph::PROVIDER_ADDRESS;
 use test_support::sim::BackgroundSim;
-use test_support::terraform::{TerraformBinary, Workdir};
+use test_support::terraform::Workdir;
 
 use common::{
-    assert_each_submitted_once, copy_example, each_terraform, flat, jobs_of, requests, resource,
-    sorted_ids, state_json,
+    ACCESS_KEY, PROJECT_ID, SECRET_KEY, Sim, assert_each_submitted_once, copy_example,
+    each_terraform, flat, jobs_of, requests, resource, state_json,
 };
-
-const ACCESS_KEY: &str = "E2EACCESSKEY00000001";
-const SECRET_KEY: &str = "e2e-secret-key-value-not-for-logs";
-const PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
-
-/// A simulator running on its own runtime while the test thread drives Terraform.
-struct Sim(BackgroundSim);
-
-impl Sim {
-    fn config(phones: usize, job_duration: Duration, faults: Faults) -> SimConfig {
-        SimConfig {
-            phones,
-            job_duration,
-            access_key: ACCESS_KEY.into(),
-            secret_key: SECRET_KEY.into(),
-            project_id: PROJECT_ID.into(),
-            faults,
-            ..SimConfig::default()
-        }
-    }
-
-    fn start(phones: usize, job_duration: Duration, faults: Faults) -> Sim {
-        Sim(BackgroundSim::start(Sim::config(
-            phones,
-            job_duration,
-            faults,
-        )))
-    }
-
-    fn quick(phones: usize) -> Sim {
-        Sim::start(phones, Duration::from_millis(300), Faults::default())
-    }
-
-    fn sim(&self) -> &Simulator {
-        self.0.sim()
-    }
-
-    fn stats(&self) -> Stats {
-        self.sim().stats()
-    }
-
-    /// The phone ids as the `cph_phones` data source lists them: sorted.
-    fn ids(&self) -> Vec<String> {
-        sorted_ids(self.sim())
-    }
-
-    /// A Terraform working directory pointed at this simulator.
-    fn workdir(&self, tf: &TerraformBinary) -> Workdir {
-        let mut dir = Workdir::new(
-            tf,
-            PROVIDER_ADDRESS,
-            env!("CARGO_BIN_EXE_terraform-provider-cph"),
-        );
-        self.0.configure(&mut dir, "200ms");
-        dir
-    }
-}
 
 /// validate, plan, apply, a second plan with no changes, destroy: the acceptance loop.
 fn lifecycle(dir: &Workdir) {

@@ -174,16 +174,16 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
+/// The sending end of a server stream's events.
+type EventSender<T> = tokio::sync::mpsc::UnboundedSender<Result<T, Status>>;
+
 /// A channel whose receiving end is a server stream: what a streamed RPC sends, event by event.
-fn event_stream<T: Send + 'static>() -> (
-    tokio::sync::mpsc::UnboundedSender<Result<T, Status>>,
-    BoxStream<'static, Result<T, Status>>,
-) {
+fn event_stream<T: Send + 'static>() -> (EventSender<T>, BoxStream<'static, Result<T, Status>>) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|event| (event, rx))
-    });
-    (tx, Box::pin(stream))
+    (
+        tx,
+        Box::pin(tokio_stream::wrappers::UnboundedReceiverStream::new(rx)),
+    )
 }
 
 /// The identity of `state` for a resource with an identity, encoded; `None` otherwise.

@@ -78,14 +78,11 @@ pub(crate) trait Kind: Operation {
     }
 }
 
-/// The schema of resource `K`.
-pub(crate) fn schema<K: Kind>() -> Schema {
-    let mut id = attributes::id();
-    if let Some(text) = K::id_description() {
-        id = id.description(text);
-    }
-    let mut block = Block::new().description(K::description()).attribute(id);
-    block = match K::phone_list() {
+/// `block` with the attributes that name `K`'s phones: `phones` (each with its inputs), and where
+/// the operation takes phones by id alone `phone_ids` and `phone_map` too, exactly one of them.
+pub(crate) fn with_phones<K: Kind>(block: Block) -> Block {
+    let mut block = block;
+    match K::phone_list() {
         PhoneList::Phones {
             what,
             attributes: inputs,
@@ -115,7 +112,17 @@ pub(crate) fn schema<K: Kind>() -> Schema {
         PhoneList::IdsOnly { description } => {
             block.attribute(attributes::phone_ids(Presence::Required, description))
         }
-    };
+    }
+}
+
+/// The schema of resource `K`.
+pub(crate) fn schema<K: Kind>() -> Schema {
+    let mut id = attributes::id();
+    if let Some(text) = K::id_description() {
+        id = id.description(text);
+    }
+    let mut block = Block::new().description(K::description()).attribute(id);
+    block = with_phones::<K>(block);
     if K::TRIGGERS {
         block = block.attribute(attributes::triggers(K::schema_verb()));
     }

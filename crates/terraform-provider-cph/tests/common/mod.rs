@@ -2,9 +2,70 @@
 //! version, reading state and the simulator's counters.
 #![allow(dead_code, clippy::unwrap_used, clippy::print_stdout)]
 
-use cph_sim::{Simulator, Stats};
+use std::time::Duration;
+
+use cph_sim::{Faults, SimConfig, Simulator, Stats};
 use cph_types::BatchOperation;
+use terraform_provider_cph::PROVIDER_ADDRESS;
+use test_support::sim::BackgroundSim;
 use test_support::terraform::{TerraformBinary, Workdir, binaries};
+
+pub const ACCESS_KEY: &str = "E2EACCESSKEY00000001";
+pub const SECRET_KEY: &str = "e2e-secret-key-value-not-for-logs";
+pub const PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
+
+/// A simulator running on its own runtime while the test thread drives Terraform.
+pub struct Sim(pub BackgroundSim);
+
+impl Sim {
+    pub fn config(phones: usize, job_duration: Duration, faults: Faults) -> SimConfig {
+        SimConfig {
+            phones,
+            job_duration,
+            access_key: ACCESS_KEY.into(),
+            secret_key: SECRET_KEY.into(),
+            project_id: PROJECT_ID.into(),
+            faults,
+            ..SimConfig::default()
+        }
+    }
+
+    pub fn start(phones: usize, job_duration: Duration, faults: Faults) -> Sim {
+        Sim(BackgroundSim::start(Sim::config(
+            phones,
+            job_duration,
+            faults,
+        )))
+    }
+
+    pub fn quick(phones: usize) -> Sim {
+        Sim::start(phones, Duration::from_millis(300), Faults::default())
+    }
+
+    pub fn sim(&self) -> &Simulator {
+        self.0.sim()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.sim().stats()
+    }
+
+    /// The phone ids as the `cph_phones` data source lists them: sorted.
+    pub fn ids(&self) -> Vec<String> {
+        sorted_ids(self.sim())
+    }
+
+    /// A Terraform working directory pointed at this simulator.
+    pub fn workdir(&self, tf: &TerraformBinary) -> Workdir {
+        let mut dir = Workdir::new(
+            tf,
+            PROVIDER_ADDRESS,
+            env!("CARGO_BIN_EXE_terraform-provider-cph"),
+        );
+        self.0.configure(&mut dir, "200ms");
+        dir
+    }
+}
 
 /// Runs `test` once per Terraform version (1.0.3, 1.11.4, then 1.15.5), saying which.
 pub fn each_terraform(test: impl Fn(&TerraformBinary)) {
