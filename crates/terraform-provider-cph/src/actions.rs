@@ -13,6 +13,7 @@ use tfplugin::{
     Type, Value,
 };
 
+use crate::attributes::Surface;
 use crate::config::ProviderData;
 use crate::engine::{self, Operation};
 use crate::model::{self, BarePhone, OperationModel, names};
@@ -43,8 +44,11 @@ impl<K> OperationAction<K> {
 /// The schema of `K`'s action: the phones and inputs of the matching resource, its `rollout` block
 /// and a `timeout`; arguments only (an action keeps nothing).
 pub(crate) fn action_schema<K: Invocable>() -> Schema {
-    let mut block = resources::with_phones::<K>(Block::new().description(K::action_description()));
-    for extra in K::extra_attributes() {
+    let mut block = resources::with_phones::<K>(
+        Block::new().description(K::action_description()),
+        Surface::Action,
+    );
+    for extra in K::extra_attributes(Surface::Action) {
         if extra.presence == Presence::Computed {
             continue;
         }
@@ -60,7 +64,10 @@ pub(crate) fn action_schema<K: Invocable>() -> Schema {
             ))
             .validator(duration_validator("Invalid Timeout")),
     );
-    Schema::new(0, block.block(rollout_block(K::schema_verb())))
+    Schema::new(
+        0,
+        block.block(rollout_block(K::schema_verb(), Surface::Action)),
+    )
 }
 
 /// A resource argument as an action argument: optional (a default is taken when it is left out, as

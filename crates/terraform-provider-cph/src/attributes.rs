@@ -29,6 +29,25 @@ fn phone_id_check(id: &str) -> Result<(), String> {
         .map_err(|e| format!("{e}. Phone ids are listed by the `cph_phones` data source."))
 }
 
+/// Where an attribute is served: on a resource, whose descriptions also say what a change of it
+/// does (state keeps every phone's record), or on an action, which keeps nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Surface {
+    Resource,
+    Action,
+}
+
+impl Surface {
+    /// `text` (a sentence about what a change does, after a space) on a resource; nothing on an
+    /// action.
+    pub(crate) fn on_change(self, text: &str) -> String {
+        match self {
+            Surface::Resource => format!(" {text}"),
+            Surface::Action => String::new(),
+        }
+    }
+}
+
 /// `phones[*].phone_id`.
 pub(crate) fn phone_id() -> Attribute {
     Attribute::required(names::PHONE_ID, Type::String)
@@ -42,18 +61,25 @@ pub(crate) fn phone_id() -> Attribute {
 
 /// `phones`: the phones with per-phone inputs (`inputs`, besides `phone_id`). Required unless the
 /// resource also accepts `phone_ids`.
-pub(crate) fn phones(presence: Presence, what: &str, inputs: Vec<Attribute>) -> Attribute {
+pub(crate) fn phones(
+    presence: Presence,
+    what: &str,
+    inputs: Vec<Attribute>,
+    surface: Surface,
+) -> Attribute {
     let mut attributes = vec![phone_id()];
     attributes.extend(inputs);
     let either = if presence == Presence::Required {
         ""
     } else {
-        " Set this or `phone_ids`."
+        " Set this, `phone_ids` or `phone_map`."
     };
     Attribute::nested(names::PHONES, ObjectNesting::List, presence, attributes)
         .description(format!(
-            "{what}, at least one, each phone at most once.{either} Adding a phone acts on it alone; removing one or \
-             reordering the list calls nothing."
+            "{what}, at least one, each phone at most once.{either}{}",
+            surface.on_change(
+                "Adding a phone acts on it alone; removing one or reordering the list calls nothing."
+            )
         ))
         .validator(at_least_one_phone(names::PHONES))
         .validator(no_null_phone())
@@ -139,8 +165,8 @@ pub(crate) const PHONES_IDS_OR_MAP: &str = "`phones` names phones with per-phone
 /// The description of `phone_ids` of a resource that also has `phones`.
 pub(crate) fn phone_ids_besides_phones(verb: &str) -> String {
     format!(
-        "The ids of the phones to {verb}, at least one, each at most once, with no per-phone settings. Set this or \
-         `phones`; the same id rules apply. For thousands of phones Terraform plans this much faster than `phones`, \
+        "The ids of the phones to {verb}, at least one, each at most once, with no per-phone settings. Set this, \
+         `phones` or `phone_map`; the same id rules apply. For thousands of phones Terraform plans this much faster than `phones`, \
          e.g. `phone_ids = data.cph_phones.fleet.phones[*].phone_id`."
     )
 }
@@ -369,11 +395,12 @@ pub(crate) fn exclude_files() -> Attribute {
 }
 
 /// `image_id`: a resource-wide input, so a change performs the operation on every phone again.
-pub(crate) fn image_id(doing: &str) -> Attribute {
+pub(crate) fn image_id(doing: &str, surface: Surface) -> Attribute {
     Attribute::optional(names::IMAGE_ID, Type::String)
         .requires_replace()
         .description(format!(
-            "Switch the phones to this image while {doing}. Changing it replaces the resource: every phone again."
+            "Switch the phones to this image while {doing}.{}",
+            surface.on_change("Changing it replaces the resource: every phone again.")
         ))
         .validator(Validator::string("Invalid Image Id", "an image id", |v| {
             ImageId::new(v).map(drop).map_err(|e| e.to_string())
@@ -401,12 +428,15 @@ pub(crate) fn allow_partial_failure() -> Attribute {
 }
 
 /// A follow-up restart switch such as `restart_after_restore`.
-pub(crate) fn restart_after(name: &str, default: bool, what: &str) -> Attribute {
+pub(crate) fn restart_after(name: &str, default: bool, what: &str, surface: Surface) -> Attribute {
     Attribute::optional_computed(name, Type::Bool)
         .default(Value::Bool(default))
         .description(format!(
-            "Restart each phone whose {what} succeeded, afterwards. Turning it on later restarts the phones that \
-             succeeded and were not restarted; each restart is recorded in `restart_jobs`."
+            "Restart each phone whose {what} succeeded, afterwards.{}",
+            surface.on_change(
+                "Turning it on later restarts the phones that succeeded and were not restarted; each restart is \
+                 recorded in `restart_jobs`."
+            )
         ))
 }
 
@@ -473,12 +503,13 @@ mod tests {
                         bucket_name("The bucket"),
                         object_path("The path"),
                     ],
+                    Surface::Resource,
                 ))
                 .attribute(phone_ids(
                     Presence::Optional,
                     phone_ids_besides_phones("restart"),
                 ))
-                .attribute(image_id("restarting"))
+                .attribute(image_id("restarting", Surface::Resource))
                 .exactly_one_of(["phones", "phone_ids"], PHONES_IDS_OR_MAP),
         )
     }

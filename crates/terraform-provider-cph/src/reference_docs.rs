@@ -36,9 +36,9 @@ pub struct ReferencePage {
     pub schema: Schema,
 }
 
-/// Every page with generated parts: `docs/index.md` for the provider, `docs/resources/<type
-/// without cph_>.md` for each resource and `docs/data-sources/<type without cph_>.md` for each data
-/// source.
+/// Every page with generated parts: `docs/index.md` for the provider, and for each resource, data
+/// source, action, list resource and ephemeral resource `docs/<resources, data-sources, actions,
+/// list-resources or ephemeral-resources>/<type without cph_>.md`.
 pub fn reference_pages() -> Vec<ReferencePage> {
     served_schemas(&CphProvider)
         .into_iter()
@@ -66,10 +66,15 @@ impl ReferencePage {
     /// Each generated part of the page: its marker and its text.
     fn generated(&self) -> Vec<(&'static str, String)> {
         let mut parts = vec![(ARGUMENTS_MARKER, arguments_markdown(&self.schema.block))];
-        if self.kind == SchemaKind::Provider {
-            parts.push((RECORD_FIELDS_MARKER, crate::records::fields_markdown()));
-        } else {
-            parts.push((ATTRIBUTES_MARKER, attributes_markdown(&self.schema.block)));
+        match self.kind {
+            SchemaKind::Provider => {
+                parts.push((RECORD_FIELDS_MARKER, crate::records::fields_markdown()));
+            }
+            // Arguments only: an action keeps nothing, a list resource's results are resources.
+            SchemaKind::Action | SchemaKind::ListResource => {}
+            SchemaKind::Resource | SchemaKind::DataSource | SchemaKind::EphemeralResource => {
+                parts.push((ATTRIBUTES_MARKER, attributes_markdown(&self.schema.block)));
+            }
         }
         if self.kind == SchemaKind::Resource && self.name == CATALOGUE_RESOURCE {
             parts.push((CATALOGUE_MARKER, cph_types::catalogue_markdown()));

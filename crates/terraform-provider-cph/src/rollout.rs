@@ -8,6 +8,7 @@ use std::num::NonZeroUsize;
 use cph_http::Rollout;
 use tfplugin::{Attribute, Block, Maybe, NestedBlock, Type, Validator};
 
+use crate::attributes::Surface;
 use crate::model::{RolloutModel, names};
 
 /// A number of phones, or a percentage of the phones that need work.
@@ -105,12 +106,26 @@ fn amount_validator(least: usize) -> Validator {
 }
 
 /// The `rollout` block.
-pub(crate) fn rollout_block(verb: &str) -> NestedBlock {
+pub(crate) fn rollout_block(verb: &str, surface: Surface) -> NestedBlock {
+    let (phones, stopped) = match surface {
+        Surface::Resource => (
+            "the phones that need work in the apply",
+            format!(
+                "the rest are recorded `not_submitted`, and the apply fails; the next apply carries on with the phones \
+                 that still need the {verb}"
+            ),
+        ),
+        Surface::Action => (
+            "the phones of the invocation",
+            "the rest are never submitted (the error names them), and the invocation fails"
+                .to_owned(),
+        ),
+    };
     let block = Block::new()
         .description(format!(
             "Roll the {verb} out in waves instead of all at once. Each value is a whole number of phones or a \
-             percentage of the phones that need work in the apply (`\"10\"` or `\"10%\"`). Changing it only updates \
-             state."
+             percentage of {phones} (`\"10\"` or `\"10%\"`).{}",
+            surface.on_change("Changing it only updates state.")
         ))
         .attribute(
             Attribute::optional(names::MAX_IN_FLIGHT, Type::String)
@@ -125,9 +140,8 @@ pub(crate) fn rollout_block(verb: &str) -> NestedBlock {
             Attribute::optional(names::MAX_FAILURES, Type::String)
                 .description(format!(
                     "When more phones than this have failed (a failed job or a rejection), nothing more is \
-                     submitted: the phones in flight are waited on, the rest are recorded `not_submitted`, and the \
-                     apply fails; the next apply carries on with the phones that still need the {verb}. A \
-                     percentage is rounded down; `\"0\"` stops at the first failure. Unset: no budget."
+                     submitted: the phones in flight are waited on, {stopped}. A percentage is rounded down; `\"0\"` \
+                     stops at the first failure. Unset: no budget."
                 ))
                 .validator(amount_validator(LEAST_FAILURES)),
         );
@@ -187,7 +201,10 @@ mod tests {
 
     #[test]
     fn the_block_checks_each_value_at_its_path_and_reads_back() {
-        let schema = tfplugin::Schema::new(0, Block::new().block(rollout_block("restart")));
+        let schema = tfplugin::Schema::new(
+            0,
+            Block::new().block(rollout_block("restart", Surface::Resource)),
+        );
         let config = |in_flight: &str, failures: &str| {
             Value::object([(
                 "rollout",

@@ -5,7 +5,10 @@
 //! README.md tells a user to set (its "Running the simulator on its own" block), with the simulator's URL; the
 //! provider's other variables are taken out of the inherited environment. A folder with an `import.sh` also has
 //! its `terraform import` lines run after the destroy: the phones they name are the ones the folder's
-//! configuration manages, so the import needs nothing more from the service.
+//! configuration manages, so the import needs nothing more from the service. A folder with an `invoke.sh` has
+//! its `terraform apply -invoke=...` lines run after the empty plan (and the plan after them must be empty too:
+//! an action keeps nothing). A folder with an `action` block runs on the Terraform versions that have actions
+//! (1.14 and newer) alone.
 //!
 //! Each folder also has its own checks of what it did, by the simulator's counters and the state (how many batch
 //! requests, which phones, each once), run after the empty plan.
@@ -22,12 +25,17 @@ use cph_sim::{SimConfig, Simulator};
 use cph_types::BatchOperation;
 use terraform_provider_cph::PROVIDER_ADDRESS;
 use test_support::sim::BackgroundSim;
-use test_support::terraform::{TerraformBinary, Workdir, binaries};
+use test_support::terraform::{TerraformBinary, Workdir, binaries, binaries_at_least};
 
 use common::{assert_each_submitted_once, jobs_of, requests, resource, sorted_ids, state_json};
 
 /// The folders of `examples/` the tests below apply (relative paths).
-const EXAMPLES: [&str; 11] = [
+const EXAMPLES: [&str; 17] = [
+    "actions/cph_phone_backup",
+    "actions/cph_phone_reset",
+    "actions/cph_phone_restart",
+    "actions/cph_phone_restore",
+    "actions/cph_phone_stop",
     "backup-and-clone",
     "data-sources/cph_phones",
     "provider",
@@ -38,6 +46,7 @@ const EXAMPLES: [&str; 11] = [
     "resources/cph_phone_reset",
     "resources/cph_phone_restart",
     "resources/cph_phone_restore",
+    "restart-after-property-update",
     "rollout",
 ];
 
@@ -154,11 +163,12 @@ fn example_dir(tf: &TerraformBinary, sim: &BackgroundSim, name: &str) -> Workdir
     dir
 }
 
-/// The `terraform import ...` commands of an `import.sh`, as argument lists after `terraform`.
-fn import_commands(script: &str) -> Vec<Vec<String>> {
+/// The `terraform <subcommand> ...` commands of a script (`import.sh`, `invoke.sh`), as argument lists
+/// after `terraform`.
+fn terraform_commands(script: &str, subcommand: &str) -> Vec<Vec<String>> {
     script
         .lines()
-        .filter(|l| l.starts_with("terraform import "))
+        .filter(|l| l.starts_with(&format!("terraform {subcommand} ")))
         .map(|l| l.split_whitespace().skip(1).map(str::to_owned).collect())
         .collect()
 }
@@ -175,7 +185,13 @@ fn run_example(name: &str, check: Check) {
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
     let has_resources = files.contains("\nresource \"");
-    for tf in binaries() {
+    // Actions need Terraform 1.14 or newer; older versions do not know the block.
+    let versions = if files.contains("\naction \"") {
+        binaries_at_least("1.14")
+    } else {
+        binaries()
+    };
+    for tf in versions {
         println!("--- examples/{name} with {tf}");
         let sim = BackgroundSim::start(SimConfig::default());
         let dir = example_dir(&tf, &sim, name);
@@ -199,13 +215,26 @@ fn run_example(name: &str, check: Check) {
             has_resources,
             "examples/{name}: its resources should act on phones, and only they: {stats:?}"
         );
+        let invoke = examples_root().join(name).join("invoke.sh");
+        if invoke.exists() {
+            let commands = terraform_commands(&std::fs::read_to_string(&invoke).unwrap(), "apply");
+            assert!(!commands.is_empty(), "{} invokes nothing", invoke.display());
+            for args in &commands {
+                let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+                args.splice(1..1, ["-auto-approve", "-input=false"]);
+                dir.run(&args).assert_success();
+            }
+            // An invocation keeps nothing: the plan is still empty.
+            dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+                .assert_code(0);
+        }
         check(sim.sim(), &dir);
         dir.run(&["destroy", "-auto-approve", "-input=false"])
             .assert_success();
 
         let script = examples_root().join(name).join("import.sh");
         if script.exists() {
-            let commands = import_commands(&std::fs::read_to_string(&script).unwrap());
+            let commands = terraform_commands(&std::fs::read_to_string(&script).unwrap(), "import");
             assert!(
                 !commands.is_empty(),
                 "{} runs no terraform import",
@@ -341,6 +370,81 @@ fn fleet_restarted_then_three_phones_given_properties(sim: &Simulator, _: &Workd
     assert_eq!(props.get("sys.prop.writephonenum"), Some("13800000001"));
 }
 
+/// The ids of the default fixture's phones named `names`, in that order.
+fn named(sim: &Simulator, names: &[&str]) -> Vec<String> {
+    common::ids_named(sim, names)
+}
+
+/// Every phone named `sim-phone-00..` restarted once, at most ten at a time, one request per wave.
+fn fleet_restarted_ten_at_a_time(sim: &Simulator, _: &Workdir) {
+    let stats = sim.stats();
+    let ids = sim.phone_ids();
+    assert_each_submitted_once(&stats, &ids);
+    assert_eq!(stats.peak_running_jobs, 10, "{stats:?}");
+    assert_eq!(
+        requests(&stats, BatchOperation::Restart),
+        ids.len().div_ceil(10) as u64,
+        "{stats:?}"
+    );
+}
+
+/// The two phones reset in one request, once each, the first to factory state.
+fn two_phones_reset_on_demand(sim: &Simulator, _: &Workdir) {
+    let stats = sim.stats();
+    assert_eq!(requests(&stats, BatchOperation::Reset), 1, "{stats:?}");
+    assert_each_submitted_once(&stats, &named(sim, &["sim-phone-0004", "sim-phone-0005"]));
+    assert_eq!(stats.submissions.len(), 2, "{stats:?}");
+}
+
+/// The three phones stopped by one request.
+fn three_phones_stopped(sim: &Simulator, _: &Workdir) {
+    let stats = sim.stats();
+    assert_eq!(requests(&stats, BatchOperation::Stop), 1, "{stats:?}");
+    let ids = named(sim, &["sim-phone-0011", "sim-phone-0012", "sim-phone-0013"]);
+    assert_each_submitted_once(&stats, &ids);
+    for id in &ids {
+        assert_eq!(
+            sim.phone(id).unwrap().summary.status,
+            Some(cph_types::PhoneStatus::Stopped),
+            "{id}"
+        );
+    }
+}
+
+/// The phone restored, then restarted: acted on twice, once per operation.
+fn one_phone_restored_then_restarted(sim: &Simulator, _: &Workdir) {
+    let stats = sim.stats();
+    assert_eq!(requests(&stats, BatchOperation::Restore), 1, "{stats:?}");
+    assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
+    let id = &named(sim, &["sim-phone-0014"])[0];
+    assert_eq!(stats.submissions.get(id).copied(), Some(2), "{stats:?}");
+    assert_eq!(stats.submissions.len(), 1, "{stats:?}");
+}
+
+/// The two phones exported by one request, once each.
+fn two_phones_backed_up_on_demand(sim: &Simulator, _: &Workdir) {
+    let stats = sim.stats();
+    assert_eq!(requests(&stats, BatchOperation::Storage), 1, "{stats:?}");
+    assert_each_submitted_once(&stats, &named(sim, &["sim-phone-0015", "sim-phone-0016"]));
+    assert_eq!(stats.submissions.len(), 2, "{stats:?}");
+}
+
+/// The two lab phones given their properties by one request, then restarted by the action the
+/// create triggered: two submissions each, one per operation.
+fn properties_set_then_restarted_by_the_trigger(sim: &Simulator, _: &Workdir) {
+    let stats = sim.stats();
+    assert_eq!(
+        requests(&stats, BatchOperation::UpdateProperty),
+        1,
+        "{stats:?}"
+    );
+    assert_eq!(requests(&stats, BatchOperation::Restart), 1, "{stats:?}");
+    for id in named(sim, &["sim-phone-0002", "sim-phone-0003"]) {
+        assert_eq!(stats.submissions.get(&id).copied(), Some(2), "{stats:?}");
+    }
+    assert_eq!(stats.submissions.len(), 2, "{stats:?}");
+}
+
 macro_rules! example_tests {
     ($($test:ident => $folder:literal, $check:ident;)*) => {
         $(
@@ -359,6 +463,11 @@ macro_rules! example_tests {
 }
 
 example_tests! {
+    action_cph_phone_backup => "actions/cph_phone_backup", two_phones_backed_up_on_demand;
+    action_cph_phone_reset => "actions/cph_phone_reset", two_phones_reset_on_demand;
+    action_cph_phone_restart => "actions/cph_phone_restart", fleet_restarted_ten_at_a_time;
+    action_cph_phone_restore => "actions/cph_phone_restore", one_phone_restored_then_restarted;
+    action_cph_phone_stop => "actions/cph_phone_stop", three_phones_stopped;
     backup_and_clone => "backup-and-clone", nothing_more;
     data_source_cph_phones => "data-sources/cph_phones", every_phone_listed_sorted_by_id;
     provider => "provider", nothing_more;
@@ -369,5 +478,6 @@ example_tests! {
     resource_cph_phone_reset => "resources/cph_phone_reset", two_phones_reset_with_their_jobs;
     resource_cph_phone_restart => "resources/cph_phone_restart", three_phones_restarted_in_one_request;
     resource_cph_phone_restore => "resources/cph_phone_restore", two_phones_restored_then_restarted;
+    restart_after_property_update => "restart-after-property-update", properties_set_then_restarted_by_the_trigger;
     rollout => "rollout", nothing_more;
 }

@@ -13,6 +13,15 @@ use test_support::terraform::{TerraformBinary, Workdir, binaries};
 
 const UPDATE_VAR: &str = "UPDATE_GOLDEN";
 
+/// Each kind of schema in `terraform providers schema -json` and the folder of `docs/` with a page per type.
+const SCHEMA_KINDS: [(&str, &str); 5] = [
+    ("resource_schemas", "resources"),
+    ("data_source_schemas", "data-sources"),
+    ("action_schemas", "actions"),
+    ("list_resource_schemas", "list-resources"),
+    ("ephemeral_resource_schemas", "ephemeral-resources"),
+];
+
 fn served_schema(tf: &TerraformBinary) -> Value {
     let dir = Workdir::new(
         tf,
@@ -125,29 +134,27 @@ fn docs_document_every_served_attribute_and_block() {
         }
     };
     check("index.md".into(), &provider["provider"]["block"]);
-    let mut resource_docs = BTreeSet::new();
-    for (name, resource) in provider["resource_schemas"].as_object().unwrap() {
-        let page = format!("resources/{}.md", name.trim_start_matches("cph_"));
-        resource_docs.insert(page.clone());
-        check(page, &resource["block"]);
-    }
-    let mut data_docs = BTreeSet::new();
-    for (name, data) in provider["data_source_schemas"].as_object().unwrap() {
-        let page = format!("data-sources/{}.md", name.trim_start_matches("cph_"));
-        data_docs.insert(page.clone());
-        check(page, &data["block"]);
-    }
-    // No page documents something the provider does not serve.
-    for (dir, served) in [("resources", &resource_docs), ("data-sources", &data_docs)] {
-        for entry in
-            std::fs::read_dir(test_support::workspace_root().join("docs").join(dir)).unwrap()
-        {
+    let mut strays = Vec::new();
+    for (key, dir) in SCHEMA_KINDS {
+        let mut served = BTreeSet::new();
+        for (name, schema) in provider[key].as_object().into_iter().flatten() {
+            let page = format!("{dir}/{}.md", name.trim_start_matches("cph_"));
+            served.insert(page.clone());
+            check(page, &schema["block"]);
+        }
+        // No page documents something the provider does not serve.
+        let Ok(entries) = std::fs::read_dir(test_support::workspace_root().join("docs").join(dir))
+        else {
+            continue;
+        };
+        for entry in entries {
             let page = format!("{dir}/{}", entry.unwrap().file_name().to_string_lossy());
             if !served.contains(&page) {
-                problems.push(format!("docs/{page} documents nothing the provider serves"));
+                strays.push(format!("docs/{page} documents nothing the provider serves"));
             }
         }
     }
+    problems.extend(strays);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -213,11 +220,8 @@ fn each_page_gives_every_served_attribute_its_presence_description_and_default()
     let schema = served_to_the_newest_terraform();
     let provider = &schema["provider_schemas"][PROVIDER_ADDRESS];
     let mut pages = vec![("index.md".to_owned(), &provider["provider"]["block"])];
-    for (kind, dir) in [
-        ("resource_schemas", "resources"),
-        ("data_source_schemas", "data-sources"),
-    ] {
-        for (name, s) in provider[kind].as_object().unwrap() {
+    for (kind, dir) in SCHEMA_KINDS {
+        for (name, s) in provider[kind].as_object().into_iter().flatten() {
             pages.push((
                 format!("{dir}/{}.md", name.trim_start_matches("cph_")),
                 &s["block"],

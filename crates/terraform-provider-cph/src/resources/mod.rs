@@ -18,7 +18,7 @@ use tfplugin::{
     PlanResponse, Presence, RawState, ReadRequest, ReadResponse, Resource, Schema, Value,
 };
 
-use crate::attributes;
+use crate::attributes::{self, Surface};
 use crate::config::ProviderData;
 use crate::engine::{self, Operation};
 use crate::model::names;
@@ -57,7 +57,7 @@ pub(crate) trait Kind: Operation {
     fn phone_list() -> PhoneList;
     /// Arguments and attributes besides the phones, `triggers`, `allow_partial_failure`, the
     /// records and the blocks.
-    fn extra_attributes() -> Vec<Attribute> {
+    fn extra_attributes(_surface: Surface) -> Vec<Attribute> {
         Vec::new()
     }
     /// Whether a change of `triggers` replaces it (the operations performed on demand).
@@ -80,7 +80,7 @@ pub(crate) trait Kind: Operation {
 
 /// `block` with the attributes that name `K`'s phones: `phones` (each with its inputs), and where
 /// the operation takes phones by id alone `phone_ids` and `phone_map` too, exactly one of them.
-pub(crate) fn with_phones<K: Kind>(block: Block) -> Block {
+pub(crate) fn with_phones<K: Kind>(block: Block, surface: Surface) -> Block {
     let mut block = block;
     match K::phone_list() {
         PhoneList::Phones {
@@ -93,7 +93,7 @@ pub(crate) fn with_phones<K: Kind>(block: Block) -> Block {
             } else {
                 Presence::Required
             };
-            block = block.attribute(attributes::phones(presence, what, inputs));
+            block = block.attribute(attributes::phones(presence, what, inputs, surface));
             if ids_too {
                 block
                     .attribute(attributes::phone_ids(
@@ -122,11 +122,11 @@ pub(crate) fn schema<K: Kind>() -> Schema {
         id = id.description(text);
     }
     let mut block = Block::new().description(K::description()).attribute(id);
-    block = with_phones::<K>(block);
+    block = with_phones::<K>(block, Surface::Resource);
     if K::TRIGGERS {
         block = block.attribute(attributes::triggers(K::schema_verb()));
     }
-    for extra in K::extra_attributes() {
+    for extra in K::extra_attributes(Surface::Resource) {
         block = block.attribute(extra);
     }
     block = block
@@ -139,7 +139,7 @@ pub(crate) fn schema<K: Kind>() -> Schema {
     Schema::new(
         SCHEMA_VERSION,
         block
-            .block(rollout_block(K::schema_verb()))
+            .block(rollout_block(K::schema_verb(), Surface::Resource))
             .block(timeouts_block()),
     )
 }

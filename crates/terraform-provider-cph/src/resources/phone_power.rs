@@ -21,6 +21,7 @@ use tfplugin::{
 };
 
 use super::{Import, Kind, PhoneList};
+use crate::attributes::Surface;
 use crate::config::ProviderData;
 use crate::engine::{self, Operation, READ_TIMEOUT, Reading};
 use crate::model::{self, OperationModel, PhoneModel, PowerState, names, path};
@@ -426,7 +427,7 @@ impl<D: Direction> Kind for Power<D> {
         }
     }
 
-    fn extra_attributes() -> Vec<Attribute> {
+    fn extra_attributes(_surface: Surface) -> Vec<Attribute> {
         vec![
             Attribute::required(names::STATE, Type::String)
                 .description(

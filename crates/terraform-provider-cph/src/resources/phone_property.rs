@@ -18,7 +18,7 @@ use tfplugin::{Attribute, Context, Diagnostic, Diagnostics, Maybe, Presence};
 
 use super::phone_restart::{PropertiesPhone, properties_model};
 use super::{Import, Kind, PhoneList};
-use crate::attributes;
+use crate::attributes::{self, Surface};
 use crate::config::ProviderData;
 use crate::engine::{FollowUp, Operation, Reading};
 use crate::model::{OperationModel, StringMap, known_strings, names};
@@ -163,11 +163,12 @@ impl Kind for PhoneProperty {
         }
     }
 
-    fn extra_attributes() -> Vec<Attribute> {
+    fn extra_attributes(surface: Surface) -> Vec<Attribute> {
         vec![attributes::restart_after(
             FollowUp::AfterUpdate.name(),
             FollowUp::AfterUpdate.default(),
             "property update",
+            surface,
         )]
     }
 

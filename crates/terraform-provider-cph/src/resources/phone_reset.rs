@@ -6,7 +6,7 @@ use tfplugin::{Attribute, Diagnostic, Maybe, Presence, Type};
 
 use super::phone_restart::{property_map, property_string};
 use super::{Kind, PhoneList};
-use crate::attributes;
+use crate::attributes::{self, Surface};
 use crate::engine::Operation;
 use crate::model::{OperationModel, PhoneModel, StringMap, known_strings, names};
 
@@ -101,7 +101,7 @@ impl Kind for PhoneReset {
         }
     }
 
-    fn extra_attributes() -> Vec<Attribute> {
-        vec![attributes::image_id("resetting")]
+    fn extra_attributes(surface: Surface) -> Vec<Attribute> {
+        vec![attributes::image_id("resetting", surface)]
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tfplugin::{Attribute, Diagnostic, Maybe, Presence};
 
 use super::{Kind, PhoneList};
-use crate::attributes;
+use crate::attributes::{self, Surface};
 use crate::engine::Operation;
 use crate::model::{OperationModel, PhoneModel, StringMap, known_strings};
 
@@ -114,7 +114,7 @@ impl Kind for PhoneRestart {
         }
     }
 
-    fn extra_attributes() -> Vec<Attribute> {
-        vec![attributes::image_id("restarting")]
+    fn extra_attributes(surface: Surface) -> Vec<Attribute> {
+        vec![attributes::image_id("restarting", surface)]
     }
 }

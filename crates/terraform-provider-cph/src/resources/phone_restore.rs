@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tfplugin::{Attribute, Diagnostic, Maybe};
 
 use super::{Kind, PhoneList};
-use crate::attributes;
+use crate::attributes::{self, Surface};
 use crate::engine::{FollowUp, Operation};
 use crate::model::{OperationModel, PhoneModel};
 
@@ -94,11 +94,12 @@ impl Kind for PhoneRestore {
         }
     }
 
-    fn extra_attributes() -> Vec<Attribute> {
+    fn extra_attributes(surface: Surface) -> Vec<Attribute> {
         vec![attributes::restart_after(
             FollowUp::AfterRestore.name(),
             FollowUp::AfterRestore.default(),
             "restore",
+            surface,
         )]
     }
 }
