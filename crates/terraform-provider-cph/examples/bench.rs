@@ -11,6 +11,7 @@
 //! target/release/examples/bench converge --phones 10000
 //! target/release/examples/bench plan-table --phones 100,1000,10000 --terraform 1.11,1.15 --runs 3
 //! target/release/examples/bench rollout --phones 1000 --job-duration 5s --max-in-flight 100
+//! target/release/examples/bench invoke-vs-resource --phones 1000 --job-duration 5s --runs 3
 //! ```
 //!
 //! The Terraform versions of `.tools/` are used (`scripts/install-terraform.sh` installs them): `--terraform`
@@ -158,6 +159,19 @@ enum Bench {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// The same restart of N phones as an action (`apply -invoke`) and as a resource (`apply`, then the
+    /// restart again by a changed `triggers`), alternated `--runs` times on Terraform 1.15: wall time,
+    /// API calls, provider peak RSS and the size of the state left.
+    InvokeVsResource {
+        #[arg(long, default_value_t = 1000)]
+        phones: usize,
+        #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+        job_duration: Duration,
+        #[arg(long, default_value = "1s")]
+        poll_interval: String,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Provider start-up: launch to handshake line, and a whole `terraform validate`.
     Startup {
         #[arg(long, default_value_t = 20)]
@@ -231,6 +245,12 @@ fn main() -> ExitCode {
         ),
         Bench::RpcScale { phones, runs } => rpc_scale(&phones, runs),
         Bench::Startup { runs } => startup(runs),
+        Bench::InvokeVsResource {
+            phones,
+            job_duration,
+            poll_interval,
+            runs,
+        } => invoke_vs_resource(phones, job_duration, &poll_interval, runs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -393,6 +413,89 @@ fn header() -> String {
 fn ids_local(ids: &[String]) -> String {
     let list: Vec<String> = ids.iter().map(|id| format!("    \"{id}\",")).collect();
     format!("locals {{\n  ids = [\n{}\n  ]\n}}\n", list.join("\n"))
+}
+
+fn invoke_vs_resource(
+    phones: usize,
+    job_duration: Duration,
+    poll_interval: &str,
+    runs: usize,
+) -> Result<(), String> {
+    let tf = terraform_version("1.15")?;
+    println!(
+        "# the same restart as an action and as a resource: {phones} phones, jobs of {job_duration:?}, poll every \
+         {poll_interval}, Terraform {}",
+        tf.version
+    );
+    println!(
+        "| run | form | command | wall time | API calls | by route | provider peak RSS | state after |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let row = |run: usize, form: &str, command: &str, sim: &Sim, dir: &Workdir, m: &Measured| {
+        let stats = sim.sim().stats();
+        let routes: Vec<String> = stats
+            .requests
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        let state = std::fs::metadata(dir.path().join("terraform.tfstate")).map_or(0, |m| m.len());
+        println!(
+            "| {run} | {form} | `{command}` | {:.2} s | {} | {} | {:.1} MiB | {:.1} KiB |",
+            m.wall.as_secs_f64(),
+            stats.total_requests,
+            routes.join(", "),
+            m.peak_mib,
+            state as f64 / 1024.0
+        );
+        sim.sim().reset_stats();
+    };
+    for run in 1..=runs {
+        // The action: invoked twice.
+        let sim = Sim::start(phones, job_duration);
+        let dir = sim.workdir_with(&tf, poll_interval);
+        let ids = sim.sim().phone_ids();
+        dir.write(
+            "main.tf",
+            &format!(
+                "{}{}action \"cph_phone_restart\" \"all\" {{\n  config {{\n    phone_ids = local.ids\n  }}\n}}\n",
+                header(),
+                ids_local(&ids)
+            ),
+        );
+        let invoke = [
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-invoke=action.cph_phone_restart.all",
+        ];
+        for again in [false, true] {
+            let m = measure(&dir, &invoke)?;
+            let what = if again { "invoke again" } else { "invoke" };
+            row(run, "action", what, &sim, &dir, &m);
+        }
+        // The resource: created, then restarted again by a new trigger (a replacement).
+        let sim = Sim::start(phones, job_duration);
+        let dir = sim.workdir_with(&tf, poll_interval);
+        let ids = sim.sim().phone_ids();
+        for (again, reason) in [(false, "1"), (true, "2")] {
+            dir.write(
+                "main.tf",
+                &format!(
+                    "{}{}resource \"cph_phone_restart\" \"all\" {{\n  phone_ids = local.ids\n  triggers  = {{ reason = \"{reason}\" }}\n}}\n",
+                    header(),
+                    ids_local(&ids)
+                ),
+            );
+            let m = measure(&dir, &["apply", "-auto-approve", "-input=false"])?;
+            let what = if again {
+                "apply, triggers changed"
+            } else {
+                "apply"
+            };
+            row(run, "resource", what, &sim, &dir, &m);
+        }
+    }
+    Ok(())
 }
 
 fn batch_vs_single(
