@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cph_types::{
-    BatchRequest, BatchResponse, ErrorBody, Job, JobId, LIST_PHONES_MAX_LIMIT, ListCloudPhonesPage,
+    BatchRequest, BatchResponse, CONNECTION_PATH_SUFFIX, ClientType, ConnectionRequest,
+    ConnectionResponse, ErrorBody, Job, JobId, LIST_PHONES_MAX_LIMIT, ListCloudPhonesPage,
     ListJobsQuery, ListJobsResponse, ListPhonesQuery, PhoneDetail, PhoneId, PhoneStatus,
     PhoneSummary, ProjectId, RequestId, ShowJobResponse, cloud_phone_path,
 };
@@ -497,6 +498,48 @@ impl Client {
             body: Vec::new(),
         };
         self.execute(&call, ctl).await.map_err(|f| f.error)
+    }
+
+    /// BatchShowPhoneConnectInfos for any number of phones: one request per
+    /// [`cph_types::CONNECTION_MAX_PHONES`] phones, in order, all bounded by the deadline and cancellation of
+    /// `options`, each retried as a read is (asking again only issues new tickets); the answers
+    /// merged (`request_id` that of the first). The tickets and session ids stay [`Secret`]s: no
+    /// log line or error holds them.
+    ///
+    /// [`Secret`]: cph_types::Secret
+    pub async fn connect_infos_within(
+        &self,
+        phone_ids: &[PhoneId],
+        client_type: ClientType,
+        options: &WaitOptions,
+    ) -> Result<ConnectionResponse, Error> {
+        let ctl = self.control(options);
+        let mut merged = ConnectionResponse::default();
+        for request in ConnectionRequest::chunks(phone_ids, client_type) {
+            let body = serde_json::to_vec(&request)
+                .map_err(|e| Error::invalid("connection request", e.to_string()))?;
+            let call = Call {
+                operation: "BatchShowPhoneConnectInfos",
+                method: Method::PostQuery,
+                suffix: CONNECTION_PATH_SUFFIX.to_owned(),
+                query: Vec::new(),
+                body,
+            };
+            let answer: ConnectionResponse =
+                self.execute(&call, &ctl).await.map_err(|f| f.error)?;
+            if merged.request_id.is_none() {
+                merged.request_id = answer.request_id;
+            }
+            merged.connect_infos.extend(answer.connect_infos);
+            merged.errors.extend(answer.errors);
+        }
+        tracing::debug!(
+            phones = phone_ids.len(),
+            connected = merged.connect_infos.len(),
+            refused = merged.errors.len(),
+            "read connection information"
+        );
+        Ok(merged)
     }
 
     /// Sends one batch request as it is (no chunking), retried only when the service certainly

@@ -15,19 +15,27 @@ use crate::signer::Headers;
 pub(crate) enum Method {
     Get,
     Post,
+    /// A POST that only reads (BatchShowPhoneConnectInfos: asking again only issues new
+    /// tickets), so re-sending it is as harmless as a GET.
+    PostQuery,
 }
 
 impl Method {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
-            Method::Post => "POST",
+            Method::Post | Method::PostQuery => "POST",
         }
+    }
+
+    /// Whether the request carries a body (every POST does).
+    pub(crate) fn has_body(self) -> bool {
+        self != Method::Get
     }
 
     /// Whether re-sending is harmless.
     pub(crate) fn is_idempotent(self) -> bool {
-        self == Method::Get
+        matches!(self, Method::Get | Method::PostQuery)
     }
 }
 
@@ -88,7 +96,7 @@ impl Transport for ReqwestTransport {
         Box::pin(async move {
             let method = match request.method {
                 Method::Get => reqwest::Method::GET,
-                Method::Post => reqwest::Method::POST,
+                Method::Post | Method::PostQuery => reqwest::Method::POST,
             };
             let mut builder = self
                 .client
@@ -97,7 +105,7 @@ impl Transport for ReqwestTransport {
             for (name, value) in request.headers {
                 builder = builder.header(name, value);
             }
-            if request.method == Method::Post {
+            if request.method.has_body() {
                 builder = builder.body(request.body);
             }
             let response = builder.send().await.map_err(wire_error)?;

@@ -650,3 +650,53 @@ async fn a_deadline_reached_after_the_simulator_stopped_carries_the_last_polling
             .all(|o| o.state == PhoneState::Running)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_information_is_asked_ten_phones_a_request_and_retried_as_a_read() {
+    // 500s: the answers a batch request is never re-sent after, but a read is.
+    let faults = Faults {
+        server_error_rate: 0.3,
+        server_error_status: 500,
+        ..Faults::default()
+    };
+    let sim = simulator(23, Duration::from_millis(200), faults).await;
+    let client = builder(&sim, ak_sk()).max_retries(20).build().unwrap();
+    let mut ids: Vec<PhoneId> = sim
+        .phone_ids()
+        .iter()
+        .map(|id| PhoneId::new(id.as_str()).unwrap())
+        .collect();
+    ids.push(PhoneId::new("0000000000000000000000000000beef").unwrap());
+    let answer = client
+        .connect_infos_within(&ids, cph_types::ClientType::H5Pc, &WaitOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(answer.connect_infos.len(), 23, "{answer:?}");
+    assert_eq!(answer.errors.len(), 1, "{answer:?}");
+    assert_eq!(answer.errors[0].error_code.as_deref(), Some("CPS.0005"));
+    for (info, id) in answer.connect_infos.iter().zip(&ids) {
+        assert_eq!(info.phone_id.as_deref(), Some(id.as_str()));
+        let access = info.access_info.as_ref().unwrap();
+        assert!(access.ticket.is_some() && access.access_port.is_some());
+    }
+    // The secrets stay secret in what the client can print.
+    let debug = format!("{answer:?}");
+    let ticket = answer.connect_infos[0]
+        .access_info
+        .as_ref()
+        .unwrap()
+        .ticket
+        .as_ref()
+        .unwrap();
+    assert!(!debug.contains(ticket.expose()), "{debug}");
+    // 24 phones: three requests of at most ten, whatever 500s were retried on the way.
+    let stats = sim.stats();
+    let asked = stats
+        .requests
+        .get("BatchShowPhoneConnectInfos")
+        .copied()
+        .unwrap_or(0);
+    let faulted: u64 = stats.faults_injected.values().sum();
+    assert_eq!(asked, 3 + faulted, "{stats:?}");
+    sim.shutdown().await;
+}
