@@ -27,7 +27,9 @@ mod data_sources;
 mod engine;
 #[doc(hidden)]
 pub mod fuzzing;
+mod identity;
 mod journal;
+mod list_resources;
 mod model;
 mod phones;
 mod planner;

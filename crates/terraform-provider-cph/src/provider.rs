@@ -6,6 +6,7 @@ use tfplugin::{ConfigureRequest, Diagnostic, Diagnostics, Provider, Registry, Sc
 use crate::actions::{OperationAction, PhoneStop};
 use crate::config::{self, ProviderData};
 use crate::data_sources::phones::Phones;
+use crate::list_resources::{FleetList, Grouping};
 use crate::resources::OperationResource;
 use crate::resources::phone_backup::PhoneBackup;
 use crate::resources::phone_power::PhonePower;
@@ -45,7 +46,12 @@ impl Provider for CphProvider {
             .action(OperationAction::<PhoneReset>::new())
             .action(OperationAction::<PhoneRestore>::new())
             .action(OperationAction::<PhoneBackup>::new())
-            .action(OperationAction::<PhoneStop>::new());
+            .action(OperationAction::<PhoneStop>::new())
+            .list_resource(FleetList::new(
+                OperationResource::<PhoneProperty>::new(),
+                Grouping::Server,
+            ))
+            .list_resource(FleetList::new(PhonePower, Grouping::ServerAndPower));
     }
 
     async fn configure(

@@ -246,6 +246,13 @@ impl Workdir {
         &self.terraform
     }
 
+    /// Runs every later command with `terraform` instead (the same directory, state and files: an
+    /// upgrade of Terraform, say).
+    pub fn set_terraform(&mut self, terraform: &TerraformBinary) -> &mut Self {
+        self.terraform = terraform.clone();
+        self
+    }
+
     /// Sets an environment variable for every later command (e.g. `CPH_ENDPOINT`, `TF_LOG`).
     pub fn env(&mut self, key: &str, value: &str) -> &mut Self {
         self.extra_env.retain(|(k, _)| k != key);
@@ -306,8 +313,8 @@ impl Workdir {
     /// Runs `terraform <args> -no-color` to completion and captures its output.
     pub fn run(&self, args: &[&str]) -> Run {
         let mut full: Vec<&str> = args.to_vec();
-        const COLOURED: [&str; 8] = [
-            "init", "validate", "plan", "apply", "destroy", "import", "refresh", "show",
+        const COLOURED: [&str; 9] = [
+            "init", "validate", "plan", "apply", "destroy", "import", "refresh", "show", "query",
         ];
         if args.first().is_some_and(|a| COLOURED.contains(a)) && !args.contains(&"-no-color") {
             full.push("-no-color");

@@ -8,7 +8,7 @@ use cph_types::PhoneStatus;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tfplugin::{
-    Attribute, Block, Context, DataSource, Diagnostics, Schema, Type, Validator, Value,
+    Attribute, Block, Context, DataSource, Diagnostic, Diagnostics, Schema, Type, Validator, Value,
 };
 
 use crate::config::ProviderData;
@@ -43,6 +43,53 @@ struct PhoneSummary {
     status: String,
     image_id: String,
     image_version: String,
+}
+
+/// The phone filters of the data source and the list resources, as configured (`None`: any).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub(crate) struct Filters {
+    #[serde(default)]
+    pub(crate) server_id: Option<String>,
+    #[serde(default)]
+    pub(crate) status: Option<String>,
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) name_contains: Option<String>,
+}
+
+impl Filters {
+    /// The matching phones, sorted by id (every page of ListCloudPhones, through the client's
+    /// guarded pager and rate cap, bounded by `options`); a failure is one diagnostic saying what
+    /// to check.
+    pub(crate) async fn list(
+        &self,
+        data: &ProviderData,
+        options: &cph_http::WaitOptions,
+    ) -> Result<Vec<cph_types::PhoneSummary>, Diagnostic> {
+        let exact = self.name.clone();
+        let contains = self.name_contains.clone();
+        // The service matches substrings: ask it for the narrower text, keep what truly matches.
+        let filter = PhoneFilter {
+            phone_name: exact.clone().or_else(|| contains.clone()),
+            server_id: self.server_id.clone(),
+            status: self.status.as_deref().and_then(PhoneStatus::from_name),
+            ..PhoneFilter::default()
+        };
+        let mut phones = data
+            .client
+            .list_phones_within(&filter, options)
+            .await
+            .map_err(|e| crate::report::listing_failed(&e, data))?;
+        phones.retain(|p| {
+            let name = p.phone_name.as_deref().unwrap_or_default();
+            exact.as_deref().is_none_or(|e| name == e)
+                && contains.as_deref().is_none_or(|c| name.contains(c))
+        });
+        // Sorted by id, so that plans do not churn with the service's listing order.
+        phones.sort_by(|a, b| a.phone_id.cmp(&b.phone_id));
+        Ok(phones)
+    }
 }
 
 /// The names of the statuses a phone can be filtered by.
@@ -142,30 +189,20 @@ impl DataSource<ProviderData> for Phones {
             Ok(m) => m,
             Err(d) => return (config, d.into()),
         };
-        let status = state.status.as_deref().and_then(PhoneStatus::from_name);
-        let exact = state.name.clone();
-        let contains = state.name_contains.clone();
-        // The service matches substrings: ask it for the narrower text, keep what truly matches.
-        let filter = PhoneFilter {
-            phone_name: exact.clone().or_else(|| contains.clone()),
+        let filters = Filters {
             server_id: state.server_id.clone(),
-            status,
-            ..PhoneFilter::default()
+            status: state.status.clone(),
+            name: state.name.clone(),
+            name_contains: state.name_contains.clone(),
         };
-        let mut phones = match data.client.list_phones(&filter).await {
+        let options = cph_http::WaitOptions::new().cancel(ctx.cancellation().clone());
+        let phones = match filters.list(data, &options).await {
             Ok(p) => p,
-            Err(e) => {
-                diags.push(crate::report::listing_failed(&e, data));
+            Err(diag) => {
+                diags.push(diag);
                 return (config, diags);
             }
         };
-        phones.retain(|p| {
-            let name = p.phone_name.as_deref().unwrap_or_default();
-            exact.as_deref().is_none_or(|e| name == e)
-                && contains.as_deref().is_none_or(|c| name.contains(c))
-        });
-        // Sorted by id, so that plans do not churn with the service's listing order.
-        phones.sort_by(|a, b| a.phone_id.cmp(&b.phone_id));
         let text = |s: &Option<String>| s.clone().unwrap_or_default();
         state.phones = Some(
             phones

@@ -14,13 +14,15 @@ pub(crate) mod phone_restore;
 use std::marker::PhantomData;
 
 use tfplugin::{
-    ApplyRequest, ApplyResponse, Attribute, Block, Context, ImportResponse, PlanRequest,
-    PlanResponse, Presence, RawState, ReadRequest, ReadResponse, Resource, Schema, Value,
+    ApplyRequest, ApplyResponse, Attribute, Block, Context, IdentitySchema, ImportResponse,
+    PlanRequest, PlanResponse, Presence, RawState, ReadRequest, ReadResponse, Resource, Schema,
+    Value,
 };
 
 use crate::attributes::{self, Surface};
 use crate::config::ProviderData;
 use crate::engine::{self, Operation};
+use crate::identity::{self, PhonesIdentity};
 use crate::model::names;
 use crate::records::{self, SCHEMA_VERSION};
 use crate::rollout::rollout_block;
@@ -215,6 +217,32 @@ impl<K: Kind> Resource<ProviderData> for OperationResource<K> {
 
     fn upgrade_state(&self, version: i64, raw: RawState) -> Result<Value, tfplugin::Diagnostics> {
         records::upgrade_state(version, raw, &schema::<K>())
+    }
+
+    /// The resources that import by phone ids are identified by them.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        matches!(K::IMPORT, Import::ByIds { .. }).then(identity::schema)
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        match K::IMPORT {
+            Import::ByIds { .. } => PhonesIdentity::of_state::<K>(state),
+            Import::No => None,
+        }
+    }
+
+    async fn import_identity(
+        &self,
+        ctx: &Context<ProviderData>,
+        identity: Value,
+    ) -> ImportResponse {
+        match PhonesIdentity::import_id(&identity) {
+            Ok(id) => self.import(ctx, id).await,
+            Err(diagnostics) => ImportResponse {
+                diagnostics,
+                ..ImportResponse::default()
+            },
+        }
     }
 }
 

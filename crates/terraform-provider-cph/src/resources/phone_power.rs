@@ -15,15 +15,16 @@ use cph_http::{PhoneFilter, WaitOptions};
 use cph_types::{BatchRequest, PhoneId, PhoneStatus, RestartPhone, RestartRequest, StopRequest};
 use serde::{Deserialize, Serialize};
 use tfplugin::{
-    ApplyRequest, ApplyResponse, Attribute, Context, Diagnostic, Diagnostics, ImportResponse,
-    Maybe, PlanRequest, PlanResponse, RawState, ReadRequest, ReadResponse, Resource, Schema, Type,
-    Validator, Value,
+    ApplyRequest, ApplyResponse, Attribute, Context, Diagnostic, Diagnostics, IdentitySchema,
+    ImportResponse, Maybe, PlanRequest, PlanResponse, RawState, ReadRequest, ReadResponse,
+    Resource, Schema, Type, Validator, Value,
 };
 
 use super::{Import, Kind, PhoneList};
 use crate::attributes::Surface;
 use crate::config::ProviderData;
 use crate::engine::{self, Operation, READ_TIMEOUT, Reading};
+use crate::identity::{self, PhonesIdentity};
 use crate::model::{self, OperationModel, PhoneModel, PowerState, names, path};
 use crate::phones::Desired;
 use crate::planner::PhonePlan;
@@ -527,6 +528,28 @@ impl Resource<ProviderData> for PhonePower {
 
     fn upgrade_state(&self, version: i64, raw: RawState) -> Result<Value, Diagnostics> {
         records::upgrade_state(version, raw, &power_schema())
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(identity::schema())
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        PhonesIdentity::of_state::<Power<Start>>(state)
+    }
+
+    async fn import_identity(
+        &self,
+        ctx: &Context<ProviderData>,
+        identity: Value,
+    ) -> ImportResponse {
+        match PhonesIdentity::import_id(&identity) {
+            Ok(id) => self.import(ctx, id).await,
+            Err(diagnostics) => ImportResponse {
+                diagnostics,
+                ..ImportResponse::default()
+            },
+        }
     }
 }
 
