@@ -23,6 +23,7 @@
 mod actions;
 mod attributes;
 mod config;
+mod connection;
 mod data_sources;
 mod engine;
 #[doc(hidden)]

@@ -5,6 +5,7 @@ use tfplugin::{ConfigureRequest, Diagnostic, Diagnostics, Provider, Registry, Sc
 
 use crate::actions::{OperationAction, PhoneStop};
 use crate::config::{self, ProviderData};
+use crate::connection::PhoneConnection;
 use crate::data_sources::phones::Phones;
 use crate::list_resources::{FleetList, Grouping};
 use crate::resources::OperationResource;
@@ -51,7 +52,8 @@ impl Provider for CphProvider {
                 OperationResource::<PhoneProperty>::new(),
                 Grouping::Server,
             ))
-            .list_resource(FleetList::new(PhonePower, Grouping::ServerAndPower));
+            .list_resource(FleetList::new(PhonePower, Grouping::ServerAndPower))
+            .ephemeral_resource(PhoneConnection);
     }
 
     async fn configure(

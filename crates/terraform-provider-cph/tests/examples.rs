@@ -25,19 +25,21 @@ use cph_sim::{SimConfig, Simulator};
 use cph_types::BatchOperation;
 use terraform_provider_cph::PROVIDER_ADDRESS;
 use test_support::sim::BackgroundSim;
-use test_support::terraform::{TerraformBinary, Workdir, binaries, binaries_at_least};
+use test_support::terraform::{TerraformBinary, Workdir, binaries_at_least};
 
 use common::{assert_each_submitted_once, jobs_of, requests, resource, sorted_ids, state_json};
 
 /// The folders of `examples/` the tests below apply (relative paths).
-const EXAMPLES: [&str; 17] = [
+const EXAMPLES: [&str; 19] = [
     "actions/cph_phone_backup",
     "actions/cph_phone_reset",
     "actions/cph_phone_restart",
     "actions/cph_phone_restore",
     "actions/cph_phone_stop",
+    "adopt-existing-fleet",
     "backup-and-clone",
     "data-sources/cph_phones",
+    "ephemeral-resources/cph_phone_connection",
     "provider",
     "quickstart",
     "resources/cph_phone_backup",
@@ -173,6 +175,66 @@ fn terraform_commands(script: &str, subcommand: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The oldest Terraform an example needs: 1.14 for actions and `terraform query`, 1.10 for ephemeral
+/// resources, else 1.0.
+fn needed_terraform(name: &str, files: &str) -> &'static str {
+    let queries = std::fs::read_dir(examples_root().join(name))
+        .unwrap()
+        .any(|e| {
+            e.unwrap()
+                .path()
+                .to_string_lossy()
+                .ends_with(".tfquery.hcl")
+        });
+    if files.contains("\naction \"") || queries {
+        "1.14"
+    } else if files.contains("\nephemeral \"") {
+        "1.10"
+    } else {
+        "1.0"
+    }
+}
+
+/// Runs the `terraform ...` lines of an example's script as a user would, in order (an `apply` with
+/// `-auto-approve`); a `plan` that says it will import must import only (`N to import, 0 to add, 0
+/// to change, 0 to destroy`). Afterwards a plan must be empty: what the script did is in state
+/// (an adoption), or kept nowhere (an action's invocation).
+fn run_script(dir: &Workdir, script: &std::path::Path) {
+    let text = std::fs::read_to_string(script).unwrap();
+    let commands: Vec<Vec<&str>> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("terraform "))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(
+        !commands.is_empty(),
+        "{} runs no terraform command",
+        script.display()
+    );
+    for args in commands {
+        let mut args = args;
+        if args[0] == "apply" {
+            args.insert(1, "-auto-approve");
+        }
+        if ["apply", "plan"].contains(&args[0]) {
+            args.insert(1, "-input=false");
+        }
+        let run = dir.run(&args);
+        run.assert_success();
+        let out = common::flat(&run.stdout);
+        if args[0] == "plan" && out.contains(" to import,") {
+            assert!(
+                out.contains(" to import, 0 to add, 0 to change, 0 to destroy."),
+                "{}: the plan does more than import:\n{}",
+                script.display(),
+                run.stdout
+            );
+        }
+    }
+    dir.run(&["plan", "-input=false", "-detailed-exitcode"])
+        .assert_code(0);
+}
+
 /// What an example's own checks get: the simulator (its counters count every command so far) and the
 /// directory, after the apply and the empty plan.
 type Check = fn(&Simulator, &Workdir);
@@ -184,13 +246,8 @@ fn run_example(name: &str, check: Check) {
         .filter(|p| p.extension().is_some_and(|e| e == "tf"))
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
-    let has_resources = files.contains("\nresource \"");
-    // Actions need Terraform 1.14 or newer; older versions do not know the block.
-    let versions = if files.contains("\naction \"") {
-        binaries_at_least("1.14")
-    } else {
-        binaries()
-    };
+    let has_resources = files.contains("\nresource \"cph_");
+    let versions = binaries_at_least(needed_terraform(name, &files));
     for tf in versions {
         println!("--- examples/{name} with {tf}");
         let sim = BackgroundSim::start(SimConfig::default());
@@ -202,6 +259,18 @@ fn run_example(name: &str, check: Check) {
         dir.run(&["plan", "-input=false", "-detailed-exitcode"])
             .assert_code(0);
         let stats = sim.sim().stats();
+        assert_eq!(
+            !stats.submissions.is_empty(),
+            has_resources,
+            "examples/{name}: its resources should act on phones, and only they: {stats:?}"
+        );
+        for script in ["invoke.sh", "adopt.sh"] {
+            let script = examples_root().join(name).join(script);
+            if script.exists() {
+                run_script(&dir, &script);
+            }
+        }
+        let stats = sim.sim().stats();
         assert!(
             stats.requests.contains_key("ListCloudPhones"),
             "examples/{name} never reached the simulator: {stats:?}"
@@ -210,24 +279,6 @@ fn run_example(name: &str, check: Check) {
             stats.rejected.is_empty(),
             "examples/{name} names phones the default fixture does not have: {stats:?}"
         );
-        assert_eq!(
-            !stats.submissions.is_empty(),
-            has_resources,
-            "examples/{name}: its resources should act on phones, and only they: {stats:?}"
-        );
-        let invoke = examples_root().join(name).join("invoke.sh");
-        if invoke.exists() {
-            let commands = terraform_commands(&std::fs::read_to_string(&invoke).unwrap(), "apply");
-            assert!(!commands.is_empty(), "{} invokes nothing", invoke.display());
-            for args in &commands {
-                let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
-                args.splice(1..1, ["-auto-approve", "-input=false"]);
-                dir.run(&args).assert_success();
-            }
-            // An invocation keeps nothing: the plan is still empty.
-            dir.run(&["plan", "-input=false", "-detailed-exitcode"])
-                .assert_code(0);
-        }
         check(sim.sim(), &dir);
         dir.run(&["destroy", "-auto-approve", "-input=false"])
             .assert_success();
@@ -445,6 +496,35 @@ fn properties_set_then_restarted_by_the_trigger(sim: &Simulator, _: &Workdir) {
     assert_eq!(stats.submissions.len(), 2, "{stats:?}");
 }
 
+/// Every phone of the fleet adopted by one `cph_phone_property` and one `cph_phone_power` resource,
+/// each a group of one server's phones, with nothing acted on.
+fn every_phone_adopted_once_per_resource_type(sim: &Simulator, dir: &Workdir) {
+    let stats = sim.stats();
+    assert!(stats.submissions.is_empty(), "{stats:?}");
+    let state = state_json(dir);
+    let resources = state["values"]["root_module"]["resources"].as_array().unwrap();
+    for (ty, list) in [("cph_phone_property", "phones"), ("cph_phone_power", "phone_ids")] {
+        let mut adopted: Vec<String> = resources
+            .iter()
+            .filter(|r| r["type"] == ty)
+            .flat_map(|r| r["values"][list].as_array().unwrap().clone())
+            .map(|p| p.get("phone_id").unwrap_or(&p).as_str().unwrap().to_owned())
+            .collect();
+        adopted.sort();
+        assert_eq!(adopted, sorted_ids(sim), "{ty}");
+    }
+}
+
+/// The phone connected to once, with a ticket the simulator issued and accepted, and no ticket in
+/// the state.
+fn one_phone_connected_with_its_ticket(sim: &Simulator, dir: &Workdir) {
+    let stats = sim.stats();
+    assert!(stats.connections_accepted >= 1, "{stats:?}");
+    assert!(stats.submissions.is_empty(), "{stats:?}");
+    let state = dir.read("terraform.tfstate");
+    assert!(!state.contains("ticket"), "{state}");
+}
+
 macro_rules! example_tests {
     ($($test:ident => $folder:literal, $check:ident;)*) => {
         $(
@@ -468,8 +548,10 @@ example_tests! {
     action_cph_phone_restart => "actions/cph_phone_restart", fleet_restarted_ten_at_a_time;
     action_cph_phone_restore => "actions/cph_phone_restore", one_phone_restored_then_restarted;
     action_cph_phone_stop => "actions/cph_phone_stop", three_phones_stopped;
+    adopt_existing_fleet => "adopt-existing-fleet", every_phone_adopted_once_per_resource_type;
     backup_and_clone => "backup-and-clone", nothing_more;
     data_source_cph_phones => "data-sources/cph_phones", every_phone_listed_sorted_by_id;
+    ephemeral_resource_cph_phone_connection => "ephemeral-resources/cph_phone_connection", one_phone_connected_with_its_ticket;
     provider => "provider", nothing_more;
     quickstart => "quickstart", fleet_restarted_then_three_phones_given_properties;
     resource_cph_phone_backup => "resources/cph_phone_backup", two_phones_backed_up_once_each;
