@@ -83,17 +83,17 @@ fn connection_attributes() -> Vec<Attribute> {
         text(model::names::PHONE_ID, "The phone."),
         text("access_ip", "The phone's public access address (EIP)."),
         text("intranet_ip", "The phone's address inside the VPC."),
-        text("access_ipv6", "The phone's server's IPv6 address, when it has one."),
+        text("access_ipv6", "The IPv6 address of the phone's server, when it has one."),
         Attribute::computed("access_port", Type::Number).description("The port to connect to."),
         text(
             "session_id",
-            "The id of the session this access opens (sensitive).",
+            "The id of the session this access opens.",
         )
         .sensitive(),
         text(
             "ticket",
-            "The signed token the client presents (sensitive): valid for a limited time, and never written to \
-             state or a plan.",
+            "The signed token the client presents: valid for a limited time, and never written to state or a \
+             plan.",
         )
         .sensitive(),
         text(

@@ -30,7 +30,7 @@ use test_support::terraform::{TerraformBinary, Workdir, binaries_at_least};
 use common::{assert_each_submitted_once, jobs_of, requests, resource, sorted_ids, state_json};
 
 /// The folders of `examples/` the tests below apply (relative paths).
-const EXAMPLES: [&str; 19] = [
+const EXAMPLES: [&str; 20] = [
     "actions/cph_phone_backup",
     "actions/cph_phone_reset",
     "actions/cph_phone_restart",
@@ -40,6 +40,7 @@ const EXAMPLES: [&str; 19] = [
     "backup-and-clone",
     "data-sources/cph_phones",
     "ephemeral-resources/cph_phone_connection",
+    "import-by-identity",
     "provider",
     "quickstart",
     "resources/cph_phone_backup",
@@ -175,8 +176,8 @@ fn terraform_commands(script: &str, subcommand: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The oldest Terraform an example needs: 1.14 for actions and `terraform query`, 1.10 for ephemeral
-/// resources, else 1.0.
+/// The oldest Terraform an example needs: 1.14 for actions and `terraform query`, 1.12 for an import
+/// by identity, 1.10 for ephemeral resources, else 1.0.
 fn needed_terraform(name: &str, files: &str) -> &'static str {
     let queries = std::fs::read_dir(examples_root().join(name))
         .unwrap()
@@ -188,6 +189,8 @@ fn needed_terraform(name: &str, files: &str) -> &'static str {
         });
     if files.contains("\naction \"") || queries {
         "1.14"
+    } else if files.contains("\n  identity = {") {
+        "1.12"
     } else if files.contains("\nephemeral \"") {
         "1.10"
     } else {
@@ -246,7 +249,8 @@ fn run_example(name: &str, check: Check) {
         .filter(|p| p.extension().is_some_and(|e| e == "tf"))
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
-    let has_resources = files.contains("\nresource \"cph_");
+    // Resources that act on phones (an adoption by `import` blocks acts on none).
+    let has_resources = files.contains("\nresource \"cph_") && !files.contains("\nimport {");
     let versions = binaries_at_least(needed_terraform(name, &files));
     for tf in versions {
         println!("--- examples/{name} with {tf}");
@@ -525,6 +529,15 @@ fn one_phone_connected_with_its_ticket(sim: &Simulator, dir: &Workdir) {
     assert!(!state.contains("ticket"), "{state}");
 }
 
+/// The three phones adopted, running as declared, with nothing acted on.
+fn three_phones_adopted_running(sim: &Simulator, dir: &Workdir) {
+    assert!(sim.stats().submissions.is_empty(), "{:?}", sim.stats());
+    let state = state_json(dir);
+    let r = resource(&state, "cph_phone_power.day");
+    assert_eq!(r["values"]["state"], "running");
+    assert_eq!(r["values"]["statuses"].as_object().unwrap().len(), 3, "{r}");
+}
+
 macro_rules! example_tests {
     ($($test:ident => $folder:literal, $check:ident;)*) => {
         $(
@@ -552,6 +565,7 @@ example_tests! {
     backup_and_clone => "backup-and-clone", nothing_more;
     data_source_cph_phones => "data-sources/cph_phones", every_phone_listed_sorted_by_id;
     ephemeral_resource_cph_phone_connection => "ephemeral-resources/cph_phone_connection", one_phone_connected_with_its_ticket;
+    import_by_identity => "import-by-identity", three_phones_adopted_running;
     provider => "provider", nothing_more;
     quickstart => "quickstart", fleet_restarted_then_three_phones_given_properties;
     resource_cph_phone_backup => "resources/cph_phone_backup", two_phones_backed_up_once_each;
