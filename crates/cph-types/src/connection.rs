@@ -4,9 +4,11 @@
 //! phone with a [`ConnectInfo`] (its [`AccessInfo`], whose session id and ticket are
 //! [`Secret`]s) or a [`ConnectError`]. Shapes as the official SDKs define them
 //! (`ConnectionRequestBody`, `BatchShowPhoneConnectInfosResponse`, `ConnectInfo`,
-//! `ConnectInfoAccessInfo`, `ConnectErrorInfo`).
+//! `ConnectInfoAccessInfo`, `ConnectErrorInfo`). A ticket is valid for [`TICKET_LIFETIME`] after
+//! its issue ([`AccessInfo::issued_at`], [`AccessInfo::expires_at`]).
 
 use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -19,6 +21,12 @@ use crate::responses::{lenient_int, lenient_list, lenient_string};
 
 /// The most phones one BatchShowPhoneConnectInfos request may name.
 pub const CONNECTION_MAX_PHONES: usize = 10;
+
+/// How long a ticket stays valid after its issue. The API documents no validity for a ticket:
+/// this is the validity the simulator enforces (its stand-in for the phone's access gateway
+/// refuses a ticket from then on), and the expiry the provider reports for each ticket is its
+/// issue time plus this lifetime ([`AccessInfo::expires_at`]).
+pub const TICKET_LIFETIME: Duration = Duration::from_secs(10 * 60);
 
 /// The route below `/v1/{project_id}/cloud-phone/`.
 pub const CONNECTION_PATH_SUFFIX: &str = "phones/batch-connection";
@@ -211,6 +219,26 @@ pub struct AccessInfo {
     pub ticket: Option<Secret>,
 }
 
+impl AccessInfo {
+    /// When the ticket was issued: `timestamp` read as Unix milliseconds (what the simulator
+    /// writes). `None` when `timestamp` is missing or is not a whole number of milliseconds (only
+    /// ASCII digits), so a service writing another form is never misread as some other instant.
+    pub fn issued_at(&self) -> Option<SystemTime> {
+        let text = self.timestamp.as_deref()?;
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let millis: u64 = text.parse().ok()?;
+        UNIX_EPOCH.checked_add(Duration::from_millis(millis))
+    }
+
+    /// When the ticket stops being valid: [`AccessInfo::issued_at`] plus [`TICKET_LIFETIME`].
+    /// `None` when the issue time is unknown (or the sum is not a representable instant).
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.issued_at()?.checked_add(TICKET_LIFETIME)
+    }
+}
+
 /// One phone's access information (`ConnectInfo`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectInfo {
@@ -315,6 +343,46 @@ mod tests {
             ]
         );
         assert!(serde_json::from_str::<ClientType>("\"iOS\"").is_err());
+    }
+
+    fn issued(timestamp: Option<&str>) -> AccessInfo {
+        AccessInfo {
+            timestamp: timestamp.map(str::to_owned),
+            ..AccessInfo::default()
+        }
+    }
+
+    #[test]
+    fn a_ticket_is_issued_at_its_timestamp_and_expires_one_lifetime_later() {
+        assert_eq!(TICKET_LIFETIME, Duration::from_secs(600));
+        let access = issued(Some("1700000000123"));
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        assert_eq!(access.issued_at(), Some(at));
+        assert_eq!(access.expires_at(), Some(at + Duration::from_secs(600)));
+        assert_eq!(issued(Some("0")).issued_at(), Some(UNIX_EPOCH));
+        // Read from the wire as the API writes it (a string), or as a number.
+        let wire: AccessInfo =
+            serde_json::from_value(serde_json::json!({ "timestamp": 1_700_000_000_123_u64 }))
+                .unwrap();
+        assert_eq!(wire.expires_at(), access.expires_at());
+    }
+
+    #[test]
+    fn a_missing_or_malformed_timestamp_has_no_issue_time_nor_expiry() {
+        for timestamp in [
+            None,
+            Some(""),
+            Some(" 1700000000000"),
+            Some("+1700000000000"),
+            Some("-1"),
+            Some("1.5"),
+            Some("2023-11-14T22:13:20Z"),
+            Some("99999999999999999999999"),
+        ] {
+            let access = issued(timestamp);
+            assert_eq!(access.issued_at(), None, "{timestamp:?}");
+            assert_eq!(access.expires_at(), None, "{timestamp:?}");
+        }
     }
 
     #[test]
