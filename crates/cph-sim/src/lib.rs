@@ -9,7 +9,10 @@
 //! and phone statuses through the documented transitions; and injects faults (job failures, 429,
 //! 5xx, latency before the service acts; a 500 or a dropped connection after a batch operation
 //! was performed) on demand. An admin API under `/_sim/` exposes the fixture, the faults and the
-//! per-route counters.
+//! per-route counters. BatchShowPhoneConnectInfos' tickets expire [`cph_types::TICKET_LIFETIME`]
+//! (10 minutes) after their issue: `POST /_sim/connect` stands in for the phone's access gateway
+//! and accepts a ticket presented for its phone and session until then
+//! ([`Simulator::ticket_is_valid`] asks the same in process).
 //!
 //! Main types: [`SimConfig`] (start-up settings with documented defaults), [`Faults`] (the fault
 //! model), [`Simulator`] (a running server and its in-process controls), [`Stats`] (counters),
@@ -43,6 +46,7 @@ mod lifecycle;
 mod routes;
 mod server;
 mod stats;
+mod tickets;
 
 #[doc(hidden)]
 pub use auth::fuzz_authenticate;
