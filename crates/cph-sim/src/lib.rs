@@ -12,7 +12,9 @@
 //! per-route counters. BatchShowPhoneConnectInfos' tickets expire [`cph_types::TICKET_LIFETIME`]
 //! (10 minutes) after their issue: `POST /_sim/connect` stands in for the phone's access gateway
 //! and accepts a ticket presented for its phone and session until then
-//! ([`Simulator::ticket_is_valid`] asks the same in process).
+//! ([`Simulator::ticket_is_valid`] asks the same in process). The official Python SDK
+//! (huaweicloudsdkcph) works against it: `scripts/check-python-sdk.sh` checks it, and the test
+//! suite runs that check (`tests/python_sdk.rs`).
 //!
 //! Main types: [`SimConfig`] (start-up settings with documented defaults), [`Faults`] (the fault
 //! model), [`Simulator`] (a running server and its in-process controls), [`Stats`] (counters),
