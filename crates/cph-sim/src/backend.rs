@@ -4,7 +4,8 @@
 //! Lookups are O(1) or O(log n): phones, jobs and requests are indexed by id, and job ends wait in
 //! a time-ordered queue that each call drains up to `now` (lazy settling, no timers). Ended jobs
 //! wait in a second time-ordered queue until they are older than the retention, then are forgotten
-//! the same lazy way.
+//! the same lazy way. The tickets BatchShowPhoneConnectInfos issues are remembered the same lazy
+//! way ([`Tickets`]) for the stand-in of the phone's access gateway ([`Backend::connect`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -29,6 +30,7 @@ use crate::error::{SIM_JOB_FAILED, SIM_RESTORE_NEWER_VERSION, SimError};
 use crate::ids::IdGenerator;
 use crate::lifecycle::{Outcome, Transition, job_status, settled_status, transition};
 use crate::stats::Stats;
+use crate::tickets::{Refusal, Tickets};
 
 /// Phones per simulated server.
 const PHONES_PER_SERVER: usize = 4;
@@ -139,6 +141,8 @@ struct State {
     doomed: HashSet<String>,
     /// The OBS objects exports wrote: (bucket, path) -> the AOSP version of the phone exported.
     objects: HashMap<(String, String), u8>,
+    /// Every ticket issued and not yet forgotten, for the access gateway's stand-in.
+    tickets: Tickets,
     stats: Stats,
 }
 
@@ -416,7 +420,8 @@ impl State {
         }
     }
 
-    /// How a client reaches a running phone now: a new session id and ticket.
+    /// How a client reaches a running phone now: a new session id and ticket, remembered for the
+    /// access gateway's stand-in as issued at `now` to the millisecond (what `timestamp` shows).
     fn access_info(&mut self, phone_id: &PhoneId, now: SystemTime) -> Result<AccessInfo, SimError> {
         if !phone_id.is_service_issued() {
             return Err(SimError::PhoneIdInvalid {
@@ -439,11 +444,16 @@ impl State {
             });
         }
         let (server_octet, slot) = phone_address(phone.index);
-        let issued_ms = now
+        let since_epoch = now
             .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |since| since.as_millis());
+            .unwrap_or_default();
+        let issued_ms = since_epoch.as_millis();
+        let sub_milli = Duration::from_nanos(u64::from(since_epoch.subsec_nanos() % 1_000_000));
+        let issued = now.checked_sub(sub_milli).unwrap_or(now);
         let session_id = self.ids.next_id();
         let ticket = format!("{}{}", self.ids.next_id(), self.ids.next_id());
+        self.tickets
+            .issue(ticket.clone(), phone_id.as_str(), &session_id, issued, now);
         Ok(AccessInfo {
             access_ip: Some(format!("203.0.113.{server_octet}")),
             intranet_ip: Some(format!("10.0.{server_octet}.{}", slot + 10)),
@@ -526,6 +536,7 @@ impl Backend {
             retention: config.job_retention,
             doomed: HashSet::new(),
             objects: HashMap::new(),
+            tickets: Tickets::default(),
             stats: Stats::default(),
         };
         Backend {
@@ -546,6 +557,41 @@ impl Backend {
     /// Counts one `/v1` request for `operation` (`None`: no such API), received at `now`.
     pub(crate) fn count_request(&self, operation: Option<&str>, now: SystemTime) {
         self.state().stats.count_request(operation, now);
+    }
+
+    /// Counts one request to a simulator route outside `/v1` under `name` (not in the total of
+    /// `/v1` requests).
+    pub(crate) fn count_sim_request(&self, name: &str) {
+        self.state().stats.count_sim_request(name);
+    }
+
+    /// The stand-in for the phone's access gateway: lets `ticket` connect to `phone_id` at `now`
+    /// when BatchShowPhoneConnectInfos issued it for that phone and `session_id` less than
+    /// [`cph_types::TICKET_LIFETIME`] ago, counting the connection; otherwise says why not. A
+    /// ticket may connect any number of times while valid. Only the ticket is checked, not the
+    /// phone's status now.
+    pub(crate) fn connect(
+        &self,
+        phone_id: &str,
+        session_id: &str,
+        ticket: &str,
+        now: SystemTime,
+    ) -> Result<(), Refusal> {
+        let mut state = self.state();
+        state
+            .tickets
+            .check(phone_id, Some(session_id), ticket, now)?;
+        state.stats.count_connection();
+        Ok(())
+    }
+
+    /// Whether `ticket` was issued for `phone_id` (whatever the session) and is still valid at
+    /// `now`; counts nothing.
+    pub(crate) fn ticket_is_valid(&self, phone_id: &str, ticket: &str, now: SystemTime) -> bool {
+        self.state()
+            .tickets
+            .check(phone_id, None, ticket, now)
+            .is_ok()
     }
 
     /// Decides the faults of one request before the service acts, counting injected ones.
@@ -882,8 +928,9 @@ impl Backend {
     }
 
     /// BatchShowPhoneConnectInfos: how a client reaches each running phone, with a fresh session
-    /// id and ticket per phone and call (drawn from the seeded id generator) and `timestamp` the
-    /// issue time in Unix milliseconds; any other phone is in `errors` (malformed id `CPS.0004`,
+    /// id and ticket per phone and call (drawn from the seeded id generator, valid for
+    /// [`cph_types::TICKET_LIFETIME`] at [`Backend::connect`]) and `timestamp` the issue time in
+    /// Unix milliseconds; any other phone is in `errors` (malformed id `CPS.0004`,
     /// unknown `CPS.0005`, not running [`crate::error::SIM_PHONE_BUSY`]). The client type is
     /// accepted as it is: every client reaches a phone the same way here.
     pub(crate) fn batch_show_phone_connect_infos(
@@ -2219,6 +2266,95 @@ mod tests {
         let stats = b.stats();
         assert_eq!(stats.submissions.len(), 1, "only the stop acted on a phone");
         assert!(stats.rejected.is_empty(), "{stats:?}");
+    }
+
+    /// The phone id, session id and ticket of the `i`th connect info of `answer`.
+    fn presented(answer: &ConnectionResponse, i: usize) -> (String, String, String) {
+        let info = &answer.connect_infos[i];
+        let access = info.access_info.as_ref().unwrap();
+        (
+            info.phone_id.clone().unwrap(),
+            access.session_id.as_ref().unwrap().expose().to_owned(),
+            access.ticket.as_ref().unwrap().expose().to_owned(),
+        )
+    }
+
+    #[test]
+    fn a_ticket_connects_its_phone_and_session_any_number_of_times_until_it_expires() {
+        let b = backend(2);
+        let ids = b.phone_ids();
+        // Issued between two milliseconds: `timestamp` shows the earlier one, and the expiry a
+        // client computes from it is the one enforced.
+        let issued = t0() + Duration::from_micros(1500);
+        let answer = connect(&b, &[&ids[0], &ids[1]], issued);
+        let (phone, session, ticket) = presented(&answer, 0);
+        let access = answer.connect_infos[0].access_info.clone().unwrap();
+        let expiry = access.expires_at().unwrap();
+        assert_eq!(
+            expiry,
+            t0() + Duration::from_millis(1) + cph_types::TICKET_LIFETIME
+        );
+
+        assert_eq!(b.connect(&phone, &session, &ticket, issued), Ok(()));
+        let last = expiry - Duration::from_nanos(1);
+        assert_eq!(b.connect(&phone, &session, &ticket, last), Ok(()));
+        assert!(b.ticket_is_valid(&phone, &ticket, last));
+        assert_eq!(b.stats().connections_accepted, 2, "each use counts");
+
+        assert_eq!(
+            b.connect(&phone, &session, &ticket, expiry),
+            Err(Refusal::Expired)
+        );
+        assert!(!b.ticket_is_valid(&phone, &ticket, expiry));
+        assert_eq!(Refusal::Expired.to_string(), "ticket expired");
+        assert_eq!(b.stats().connections_accepted, 2, "refusals do not count");
+    }
+
+    #[test]
+    fn a_ticket_is_refused_for_another_phone_or_session_and_unknown_tickets_are_refused() {
+        let b = backend(2);
+        let ids = b.phone_ids();
+        let answer = connect(&b, &[&ids[0], &ids[1]], t0());
+        let (phone, session, ticket) = presented(&answer, 0);
+        let (other_phone, other_session, other_ticket) = presented(&answer, 1);
+        assert_eq!(
+            b.connect(&other_phone, &session, &ticket, t0()),
+            Err(Refusal::OtherPhone)
+        );
+        assert!(!b.ticket_is_valid(&other_phone, &ticket, t0()));
+        assert_eq!(
+            b.connect(&phone, &other_session, &ticket, t0()),
+            Err(Refusal::OtherSession)
+        );
+        assert_eq!(
+            Refusal::OtherPhone.to_string(),
+            "ticket issued for another phone"
+        );
+        assert_eq!(
+            Refusal::OtherSession.to_string(),
+            "ticket issued for another session"
+        );
+        for unknown in ["", "0".repeat(64).as_str(), &ticket[..63], &session] {
+            assert_eq!(
+                b.connect(&phone, &session, unknown, t0()),
+                Err(Refusal::Unknown),
+                "{unknown}"
+            );
+        }
+        assert_eq!(Refusal::Unknown.to_string(), "unknown ticket");
+        assert_eq!(b.stats().connections_accepted, 0);
+        // A later call issues other tickets and leaves the earlier ones valid.
+        let again = connect(&b, &[&ids[1]], t0() + STEP);
+        let (_, newer_session, newer_ticket) = presented(&again, 0);
+        assert_ne!(newer_ticket, other_ticket);
+        assert_eq!(
+            b.connect(&other_phone, &newer_session, &newer_ticket, t0() + STEP),
+            Ok(())
+        );
+        assert_eq!(
+            b.connect(&other_phone, &other_session, &other_ticket, t0() + STEP),
+            Ok(())
+        );
     }
 
     #[test]

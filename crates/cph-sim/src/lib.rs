@@ -9,7 +9,12 @@
 //! and phone statuses through the documented transitions; and injects faults (job failures, 429,
 //! 5xx, latency before the service acts; a 500 or a dropped connection after a batch operation
 //! was performed) on demand. An admin API under `/_sim/` exposes the fixture, the faults and the
-//! per-route counters.
+//! per-route counters. BatchShowPhoneConnectInfos' tickets expire [`cph_types::TICKET_LIFETIME`]
+//! (10 minutes) after their issue: `POST /_sim/connect` stands in for the phone's access gateway
+//! and accepts a ticket presented for its phone and session until then
+//! ([`Simulator::ticket_is_valid`] asks the same in process). The official Python SDK
+//! (huaweicloudsdkcph) works against it: `scripts/check-python-sdk.sh` checks it, and the test
+//! suite runs that check (`tests/python_sdk.rs`).
 //!
 //! Main types: [`SimConfig`] (start-up settings with documented defaults), [`Faults`] (the fault
 //! model), [`Simulator`] (a running server and its in-process controls), [`Stats`] (counters),
@@ -43,6 +48,7 @@ mod lifecycle;
 mod routes;
 mod server;
 mod stats;
+mod tickets;
 
 #[doc(hidden)]
 pub use auth::fuzz_authenticate;

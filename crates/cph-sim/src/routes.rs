@@ -6,6 +6,10 @@
 //! answer may then be replaced by an acted fault: a 500 under the same request id, or an answer
 //! marked [`DropConnection`] that the gate never lets out (it drops the connection). Errors
 //! become the CPH envelope in [`error_response`] only.
+//!
+//! Outside `/v1`, without authentication (loopback instruments): the admin API under `/_sim/`,
+//! and `POST /_sim/connect`, the stand-in for the phone's access gateway that a client presents
+//! a BatchShowPhoneConnectInfos ticket to ([`sim_connect`]).
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -33,6 +37,8 @@ use crate::error::SimError;
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Header carrying the request id on every `/v1` answer.
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The name `POST /_sim/connect` is counted under in [`crate::Stats::requests`].
+const SIM_CONNECT: &str = "SimConnect";
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -94,8 +100,8 @@ where
     }
 }
 
-/// The whole API: six batch operations, the connection call, jobs, phones, the admin API and the
-/// fallback.
+/// The whole API: six batch operations, the connection call, jobs, phones, the admin API, the
+/// access gateway's stand-in and the fallback.
 pub(crate) fn router(state: AppState) -> Router {
     const GET: MethodFilter = MethodFilter::GET;
     let table = [
@@ -144,6 +150,7 @@ pub(crate) fn router(state: AppState) -> Router {
             "/_sim/phones/{phone_id}/fail-next-job",
             post(admin_fail_next_job),
         )
+        .route("/_sim/connect", post(sim_connect))
         .fallback(unknown_api)
         .method_not_allowed_fallback(unknown_api)
         .layer(middleware::from_fn(log_request))
@@ -434,5 +441,54 @@ async fn admin_fail_next_job(
         StatusCode::NO_CONTENT.into_response()
     } else {
         error_response("", &SimError::PhoneNotFound { phone_id })
+    }
+}
+
+/// Body of `POST /_sim/connect`: what a client presents to the phone's access gateway, from one
+/// phone's `access_info` of a BatchShowPhoneConnectInfos answer.
+#[derive(Deserialize)]
+struct ConnectAttempt {
+    phone_id: String,
+    session_id: String,
+    ticket: String,
+}
+
+/// `POST /_sim/connect`: the stand-in for the phone's access gateway, where a client SDK would
+/// present its ticket (the simulator serves no phone streams, so connecting stops at the check).
+/// 200 `{"connected": true, "phone_id"}` when BatchShowPhoneConnectInfos issued the ticket for
+/// that phone and session less than [`cph_types::TICKET_LIFETIME`] ago (by the simulator's
+/// clock; a ticket may connect any number of times while valid); 403 `{"connected": false,
+/// "phone_id", "error"}` with `unknown ticket`, `ticket expired`, `ticket issued for another
+/// phone` or `ticket issued for another session`; 400 `{"connected": false, "error"}` for a body
+/// that is not `{"phone_id", "session_id", "ticket"}`. Counted as `SimConnect`.
+async fn sim_connect(State(state): State<AppState>, body: Bytes) -> Response {
+    let backend = &state.backend;
+    backend.count_sim_request(SIM_CONNECT);
+    let attempt = match serde_json::from_slice::<ConnectAttempt>(&body) {
+        Ok(attempt) => attempt,
+        Err(e) => {
+            let error =
+                format!("expected {{\"phone_id\": .., \"session_id\": .., \"ticket\": ..}}: {e}");
+            let body = serde_json::json!({ "connected": false, "error": error });
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
+    };
+    let ConnectAttempt {
+        phone_id,
+        session_id,
+        ticket,
+    } = attempt;
+    match backend.connect(&phone_id, &session_id, &ticket, SystemTime::now()) {
+        Ok(()) => {
+            Json(serde_json::json!({ "connected": true, "phone_id": phone_id })).into_response()
+        }
+        Err(refusal) => {
+            let body = serde_json::json!({
+                "connected": false,
+                "phone_id": phone_id,
+                "error": refusal.to_string(),
+            });
+            (StatusCode::FORBIDDEN, Json(body)).into_response()
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! A running simulator: binds the listener, serves the route table on a background task, and
-//! offers the in-process controls tests use (faults, stats, phones, job truth, shutdown).
+//! offers the in-process controls tests use (faults, stats, phones, job truth, tickets, shutdown).
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -170,6 +170,14 @@ impl Simulator {
     /// unknown job or one forgotten after [`SimConfig::job_retention`].
     pub fn job_outcome(&self, job_id: &str) -> Option<JobStatus> {
         self.backend.job_outcome(job_id, SystemTime::now())
+    }
+
+    /// Whether the access gateway's stand-in (`POST /_sim/connect`) would let `ticket` connect to
+    /// `phone_id` now, whatever the session: BatchShowPhoneConnectInfos issued it for that phone
+    /// less than [`cph_types::TICKET_LIFETIME`] ago. Counts nothing.
+    pub fn ticket_is_valid(&self, phone_id: &str, ticket: &str) -> bool {
+        self.backend
+            .ticket_is_valid(phone_id, ticket, SystemTime::now())
     }
 
     /// Stops accepting connections, lets in-flight requests finish (at most 5 s), and returns.

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Stats {
     /// Requests received per API operation name (e.g. `RestartCloudPhone`, `ListJobs`),
-    /// faulted and refused ones included.
+    /// faulted and refused ones included; also `SimConnect`, the requests to the access
+    /// gateway's stand-in `POST /_sim/connect` (refused ones included), which is no `/v1` route
+    /// and so not in `total_requests`.
     pub requests: BTreeMap<String, u64>,
     /// Injected faults: those answered before the service acts per HTTP status (`"429"`,
     /// `"500"`, `"503"`, ...), those after a batch operation was performed as `"acted_500"`
@@ -28,6 +30,10 @@ pub struct Stats {
     /// The most `/v1` requests received within one wall-clock second.
     #[serde(default)]
     pub busiest_second_requests: u64,
+    /// Connections the access gateway's stand-in (`POST /_sim/connect`) accepted: a ticket
+    /// presented for its phone and session while valid. Each use of a ticket counts.
+    #[serde(default)]
+    pub connections_accepted: u64,
     /// The second being counted and its requests so far (for `busiest_second_requests`).
     #[serde(skip)]
     second: (u64, u64),
@@ -46,6 +52,17 @@ impl Stats {
             _ => (second, 1),
         };
         self.busiest_second_requests = self.busiest_second_requests.max(self.second.1);
+    }
+
+    /// Counts one request to a simulator route outside `/v1` under `name` in `requests` (not in
+    /// `total_requests` nor the busiest second, which count `/v1` requests).
+    pub(crate) fn count_sim_request(&mut self, name: &str) {
+        *self.requests.entry(name.to_owned()).or_default() += 1;
+    }
+
+    /// Counts one connection the access gateway's stand-in accepted.
+    pub(crate) fn count_connection(&mut self) {
+        self.connections_accepted += 1;
     }
 
     /// Notes how many jobs are unfinished right now.
@@ -92,8 +109,12 @@ mod tests {
         stats.count_fault_named("acted_drop");
         stats.count_submission("p");
         stats.count_rejection("q");
+        stats.count_sim_request("SimConnect");
+        stats.count_connection();
         assert_eq!(stats.requests.get("ListJobs"), Some(&2));
-        assert_eq!(stats.total_requests, 3);
+        assert_eq!(stats.requests.get("SimConnect"), Some(&1));
+        assert_eq!(stats.total_requests, 3, "SimConnect is no /v1 request");
+        assert_eq!(stats.connections_accepted, 1);
         assert_eq!(stats.faults_injected.get("429"), Some(&1));
         assert_eq!(stats.faults_injected.get("acted_drop"), Some(&1));
         assert_eq!(stats.submissions.get("p"), Some(&1));

@@ -671,6 +671,82 @@ async fn batch_connection_gives_each_running_phone_its_access_and_refuses_more_t
 }
 
 #[tokio::test]
+async fn the_access_gateway_stand_in_accepts_a_ticket_for_its_phone_and_session_only() {
+    let sim = start(2).await;
+    let addr = sim.local_addr();
+    let ids = sim.phone_ids();
+    let body = json!({ "phone_ids": ids, "client_type": "ANDROID" }).to_string();
+    let reply = Signer::for_sim(&sim)
+        .call("POST", "phones/batch-connection", &[], &body)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let answer: cph_types::ConnectionResponse = serde_json::from_str(&reply.body).unwrap();
+    let presented: Vec<(String, String, String)> = answer
+        .connect_infos
+        .iter()
+        .map(|info| {
+            let access = info.access_info.as_ref().unwrap();
+            (
+                info.phone_id.clone().unwrap(),
+                access.session_id.as_ref().unwrap().expose().to_owned(),
+                access.ticket.as_ref().unwrap().expose().to_owned(),
+            )
+        })
+        .collect();
+    let [(phone, session, ticket), (other_phone, other_session, _)] = &presented[..] else {
+        panic!("two phones expected: {presented:?}");
+    };
+    let attempt = |phone: &str, session: &str, ticket: &str| {
+        json!({ "phone_id": phone, "session_id": session, "ticket": ticket }).to_string()
+    };
+
+    for _ in 0..2 {
+        let accepted = send(
+            addr,
+            "POST",
+            "/_sim/connect",
+            &[],
+            &attempt(phone, session, ticket),
+        )
+        .await;
+        assert_eq!(accepted.status, 200, "{}", accepted.body);
+        assert_eq!(
+            accepted.json(),
+            json!({ "connected": true, "phone_id": phone })
+        );
+    }
+    assert!(sim.ticket_is_valid(phone, ticket));
+    assert!(!sim.ticket_is_valid(other_phone, ticket));
+
+    let refusals = [
+        (
+            attempt(other_phone, session, ticket),
+            "ticket issued for another phone",
+        ),
+        (
+            attempt(phone, other_session, ticket),
+            "ticket issued for another session",
+        ),
+        (attempt(phone, session, &"0".repeat(64)), "unknown ticket"),
+    ];
+    for (body, why) in &refusals {
+        let refused = send(addr, "POST", "/_sim/connect", &[], body).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        let refused = refused.json();
+        assert_eq!(refused["connected"], json!(false));
+        assert_eq!(refused["error"], json!(why));
+    }
+    let malformed = send(addr, "POST", "/_sim/connect", &[], r#"{"ticket": 5}"#).await;
+    assert_eq!(malformed.status, 400, "{}", malformed.body);
+    assert_eq!(malformed.json()["connected"], json!(false));
+
+    let stats = send(addr, "GET", "/_sim/stats", &[], "").await.json();
+    assert_eq!(stats["connections_accepted"], json!(2));
+    assert_eq!(stats["requests"]["SimConnect"], json!(6));
+    assert_eq!(stats["total_requests"], json!(1), "only the /v1 request");
+}
+
+#[tokio::test]
 async fn admin_api_controls_faults_stats_and_drift() {
     let sim = start(3).await;
     let addr = sim.local_addr();
