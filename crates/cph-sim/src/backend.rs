@@ -585,6 +585,11 @@ impl Backend {
         Ok(())
     }
 
+    /// Every ticket and session id BatchShowPhoneConnectInfos issued that is still remembered.
+    pub(crate) fn issued_secrets(&self) -> Vec<String> {
+        self.state().tickets.secrets()
+    }
+
     /// Whether `ticket` was issued for `phone_id` (whatever the session) and is still valid at
     /// `now`; counts nothing.
     pub(crate) fn ticket_is_valid(&self, phone_id: &str, ticket: &str, now: SystemTime) -> bool {

@@ -180,6 +180,12 @@ impl Simulator {
             .ticket_is_valid(phone_id, ticket, SystemTime::now())
     }
 
+    /// Every ticket and session id BatchShowPhoneConnectInfos issued (those issued within two
+    /// ticket lifetimes): a test instrument, to check that none was written where it must not be.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.backend.issued_secrets()
+    }
+
     /// Stops accepting connections, lets in-flight requests finish (at most 5 s), and returns.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {

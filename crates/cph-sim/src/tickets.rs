@@ -126,6 +126,15 @@ impl Tickets {
         }
     }
 
+    /// Every ticket and session id remembered (secrets: a test instrument, to prove that none
+    /// leaked somewhere it must not be).
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        self.by_ticket
+            .iter()
+            .flat_map(|(ticket, issued)| [ticket.clone(), issued.session_id.clone()])
+            .collect()
+    }
+
     /// How many tickets are remembered.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

@@ -306,3 +306,73 @@ fn state_written_before_identity_gains_it_on_the_next_refresh() {
     dir.run(&["plan", "-input=false", "-detailed-exitcode"])
         .assert_code(0);
 }
+
+/// A configuration opening `cph_phone_connection` for `phones` and handing every ticket to a command
+/// through its environment.
+fn connect_config(phones: &[String]) -> String {
+    format!(
+        r#"{MAIN}
+ephemeral "cph_phone_connection" "all" {{
+  phone_ids   = {phones:?}
+  client_type = "ANDROID"
+}}
+resource "terraform_data" "session" {{
+  input = "support"
+  provisioner "local-exec" {{
+    command     = "test -n \"$TICKETS\""
+    environment = {{
+      TICKETS = join(",", [for c in values(ephemeral.cph_phone_connection.all.connections) : c.ticket])
+    }}
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn opening_a_connection_asks_ten_phones_a_request_and_no_ticket_reaches_state_or_a_saved_plan() {
+    each_terraform_from("1.10", |tf| {
+        let sim = Sim::quick(23);
+        let dir = sim.workdir(tf);
+        let ids = sim.ids();
+        dir.write("main.tf", &connect_config(&ids));
+        let asked = || {
+            sim.stats()
+                .requests
+                .get("BatchShowPhoneConnectInfos")
+                .copied()
+                .unwrap_or(0)
+        };
+        dir.run(&["plan", "-input=false", "-out=saved.tfplan"])
+            .assert_success();
+        assert_eq!(asked(), 3, "one open: 23 phones in requests of at most ten");
+        let shown = dir.run(&["show", "-json", "saved.tfplan"]);
+        shown.assert_success();
+        dir.run(&["apply", "-input=false", "saved.tfplan"])
+            .assert_success();
+        assert_eq!(asked(), 6, "the apply opens it again");
+        let secrets = sim.sim().issued_secrets();
+        assert_eq!(
+            secrets.len(),
+            2 * 2 * 23,
+            "a ticket and a session id per phone and open"
+        );
+        let state = dir.read("terraform.tfstate");
+        for secret in &secrets {
+            assert!(
+                !shown.stdout.contains(secret.as_str()),
+                "a secret in the saved plan"
+            );
+            assert!(!state.contains(secret.as_str()), "a secret in the state");
+        }
+        assert!(sim.stats().submissions.is_empty());
+        // A phone the service gives no access to (stopped) is named, with the service's code.
+        stop_out_of_band(&sim, &ids[..1]);
+        dir.write("main.tf", &connect_config(&ids[..2]));
+        let run = dir.run(&["plan", "-input=false"]);
+        assert_ne!(run.code, 0, "{}", run.combined());
+        let out = flat(&run.combined());
+        assert!(out.contains("No Access to 1 Phone"), "{out}");
+        assert!(out.contains(&format!("phone {}:", ids[0])), "{out}");
+    });
+}

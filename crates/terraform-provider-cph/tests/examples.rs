@@ -506,8 +506,13 @@ fn every_phone_adopted_once_per_resource_type(sim: &Simulator, dir: &Workdir) {
     let stats = sim.stats();
     assert!(stats.submissions.is_empty(), "{stats:?}");
     let state = state_json(dir);
-    let resources = state["values"]["root_module"]["resources"].as_array().unwrap();
-    for (ty, list) in [("cph_phone_property", "phones"), ("cph_phone_power", "phone_ids")] {
+    let resources = state["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap();
+    for (ty, list) in [
+        ("cph_phone_property", "phones"),
+        ("cph_phone_power", "phone_ids"),
+    ] {
         let mut adopted: Vec<String> = resources
             .iter()
             .filter(|r| r["type"] == ty)
@@ -526,7 +531,14 @@ fn one_phone_connected_with_its_ticket(sim: &Simulator, dir: &Workdir) {
     assert!(stats.connections_accepted >= 1, "{stats:?}");
     assert!(stats.submissions.is_empty(), "{stats:?}");
     let state = dir.read("terraform.tfstate");
-    assert!(!state.contains("ticket"), "{state}");
+    let secrets = sim.issued_secrets();
+    assert!(!secrets.is_empty());
+    for secret in secrets {
+        assert!(
+            !state.contains(&secret),
+            "a ticket or session id in the state: {state}"
+        );
+    }
 }
 
 /// The three phones adopted, running as declared, with nothing acted on.

@@ -302,7 +302,10 @@ fn readme_and_docs_snippets_are_copied_from_examples() {
     let root = test_support::workspace_root().join("examples");
     let examples: Vec<String> = test_support::files_under(&root)
         .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "tf" || e == "sh" || e == "hcl"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "tf" || e == "sh" || e == "hcl")
+        })
         .map(|p| "\n".to_owned() + &std::fs::read_to_string(&p).unwrap())
         .collect();
     let snippets = user_snippets();
