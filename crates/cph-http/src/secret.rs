@@ -1,53 +1,7 @@
 //! Secrets and credentials: [`Secret`] keeps a secret key or token out of `Debug` output and logs;
 //! [`Credentials`] is the choice between AK/SK signing and an IAM token.
 
-use std::fmt;
-
-/// A secret string (secret key, security token, IAM token). `Debug` and `Display` print `***`;
-/// the value is only reachable through [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret value. Call sites are few and greppable: signing and the token header.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether the secret is the empty string.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Secret(value)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Secret(value.to_owned())
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+pub use cph_types::Secret;
 
 /// How requests authenticate.
 #[derive(Clone, Debug, PartialEq, Eq)]

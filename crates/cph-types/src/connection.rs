@@ -7,7 +7,6 @@
 //! `ConnectInfoAccessInfo`, `ConnectErrorInfo`). A ticket is valid for [`TICKET_LIFETIME`] after
 //! its issue ([`AccessInfo::issued_at`], [`AccessInfo::expires_at`]).
 
-use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use schemars::JsonSchema;
@@ -18,6 +17,7 @@ use crate::error::Error;
 use crate::ids::{PhoneId, ProjectId};
 use crate::requests::cloud_phone_path;
 use crate::responses::{lenient_int, lenient_list, lenient_string};
+use crate::secret::Secret;
 
 /// The most phones one BatchShowPhoneConnectInfos request may name.
 pub const CONNECTION_MAX_PHONES: usize = 10;
@@ -123,39 +123,9 @@ impl ConnectionRequest {
     }
 }
 
-/// A secret string of an answer (a session id, a ticket): `Debug` and `Display` print `***`; the
-/// value is reachable only through [`Secret::expose`]. Serialises as the plain string.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret value.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
 /// Reads an optional secret as [`lenient_string`] reads a string.
 fn lenient_secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Secret>, D::Error> {
-    Ok(lenient_string(deserializer)?.map(Secret))
+    Ok(lenient_string(deserializer)?.map(Secret::new))
 }
 
 /// Writes an optional secret as its plain string (the simulator answers with it).

@@ -75,6 +75,7 @@ mod queries;
 mod requests;
 mod responses;
 mod schema;
+mod secret;
 mod status;
 mod text;
 
@@ -94,7 +95,7 @@ pub use codes::{
 };
 pub use connection::{
     AccessInfo, CONNECTION_MAX_PHONES, CONNECTION_PATH_SUFFIX, ClientType, ConnectError,
-    ConnectInfo, ConnectionRequest, ConnectionResponse, Secret, TICKET_LIFETIME, connection_path,
+    ConnectInfo, ConnectionRequest, ConnectionResponse, TICKET_LIFETIME, connection_path,
 };
 pub use error::{Error, SHOWN_CHARS_MAX, shown};
 pub use export::{EXPORT_PATH_MAX, ExportPath, SelectionIssue, check_export_selection};
@@ -115,5 +116,6 @@ pub use responses::{
     ListJobsResponse, PhoneDetail, PhoneJob, PhoneSummary, ShowJobResponse,
 };
 pub use schema::{SCHEMAS_COMMAND, SchemaDocument, schema_documents, write_schemas};
+pub use secret::Secret;
 pub use status::{JobStatus, PhoneStatus};
 pub use text::{CJK_RANGES, CharClass, Charset};

@@ -6,7 +6,9 @@
 
 use cph_types::PhoneId;
 use serde::{Deserialize, Serialize};
-use tfplugin::{Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, Type, Value};
+use tfplugin::{
+    Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, ImportResponse, Type, Value,
+};
 
 use crate::engine::Operation;
 use crate::model::{self, OperationModel};
@@ -65,6 +67,22 @@ impl PhonesIdentity {
             .map(PhoneId::as_str)
             .collect::<Vec<_>>()
             .join(","))
+    }
+
+    /// Imports by identity through the resource's import by id: the identity's phone ids as the
+    /// comma-separated id, or the identity's own diagnostics when it names no phone or a bad one.
+    pub(crate) async fn import<F, Fut>(identity: &Value, import_by_id: F) -> ImportResponse
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = ImportResponse>,
+    {
+        match Self::import_id(identity) {
+            Ok(id) => import_by_id(id).await,
+            Err(diagnostics) => ImportResponse {
+                diagnostics,
+                ..ImportResponse::default()
+            },
+        }
     }
 }
 

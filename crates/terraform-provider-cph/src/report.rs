@@ -114,45 +114,49 @@ pub(crate) fn plan_reasons(summary: &Summary, verb: &str, follow: &str) -> Vec<S
         }
         out.push(format!("{last} last time and will be retried"));
     }
-    if summary.waited > 0 {
-        out.push(format!(
-            "{} running and will be waited on, not submitted again",
-            agree(summary.waited, "still has a job", "still have a job")
-        ));
-    }
-    if summary.new > 0 {
-        out.push(format!(
-            "{} and will be {verb}",
-            agree(summary.new, "is new", "are new")
-        ));
-    }
-    if summary.changed > 0 {
-        out.push(format!(
-            "{} and will be {verb} again",
-            agree(summary.changed, "has changed inputs", "have changed inputs")
-        ));
-    }
-    if summary.differs > 0 {
-        out.push(format!(
-            "{} (changed outside Terraform, or in the configuration) and will be {verb}",
-            agree(
-                summary.differs,
-                "is not as the configuration says",
-                "are not as the configuration says"
-            )
-        ));
-    }
-    if summary.unknown_inputs > 0 {
-        out.push(format!(
-            "{} known only at apply time and will be {verb}",
-            agree(summary.unknown_inputs, "has inputs", "have inputs")
-        ));
-    }
-    if summary.never_done > 0 {
-        out.push(format!(
-            "{} of being {verb} and will be",
-            agree(summary.never_done, "has no record", "have no record")
-        ));
+    // (count, "is"-clause for one phone, for several, what happens next)
+    let reasons: [(usize, &str, &str, String); 6] = [
+        (
+            summary.waited,
+            "still has a job",
+            "still have a job",
+            "running and will be waited on, not submitted again".to_owned(),
+        ),
+        (
+            summary.new,
+            "is new",
+            "are new",
+            format!("and will be {verb}"),
+        ),
+        (
+            summary.changed,
+            "has changed inputs",
+            "have changed inputs",
+            format!("and will be {verb} again"),
+        ),
+        (
+            summary.differs,
+            "is not as the configuration says",
+            "are not as the configuration says",
+            format!("(changed outside Terraform, or in the configuration) and will be {verb}"),
+        ),
+        (
+            summary.unknown_inputs,
+            "has inputs",
+            "have inputs",
+            format!("known only at apply time and will be {verb}"),
+        ),
+        (
+            summary.never_done,
+            "has no record",
+            "have no record",
+            format!("of being {verb} and will be"),
+        ),
+    ];
+    for (n, one, many, next) in reasons {
+        if n > 0 {
+            out.push(format!("{} {next}", agree(n, one, many)));
+        }
     }
     if summary.follow_only > 0 {
         out.push(format!(

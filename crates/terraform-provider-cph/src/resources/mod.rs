@@ -236,13 +236,7 @@ impl<K: Kind> Resource<ProviderData> for OperationResource<K> {
         ctx: &Context<ProviderData>,
         identity: Value,
     ) -> ImportResponse {
-        match PhonesIdentity::import_id(&identity) {
-            Ok(id) => self.import(ctx, id).await,
-            Err(diagnostics) => ImportResponse {
-                diagnostics,
-                ..ImportResponse::default()
-            },
-        }
+        PhonesIdentity::import(&identity, |id| self.import(ctx, id)).await
     }
 }
 

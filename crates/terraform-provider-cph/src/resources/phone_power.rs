@@ -543,13 +543,7 @@ impl Resource<ProviderData> for PhonePower {
         ctx: &Context<ProviderData>,
         identity: Value,
     ) -> ImportResponse {
-        match PhonesIdentity::import_id(&identity) {
-            Ok(id) => self.import(ctx, id).await,
-            Err(diagnostics) => ImportResponse {
-                diagnostics,
-                ..ImportResponse::default()
-            },
-        }
+        PhonesIdentity::import(&identity, |id| self.import(ctx, id)).await
     }
 }
 
