@@ -12,7 +12,8 @@ pub const SHOWN_CHARS_MAX: usize = 64;
 /// (`"aaa…"... (100000 characters)`), so that a huge value is never echoed whole.
 ///
 /// Behaves exactly as `tfplugin::shown`, which quotes values in Terraform diagnostics: cph-types
-/// cannot depend on tfplugin, so the rule is written in both; keep the two identical.
+/// cannot depend on tfplugin, so the rule is written in both; the provider's test
+/// `values_are_quoted_alike_in_api_errors_and_in_diagnostics` keeps the two identical.
 ///
 /// ```
 /// assert_eq!(cph_types::shown("ab\"c"), r#""ab\"c""#);

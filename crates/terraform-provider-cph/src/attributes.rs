@@ -479,6 +479,30 @@ mod tests {
 
     use super::*;
 
+    /// cph-types and tfplugin each quote values with their own `shown` (neither crate depends on the
+    /// other); the provider prints both, so they must agree on every value.
+    #[test]
+    fn values_are_quoted_alike_in_api_errors_and_in_diagnostics() {
+        let long = "x".repeat(cph_types::SHOWN_CHARS_MAX + 1);
+        let exact = "y".repeat(cph_types::SHOWN_CHARS_MAX);
+        for value in [
+            "",
+            "plain",
+            "a\"b",
+            "back\\slash",
+            "new\nline",
+            "nul\0",
+            "\u{430}bc",
+            "tab\t",
+            "\u{1F4F1}",
+            &long,
+            &exact,
+        ] {
+            assert_eq!(cph_types::shown(value), tfplugin::shown(value), "{value:?}");
+        }
+        assert_eq!(cph_types::SHOWN_CHARS_MAX, tfplugin::SHOWN_CHARS_MAX);
+    }
+
     fn paths(diags: &Diagnostics) -> Vec<String> {
         diags
             .iter()
