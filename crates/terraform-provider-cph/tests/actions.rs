@@ -61,7 +61,7 @@ const INVOKE: [&str; 5] = [
 ];
 
 #[test]
-fn an_invoke_of_30_phones_is_one_batch_request_per_chunk_streams_progress_and_keeps_nothing_in_state()
+fn an_invoke_of_30_phones_is_one_batch_request_per_chunk_streams_progress_and_keeps_nothing_in_state_tf_1_14_plus()
  {
     each_terraform_with_actions(|tf| {
         let sim = Sim::quick(30);
@@ -114,7 +114,7 @@ fn an_invoke_of_30_phones_is_one_batch_request_per_chunk_streams_progress_and_ke
 }
 
 #[test]
-fn a_failure_of_two_phones_fails_the_invoke_naming_both_with_their_codes() {
+fn a_failure_of_two_phones_fails_the_invoke_naming_both_with_their_codes_tf_1_14_plus() {
     each_terraform_with_actions(|tf| {
         let sim = Sim::quick(6);
         let dir = sim.workdir(tf);
@@ -144,7 +144,7 @@ fn a_failure_of_two_phones_fails_the_invoke_naming_both_with_their_codes() {
 }
 
 #[test]
-fn a_rollout_of_10_keeps_at_most_10_phones_in_flight_and_reports_each_wave() {
+fn a_rollout_of_10_keeps_at_most_10_phones_in_flight_and_reports_each_wave_tf_1_14_plus() {
     each_terraform_with_actions(|tf| {
         let sim = Sim::quick(30);
         let dir = sim.workdir(tf);
@@ -169,7 +169,7 @@ fn a_rollout_of_10_keeps_at_most_10_phones_in_flight_and_reports_each_wave() {
 }
 
 #[test]
-fn bad_input_is_refused_at_the_attribute_before_anything_is_sent() {
+fn bad_input_is_refused_at_the_attribute_before_anything_is_sent_tf_1_14_plus() {
     each_terraform_with_actions(|tf| {
         let sim = Sim::quick(3);
         let dir = sim.workdir(tf);
@@ -240,7 +240,7 @@ fn bad_input_is_refused_at_the_attribute_before_anything_is_sent() {
 }
 
 #[test]
-fn a_property_update_restarts_its_phones_through_action_trigger() {
+fn a_property_update_restarts_its_phones_through_action_trigger_tf_1_14_plus() {
     each_terraform_with_actions(|tf| {
         let sim = Sim::quick(3);
         let dir = sim.workdir(tf);
@@ -305,7 +305,7 @@ action "cph_phone_restart" "after_update" {{
 }
 
 #[test]
-fn cancelling_an_invoke_stops_submitting_and_names_the_running_jobs() {
+fn cancelling_an_invoke_stops_submitting_and_names_the_running_jobs_tf_1_14_plus() {
     each_terraform_with_actions(|tf| {
         let sim = Sim::start(6, Duration::from_secs(60), Faults::default());
         let dir = sim.workdir(tf);

@@ -84,7 +84,7 @@ fn stop_out_of_band(sim: &Sim, phones: &[String]) {
 }
 
 #[test]
-fn query_lists_exactly_the_phones_of_a_server_named_and_grouped() {
+fn query_lists_exactly_the_phones_of_a_server_named_and_grouped_tf_1_14_plus() {
     each_terraform_from("1.14", |tf| {
         let sim = Sim::quick(12);
         let dir = sim.workdir(tf);
@@ -135,7 +135,7 @@ list "cph_phone_power" "all" {{
 }
 
 #[test]
-fn generated_configuration_plans_only_imports_applies_and_then_plans_nothing() {
+fn generated_configuration_plans_only_imports_applies_and_then_plans_nothing_tf_1_14_plus() {
     each_terraform_from("1.14", |tf| {
         let sim = Sim::quick(12);
         let dir = sim.workdir(tf);
@@ -237,7 +237,7 @@ resource "cph_phone_power" "lab" {{
 }
 
 #[test]
-fn import_by_identity_adopts_phones_as_the_import_id_does_and_plans_nothing_after() {
+fn import_by_identity_adopts_phones_as_the_import_id_does_and_plans_nothing_after_tf_1_12_plus() {
     each_terraform_from("1.12", |tf| {
         let sim = Sim::quick(4);
         let dir = sim.workdir(tf);
@@ -271,7 +271,7 @@ fn import_by_identity_adopts_phones_as_the_import_id_does_and_plans_nothing_afte
 }
 
 #[test]
-fn state_written_before_identity_gains_it_on_the_next_refresh() {
+fn state_written_by_1_11_gains_its_identity_on_a_refresh_by_1_15() {
     let versions = test_support::terraform::binaries();
     let older = versions
         .iter()
@@ -330,7 +330,8 @@ resource "terraform_data" "session" {{
 }
 
 #[test]
-fn opening_a_connection_asks_ten_phones_a_request_and_no_ticket_reaches_state_or_a_saved_plan() {
+fn opening_a_connection_asks_ten_phones_a_request_and_no_ticket_reaches_state_or_a_saved_plan_tf_1_10_plus()
+ {
     each_terraform_from("1.10", |tf| {
         let sim = Sim::quick(23);
         let dir = sim.workdir(tf);

@@ -571,16 +571,16 @@ macro_rules! example_tests {
 }
 
 example_tests! {
-    action_cph_phone_backup => "actions/cph_phone_backup", two_phones_backed_up_on_demand;
-    action_cph_phone_reset => "actions/cph_phone_reset", two_phones_reset_on_demand;
-    action_cph_phone_restart => "actions/cph_phone_restart", fleet_restarted_ten_at_a_time;
-    action_cph_phone_restore => "actions/cph_phone_restore", one_phone_restored_then_restarted;
-    action_cph_phone_stop => "actions/cph_phone_stop", three_phones_stopped;
-    adopt_existing_fleet => "adopt-existing-fleet", every_phone_adopted_once_per_resource_type;
+    action_cph_phone_backup_tf_1_14_plus => "actions/cph_phone_backup", two_phones_backed_up_on_demand;
+    action_cph_phone_reset_tf_1_14_plus => "actions/cph_phone_reset", two_phones_reset_on_demand;
+    action_cph_phone_restart_tf_1_14_plus => "actions/cph_phone_restart", fleet_restarted_ten_at_a_time;
+    action_cph_phone_restore_tf_1_14_plus => "actions/cph_phone_restore", one_phone_restored_then_restarted;
+    action_cph_phone_stop_tf_1_14_plus => "actions/cph_phone_stop", three_phones_stopped;
+    adopt_existing_fleet_tf_1_14_plus => "adopt-existing-fleet", every_phone_adopted_once_per_resource_type;
     backup_and_clone => "backup-and-clone", nothing_more;
     data_source_cph_phones => "data-sources/cph_phones", every_phone_listed_sorted_by_id;
-    ephemeral_resource_cph_phone_connection => "ephemeral-resources/cph_phone_connection", one_phone_connected_with_its_ticket;
-    import_by_identity => "import-by-identity", three_phones_adopted_running;
+    ephemeral_resource_cph_phone_connection_tf_1_10_plus => "ephemeral-resources/cph_phone_connection", one_phone_connected_with_its_ticket;
+    import_by_identity_tf_1_12_plus => "import-by-identity", three_phones_adopted_running;
     provider => "provider", nothing_more;
     quickstart => "quickstart", fleet_restarted_then_three_phones_given_properties;
     resource_cph_phone_backup => "resources/cph_phone_backup", two_phones_backed_up_once_each;
@@ -589,6 +589,6 @@ example_tests! {
     resource_cph_phone_reset => "resources/cph_phone_reset", two_phones_reset_with_their_jobs;
     resource_cph_phone_restart => "resources/cph_phone_restart", three_phones_restarted_in_one_request;
     resource_cph_phone_restore => "resources/cph_phone_restore", two_phones_restored_then_restarted;
-    restart_after_property_update => "restart-after-property-update", properties_set_then_restarted_by_the_trigger;
+    restart_after_property_update_tf_1_14_plus => "restart-after-property-update", properties_set_then_restarted_by_the_trigger;
     rollout => "rollout", nothing_more;
 }
