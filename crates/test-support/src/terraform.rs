@@ -358,3 +358,46 @@ mod tests {
         assert_eq!(newest, ["1.15.5"]);
     }
 }
+
+/// Whom [`interrupt`] sends SIGINT to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigintTo {
+    /// The child's process group, as a terminal's Ctrl-C does (the child must lead its own group).
+    Group,
+    /// The child alone.
+    Process,
+}
+
+/// Sends SIGINT (Ctrl-C) to a running Terraform and waits for it to exit, at most 20 s; past that
+/// it is killed and the test fails with what it printed (`log`, where its output goes). Returns
+/// its exit status and how long it took to exit after the signal.
+pub fn interrupt(
+    child: &mut std::process::Child,
+    to: SigintTo,
+    log: &Path,
+) -> (std::process::ExitStatus, std::time::Duration) {
+    use std::time::{Duration, Instant};
+    let target = match to {
+        SigintTo::Group => format!("-{}", child.id()),
+        SigintTo::Process => child.id().to_string(),
+    };
+    let interrupted = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-INT", "--", &target])
+        .status()
+        .expect("running kill");
+    assert!(kill.success(), "kill -INT {target} failed");
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting on terraform") {
+            return (status, interrupted.elapsed());
+        }
+        if interrupted.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!(
+                "terraform did not stop within 20 s of SIGINT:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use test_support::terraform::{Workdir, binaries};
+use test_support::terraform::{SigintTo, Workdir, binaries, interrupt};
 
 const SOURCE: &str = "example.com/test/tfexample";
 
@@ -173,32 +173,10 @@ fn an_interrupt_sent_to_terraform_alone_stops_an_apply_gracefully_on_1_11_and_la
             std::thread::sleep(Duration::from_millis(100));
         }
         std::thread::sleep(Duration::from_millis(500));
-        let interrupted = Instant::now();
-        let kill = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if interrupted.elapsed() > Duration::from_secs(20) {
-                let _ = child.kill();
-                panic!(
-                    "{tf}: terraform did not stop within 20 s of SIGINT:\n{}",
-                    std::fs::read_to_string(out.path()).unwrap()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let (status, took) = interrupt(&mut child, SigintTo::Process, out.path());
         let output = std::fs::read_to_string(out.path()).unwrap();
         assert_eq!(status.code(), Some(1), "{tf}: {output}");
-        assert!(
-            interrupted.elapsed() < Duration::from_secs(5),
-            "{tf}: took {:?}",
-            interrupted.elapsed()
-        );
+        assert!(took < Duration::from_secs(5), "{tf}: took {:?}", took);
         // Terraform's handler ran, and the provider heard it through StopProvider.
         assert!(output.contains("Interrupt received."), "{tf}: {output}");
         assert!(output.contains("Error: Interrupted"), "{tf}: {output}");
