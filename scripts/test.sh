@@ -29,8 +29,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 # Four tests at a time in each test binary, not one per core: the Terraform-driven tests mostly wait (on jobs of
 # seconds, polls, Terraform's own start-up), so on 2 cores four of them keep the CPU about 70% busy and take half
-# the time of two (BENCHMARKS.md, "The test command").
-cargo test --workspace --locked -- --test-threads=4
+# the time of two (BENCHMARKS.md, "The test command"). Every test binary runs even after one fails, so that one run
+# shows every failure.
+cargo test --workspace --locked --no-fail-fast -- --test-threads=4
 
 step "the quickstart with no Terraform on PATH and an empty tools directory (scripts/check-quickstart.sh)"
 scripts/check-quickstart.sh

@@ -304,7 +304,7 @@ resource "cph_phone_restart" "dup" {
         for expected in [
             "Conflicting Attributes",
             "Missing Attribute",
-            "set exactly one of `phones` or `phone_ids`",
+            "set exactly one of `phones`, `phone_ids` or `phone_map`",
             "Duplicate Phone Id",
             "phone_ids[0] and phone_ids[2]",
         ] {
