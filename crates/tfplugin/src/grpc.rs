@@ -2,10 +2,11 @@
 //! diagnostics in an `Ok` response; panics are caught and become error diagnostics too.
 //!
 //! Every RPC of protocol 6.10 (Terraform 1.14 and 1.15) is written out here, so that a new proto is a
-//! compile error until each of its RPCs is answered on purpose. What the runtime does not serve yet (resource
-//! identity upgrades, moves across types, config generation, ephemeral resources, list resources, functions,
-//! state stores, actions) is answered `Unimplemented`: Terraform calls those RPCs only for what
-//! GetProviderSchema and GetMetadata advertise, and they advertise none of it. The two discovery RPCs newer
+//! compile error until each of its RPCs is answered on purpose. What the runtime does not serve (resource
+//! identity upgrades, moves across types, config generation, functions, state stores) is answered
+//! `Unimplemented`, and so are the RPCs of ephemeral resources, list resources and actions when the provider
+//! registers none of that kind: Terraform calls those RPCs only for what GetProviderSchema and GetMetadata
+//! advertise. A type the provider does not have, of a kind it serves, is an error diagnostic. The two discovery RPCs newer
 //! Terraform calls unconditionally, GetResourceIdentitySchemas (1.12+) and GetFunctions, answer "none".
 
 use std::panic::AssertUnwindSafe;
@@ -932,6 +933,12 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        if self.registry.ephemeral_resources.is_empty() {
+            return Err(not_served(
+                "ValidateEphemeralResourceConfig",
+                "ephemeral resources",
+            ));
+        }
         let req = request.into_inner();
         let run = async {
             let entry = self.ephemeral(&req.type_name)?;
@@ -948,6 +955,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
+        if self.registry.ephemeral_resources.is_empty() {
+            return Err(not_served("OpenEphemeralResource", "ephemeral resources"));
+        }
         let req = request.into_inner();
         let ctx = self.context(req.client_capabilities.as_ref());
         let run = async {
@@ -983,6 +993,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
+        if self.registry.ephemeral_resources.is_empty() {
+            return Err(not_served("RenewEphemeralResource", "ephemeral resources"));
+        }
         let req = request.into_inner();
         let ctx = self.context(None);
         let run = async {
@@ -1006,6 +1019,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
+        if self.registry.ephemeral_resources.is_empty() {
+            return Err(not_served("CloseEphemeralResource", "ephemeral resources"));
+        }
         let req = request.into_inner();
         let ctx = self.context(None);
         let run = async {
@@ -1024,6 +1040,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::list_resource::Request>,
     ) -> Result<Response<Self::ListResourceStream>, Status> {
+        if self.registry.list_resources.is_empty() {
+            return Err(not_served("ListResource", "list resources"));
+        }
         let req = request.into_inner();
         let ctx = self.context(None);
         let (events, stream) = event_stream();
@@ -1123,6 +1142,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::validate_list_resource_config::Request>,
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        if self.registry.list_resources.is_empty() {
+            return Err(not_served("ValidateListResourceConfig", "list resources"));
+        }
         let req = request.into_inner();
         let run = async {
             let entry = self.list_entry(&req.type_name)?;
@@ -1215,6 +1237,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::plan_action::Request>,
     ) -> Result<Response<pb::plan_action::Response>, Status> {
+        if self.registry.actions.is_empty() {
+            return Err(not_served("PlanAction", "actions"));
+        }
         let req = request.into_inner();
         let ctx = self.context(req.client_capabilities.as_ref());
         let run = async {
@@ -1239,6 +1264,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::invoke_action::Request>,
     ) -> Result<Response<Self::InvokeActionStream>, Status> {
+        if self.registry.actions.is_empty() {
+            return Err(not_served("InvokeAction", "actions"));
+        }
         use pb::invoke_action::event::{Completed, Progress, Type as Kind};
         let req = request.into_inner();
         let ctx = self.context(req.client_capabilities.as_ref());
@@ -1297,6 +1325,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::validate_action_config::Request>,
     ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        if self.registry.actions.is_empty() {
+            return Err(not_served("ValidateActionConfig", "actions"));
+        }
         let req = request.into_inner();
         let run = async {
             let entry = self.action(&req.type_name)?;
