@@ -568,8 +568,8 @@ impl Backend {
     /// The stand-in for the phone's access gateway: lets `ticket` connect to `phone_id` at `now`
     /// when BatchShowPhoneConnectInfos issued it for that phone and `session_id` less than
     /// [`cph_types::TICKET_LIFETIME`] ago, counting the connection; otherwise says why not. A
-    /// ticket may connect any number of times while valid. Only the ticket is checked, not the
-    /// phone's status now.
+    /// ticket may connect any number of times while valid, as long as the phone is running: a valid
+    /// ticket of a phone stopped (or restarting, resetting) since is refused `NotRunning`.
     pub(crate) fn connect(
         &self,
         phone_id: &str,
@@ -581,6 +581,14 @@ impl Backend {
         state
             .tickets
             .check(phone_id, Some(session_id), ticket, now)?;
+        let running = state
+            .phone_index
+            .get(phone_id)
+            .and_then(|&i| state.phones.get(i))
+            .is_some_and(|phone| state.visible_status(phone) == PhoneStatus::Running);
+        if !running {
+            return Err(Refusal::NotRunning);
+        }
         state.stats.count_connection();
         Ok(())
     }
@@ -2313,6 +2321,27 @@ mod tests {
         assert!(!b.ticket_is_valid(&phone, &ticket, expiry));
         assert_eq!(Refusal::Expired.to_string(), "ticket expired");
         assert_eq!(b.stats().connections_accepted, 2, "refusals do not count");
+    }
+
+    #[test]
+    fn a_valid_ticket_of_a_phone_stopped_since_is_refused_as_not_running() {
+        let b = backend(2);
+        let ids = b.phone_ids();
+        let answer = connect(&b, &[&ids[0]], t0());
+        let (phone, session, ticket) = presented(&answer, 0);
+        assert_eq!(b.connect(&phone, &session, &ticket, t0()), Ok(()));
+        submit(
+            &b,
+            BatchOperation::Stop,
+            json!({ "phone_ids": [ids[0]] }),
+            t0(),
+        );
+        assert_eq!(
+            b.connect(&phone, &session, &ticket, t0() + STEP),
+            Err(Refusal::NotRunning)
+        );
+        assert_eq!(Refusal::NotRunning.to_string(), "phone not running");
+        assert_eq!(b.stats().connections_accepted, 1);
     }
 
     #[test]

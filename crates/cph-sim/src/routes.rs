@@ -459,7 +459,8 @@ struct ConnectAttempt {
 /// that phone and session less than [`cph_types::TICKET_LIFETIME`] ago (by the simulator's
 /// clock; a ticket may connect any number of times while valid); 403 `{"connected": false,
 /// "phone_id", "error"}` with `unknown ticket`, `ticket expired`, `ticket issued for another
-/// phone` or `ticket issued for another session`; 400 `{"connected": false, "error"}` for a body
+/// phone`, `ticket issued for another session` or `phone not running` (the ticket is valid but
+/// the phone was stopped, or is restarting, since); 400 `{"connected": false, "error"}` for a body
 /// that is not `{"phone_id", "session_id", "ticket"}`. Counted as `SimConnect`.
 async fn sim_connect(State(state): State<AppState>, body: Bytes) -> Response {
     let backend = &state.backend;

@@ -47,6 +47,9 @@ pub(crate) enum Refusal {
     OtherPhone,
     /// The ticket was issued for this phone but another session.
     OtherSession,
+    /// The ticket is valid but the phone is not running now (stopped, restarting, ...): its
+    /// gateway has nothing to connect to.
+    NotRunning,
 }
 
 impl fmt::Display for Refusal {
@@ -56,6 +59,7 @@ impl fmt::Display for Refusal {
             Refusal::Expired => "ticket expired",
             Refusal::OtherPhone => "ticket issued for another phone",
             Refusal::OtherSession => "ticket issued for another session",
+            Refusal::NotRunning => "phone not running",
         })
     }
 }
