@@ -11,8 +11,8 @@
 //! was performed) on demand. An admin API under `/_sim/` exposes the fixture, the faults and the
 //! per-route counters. BatchShowPhoneConnectInfos' tickets expire [`cph_types::TICKET_LIFETIME`]
 //! (10 minutes) after their issue: `POST /_sim/connect` stands in for the phone's access gateway
-//! and accepts a ticket presented for its phone and session until then
-//! ([`Simulator::ticket_is_valid`] asks the same in process). The official Python SDK
+//! and accepts a ticket presented for its phone and session until then, while the phone runs
+//! ([`Simulator::ticket_is_valid`] asks whether a ticket is still valid, in process). The official Python SDK
 //! (huaweicloudsdkcph) works against it: `scripts/check-python-sdk.sh` checks it, and the test
 //! suite runs that check (`tests/python_sdk.rs`).
 //!

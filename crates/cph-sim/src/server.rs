@@ -172,9 +172,10 @@ impl Simulator {
         self.backend.job_outcome(job_id, SystemTime::now())
     }
 
-    /// Whether the access gateway's stand-in (`POST /_sim/connect`) would let `ticket` connect to
-    /// `phone_id` now, whatever the session: BatchShowPhoneConnectInfos issued it for that phone
-    /// less than [`cph_types::TICKET_LIFETIME`] ago. Counts nothing.
+    /// Whether `ticket` is valid for `phone_id` now, whatever the session and the phone's status:
+    /// BatchShowPhoneConnectInfos issued it for that phone less than
+    /// [`cph_types::TICKET_LIFETIME`] ago. (`POST /_sim/connect` also refuses a phone that is no
+    /// longer running.) Counts nothing.
     pub fn ticket_is_valid(&self, phone_id: &str, ticket: &str) -> bool {
         self.backend
             .ticket_is_valid(phone_id, ticket, SystemTime::now())
