@@ -368,6 +368,13 @@ impl State {
         }
     }
 
+    /// The phone of that id, if the fixture has it.
+    fn phone(&self, phone_id: &str) -> Option<&Phone> {
+        self.phone_index
+            .get(phone_id)
+            .and_then(|&i| self.phones.get(i))
+    }
+
     /// The status a phone shows now (its job's transitional status while one runs).
     fn visible_status(&self, phone: &Phone) -> PhoneStatus {
         phone
@@ -429,9 +436,7 @@ impl State {
             });
         }
         let phone = self
-            .phone_index
-            .get(phone_id.as_str())
-            .and_then(|&i| self.phones.get(i))
+            .phone(phone_id.as_str())
             .ok_or_else(|| SimError::PhoneNotFound {
                 phone_id: phone_id.to_string(),
             })?;
@@ -581,10 +586,9 @@ impl Backend {
         state
             .tickets
             .check(phone_id, Some(session_id), ticket, now)?;
+        state.settle(now);
         let running = state
-            .phone_index
-            .get(phone_id)
-            .and_then(|&i| state.phones.get(i))
+            .phone(phone_id)
             .is_some_and(|phone| state.visible_status(phone) == PhoneStatus::Running);
         if !running {
             return Err(Refusal::NotRunning);
@@ -712,10 +716,8 @@ impl Backend {
     pub(crate) fn phone(&self, phone_id: &str, now: SystemTime) -> Option<PhoneDetail> {
         let mut state = self.state();
         state.settle(now);
-        let index = *state.phone_index.get(phone_id)?;
         state
-            .phones
-            .get(index)
+            .phone(phone_id)
             .map(|p| state.detail(p, None, PropertyView::Whole))
     }
 
@@ -1095,9 +1097,7 @@ impl Backend {
         let mut state = self.state();
         state.settle(now);
         let phone = state
-            .phone_index
-            .get(phone_id.as_str())
-            .and_then(|&i| state.phones.get(i))
+            .phone(phone_id.as_str())
             .ok_or_else(|| SimError::PhoneNotFound {
                 phone_id: phone_id.to_string(),
             })?;
@@ -2342,6 +2342,13 @@ mod tests {
         );
         assert_eq!(Refusal::NotRunning.to_string(), "phone not running");
         assert_eq!(b.stats().connections_accepted, 1);
+        // Started again (its job finished by then): the same ticket, still valid, connects.
+        restart(&b, &[&ids[0]], t0() + 2 * STEP);
+        assert_eq!(
+            b.connect(&phone, &session, &ticket, t0() + 4 * STEP),
+            Ok(())
+        );
+        assert_eq!(b.stats().connections_accepted, 2);
     }
 
     #[test]

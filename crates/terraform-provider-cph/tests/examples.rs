@@ -9,9 +9,9 @@
 //! its `terraform apply -invoke=...` lines run after the empty plan (and the plan after them must be empty too:
 //! an action keeps nothing). A folder with an `adopt.sh` has its `terraform` lines (`query
 //! -generate-config-out`, a plan that must only import, an apply) run there too, and the plan after them must be
-//! empty; a `connect.sh` is run by its configuration's provisioner. A folder runs on the Terraform versions that have its features
-//! alone: actions and `*.tfquery.hcl` lists on 1.14 and newer, an `import` block by `identity` on 1.12 and newer,
-//! an `ephemeral` block on 1.10 and newer, every other folder on all three.
+//! empty; a `connect.sh` is run by its configuration's provisioner. A folder runs on the Terraform versions that
+//! have its features alone: actions and `*.tfquery.hcl` lists on 1.14 and newer, an `import` block by `identity`
+//! on 1.12 and newer, an `ephemeral` block on 1.10 and newer, every other folder on all three.
 //!
 //! Each folder also has its own checks of what it did, by the simulator's counters and the state (how many batch
 //! requests, which phones, each once), run after the empty plan.

@@ -144,6 +144,29 @@ impl<P: Provider> ProviderService<P> {
         })
     }
 
+    /// `Ok` when the provider registered an ephemeral resource, else `rpc` is not served.
+    fn serves_ephemeral_resources(&self, rpc: &str) -> Result<(), Status> {
+        served(
+            !self.registry.ephemeral_resources.is_empty(),
+            rpc,
+            "ephemeral resources",
+        )
+    }
+
+    /// `Ok` when the provider registered a list resource, else `rpc` is not served.
+    fn serves_list_resources(&self, rpc: &str) -> Result<(), Status> {
+        served(
+            !self.registry.list_resources.is_empty(),
+            rpc,
+            "list resources",
+        )
+    }
+
+    /// `Ok` when the provider registered an action, else `rpc` is not served.
+    fn serves_actions(&self, rpc: &str) -> Result<(), Status> {
+        served(!self.registry.actions.is_empty(), rpc, "actions")
+    }
+
     fn action(&self, name: &str) -> Result<&ActionEntry<P::Data>, Diagnostics> {
         self.registry.actions.get(name).ok_or_else(|| {
             Diagnostic::error(
@@ -237,6 +260,16 @@ fn client_capabilities(capabilities: Option<&pb::ClientCapabilities>) -> ClientC
         deferral_allowed: c.deferral_allowed,
         write_only_attributes_allowed: c.write_only_attributes_allowed,
     })
+}
+
+/// `Ok` when the provider serves some `what` (it registered at least one), else the
+/// [`not_served`] answer for `rpc`.
+fn served(any: bool, rpc: &str, what: &str) -> Result<(), Status> {
+    if any {
+        Ok(())
+    } else {
+        Err(not_served(rpc, what))
+    }
 }
 
 /// The answer to an RPC of a feature this runtime serves none of (see the module's documentation).
@@ -933,12 +966,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
-        if self.registry.ephemeral_resources.is_empty() {
-            return Err(not_served(
-                "ValidateEphemeralResourceConfig",
-                "ephemeral resources",
-            ));
-        }
+        self.serves_ephemeral_resources("ValidateEphemeralResourceConfig")?;
         let req = request.into_inner();
         let run = async {
             let entry = self.ephemeral(&req.type_name)?;
@@ -955,9 +983,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        if self.registry.ephemeral_resources.is_empty() {
-            return Err(not_served("OpenEphemeralResource", "ephemeral resources"));
-        }
+        self.serves_ephemeral_resources("OpenEphemeralResource")?;
         let req = request.into_inner();
         let ctx = self.context(req.client_capabilities.as_ref());
         let run = async {
@@ -993,9 +1019,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        if self.registry.ephemeral_resources.is_empty() {
-            return Err(not_served("RenewEphemeralResource", "ephemeral resources"));
-        }
+        self.serves_ephemeral_resources("RenewEphemeralResource")?;
         let req = request.into_inner();
         let ctx = self.context(None);
         let run = async {
@@ -1019,9 +1043,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        if self.registry.ephemeral_resources.is_empty() {
-            return Err(not_served("CloseEphemeralResource", "ephemeral resources"));
-        }
+        self.serves_ephemeral_resources("CloseEphemeralResource")?;
         let req = request.into_inner();
         let ctx = self.context(None);
         let run = async {
@@ -1040,9 +1062,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::list_resource::Request>,
     ) -> Result<Response<Self::ListResourceStream>, Status> {
-        if self.registry.list_resources.is_empty() {
-            return Err(not_served("ListResource", "list resources"));
-        }
+        self.serves_list_resources("ListResource")?;
         let req = request.into_inner();
         let ctx = self.context(None);
         let (events, stream) = event_stream();
@@ -1142,9 +1162,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::validate_list_resource_config::Request>,
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
-        if self.registry.list_resources.is_empty() {
-            return Err(not_served("ValidateListResourceConfig", "list resources"));
-        }
+        self.serves_list_resources("ValidateListResourceConfig")?;
         let req = request.into_inner();
         let run = async {
             let entry = self.list_entry(&req.type_name)?;
@@ -1237,9 +1255,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::plan_action::Request>,
     ) -> Result<Response<pb::plan_action::Response>, Status> {
-        if self.registry.actions.is_empty() {
-            return Err(not_served("PlanAction", "actions"));
-        }
+        self.serves_actions("PlanAction")?;
         let req = request.into_inner();
         let ctx = self.context(req.client_capabilities.as_ref());
         let run = async {
@@ -1264,9 +1280,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::invoke_action::Request>,
     ) -> Result<Response<Self::InvokeActionStream>, Status> {
-        if self.registry.actions.is_empty() {
-            return Err(not_served("InvokeAction", "actions"));
-        }
+        self.serves_actions("InvokeAction")?;
         use pb::invoke_action::event::{Completed, Progress, Type as Kind};
         let req = request.into_inner();
         let ctx = self.context(req.client_capabilities.as_ref());
@@ -1325,9 +1339,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::validate_action_config::Request>,
     ) -> Result<Response<pb::validate_action_config::Response>, Status> {
-        if self.registry.actions.is_empty() {
-            return Err(not_served("ValidateActionConfig", "actions"));
-        }
+        self.serves_actions("ValidateActionConfig")?;
         let req = request.into_inner();
         let run = async {
             let entry = self.action(&req.type_name)?;
